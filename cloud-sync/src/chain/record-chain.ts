@@ -1,0 +1,95 @@
+import canonicalize from 'canonicalize';
+import { sm3Hex } from '../crypto/sm3.ts';
+
+/** The hash a chain starts from: a box's first record points at 64 zero hex digits. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * The fields of one ledger record that the hash chain covers. The box computes it when the record is
+ * written; the bank recomputes it from the batch (docs/batch-format.md §Chain) and refuses a batch
+ * whose records do not continue the box's chain (DESIGN.md invariant 3).
+ *
+ * Personal data (card number, ID number, phone, face image digest) is not in `payload`: it is covered
+ * by `piiDigest` = SM3(salt ‖ JCS(pii)), with a random 16-byte salt kept with the encrypted fields,
+ * so the chain can be verified without decrypting anything and the digest cannot be brute-forced
+ * from the small space of card numbers.
+ */
+export interface ChainRecord {
+  boxId: string;
+  seq: number;
+  kind: string;
+  terminalId: string | null;
+  /** Integer fen, or null for records that carry no money (alerts, attendance). */
+  amountFen: number | null;
+  payload: { [key: string]: JsonValue };
+  piiDigest: string | null;
+  /** ISO-8601 UTC with milliseconds, from the box clock. */
+  recordedAt: string;
+  /** Box clock minus reference time in ms when the record was written (0 when unknown). */
+  clockOffsetMs: number;
+  prevHash: string;
+}
+
+/**
+ * Canonical bytes of a record for hashing: RFC 8785 JSON Canonicalization Scheme. JCS is chosen
+ * because a bank can implement it in any language from the RFC (Java, Go and .NET libraries exist),
+ * and our values are strings and safe integers only, where JCS is unambiguous.
+ */
+export function canonicalRecordBytes(record: ChainRecord): Buffer {
+  const text = canonicalize(record);
+  if (text === undefined) throw new TypeError('record is not canonicalizable');
+  return Buffer.from(text, 'utf8');
+}
+
+/** Copies exactly the chained fields, so extra columns of a stored row never leak into the hash. */
+export function chainFieldsOf(r: ChainRecord): ChainRecord {
+  return {
+    boxId: r.boxId,
+    seq: r.seq,
+    kind: r.kind,
+    terminalId: r.terminalId,
+    amountFen: r.amountFen,
+    payload: r.payload,
+    piiDigest: r.piiDigest,
+    recordedAt: r.recordedAt,
+    clockOffsetMs: r.clockOffsetMs,
+    prevHash: r.prevHash,
+  };
+}
+
+export function chainHash(record: ChainRecord): string {
+  return sm3Hex(canonicalRecordBytes(record));
+}
+
+export interface ChainBreak {
+  seq: number;
+  reason: 'prev-hash-mismatch' | 'hash-mismatch' | 'sequence-gap';
+  expected: string;
+  actual: string;
+}
+
+/**
+ * Walks records in sequence order from a known (seq, hash) anchor and reports the first break.
+ * Used by the box at boot and by `sceneway ledger verify`, and by the bank on every batch.
+ */
+export function findChainBreak(
+  anchor: { seq: number; hash: string },
+  records: Iterable<ChainRecord & { hash: string }>,
+): ChainBreak | null {
+  let expectedSeq = anchor.seq + 1;
+  let prev = anchor.hash;
+  for (const r of records) {
+    if (r.seq !== expectedSeq) {
+      return { seq: r.seq, reason: 'sequence-gap', expected: String(expectedSeq), actual: String(r.seq) };
+    }
+    if (r.prevHash !== prev) return { seq: r.seq, reason: 'prev-hash-mismatch', expected: prev, actual: r.prevHash };
+    const recomputed = chainHash(chainFieldsOf(r));
+    const hash = r.hash;
+    if (recomputed !== hash) return { seq: r.seq, reason: 'hash-mismatch', expected: recomputed, actual: hash };
+    prev = hash;
+    expectedSeq++;
+  }
+  return null;
+}

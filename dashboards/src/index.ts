@@ -1,0 +1,2 @@
+// dashboards: placeholder workspace; later issues fill it (see DESIGN.md).
+export {};

@@ -1,0 +1,2 @@
+// firmware-tools: placeholder workspace; later issues fill it (see DESIGN.md).
+export {};

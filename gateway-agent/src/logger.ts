@@ -1,0 +1,37 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Structured JSON logs (pino). Redaction is a second line of defence: code must already log masked
+ * values (see mask.ts), but a stray password or key field is censored rather than written
+ * (bank standard 004 §5.1.1.1.5: logs carry timestamps and are protected; DESIGN invariant 5/7).
+ */
+export function createLogger(options: { level?: string; name?: string; destination?: NodeJS.WritableStream } = {}) {
+  const base = {
+    name: options.name ?? 'sceneway',
+    level: options.level ?? process.env.SCENEWAY_LOG_LEVEL ?? 'info',
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: [
+        'password',
+        '*.password',
+        'privateKey',
+        '*.privateKey',
+        'secret',
+        '*.secret',
+        'cardNumber',
+        '*.cardNumber',
+        'idNumber',
+        '*.idNumber',
+        'phone',
+        '*.phone',
+      ],
+      censor: '[redacted]',
+    },
+  };
+  return options.destination ? pino(base, options.destination as pino.DestinationStream) : pino(base);
+}
+
+/** A logger that discards everything; for tests and library callers that pass none. */
+export const silentLogger: Logger = pino({ level: 'silent' });
