@@ -1,0 +1,108 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { isGatewayError } from '../gateway-error.ts';
+import { ConfigError, loadBoxConfig, parseBoxConfig } from './load-config.ts';
+import { buildBoxConfigSchema } from './driver-config.ts';
+
+const BANK_KEY = `04${'ab'.repeat(64)}`;
+const minimal = {
+  version: 1,
+  site: { id: 'canteen-north' },
+  box: { id: 'box-0001' },
+  bank: { url: 'https://bank.example/ingest', publicKeyHex: BANK_KEY },
+};
+
+function issuesFor(doc: unknown) {
+  try {
+    parseBoxConfig(doc);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+describe('box config', () => {
+  it('fills sensible defaults from a minimal file', () => {
+    const { config } = parseBoxConfig(minimal);
+    expect(config.ledger.path).toBe('data/ledger.db');
+    expect(config.broker.tcp.port).toBe(1883);
+    expect(config.admin).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.retention.days).toBe(90);
+    expect(config.bank.userId).toBe('1234567812345678');
+    expect(config.drivers).toEqual([]);
+  });
+
+  it('names the field and what is expected', () => {
+    const issues = issuesFor({ ...minimal, bank: { url: 'ftp://x', publicKeyHex: 'zz' }, admin: { port: 70000 } });
+    const paths = issues.map((i) => i.path);
+    expect(paths).toContain('bank.url');
+    expect(paths).toContain('bank.publicKeyHex');
+    expect(paths).toContain('admin.port');
+    expect(issues.find((i) => i.path === 'bank.publicKeyHex')?.message).toMatch(/130 hex digits starting with 04/);
+  });
+
+  it('indexes array fields and refuses unknown keys', () => {
+    const issues = issuesFor({
+      ...minimal,
+      mqttTerminals: [{ id: 'face-1', username: 'f1', passwordHash: 'scrypt$ok' }, { id: 'bad id!', username: '' }],
+      surprise: true,
+    });
+    const paths = issues.map((i) => i.path);
+    expect(paths).toContain('mqttTerminals[1].id');
+    expect(paths).toContain('mqttTerminals[1].passwordHash');
+    expect(issues.some((i) => i.path === '(root)' && /surprise/.test(i.message))).toBe(true);
+  });
+
+  it('migrates a version 0 file', () => {
+    const { config, migratedFrom } = parseBoxConfig({
+      site: { id: 's' },
+      box: { id: 'b' },
+      bankUrl: 'http://127.0.0.1:9000',
+      bankPublicKey: BANK_KEY,
+      ledgerPath: '/var/lib/sceneway/ledger.db',
+    });
+    expect(migratedFrom).toBe(0);
+    expect(config.bank.url).toBe('http://127.0.0.1:9000');
+    expect(config.ledger.path).toBe('/var/lib/sceneway/ledger.db');
+  });
+
+  it('refuses a version from the future with its own code', () => {
+    try {
+      parseBoxConfig({ ...minimal, version: 9 });
+      expect.unreachable();
+    } catch (err) {
+      expect(isGatewayError(err, 'CONFIG_TOO_NEW')).toBe(true);
+    }
+  });
+
+  it('reads YAML and reports syntax errors with a position', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sceneway-config-'));
+    const good = join(dir, 'box.yaml');
+    writeFileSync(
+      good,
+      `version: 1\nsite: { id: s1 }\nbox: { id: b1 }\nbank:\n  url: http://127.0.0.1:9000\n  publicKeyHex: "${BANK_KEY}"\n`,
+    );
+    expect(loadBoxConfig(good).config.box.id).toBe('b1');
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'version: 1\nsite: [unclosed\n');
+    expect(() => loadBoxConfig(bad)).toThrow(/line|col/i);
+  });
+
+  it('validates driver config with the driver schema, under drivers[i].config', () => {
+    const fake = {
+      id: 'fake-pos',
+      apiVersion: 1 as const,
+      configSchema: z.object({ port: z.string().startsWith('/dev/', 'expected /dev/...') }),
+      create: () => ({ start: async () => {}, stop: async () => {} }),
+    };
+    const schema = buildBoxConfigSchema([fake]);
+    const result = schema.safeParse({ ...minimal, drivers: [{ driver: 'fake-pos', config: { port: 'COM3' } }] });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['drivers', 0, 'config', 'port']);
+    expect(result.error?.issues[0]?.message).toBe('expected /dev/...');
+  });
+});

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { GatewayError } from '../gateway-error.ts';
+import { buildBoxConfigSchema, type FullBoxConfig } from './driver-config.ts';
+import { migrateConfig } from './migrations.ts';
+
+export interface ConfigIssue {
+  /** Dotted path with indices, e.g. `drivers[2].config.port`. */
+  path: string;
+  message: string;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function issuesOf(error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+}
+
+/** Parses a config document (already read) into a validated config, migrating older versions first. */
+export function parseBoxConfig(doc: unknown): { config: FullBoxConfig; migratedFrom: number | null } {
+  const { doc: migrated, migratedFrom } = migrateConfig(doc);
+  const result = buildBoxConfigSchema().safeParse(migrated);
+  if (!result.success) {
+    const issues = issuesOf(result.error);
+    throw new ConfigError(issues);
+  }
+  return { config: result.data as FullBoxConfig, migratedFrom };
+}
+
+export class ConfigError extends GatewayError {
+  constructor(readonly issues: ConfigIssue[]) {
+    super(
+      'CONFIG_INVALID',
+      `config is invalid:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+      'Fix the fields named above; `sceneway config schema` prints every field with its type.',
+    );
+  }
+}
+
+/** Reads YAML (.yaml/.yml) or JSON (.json) from disk; syntax errors name the line. */
+export function readConfigDocument(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new GatewayError('CONFIG_UNREADABLE', `cannot read config file ${file}`, 'Check the path and permissions.', {
+      cause,
+    });
+  }
+  try {
+    return extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new GatewayError('CONFIG_SYNTAX', `${file}: ${detail}`, 'Fix the syntax error at the position shown.', {
+      cause,
+    });
+  }
+}
+
+export function loadBoxConfig(file: string): { config: FullBoxConfig; migratedFrom: number | null } {
+  return parseBoxConfig(readConfigDocument(file));
+}

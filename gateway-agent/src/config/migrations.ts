@@ -1,0 +1,41 @@
+import { GatewayError } from '../gateway-error.ts';
+import { CONFIG_VERSION } from './schema.ts';
+
+type RawConfig = Record<string, unknown>;
+
+/**
+ * Config migrations, oldest first. Each takes a document of version N and returns version N+1, so a box
+ * installed years ago still boots after an upgrade, and `sceneway config validate` shows the migrated form.
+ * Version 0 is the pre-release layout (flat `bankUrl`/`bankPublicKey`, `ledgerPath`).
+ */
+const MIGRATIONS: Record<number, (doc: RawConfig) => RawConfig> = {
+  0: (doc) => {
+    const { bankUrl, bankPublicKey, ledgerPath, ...rest } = doc;
+    const bank = { ...(rest.bank as RawConfig | undefined), url: bankUrl, publicKeyHex: bankPublicKey };
+    const ledger = { ...(rest.ledger as RawConfig | undefined), ...(ledgerPath === undefined ? {} : { path: ledgerPath }) };
+    return { ...rest, version: 1, bank, ledger };
+  },
+};
+
+export function migrateConfig(doc: unknown): { doc: unknown; migratedFrom: number | null } {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { doc, migratedFrom: null };
+  const raw = doc as RawConfig;
+  const declared = raw.version ?? 0;
+  if (typeof declared !== 'number' || !Number.isInteger(declared) || declared < 0) {
+    throw new GatewayError('CONFIG_INVALID', `version: expected a config version number, got ${JSON.stringify(declared)}`);
+  }
+  if (declared > CONFIG_VERSION) {
+    throw new GatewayError(
+      'CONFIG_TOO_NEW',
+      `version: this agent understands config versions up to ${CONFIG_VERSION}, the file says ${declared}`,
+      'Upgrade the agent, or use a config written for this version.',
+    );
+  }
+  let current = raw;
+  for (let v = declared; v < CONFIG_VERSION; v++) {
+    const step = MIGRATIONS[v];
+    if (!step) throw new GatewayError('CONFIG_INVALID', `version: no migration from version ${v}`);
+    current = step(current);
+  }
+  return { doc: current, migratedFrom: declared === CONFIG_VERSION ? null : declared };
+}
