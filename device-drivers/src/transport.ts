@@ -4,8 +4,21 @@
  * socat pty in tests, a USB HID device). Production and tests run the same driver code.
  */
 export type TransportEndpoint =
-  | { kind: 'serial'; path: string; baudRate: number; dataBits?: 7 | 8; parity?: 'none' | 'even' | 'odd'; stopBits?: 1 | 2 }
-  | { kind: 'hid'; vendorId: number; productId: number; serialNumber?: string | undefined; path?: string | undefined };
+  | {
+      kind: 'serial';
+      path: string;
+      baudRate: number;
+      dataBits?: 7 | 8;
+      parity?: 'none' | 'even' | 'odd';
+      stopBits?: 1 | 2;
+    }
+  | {
+      kind: 'hid';
+      vendorId: number;
+      productId: number;
+      serialNumber?: string | undefined;
+      path?: string | undefined;
+    };
 
 export interface Transport {
   /** Sends bytes; resolves once handed to the OS (drained), so callers respect backpressure. */

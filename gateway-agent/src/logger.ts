@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -7,7 +7,9 @@ export type { Logger };
  * values (see mask.ts), but a stray password or key field is censored rather than written
  * (bank standard 004 §5.1.1.1.5: logs carry timestamps and are protected; DESIGN invariant 5/7).
  */
-export function createLogger(options: { level?: string; name?: string; destination?: NodeJS.WritableStream } = {}) {
+export function createLogger(
+  options: { level?: string; name?: string; destination?: NodeJS.WritableStream } = {},
+) {
   const base = {
     name: options.name ?? 'sceneway',
     level: options.level ?? process.env.SCENEWAY_LOG_LEVEL ?? 'info',

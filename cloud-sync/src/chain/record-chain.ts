@@ -1,4 +1,4 @@
-import canonicalize from 'canonicalize';
+import { canonicalBytes } from '../batch/jcs.ts';
 import { sm3Hex } from '../crypto/sm3.ts';
 
 /** The hash a chain starts from: a box's first record points at 64 zero hex digits. */
@@ -38,9 +38,7 @@ export interface ChainRecord {
  * and our values are strings and safe integers only, where JCS is unambiguous.
  */
 export function canonicalRecordBytes(record: ChainRecord): Buffer {
-  const text = canonicalize(record);
-  if (text === undefined) throw new TypeError('record is not canonicalizable');
-  return Buffer.from(text, 'utf8');
+  return canonicalBytes(record);
 }
 
 /** Copies exactly the chained fields, so extra columns of a stored row never leak into the hash. */
@@ -84,10 +82,12 @@ export function findChainBreak(
     if (r.seq !== expectedSeq) {
       return { seq: r.seq, reason: 'sequence-gap', expected: String(expectedSeq), actual: String(r.seq) };
     }
-    if (r.prevHash !== prev) return { seq: r.seq, reason: 'prev-hash-mismatch', expected: prev, actual: r.prevHash };
+    if (r.prevHash !== prev)
+      return { seq: r.seq, reason: 'prev-hash-mismatch', expected: prev, actual: r.prevHash };
     const recomputed = chainHash(chainFieldsOf(r));
     const hash = r.hash;
-    if (recomputed !== hash) return { seq: r.seq, reason: 'hash-mismatch', expected: recomputed, actual: hash };
+    if (recomputed !== hash)
+      return { seq: r.seq, reason: 'hash-mismatch', expected: recomputed, actual: hash };
     prev = hash;
     expectedSeq++;
   }

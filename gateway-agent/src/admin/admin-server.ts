@@ -70,12 +70,16 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       res.end(text);
       return;
     }
-    sendJson(res, 404, { code: 'ADMIN_NOT_FOUND', message: `no route ${path}; try /healthz, /api/status, /metrics` });
+    sendJson(res, 404, {
+      code: 'ADMIN_NOT_FOUND',
+      message: `no route ${path}; try /healthz, /api/status, /metrics`,
+    });
   };
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       options.logger.error({ err }, 'admin request failed');
-      if (!res.headersSent) sendJson(res, 500, { code: 'ADMIN_INTERNAL', message: 'internal error; see the agent log' });
+      if (!res.headersSent)
+        sendJson(res, 500, { code: 'ADMIN_INTERNAL', message: 'internal error; see the agent log' });
       else res.end();
     });
   });

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 /**
  * The agent's Prometheus metrics (prom-client: the maintained exporter library, so the text format,
@@ -11,7 +11,11 @@ export function createAgentMetrics() {
   // prom-client names three *gauges* `..._total`, which promtool rightly rejects (only counters may end
   // in _total). They duplicate what the other process metrics say, so we drop them rather than ship a
   // scrape that fails `promtool check metrics`.
-  for (const gauge of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+  for (const gauge of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ]) {
     registry.removeSingleMetric(`sceneway_process_${gauge}`);
   }
   const metrics = {

@@ -13,7 +13,10 @@ export function registerConfigCommands(program: Command, setExit: (code: number)
     .action((file: string, opts: { print?: boolean }) => {
       try {
         const { config: parsed, migratedFrom } = loadBoxConfig(file);
-        const note = migratedFrom === null ? '' : ` (migrated from version ${migratedFrom}; save the migrated form with --print)`;
+        const note =
+          migratedFrom === null
+            ? ''
+            : ` (migrated from version ${migratedFrom}; save the migrated form with --print)`;
         process.stdout.write(
           `${file}: valid config for site ${parsed.site.id}, box ${parsed.box.id}, ${parsed.drivers.length} driver(s)${note}\n`,
         );
@@ -27,7 +30,9 @@ export function registerConfigCommands(program: Command, setExit: (code: number)
     });
   config
     .command('schema')
-    .description('Print the JSON Schema of the box config (generated from the same zod schema the agent validates with).')
+    .description(
+      'Print the JSON Schema of the box config (generated from the same zod schema the agent validates with).',
+    )
     .action(() => {
       const jsonSchema = z.toJSONSchema(buildBoxConfigSchema(), { io: 'input', unrepresentable: 'any' });
       process.stdout.write(`${JSON.stringify(jsonSchema, null, 2)}\n`);

@@ -1,12 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { isGatewayError } from '../gateway-error.ts';
+import { AGENT_VERSION } from '../version.ts';
 import { registerBrokerCommands } from './broker-commands.ts';
 import { registerConfigCommands } from './config-commands.ts';
 import { registerKeysCommands } from './keys-commands.ts';
 import { registerLedgerCommands } from './ledger-commands.ts';
 import { registerStartCommand } from './start-command.ts';
 import { registerStatusCommand } from './status-command.ts';
-import { AGENT_VERSION } from '../version.ts';
 
 /**
  * Exit codes: 0 success; 1 the thing checked is bad (broken chain, invalid config); 2 usage error or
@@ -14,7 +14,9 @@ import { AGENT_VERSION } from '../version.ts';
  */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('sceneway')
-    .description('Sceneway edge gateway: drives site terminals, keeps every transaction durable, syncs signed batches to the bank.')
+    .description(
+      'Sceneway edge gateway: drives site terminals, keeps every transaction durable, syncs signed batches to the bank.',
+    )
     .version(AGENT_VERSION)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
@@ -36,7 +38,9 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     if (isGatewayError(err)) {
-      process.stderr.write(`error ${err.code}: ${err.message}\n${err.hint ? `what to do: ${err.hint}\n` : ''}`);
+      process.stderr.write(
+        `error ${err.code}: ${err.message}\n${err.hint ? `what to do: ${err.hint}\n` : ''}`,
+      );
       return err.code === 'CONFIG_INVALID' ? 1 : 2;
     }
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);

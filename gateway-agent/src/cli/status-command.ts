@@ -12,7 +12,9 @@ function age(seconds: number | null): string {
 export function registerStatusCommand(program: Command, setExit: (code: number) => void): void {
   program
     .command('status')
-    .description('Ask a running agent for its status (ledger depth, oldest unsynced age, sync, terminals, alerts).')
+    .description(
+      'Ask a running agent for its status (ledger depth, oldest unsynced age, sync, terminals, alerts).',
+    )
     .option('--url <url>', 'admin API of the agent', 'http://127.0.0.1:8080')
     .option('--json', 'print the raw JSON')
     .action(async (opts: { url: string; json?: boolean }) => {
@@ -38,7 +40,9 @@ export function registerStatusCommand(program: Command, setExit: (code: number) 
         `ledger: head #${status.ledger.headSeq}, ${status.ledger.depth} unsynced, oldest unsynced ${age(status.ledger.oldestUnsyncedAgeSeconds)}`,
         `sync:   ${status.sync.status}${status.sync.lastError ? ` (last error: ${status.sync.lastError})` : ''}`,
         `terminals: ${status.terminals.length === 0 ? 'none configured' : ''}`,
-        ...status.terminals.map((t) => `  ${t.up ? 'UP  ' : 'DOWN'} ${t.id} (${t.driver})${t.detail ? ` ${t.detail}` : ''}`),
+        ...status.terminals.map(
+          (t) => `  ${t.up ? 'UP  ' : 'DOWN'} ${t.id} (${t.driver})${t.detail ? ` ${t.detail}` : ''}`,
+        ),
         `alerts: ${status.alerts.length === 0 ? 'none' : ''}`,
         ...status.alerts.map((a) => `  ${a.at} ${a.code}: ${a.message}`),
       ];

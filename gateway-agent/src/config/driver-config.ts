@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import type { DriverDefinition } from '@sceneway/device-drivers/driver-api';
+import { z } from 'zod';
 import { DRIVER_REGISTRY } from '../drivers/registry.ts';
 import { boxConfigSchema } from './schema.ts';
 

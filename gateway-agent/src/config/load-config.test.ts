@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { isGatewayError } from '../gateway-error.ts';
-import { ConfigError, loadBoxConfig, parseBoxConfig } from './load-config.ts';
 import { buildBoxConfigSchema } from './driver-config.ts';
+import { ConfigError, loadBoxConfig, parseBoxConfig } from './load-config.ts';
 
 const BANK_KEY = `04${'ab'.repeat(64)}`;
 const minimal = {
@@ -37,18 +37,27 @@ describe('box config', () => {
   });
 
   it('names the field and what is expected', () => {
-    const issues = issuesFor({ ...minimal, bank: { url: 'ftp://x', publicKeyHex: 'zz' }, admin: { port: 70000 } });
+    const issues = issuesFor({
+      ...minimal,
+      bank: { url: 'ftp://x', publicKeyHex: 'zz' },
+      admin: { port: 70000 },
+    });
     const paths = issues.map((i) => i.path);
     expect(paths).toContain('bank.url');
     expect(paths).toContain('bank.publicKeyHex');
     expect(paths).toContain('admin.port');
-    expect(issues.find((i) => i.path === 'bank.publicKeyHex')?.message).toMatch(/130 hex digits starting with 04/);
+    expect(issues.find((i) => i.path === 'bank.publicKeyHex')?.message).toMatch(
+      /130 hex digits starting with 04/,
+    );
   });
 
   it('indexes array fields and refuses unknown keys', () => {
     const issues = issuesFor({
       ...minimal,
-      mqttTerminals: [{ id: 'face-1', username: 'f1', passwordHash: 'scrypt$ok' }, { id: 'bad id!', username: '' }],
+      mqttTerminals: [
+        { id: 'face-1', username: 'f1', passwordHash: 'scrypt$ok' },
+        { id: 'bad id!', username: '' },
+      ],
       surprise: true,
     });
     const paths = issues.map((i) => i.path);
@@ -100,7 +109,10 @@ describe('box config', () => {
       create: () => ({ start: async () => {}, stop: async () => {} }),
     };
     const schema = buildBoxConfigSchema([fake]);
-    const result = schema.safeParse({ ...minimal, drivers: [{ driver: 'fake-pos', config: { port: 'COM3' } }] });
+    const result = schema.safeParse({
+      ...minimal,
+      drivers: [{ driver: 'fake-pos', config: { port: 'COM3' } }],
+    });
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.path).toEqual(['drivers', 0, 'config', 'port']);
     expect(result.error?.issues[0]?.message).toBe('expected /dev/...');

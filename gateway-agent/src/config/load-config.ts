@@ -52,17 +52,27 @@ export function readConfigDocument(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new GatewayError('CONFIG_UNREADABLE', `cannot read config file ${file}`, 'Check the path and permissions.', {
-      cause,
-    });
+    throw new GatewayError(
+      'CONFIG_UNREADABLE',
+      `cannot read config file ${file}`,
+      'Check the path and permissions.',
+      {
+        cause,
+      },
+    );
   }
   try {
     return extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
-    throw new GatewayError('CONFIG_SYNTAX', `${file}: ${detail}`, 'Fix the syntax error at the position shown.', {
-      cause,
-    });
+    throw new GatewayError(
+      'CONFIG_SYNTAX',
+      `${file}: ${detail}`,
+      'Fix the syntax error at the position shown.',
+      {
+        cause,
+      },
+    );
   }
 }
 

@@ -12,7 +12,10 @@ const MIGRATIONS: Record<number, (doc: RawConfig) => RawConfig> = {
   0: (doc) => {
     const { bankUrl, bankPublicKey, ledgerPath, ...rest } = doc;
     const bank = { ...(rest.bank as RawConfig | undefined), url: bankUrl, publicKeyHex: bankPublicKey };
-    const ledger = { ...(rest.ledger as RawConfig | undefined), ...(ledgerPath === undefined ? {} : { path: ledgerPath }) };
+    const ledger = {
+      ...(rest.ledger as RawConfig | undefined),
+      ...(ledgerPath === undefined ? {} : { path: ledgerPath }),
+    };
     return { ...rest, version: 1, bank, ledger };
   },
 };
@@ -22,7 +25,10 @@ export function migrateConfig(doc: unknown): { doc: unknown; migratedFrom: numbe
   const raw = doc as RawConfig;
   const declared = raw.version ?? 0;
   if (typeof declared !== 'number' || !Number.isInteger(declared) || declared < 0) {
-    throw new GatewayError('CONFIG_INVALID', `version: expected a config version number, got ${JSON.stringify(declared)}`);
+    throw new GatewayError(
+      'CONFIG_INVALID',
+      `version: expected a config version number, got ${JSON.stringify(declared)}`,
+    );
   }
   if (declared > CONFIG_VERSION) {
     throw new GatewayError(

@@ -18,7 +18,10 @@ export const sm2PublicKeyHex = z
 
 const identifier = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    'expected 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+  );
 
 const port = z.number().int().min(0, 'expected a TCP port 0-65535 (0 = any free port)').max(65535);
 
@@ -32,7 +35,9 @@ export const mqttTerminalSchema = z.object({
   /** Face/attendance readers and other MQTT terminals log in with their own username. */
   username: z.string().min(1),
   /** scrypt hash from `sceneway broker hash-password`; the clear password is never in config. */
-  passwordHash: z.string().regex(/^scrypt\$/, 'expected an scrypt hash (run `sceneway broker hash-password`)'),
+  passwordHash: z
+    .string()
+    .regex(/^scrypt\$/, 'expected an scrypt hash (run `sceneway broker hash-password`)'),
 });
 
 export const boxConfigSchema = z
@@ -47,7 +52,11 @@ export const boxConfigSchema = z
       publicKeyHex: sm2PublicKeyHex,
       userId: z.string().min(1).default('1234567812345678'),
       tls: z
-        .object({ certPath: z.string().min(1), keyPath: z.string().min(1), caPath: z.string().min(1).optional() })
+        .object({
+          certPath: z.string().min(1),
+          keyPath: z.string().min(1),
+          caPath: z.string().min(1).optional(),
+        })
         .optional(),
     }),
     ledger: z
@@ -97,13 +106,19 @@ export const boxConfigSchema = z
     sync: z
       .object({
         maxRecords: z.number().int().min(1).max(100_000).default(1000),
-        maxBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(4 * 1024 * 1024),
         maxAgeMs: z.number().int().min(0).default(5000),
         backoffBaseMs: z.number().int().min(1).default(500),
         backoffCapMs: z.number().int().min(1).default(60_000),
       })
       .prefault({}),
-    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).prefault({}),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .prefault({}),
   })
   .strict();
 

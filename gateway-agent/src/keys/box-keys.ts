@@ -33,14 +33,22 @@ interface SealedKeyFile {
 }
 
 function deriveKek(passphrase: string, salt: Buffer, params: { N: number; r: number; p: number }): Buffer {
-  return scryptSync(passphrase, salt, 16, { N: params.N, r: params.r, p: params.p, maxmem: 256 * 1024 * 1024 });
+  return scryptSync(passphrase, salt, 16, {
+    N: params.N,
+    r: params.r,
+    p: params.p,
+    maxmem: 256 * 1024 * 1024,
+  });
 }
 
 export function boxKeyPaths(dir: string) {
   return { keyFile: join(dir, KEY_FILE), publicKeyFile: join(dir, PUBLIC_FILE) };
 }
 
-export function initBoxKeys(options: { dir: string; passphrase: string; force?: boolean }): { publicKeyHex: string; keyFile: string } {
+export function initBoxKeys(options: { dir: string; passphrase: string; force?: boolean }): {
+  publicKeyHex: string;
+  keyFile: string;
+} {
   if (options.passphrase.length < 8) {
     throw new GatewayError('KEYS_PASSPHRASE_WEAK', 'the key passphrase must have at least 8 characters');
   }
@@ -57,7 +65,9 @@ export function initBoxKeys(options: { dir: string; passphrase: string; force?: 
   const dataKey = randomBytes(16);
   const salt = randomBytes(16);
   const kek = deriveKek(options.passphrase, salt, KDF);
-  const secret = Buffer.from(JSON.stringify({ privateKeyHex: pair.privateKeyHex, dataKeyHex: dataKey.toString('hex') }));
+  const secret = Buffer.from(
+    JSON.stringify({ privateKeyHex: pair.privateKeyHex, dataKeyHex: dataKey.toString('hex') }),
+  );
   const { iv, ciphertext } = sm4CbcEncrypt(kek, secret);
   const sealed: SealedKeyFile = {
     format: 'sceneway.box-key.v1',
@@ -76,33 +86,59 @@ export function initBoxKeys(options: { dir: string; passphrase: string; force?: 
 export function loadBoxKeys(options: { dir: string; passphrase: string }): BoxSecrets {
   const { keyFile } = boxKeyPaths(options.dir);
   if (!existsSync(keyFile)) {
-    throw new GatewayError('KEYS_MISSING', `no box key at ${keyFile}`, 'Run `sceneway keys init` on this box first.');
+    throw new GatewayError(
+      'KEYS_MISSING',
+      `no box key at ${keyFile}`,
+      'Run `sceneway keys init` on this box first.',
+    );
   }
   let sealed: SealedKeyFile;
   try {
     sealed = JSON.parse(readFileSync(keyFile, 'utf8')) as SealedKeyFile;
     if (sealed.format !== 'sceneway.box-key.v1') throw new Error(`unknown format ${String(sealed.format)}`);
   } catch (cause) {
-    throw new GatewayError('KEYS_CORRUPT', `the box key file ${keyFile} is unreadable`, 'Restore it from the box backup.', {
-      cause,
-    });
+    throw new GatewayError(
+      'KEYS_CORRUPT',
+      `the box key file ${keyFile} is unreadable`,
+      'Restore it from the box backup.',
+      {
+        cause,
+      },
+    );
   }
   const kek = deriveKek(options.passphrase, Buffer.from(sealed.kdf.saltHex, 'hex'), sealed.kdf);
   let secret: { privateKeyHex: string; dataKeyHex: string };
   try {
-    const plain = sm4CbcDecrypt(kek, Buffer.from(sealed.ivHex, 'hex'), Buffer.from(sealed.ciphertextHex, 'hex'));
+    const plain = sm4CbcDecrypt(
+      kek,
+      Buffer.from(sealed.ivHex, 'hex'),
+      Buffer.from(sealed.ciphertextHex, 'hex'),
+    );
     secret = JSON.parse(Buffer.from(plain).toString('utf8')) as typeof secret;
   } catch (cause) {
-    throw new GatewayError('KEYS_PASSPHRASE', 'the key passphrase does not open the box key', 'Check SCENEWAY_KEY_PASSPHRASE or the passphrase file.', {
-      cause,
-    });
+    throw new GatewayError(
+      'KEYS_PASSPHRASE',
+      'the key passphrase does not open the box key',
+      'Check SCENEWAY_KEY_PASSPHRASE or the passphrase file.',
+      {
+        cause,
+      },
+    );
   }
   // A passphrase that happens to decrypt to valid padding must still produce the enrolled key pair.
   const probe = Buffer.from('sceneway key check');
   if (!sm2Verify(probe, sm2Sign(probe, secret.privateKeyHex), sealed.publicKeyHex)) {
-    throw new GatewayError('KEYS_PASSPHRASE', 'the key passphrase does not open the box key', 'Check the passphrase.');
+    throw new GatewayError(
+      'KEYS_PASSPHRASE',
+      'the key passphrase does not open the box key',
+      'Check the passphrase.',
+    );
   }
-  return { privateKeyHex: secret.privateKeyHex, publicKeyHex: sealed.publicKeyHex, dataKey: Buffer.from(secret.dataKeyHex, 'hex') };
+  return {
+    privateKeyHex: secret.privateKeyHex,
+    publicKeyHex: sealed.publicKeyHex,
+    dataKey: Buffer.from(secret.dataKeyHex, 'hex'),
+  };
 }
 
 /**

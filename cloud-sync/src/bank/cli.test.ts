@@ -1,0 +1,125 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { verifyAck } from '../batch/ack-v1.ts';
+import { sampleChain } from '../batch/test-support/sample-records.ts';
+import { bankProgram } from './cli.ts';
+import { dailyTotals, RECON_FORMAT } from './reconcile.ts';
+import { chainedBatches, newTestBox, postBatch } from './test-support/box-kit.ts';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('../../bin/sceneway-bank.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'sceneway-bank-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: tmpdir() });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('sceneway-bank CLI', () => {
+  it('initialises keys, enrols a box, serves batches and reconciles the day', async () => {
+    const keysDir = join(dir, 'keys');
+    expect((await cli(['keys', 'init', '--out', keysDir])).code).toBe(0);
+    expect(statSync(join(keysDir, 'bank-key.pem')).mode & 0o777).toBe(0o600);
+    const bankPub = readFileSync(join(keysDir, 'bank-pub.hex'), 'utf8').trim();
+
+    const db = join(dir, 'bank.db');
+    const box = newTestBox('box-cli');
+    writeFileSync(join(dir, 'enrol.json'), JSON.stringify(box.enrolment));
+    const enrol = await cli(['enrol', '--request', join(dir, 'enrol.json'), '--db', db]);
+    expect(enrol.stdout).toContain('enrolled box box-cli');
+
+    const child = spawn(
+      process.execPath,
+      [BIN, 'serve', '--db', db, '--key', join(keysDir, 'bank-key.pem'), '--port', '0'],
+      {
+        cwd: tmpdir(),
+      },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /listening on (\S+)/.exec(out);
+          if (m?.[1]) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+      });
+      const [b1] = chainedBatches(box, bankPub, [5], Date.parse('2026-03-02T03:15:00.000Z'));
+      if (!b1) throw new Error('no batch');
+      const res = await postBatch(url, { boxId: box.boxId, privateKeyHex: box.keys.privateKeyHex }, b1);
+      expect(res.status).toBe(200);
+      expect(verifyAck(res.body, bankPub, { boxId: box.boxId, batchSeq: 1, digest: b1.digest }).status).toBe(
+        'stored',
+      );
+      const status = await cli(['status', '--url', url]);
+      expect(status.stdout).toContain('"headSeq": 5');
+    } finally {
+      child.kill('SIGTERM');
+    }
+
+    // The box's own totals of the same five sample records: equal, then one sale missing at the bank.
+    const chain = sampleChain({ boxId: box.boxId, count: 5, salt: () => '00'.repeat(16) });
+    const lines = dailyTotals(chain.records, '2026-03-02');
+    const report = join(dir, 'recon.json');
+    writeFileSync(
+      report,
+      JSON.stringify({ format: RECON_FORMAT, boxId: box.boxId, date: '2026-03-02', lines }),
+    );
+    const ok = await cli(['reconcile', '--date', '2026-03-02', '--box-report', report, '--db', db]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('no differences');
+
+    const extraSale = {
+      kind: 'sale',
+      terminalId: 'pos-09',
+      amountFen: 300,
+      recordedAt: '2026-03-02T09:00:00.000Z',
+    };
+    const withExtra = dailyTotals([...chain.records, extraSale], '2026-03-02').map((l) =>
+      l.kind === 'sale' && l.terminalId === 'pos-01' ? { ...l, sumFen: l.sumFen + 1 } : l,
+    );
+    writeFileSync(
+      report,
+      JSON.stringify({ format: RECON_FORMAT, boxId: box.boxId, date: '2026-03-02', lines: withExtra }),
+    );
+    const bad = await cli(['reconcile', '--date', '2026-03-02', '--box-report', report, '--db', db]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('DIFF sale @ pos-01: box 1 records, 1251 fen / bank 1 records, 1250 fen');
+    expect(bad.stdout).toContain('DIFF sale @ pos-09: box 1 records, 300 fen / bank absent');
+    expect(bad.stdout).toContain('2 difference(s)');
+  });
+
+  it('prints --help for every subcommand', () => {
+    for (const sub of [['serve'], ['keys', 'init'], ['enrol'], ['reconcile'], ['status']]) {
+      let out = '';
+      const program = bankProgram();
+      const leaf = sub.reduce((cmd, name) => cmd.commands.find((c) => c.name() === name) ?? cmd, program);
+      for (const cmd of [
+        program,
+        ...program.commands,
+        leaf,
+        ...program.commands.flatMap((c) => c.commands),
+      ]) {
+        cmd.exitOverride().configureOutput({
+          writeOut: (s) => {
+            out += s;
+          },
+        });
+      }
+      expect(() => program.parse(['node', 'sceneway-bank', ...sub, '--help'])).toThrow('(outputHelp)');
+      expect(out).toContain(`Usage: sceneway-bank ${sub.join(' ')}`);
+    }
+  });
+});

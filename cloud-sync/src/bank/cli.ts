@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { SyncError } from '../sync-error.ts';
+import { initBankKeys, loadBankPrivateKey } from './keys.ts';
+import { scheduleReconciliation } from './recon-job.ts';
+import { formatDifference, parseReconReport, reconcileDay } from './reconcile.ts';
+import { BankRefusal } from './refusal.ts';
+import { enrolFromRequest, openBankStore, startBankServer } from './server.ts';
+
+const positive = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+};
+
+interface StoreFlags {
+  db?: string;
+  pg?: string;
+  pgSchema?: string;
+}
+
+function storeOptions(cmd: Command): Command {
+  return cmd
+    .option('--db <path>', 'SQLite file of the bank store', 'sceneway-bank.db')
+    .option('--pg <url>', 'PostgreSQL URL (replaces --db; for several ingest replicas)')
+    .option('--pg-schema <name>', 'PostgreSQL schema holding the tables', 'sceneway_bank');
+}
+
+const openStore = (o: StoreFlags) => openBankStore({ dbPath: o.db, pgUrl: o.pg, pgSchema: o.pgSchema });
+
+export function bankProgram(): Command {
+  const program = new Command('sceneway-bank')
+    .description(
+      'Reference bank ingest service for Sceneway boxes: verify, dedupe, store, acknowledge, reconcile',
+    )
+    .showHelpAfterError();
+
+  storeOptions(program.command('serve').description('run the ingest HTTP(S) service'))
+    .requiredOption('--key <file>', 'bank SM2 private key (PEM from `keys init`, or 64 hex digits)')
+    .option('--port <n>', 'TCP port (0 = any free port)', '8443')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--tls-cert <file>', 'server certificate (PEM); with --tls-key and --tls-ca enables mutual TLS')
+    .option('--tls-key <file>', 'server private key (PEM)')
+    .option('--tls-ca <file>', 'CA that signs box client certificates')
+    .option('--rate <perSec>', 'requests per second per box', positive, 5)
+    .option('--burst <n>', 'burst size per box', positive, 20)
+    .option('--admin-token <token>', 'enables POST /v1/enrol with this bearer token (demo)')
+    .option('--recon-dir <dir>', 'directory of box reconciliation files; enables the nightly job')
+    .option('--recon-cron <expr>', 'cron expression (UTC) of the reconciliation job', '30 2 * * *')
+    .action(async (o: StoreFlags & Record<string, string | number | undefined>) => {
+      const tls =
+        o.tlsCert && o.tlsKey && o.tlsCa
+          ? { certPath: String(o.tlsCert), keyPath: String(o.tlsKey), caPath: String(o.tlsCa) }
+          : undefined;
+      const server = await startBankServer({
+        dbPath: o.db,
+        pgUrl: o.pg,
+        pgSchema: o.pgSchema,
+        bankPrivateKeyHex: loadBankPrivateKey(String(o.key)),
+        port: Number(o.port),
+        host: String(o.host),
+        tls,
+        ratePerSec: Number(o.rate),
+        burst: Number(o.burst),
+        adminToken: o.adminToken === undefined ? undefined : String(o.adminToken),
+      });
+      const stopRecon = o.reconDir
+        ? scheduleReconciliation({
+            store: server.store,
+            dir: String(o.reconDir),
+            schedule: String(o.reconCron),
+          })
+        : () => {};
+      console.log(`sceneway-bank listening on ${server.url} (store: ${server.store.dialect})`);
+      console.log(`bank public key: ${server.bankPublicKeyHex}`);
+      const stop = () => {
+        stopRecon();
+        server.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  program
+    .command('keys')
+    .description('bank key pair management')
+    .command('init')
+    .description('generate the bank SM2 key pair (private key written 0600)')
+    .requiredOption('--out <dir>', 'directory for bank-key.pem, bank-pub.pem, bank-pub.hex')
+    .action((o: { out: string }) => {
+      const k = initBankKeys(o.out);
+      console.log(`private key: ${k.privatePath} (0600; never leaves this host)`);
+      console.log(`public key:  ${k.publicPath}\n${k.publicKeyHex}`);
+    });
+
+  storeOptions(program.command('enrol').description('enrol a box from its self-signed enrolment request'))
+    .requiredOption('--request <file>', 'enrolment request JSON produced on the box')
+    .action(async (o: StoreFlags & { request: string }) => {
+      const store = await openStore(o);
+      try {
+        const { boxId } = await enrolFromRequest(
+          store,
+          JSON.parse(readFileSync(o.request, 'utf8')),
+          new Date(),
+        );
+        console.log(`enrolled box ${boxId}`);
+      } finally {
+        await store.close();
+      }
+    });
+
+  storeOptions(
+    program.command('reconcile').description("compare a box's daily totals with what the bank stored"),
+  )
+    .requiredOption('--date <YYYY-MM-DD>', 'UTC day to reconcile')
+    .requiredOption('--box-report <file>', 'sceneway.recon.v1 file produced by the box')
+    .action(async (o: StoreFlags & { date: string; boxReport: string }) => {
+      const report = parseReconReport(readFileSync(o.boxReport, 'utf8'));
+      if (report.date !== o.date) {
+        throw new SyncError('BANK_RECON_DATE', `the box report is for ${report.date}, not ${o.date}`);
+      }
+      const store = await openStore(o);
+      try {
+        const diffs = await reconcileDay(store, report);
+        for (const d of diffs) console.log(`DIFF ${formatDifference(d)}`);
+        console.log(
+          diffs.length === 0
+            ? `box ${report.boxId} ${o.date}: reconciled, no differences`
+            : `${diffs.length} difference(s)`,
+        );
+        if (diffs.length > 0) process.exitCode = 1;
+      } finally {
+        await store.close();
+      }
+    });
+
+  program
+    .command('status')
+    .description('print the /api/status of a running bank')
+    .requiredOption('--url <url>', 'base URL of the bank service')
+    .action(async (o: { url: string }) => {
+      const res = await fetch(`${o.url.replace(/\/$/, '')}/api/status`);
+      console.log(JSON.stringify(await res.json(), null, 2));
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await bankProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof SyncError || e instanceof BankRefusal) {
+      console.error(
+        `error ${e.code}: ${e.message}${e instanceof SyncError && e.hint ? `\nhint: ${e.hint}` : ''}`,
+      );
+      process.exitCode = 2;
+      return;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main(process.argv);

@@ -1,0 +1,229 @@
+import { buildAck } from '../batch/ack-v1.ts';
+import type { ParsedBatch } from '../batch/batch-v1.ts';
+import {
+  checkBatchInternals,
+  openPersonalData,
+  parseBatchEnvelope,
+  verifyBatchSignature,
+} from '../batch/batch-v1.ts';
+import { type HeaderBag, REQUEST_HEADERS, verifyRequestHeaders } from '../batch/request-auth.ts';
+import { SyncError } from '../sync-error.ts';
+import type { BankMetrics } from './metrics.ts';
+import type { BoxRateLimiter } from './rate-limit.ts';
+import { BankRefusal } from './refusal.ts';
+import type { BankStore } from './store.ts';
+
+export interface IngestContext {
+  store: BankStore;
+  bankPrivateKeyHex: string;
+  limiter: BoxRateLimiter;
+  metrics: BankMetrics;
+  /** ±window for X-Sceneway-Timestamp and how long nonces are remembered (004 §5.3.1 h). */
+  requestWindowMs: number;
+  now: () => Date;
+  log: (level: 'info' | 'warn', msg: string, fields: Record<string, unknown>) => void;
+}
+
+export interface IngestResult {
+  status: 200;
+  ackBytes: Buffer;
+  outcome: 'stored' | 'duplicate';
+}
+
+function headerOf(headers: HeaderBag, name: string): string {
+  const v = headers[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  if (!s) throw new BankRefusal(400, 'BANK_REQUEST_MALFORMED', `missing header ${name}`);
+  return s;
+}
+
+function refusalFromSync(e: unknown, status: number, fallback: string): BankRefusal {
+  if (e instanceof SyncError) return new BankRefusal(status, `BANK_${e.code}`, e.message);
+  return new BankRefusal(status, fallback, e instanceof Error ? e.message : String(e));
+}
+
+/**
+ * POST /v1/batches, checks in the documented order (docs/bank-ingest.md): rate limit, request
+ * uniqueness, parse, enrolment, signatures, internals, personal data, then dedupe + chain
+ * continuity + store in one transaction. Throws BankRefusal; returns the signed ack.
+ */
+export async function ingestBatch(
+  ctx: IngestContext,
+  headers: HeaderBag,
+  body: Buffer,
+): Promise<IngestResult> {
+  const boxId = headerOf(headers, REQUEST_HEADERS.box);
+  // 004 §5.4 b): flow control per box before any expensive work (SM2 verify, DB).
+  const retryAfter = ctx.limiter.take(boxId);
+  if (retryAfter > 0) {
+    throw new BankRefusal(
+      429,
+      'BANK_RATE_LIMITED',
+      `box exceeds its request rate; retry in ${retryAfter} s`,
+      {
+        'retry-after': String(retryAfter),
+      },
+    );
+  }
+  // 004 §5.3.1 h): request uniqueness: a timestamp inside the window, a nonce not seen in it.
+  const nonce = headerOf(headers, REQUEST_HEADERS.nonce);
+  const timestamp = headerOf(headers, REQUEST_HEADERS.timestamp);
+  const nowMs = ctx.now().getTime();
+  const tsMs = /^\d+$/.test(timestamp) ? Number(timestamp) : Date.parse(timestamp);
+  if (!Number.isFinite(tsMs) || Math.abs(tsMs - nowMs) > ctx.requestWindowMs) {
+    throw new BankRefusal(
+      401,
+      'BANK_REQUEST_STALE',
+      'request timestamp is outside the accepted window; check the box clock',
+    );
+  }
+  if (!(await ctx.store.rememberNonce(boxId, nonce, nowMs, ctx.requestWindowMs))) {
+    throw new BankRefusal(
+      409,
+      'BANK_NONCE_REPLAYED',
+      'this request nonce was already used: replayed request',
+    );
+  }
+
+  let parsed: ParsedBatch;
+  try {
+    parsed = parseBatchEnvelope(body);
+  } catch (e) {
+    throw refusalFromSync(e, 400, 'BANK_BATCH_MALFORMED');
+  }
+  const header = parsed.body.header;
+  if (header.boxId !== boxId) {
+    throw new BankRefusal(
+      400,
+      'BANK_BOX_MISMATCH',
+      'the batch belongs to another box than the request header names',
+    );
+  }
+  const box = await ctx.store.getBox(boxId);
+  if (!box) throw new BankRefusal(403, 'BANK_BOX_NOT_ENROLLED', `box ${boxId} is not enrolled at this bank`);
+
+  // 004 §5.1.4 b), §5.3.1 f): both the request and the batch must be signed by the enrolled key.
+  try {
+    verifyRequestHeaders(headers, parsed.digest, box.publicKeyHex, {
+      now: ctx.now(),
+      maxSkewMs: ctx.requestWindowMs,
+    });
+  } catch (e) {
+    if (e instanceof SyncError && e.code === 'SYNC_REQUEST_MALFORMED')
+      throw new BankRefusal(400, 'BANK_REQUEST_MALFORMED', e.message);
+    if (e instanceof SyncError && e.code === 'SYNC_REQUEST_STALE')
+      throw new BankRefusal(401, 'BANK_REQUEST_STALE', e.message);
+    throw new BankRefusal(
+      401,
+      'BANK_SIGNATURE_INVALID',
+      'request signature does not verify with the enrolled box key',
+    );
+  }
+  if (!verifyBatchSignature(parsed, box.publicKeyHex)) {
+    throw new BankRefusal(
+      401,
+      'BANK_SIGNATURE_INVALID',
+      'batch signature does not verify with the enrolled box key',
+    );
+  }
+  try {
+    checkBatchInternals(parsed);
+  } catch (e) {
+    const refusal = refusalFromSync(e, 422, 'BANK_BATCH_INCONSISTENT');
+    await tamperAlert(ctx, boxId, refusal.code, `batch ${header.batchSeq}: ${refusal.message}`);
+    throw refusal;
+  }
+  try {
+    // 004 §5.1.4 a): the bank checks it can open every seal and that it matches its digest; the
+    // plaintext is dropped here, only the sealed form is stored.
+    openPersonalData(parsed, ctx.bankPrivateKeyHex);
+  } catch (e) {
+    throw refusalFromSync(e, 422, 'BANK_BATCH_PII');
+  }
+
+  const outcome = await ctx.store.commitBatch({
+    boxId,
+    batchSeq: header.batchSeq,
+    digest: parsed.digest,
+    firstSeq: header.firstSeq,
+    lastSeq: header.lastSeq,
+    prevChainHead: header.prevChainHead,
+    newChainHead: header.newChainHead,
+    receivedAt: ctx.now().toISOString(),
+    records: parsed.body.records.map((r) => ({
+      seq: r.seq,
+      kind: r.kind,
+      terminalId: r.terminalId,
+      amountFen: r.amountFen,
+      recordedAt: r.recordedAt,
+      hash: r.hash,
+      payloadJson: JSON.stringify(r.payload),
+      piiSealJson: r.pii
+        ? JSON.stringify({ ...r.pii, keyEnvelope: parsed.body.keyEnvelope, piiDigest: r.piiDigest })
+        : null,
+    })),
+  });
+  switch (outcome.kind) {
+    case 'not-enrolled':
+      throw new BankRefusal(403, 'BANK_BOX_NOT_ENROLLED', `box ${boxId} is not enrolled at this bank`);
+    case 'conflict':
+      await tamperAlert(
+        ctx,
+        boxId,
+        'BANK_BATCH_CONFLICT',
+        `batch ${header.batchSeq} resent with digest ${parsed.digest}, stored ${outcome.storedDigest}`,
+      );
+      throw new BankRefusal(
+        409,
+        'BANK_BATCH_CONFLICT',
+        `batch ${header.batchSeq} was already stored with different content`,
+      );
+    case 'chain-broken':
+      throw new BankRefusal(
+        409,
+        'BANK_CHAIN_BROKEN',
+        `batch ${header.batchSeq} does not continue the stored chain (bank head is seq ${outcome.headSeq}); send batches in order`,
+      );
+    case 'sequence-gap':
+      await tamperAlert(
+        ctx,
+        boxId,
+        'BANK_SEQUENCE_GAP',
+        `batch ${header.batchSeq} starts at seq ${header.firstSeq}, bank head is ${outcome.headSeq}`,
+      );
+      throw new BankRefusal(
+        409,
+        'BANK_SEQUENCE_GAP',
+        `batch ${header.batchSeq} starts at seq ${header.firstSeq} but the bank expects ${outcome.headSeq + 1}`,
+      );
+    default: {
+      const status = outcome.kind;
+      const ackBytes = buildAck(
+        {
+          boxId,
+          batchSeq: header.batchSeq,
+          lastSeq: header.lastSeq,
+          digest: parsed.digest,
+          status,
+          ackedAt: ctx.now().toISOString(),
+          requestNonce: nonce,
+        },
+        ctx.bankPrivateKeyHex,
+      );
+      if (status === 'stored') ctx.metrics.inc('sceneway_bank_records_stored_total', {}, header.recordCount);
+      ctx.log('info', 'batch acknowledged', {
+        boxId,
+        batchSeq: header.batchSeq,
+        status,
+        records: header.recordCount,
+      });
+      return { status: 200, ackBytes, outcome: status };
+    }
+  }
+}
+
+async function tamperAlert(ctx: IngestContext, boxId: string, kind: string, detail: string): Promise<void> {
+  ctx.metrics.inc('sceneway_bank_tamper_alerts_total', { kind });
+  ctx.log('warn', 'tamper alert', { boxId, kind, detail });
+  await ctx.store.addAlert({ at: ctx.now().toISOString(), kind, boxId, detail });
+}

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAck } from '../batch/ack-v1.ts';
+import { generateSm2KeyPair } from '../crypto/sm2.ts';
+import { PgBankStore } from './pg-store.ts';
+import { type BankServer, startBankServer } from './server.ts';
+import { chainedBatches, newTestBox, postBatch } from './test-support/box-kit.ts';
+
+const PG_URL = process.env.SCENEWAY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function pgReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const reachable = await pgReachable();
+
+describe.skipIf(!reachable)('two ingest replicas on one PostgreSQL', () => {
+  const schema = `bank_test_${randomBytes(6).toString('hex')}`;
+  const bankKeys = generateSm2KeyPair();
+  const replicas: BankServer[] = [];
+  let admin: PgBankStore;
+
+  beforeAll(async () => {
+    admin = new PgBankStore({ url: PG_URL, schema });
+    await admin.init();
+    for (let i = 0; i < 2; i++) {
+      replicas.push(
+        await startBankServer({
+          pgUrl: PG_URL,
+          pgSchema: schema,
+          bankPrivateKeyHex: bankKeys.privateKeyHex,
+          ratePerSec: 1000,
+          burst: 1000,
+          logLevel: 'silent',
+        }),
+      );
+    }
+  });
+
+  afterAll(async () => {
+    for (const r of replicas) await r.close();
+    await admin.dropSchema();
+    await admin.close();
+  });
+
+  it('stores each batch exactly once when both replicas get the same retries concurrently', async () => {
+    const box = newTestBox('box-pg');
+    await admin.enrolBox({
+      boxId: box.boxId,
+      siteId: 's',
+      publicKeyHex: box.keys.publicKeyHex,
+      enrolledAt: new Date().toISOString(),
+    });
+    const sizes = [3, 5, 2, 4];
+    const batches = chainedBatches(box, bankKeys.publicKeyHex, sizes);
+    const copies = 12;
+    for (const b of batches) {
+      const results = await Promise.all(
+        Array.from({ length: copies }, (_, i) =>
+          postBatch(
+            replicas[i % 2]?.url ?? '',
+            { boxId: box.boxId, privateKeyHex: box.keys.privateKeyHex },
+            b,
+          ),
+        ),
+      );
+      const statuses = results.map((r) => {
+        expect(r.status).toBe(200);
+        return verifyAck(r.body, bankKeys.publicKeyHex, {
+          boxId: box.boxId,
+          batchSeq: b.batchSeq,
+          digest: b.digest,
+          requestNonce: r.nonce,
+        }).status;
+      });
+      expect(statuses.filter((s) => s === 'stored')).toHaveLength(1);
+      expect(statuses.filter((s) => s === 'duplicate')).toHaveLength(copies - 1);
+    }
+    const total = sizes.reduce((a, n) => a + n, 0);
+    expect(await admin.recordCount(box.boxId)).toBe(total);
+    const head = await admin.getBox(box.boxId);
+    expect(head?.headSeq).toBe(total);
+  });
+});

@@ -1,0 +1,212 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import { GENESIS_HASH } from '../chain/record-chain.ts';
+import type {
+  BankAlert,
+  BankStore,
+  BatchToCommit,
+  BoxStatus,
+  CommitOutcome,
+  DayRecord,
+  EnrolledBox,
+} from './store.ts';
+
+interface BoxRow {
+  box_id: string;
+  public_key: string;
+  site_id: string;
+  enrolled_at: string;
+  head_seq: string | number;
+  head_hash: string;
+}
+
+/**
+ * PostgreSQL store for stateless ingest replicas sharing one database. `schema` isolates a bank (or a
+ * test run). Exactly-once across replicas: commitBatch locks the box row (SELECT … FOR UPDATE), so
+ * racing replicas serialise per box; the primary keys on batches and records are the backstop,
+ * and the head update is conditional on the head that was read.
+ */
+export class PgBankStore implements BankStore {
+  readonly dialect = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly db: NodePgDatabase;
+  private readonly schema: string;
+
+  constructor(opts: { url: string; schema?: string; poolSize?: number }) {
+    this.schema = opts.schema ?? 'sceneway_bank';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.schema)) throw new Error(`invalid schema name ${this.schema}`);
+    this.pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 5 });
+    this.db = drizzle(this.pool);
+  }
+
+  private t(name: string): SQL {
+    return sql.raw(`"${this.schema}"."${name}"`);
+  }
+
+  private async rows<T>(query: SQL): Promise<T[]> {
+    const res = await this.db.execute(query);
+    return res.rows as T[];
+  }
+
+  async init(): Promise<void> {
+    // Replicas may start together: an advisory lock keeps concurrent CREATEs from racing in pg_type.
+    await this.db.transaction(async (tx) => {
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${this.schema}))`);
+      await tx.execute(sql.raw(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`));
+      await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${this.t('boxes')} (box_id TEXT PRIMARY KEY, public_key TEXT NOT NULL,
+        site_id TEXT NOT NULL, enrolled_at TEXT NOT NULL, head_seq BIGINT NOT NULL DEFAULT 0, head_hash TEXT NOT NULL)`);
+      await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${this.t('batches')} (box_id TEXT NOT NULL, batch_seq BIGINT NOT NULL,
+        digest TEXT NOT NULL, first_seq BIGINT NOT NULL, last_seq BIGINT NOT NULL, received_at TEXT NOT NULL,
+        PRIMARY KEY (box_id, batch_seq))`);
+      await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${this.t('records')} (box_id TEXT NOT NULL, seq BIGINT NOT NULL,
+        kind TEXT NOT NULL, terminal_id TEXT, amount_fen BIGINT, recorded_at TEXT NOT NULL, hash TEXT NOT NULL,
+        payload JSONB NOT NULL, pii_encrypted JSONB, batch_seq BIGINT NOT NULL, PRIMARY KEY (box_id, seq))`);
+      await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${this.t('nonces')} (box_id TEXT NOT NULL, nonce TEXT NOT NULL,
+        seen_at BIGINT NOT NULL, PRIMARY KEY (box_id, nonce))`);
+      await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${this.t('alerts')} (id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL,
+        kind TEXT NOT NULL, box_id TEXT NOT NULL, detail TEXT NOT NULL)`);
+    });
+  }
+
+  async enrolBox(box: {
+    boxId: string;
+    siteId: string;
+    publicKeyHex: string;
+    enrolledAt: string;
+  }): Promise<void> {
+    await this.db.execute(sql`INSERT INTO ${this.t('boxes')} (box_id, public_key, site_id, enrolled_at, head_seq, head_hash)
+      VALUES (${box.boxId}, ${box.publicKeyHex}, ${box.siteId}, ${box.enrolledAt}, 0, ${GENESIS_HASH})
+      ON CONFLICT (box_id) DO UPDATE SET public_key = excluded.public_key, site_id = excluded.site_id,
+      enrolled_at = excluded.enrolled_at`);
+  }
+
+  async getBox(boxId: string): Promise<EnrolledBox | null> {
+    const [row] = await this.rows<BoxRow>(sql`SELECT * FROM ${this.t('boxes')} WHERE box_id = ${boxId}`);
+    return row
+      ? {
+          boxId: row.box_id,
+          siteId: row.site_id,
+          publicKeyHex: row.public_key,
+          enrolledAt: row.enrolled_at,
+          headSeq: Number(row.head_seq),
+          headHash: row.head_hash,
+        }
+      : null;
+  }
+
+  async rememberNonce(boxId: string, nonce: string, seenAtMs: number, windowMs: number): Promise<boolean> {
+    await this.db.execute(
+      sql`DELETE FROM ${this.t('nonces')} WHERE box_id = ${boxId} AND seen_at < ${seenAtMs - 2 * windowMs}`,
+    );
+    const res = await this.db.execute(sql`INSERT INTO ${this.t('nonces')} (box_id, nonce, seen_at)
+      VALUES (${boxId}, ${nonce}, ${seenAtMs}) ON CONFLICT DO NOTHING`);
+    return res.rowCount === 1;
+  }
+
+  async commitBatch(b: BatchToCommit): Promise<CommitOutcome> {
+    return this.db.transaction(async (tx): Promise<CommitOutcome> => {
+      const boxes = await tx.execute(
+        sql`SELECT * FROM ${this.t('boxes')} WHERE box_id = ${b.boxId} FOR UPDATE`,
+      );
+      const box = boxes.rows[0] as BoxRow | undefined;
+      if (!box) return { kind: 'not-enrolled' };
+      const prior = await tx.execute(
+        sql`SELECT digest FROM ${this.t('batches')} WHERE box_id = ${b.boxId} AND batch_seq = ${b.batchSeq}`,
+      );
+      const priorDigest = (prior.rows[0] as { digest: string } | undefined)?.digest;
+      if (priorDigest !== undefined)
+        return priorDigest === b.digest
+          ? { kind: 'duplicate' }
+          : { kind: 'conflict', storedDigest: priorDigest };
+      const headSeq = Number(box.head_seq);
+      // A batch that does not start from the stored head was sent out of order (or forged); one
+      // that starts from the head but skips sequence numbers means the box lost records.
+      if (b.prevChainHead !== box.head_hash)
+        return { kind: 'chain-broken', headSeq, headHash: box.head_hash };
+      if (b.firstSeq !== headSeq + 1) return { kind: 'sequence-gap', headSeq };
+      await tx.execute(sql`INSERT INTO ${this.t('batches')} (box_id, batch_seq, digest, first_seq, last_seq, received_at)
+        VALUES (${b.boxId}, ${b.batchSeq}, ${b.digest}, ${b.firstSeq}, ${b.lastSeq}, ${b.receivedAt})`);
+      for (const r of b.records) {
+        await tx.execute(sql`INSERT INTO ${this.t('records')} (box_id, seq, kind, terminal_id, amount_fen, recorded_at, hash,
+          payload, pii_encrypted, batch_seq) VALUES (${b.boxId}, ${r.seq}, ${r.kind}, ${r.terminalId}, ${r.amountFen},
+          ${r.recordedAt}, ${r.hash}, ${r.payloadJson}::jsonb, ${r.piiSealJson}::jsonb, ${b.batchSeq})`);
+      }
+      const moved =
+        await tx.execute(sql`UPDATE ${this.t('boxes')} SET head_seq = ${b.lastSeq}, head_hash = ${b.newChainHead}
+        WHERE box_id = ${b.boxId} AND head_seq = ${headSeq} AND head_hash = ${box.head_hash}`);
+      if (moved.rowCount !== 1) throw new Error('box head moved inside the transaction');
+      return { kind: 'stored' };
+    });
+  }
+
+  async addAlert(a: BankAlert): Promise<void> {
+    await this.db.execute(
+      sql`INSERT INTO ${this.t('alerts')} (at, kind, box_id, detail) VALUES (${a.at}, ${a.kind}, ${a.boxId}, ${a.detail})`,
+    );
+  }
+
+  async alerts(limit = 50): Promise<BankAlert[]> {
+    return this.rows<BankAlert>(
+      sql`SELECT at, kind, box_id AS "boxId", detail FROM ${this.t('alerts')} ORDER BY id DESC LIMIT ${limit}`,
+    );
+  }
+
+  async status(): Promise<BoxStatus[]> {
+    const boxes = await this.rows<BoxRow>(sql`SELECT * FROM ${this.t('boxes')} ORDER BY box_id`);
+    const out: BoxStatus[] = [];
+    for (const box of boxes) {
+      const records = await this.recordCount(box.box_id);
+      const [last] = await this.rows<{ batch_seq: string; last_seq: string; received_at: string }>(
+        sql`SELECT batch_seq, last_seq, received_at FROM ${this.t('batches')} WHERE box_id = ${box.box_id}
+          ORDER BY batch_seq DESC LIMIT 1`,
+      );
+      out.push({
+        boxId: box.box_id,
+        siteId: box.site_id,
+        headSeq: Number(box.head_seq),
+        records,
+        lastBatch: last
+          ? { batchSeq: Number(last.batch_seq), lastSeq: Number(last.last_seq), receivedAt: last.received_at }
+          : null,
+      });
+    }
+    return out;
+  }
+
+  async recordCount(boxId?: string): Promise<number> {
+    const [row] = boxId
+      ? await this.rows<{ n: string }>(
+          sql`SELECT count(*) AS n FROM ${this.t('records')} WHERE box_id = ${boxId}`,
+        )
+      : await this.rows<{ n: string }>(sql`SELECT count(*) AS n FROM ${this.t('records')}`);
+    return Number(row?.n ?? 0);
+  }
+
+  async recordsOfDay(boxId: string, date: string): Promise<DayRecord[]> {
+    const rows = await this.rows<{
+      kind: string;
+      terminal_id: string | null;
+      amount_fen: string | null;
+      recorded_at: string;
+    }>(
+      sql`SELECT kind, terminal_id, amount_fen, recorded_at FROM ${this.t('records')}
+        WHERE box_id = ${boxId} AND substr(recorded_at, 1, 10) = ${date} ORDER BY seq`,
+    );
+    return rows.map((r) => ({
+      kind: r.kind,
+      terminalId: r.terminal_id,
+      amountFen: r.amount_fen === null ? null : Number(r.amount_fen),
+      recordedAt: r.recorded_at,
+    }));
+  }
+
+  /** Test helper and decommissioning: drops this bank's schema. */
+  async dropSchema(): Promise<void> {
+    await this.db.execute(sql.raw(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

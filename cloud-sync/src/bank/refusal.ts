@@ -1,0 +1,15 @@
+/**
+ * A refusal the bank sends back: HTTP status + stable code. Permanent refusals (4xx except 429)
+ * mean "resending the same bytes will never work" (the box must alert, not loop); transient ones
+ * (429, 5xx) mean "retry later with backoff". See docs/bank-ingest.md.
+ */
+export class BankRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}

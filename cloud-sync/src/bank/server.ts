@@ -1,0 +1,236 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { verifyEnrolmentRequest } from '../batch/enrolment.ts';
+import { sm2PublicKeyOf } from '../crypto/sm2.ts';
+import { SyncError } from '../sync-error.ts';
+import { type IngestContext, ingestBatch } from './ingest.ts';
+import { BankMetrics } from './metrics.ts';
+import { PgBankStore } from './pg-store.ts';
+import { BoxRateLimiter } from './rate-limit.ts';
+import { BankRefusal } from './refusal.ts';
+import { SqliteBankStore } from './sqlite-store.ts';
+import type { BankStore } from './store.ts';
+
+export interface BankServerOptions {
+  /** SQLite file (default store) … */
+  dbPath?: string;
+  /** … or a PostgreSQL URL with an optional schema (tests isolate per run). */
+  pgUrl?: string;
+  pgSchema?: string;
+  /** Or an already-open store (shared with a CLI or a test). */
+  store?: BankStore;
+  bankPrivateKeyHex: string;
+  port?: number;
+  host?: string;
+  /** Mutual TLS (004 §5.3.1 f): all three given => HTTPS that requires a client certificate signed by `ca`. */
+  tls?: { certPath: string; keyPath: string; caPath: string };
+  ratePerSec?: number;
+  burst?: number;
+  requestWindowMs?: number;
+  maxBodyBytes?: number;
+  /** Bearer token for POST /v1/enrol; the endpoint is off when absent. */
+  adminToken?: string;
+  now?: () => Date;
+  logLevel?: string;
+}
+
+export interface BankServer {
+  url: string;
+  store: BankStore;
+  bankPublicKeyHex: string;
+  metrics: BankMetrics;
+  close(): Promise<void>;
+}
+
+export async function openBankStore(opts: {
+  dbPath?: string;
+  pgUrl?: string;
+  pgSchema?: string;
+}): Promise<BankStore> {
+  const store: BankStore = opts.pgUrl
+    ? new PgBankStore({ url: opts.pgUrl, schema: opts.pgSchema })
+    : new SqliteBankStore(opts.dbPath ?? 'sceneway-bank.db');
+  await store.init();
+  return store;
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      reject(new BankRefusal(413, 'BANK_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new BankRefusal(413, 'BANK_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`));
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** Starts the reference bank ingest service; resolves once it listens. */
+export async function startBankServer(opts: BankServerOptions): Promise<BankServer> {
+  const ownsStore = !opts.store;
+  const store = opts.store ?? (await openBankStore(opts));
+  const logger = pino({ name: 'sceneway-bank', level: opts.logLevel ?? 'info' });
+  const metrics = new BankMetrics();
+  const now = opts.now ?? (() => new Date());
+  const maxBodyBytes = opts.maxBodyBytes ?? 8 * 1024 * 1024;
+  const bankPublicKeyHex = sm2PublicKeyOf(opts.bankPrivateKeyHex);
+  const ctx: IngestContext = {
+    store,
+    bankPrivateKeyHex: opts.bankPrivateKeyHex,
+    limiter: new BoxRateLimiter({
+      ratePerSec: opts.ratePerSec ?? 5,
+      burst: opts.burst ?? 20,
+      now: () => now().getTime(),
+    }),
+    metrics,
+    requestWindowMs: opts.requestWindowMs ?? 5 * 60_000,
+    now,
+    // 5.1.1.1.5: structured, timestamped log lines; fields never hold keys or personal data.
+    log: (level, msg, fields) => logger[level](fields, msg),
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/healthz') {
+      // 004 §5.4 c): health check; a failing store makes the service unhealthy.
+      await store.recordCount();
+      sendJson(res, 200, { ok: true, store: store.dialect });
+      return;
+    }
+    if (req.method === 'GET' && path === '/api/status') {
+      sendJson(res, 200, {
+        bankPublicKeyHex,
+        recordsStored: await store.recordCount(),
+        boxes: await store.status(),
+        alerts: await store.alerts(),
+      });
+      return;
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(metrics.render({ sceneway_bank_records_stored: await store.recordCount() }));
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/batches') {
+      const body = await readBody(req, maxBodyBytes);
+      const result = await ingestBatch(ctx, req.headers, body);
+      metrics.inc('sceneway_bank_batches_total', { outcome: result.outcome });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(result.ackBytes);
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/enrol') {
+      if (!opts.adminToken || req.headers.authorization !== `Bearer ${opts.adminToken}`) {
+        throw new BankRefusal(401, 'BANK_ADMIN_TOKEN', 'enrolment needs the bank admin token');
+      }
+      const body = await readBody(req, 64 * 1024);
+      const enrolled = await enrolFromRequest(store, parseJson(body), now());
+      sendJson(res, 200, { enrolled: enrolled.boxId });
+      return;
+    }
+    throw new BankRefusal(404, 'BANK_NOT_FOUND', `no route ${req.method} ${path}`);
+  };
+
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    handle(req, res).catch((e: unknown) => {
+      if (e instanceof BankRefusal) {
+        metrics.inc('sceneway_bank_refusals_total', { code: e.code });
+        logger.info(
+          { code: e.code, status: e.status, box: req.headers['x-sceneway-box'] },
+          'request refused',
+        );
+        sendJson(res, e.status, { code: e.code, message: e.message }, e.headers);
+        return;
+      }
+      metrics.inc('sceneway_bank_refusals_total', { code: 'BANK_INTERNAL' });
+      logger.error({ err: e instanceof Error ? e.message : String(e) }, 'internal error');
+      if (!res.headersSent)
+        sendJson(res, 503, { code: 'BANK_INTERNAL', message: 'internal error; retry later' });
+    });
+  };
+
+  const server = opts.tls
+    ? https.createServer(
+        {
+          cert: readFileSync(opts.tls.certPath),
+          key: readFileSync(opts.tls.keyPath),
+          ca: readFileSync(opts.tls.caPath),
+          requestCert: true,
+          rejectUnauthorized: true,
+        },
+        listener,
+      )
+    : http.createServer(listener);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', resolve);
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`;
+  return {
+    url,
+    store,
+    bankPublicKeyHex,
+    metrics,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (ownsStore) await store.close();
+    },
+  };
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new BankRefusal(400, 'BANK_ENROL_MALFORMED', 'enrolment request is not JSON');
+  }
+}
+
+/** Verifies a self-signed enrolment (proof of possession, 004 §5.1.4 c) and stores the box key. */
+export async function enrolFromRequest(
+  store: BankStore,
+  request: unknown,
+  at: Date,
+): Promise<{ boxId: string }> {
+  try {
+    const e = verifyEnrolmentRequest(request);
+    await store.enrolBox({
+      boxId: e.boxId,
+      siteId: e.siteId,
+      publicKeyHex: e.publicKeyHex,
+      enrolledAt: at.toISOString(),
+    });
+    return { boxId: e.boxId };
+  } catch (e) {
+    if (e instanceof SyncError) throw new BankRefusal(400, `BANK_${e.code}`, e.message);
+    throw e;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The bank ingest store: one interface, two implementations (SQLite for one bank process and the
+ * demo, PostgreSQL for stateless ingest replicas). Exactly-once (DESIGN invariant 2) lives in
+ * `commitBatch`: dedupe, chain continuity and the head move happen in ONE transaction that holds the
+ * box row locked, so two replicas racing on the same batch cannot both store it.
+ */
+export interface EnrolledBox {
+  boxId: string;
+  siteId: string;
+  publicKeyHex: string;
+  enrolledAt: string;
+  headSeq: number;
+  headHash: string;
+}
+
+export interface StoredRecord {
+  seq: number;
+  kind: string;
+  terminalId: string | null;
+  amountFen: number | null;
+  recordedAt: string;
+  hash: string;
+  /** JSON text of the record's non-personal payload. */
+  payloadJson: string;
+  /** JSON text of the SM4 seal as received (004 §5.1.4 a: personal data stays encrypted at rest), or null. */
+  piiSealJson: string | null;
+}
+
+export interface BatchToCommit {
+  boxId: string;
+  batchSeq: number;
+  digest: string;
+  firstSeq: number;
+  lastSeq: number;
+  prevChainHead: string;
+  newChainHead: string;
+  receivedAt: string;
+  records: StoredRecord[];
+}
+
+export type CommitOutcome =
+  | { kind: 'stored' }
+  | { kind: 'duplicate' }
+  | { kind: 'conflict'; storedDigest: string }
+  | { kind: 'chain-broken'; headSeq: number; headHash: string }
+  | { kind: 'sequence-gap'; headSeq: number }
+  | { kind: 'not-enrolled' };
+
+export interface BankAlert {
+  at: string;
+  kind: string;
+  boxId: string;
+  detail: string;
+}
+
+export interface BoxStatus {
+  boxId: string;
+  siteId: string;
+  headSeq: number;
+  records: number;
+  lastBatch: { batchSeq: number; lastSeq: number; receivedAt: string } | null;
+}
+
+export interface DayRecord {
+  kind: string;
+  terminalId: string | null;
+  amountFen: number | null;
+  recordedAt: string;
+}
+
+export interface BankStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  init(): Promise<void>;
+  enrolBox(box: { boxId: string; siteId: string; publicKeyHex: string; enrolledAt: string }): Promise<void>;
+  getBox(boxId: string): Promise<EnrolledBox | null>;
+  /**
+   * 004 §5.3.1 h): records a request nonce; false when this box already used it within the
+   * window. Entries older than the window are pruned (a stale timestamp is refused before this).
+   */
+  rememberNonce(boxId: string, nonce: string, seenAtMs: number, windowMs: number): Promise<boolean>;
+  commitBatch(batch: BatchToCommit): Promise<CommitOutcome>;
+  addAlert(alert: BankAlert): Promise<void>;
+  alerts(limit?: number): Promise<BankAlert[]>;
+  status(): Promise<BoxStatus[]>;
+  recordCount(boxId?: string): Promise<number>;
+  /** Records whose recordedAt falls on the UTC day `date` (YYYY-MM-DD). */
+  recordsOfDay(boxId: string, date: string): Promise<DayRecord[]>;
+  close(): Promise<void>;
+}

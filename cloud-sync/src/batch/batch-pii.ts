@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { sm2Decrypt, sm2Encrypt } from '../crypto/sm2.ts';
+import { sm3Hex } from '../crypto/sm3.ts';
+import { SM4_KEY_BYTES, sm4CbcDecrypt, sm4CbcEncrypt } from '../crypto/sm4.ts';
+import { SyncError } from '../sync-error.ts';
+import type { BatchBody, PiiSeal } from './batch-schema.ts';
+import { parseJsonWith } from './batch-schema.ts';
+import { canonicalBytes } from './jcs.ts';
+
+/**
+ * Personal data in a batch (004 §5.1.4 a; DESIGN invariant 5). Each batch gets a fresh SM4 key,
+ * sent to the bank as an SM2 ciphertext under the bank's public key (the "key envelope"), so only
+ * the bank can read card/ID/phone numbers while the chain stays verifiable without decrypting:
+ *
+ *   piiDigest  = SM3( salt ‖ JCS(fields) )          (salt: 16 random bytes, kept with the record)
+ *   plaintext  = JCS({ "salt": <hex>, ...fields })   (fields: string → string, no key "salt")
+ *   ciphertext = SM4-CBC-PKCS#7(batchKey, fresh IV per record, plaintext)
+ */
+export interface PersonalDataEntry {
+  /** 32 hex digits (16 bytes), the salt the record's piiDigest was computed with. */
+  salt: string;
+  pii: Record<string, string>;
+}
+
+const SALT_HEX = /^[0-9a-f]{32}$/;
+
+export function newPiiSalt(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** The chain's piiDigest of some personal data (the ledger calls this when it writes a record). */
+export function piiDigestOf(salt: string, fields: Record<string, string>): string {
+  if (!SALT_HEX.test(salt)) throw new SyncError('BATCH_PII_SALT', 'PII salt must be 32 lowercase hex digits');
+  return sm3Hex(Buffer.concat([Buffer.from(salt, 'hex'), canonicalBytes(fields)]));
+}
+
+export function newBatchKey(): Buffer {
+  return randomBytes(SM4_KEY_BYTES);
+}
+
+export function sealKey(batchKey: Uint8Array, bankPublicKeyHex: string): string {
+  return sm2Encrypt(batchKey, bankPublicKeyHex).toString('hex');
+}
+
+export function sealPersonalData(batchKey: Uint8Array, entry: PersonalDataEntry): PiiSeal {
+  if (Object.hasOwn(entry.pii, 'salt')) {
+    throw new SyncError(
+      'BATCH_PII_FIELD',
+      'a personal-data field may not be named "salt" (it carries the digest salt)',
+    );
+  }
+  const plaintext = canonicalBytes({ salt: entry.salt, ...entry.pii });
+  const { iv, ciphertext } = sm4CbcEncrypt(batchKey, plaintext);
+  return { iv: iv.toString('hex'), ciphertext: ciphertext.toString('hex') };
+}
+
+const piiPlaintextSchema = z.record(z.string(), z.string()).refine((o) => SALT_HEX.test(o.salt ?? ''), {
+  message: 'decrypted personal data lacks a 32-hex-digit salt',
+});
+
+/** The batch's SM4 key, recovered from the key envelope with the bank's private key. */
+export function openBatchKey(keyEnvelopeHex: string, bankPrivateKeyHex: string): Buffer {
+  let key: Buffer;
+  try {
+    key = sm2Decrypt(Buffer.from(keyEnvelopeHex, 'hex'), bankPrivateKeyHex);
+  } catch (cause) {
+    throw new SyncError(
+      'BATCH_KEY_ENVELOPE',
+      'cannot open the batch key envelope',
+      'the box may hold an old bank public key: re-pin the bank key in the box config',
+      { cause },
+    );
+  }
+  if (key.length !== SM4_KEY_BYTES)
+    throw new SyncError('BATCH_KEY_ENVELOPE', 'the batch key is not 16 bytes');
+  return key;
+}
+
+/**
+ * Decrypts every record's personal data and checks it against the chained piiDigest.
+ * Throws SyncError 'BATCH_PII_DIGEST' when data and digest disagree (or one is missing).
+ */
+export function openPersonalDataWithKey(
+  batch: BatchBody,
+  batchKey: Uint8Array,
+): Map<number, Record<string, string>> {
+  const out = new Map<number, Record<string, string>>();
+  for (const r of batch.records) {
+    if (r.pii === null && r.piiDigest === null) continue;
+    if (r.pii === null || r.piiDigest === null) {
+      throw new SyncError(
+        'BATCH_PII_DIGEST',
+        `record ${r.seq}: personal data and piiDigest must be both present or both null`,
+      );
+    }
+    let plain: Buffer;
+    try {
+      plain = sm4CbcDecrypt(batchKey, Buffer.from(r.pii.iv, 'hex'), Buffer.from(r.pii.ciphertext, 'hex'));
+    } catch (cause) {
+      throw new SyncError('BATCH_PII_DIGEST', `record ${r.seq}: personal data does not decrypt`, undefined, {
+        cause,
+      });
+    }
+    const { salt = '', ...fields } = parseJsonWith(
+      plain,
+      piiPlaintextSchema,
+      'BATCH_PII_DIGEST',
+      `record ${r.seq} personal data`,
+    );
+    if (piiDigestOf(salt, fields) !== r.piiDigest) {
+      throw new SyncError('BATCH_PII_DIGEST', `record ${r.seq}: personal data does not match its piiDigest`);
+    }
+    out.set(r.seq, fields);
+  }
+  return out;
+}

@@ -1,0 +1,168 @@
+import { type ChainRecord, chainFieldsOf } from '../chain/record-chain.ts';
+import { sm2PublicKeyOf, sm2Sign, sm2Verify } from '../crypto/sm2.ts';
+import { sm3Hex } from '../crypto/sm3.ts';
+import { SyncError } from '../sync-error.ts';
+import { checkBatchInternals, totalsByKind } from './batch-internals.ts';
+import {
+  newBatchKey,
+  openBatchKey,
+  openPersonalDataWithKey,
+  type PersonalDataEntry,
+  piiDigestOf,
+  sealKey,
+  sealPersonalData,
+} from './batch-pii.ts';
+import {
+  BATCH_FORMAT,
+  BATCH_FORMAT_VERSION,
+  type BatchBody,
+  type BatchEnvelope,
+  type BatchHeader,
+  type BatchRecord,
+  batchBodySchema,
+  batchEnvelopeSchema,
+  parseJsonWith,
+  parseValueWith,
+} from './batch-schema.ts';
+import { canonicalBytes } from './jcs.ts';
+
+/**
+ * Batch format v1 (docs/batch-format.md): the body the box POSTs to the bank.
+ *
+ *   envelope = { format: "sceneway.batch.v1", batch, digest, signature }
+ *   canonical = JCS(batch)            digest = SM3(canonical) hex
+ *   signature = SM2-sign(canonical)   (DER; SM2 hashes SM3(Z_A ‖ canonical) itself)
+ *
+ * 004 §5.1.4 b) / §5.3.1 f): every batch is signed with the box key; §5.1.4 a): personal data is
+ * SM4-encrypted under a per-batch key that only the bank can open.
+ */
+export interface BuildBatchInput {
+  boxId: string;
+  batchSeq: number;
+  prevChainHead: string;
+  records: Array<ChainRecord & { hash: string }>;
+  /** Personal data by record seq, for the records whose piiDigest is not null. */
+  personalData: Map<number, PersonalDataEntry>;
+  /** ISO-8601 UTC with milliseconds, from the box clock. */
+  createdAt: string;
+}
+
+export interface BatchKeys {
+  boxPrivateKeyHex: string;
+  bankPublicKeyHex: string;
+  /** SM2 distinguishing id of the box key; default 1234567812345678. */
+  userId?: string;
+}
+
+export interface BuiltBatch {
+  /** The exact bytes to send (JCS of the envelope). */
+  body: Buffer;
+  /** SM3 hex of JCS(batch): the batch's identity for dedupe and acks. */
+  digest: string;
+  header: BatchHeader;
+}
+
+export interface ParsedBatch {
+  body: BatchBody;
+  /** JCS(batch) recomputed from the parsed value: the bytes the signature covers. */
+  canonical: Buffer;
+  digest: string;
+  signatureDer: Buffer;
+}
+
+function sealRecord(
+  r: ChainRecord & { hash: string },
+  input: BuildBatchInput,
+  batchKey: Buffer,
+): BatchRecord {
+  const entry = input.personalData.get(r.seq);
+  if ((entry === undefined) !== (r.piiDigest === null)) {
+    throw new SyncError(
+      'BATCH_PII_DIGEST',
+      `record ${r.seq}: personal data and piiDigest must be both present or both null`,
+    );
+  }
+  if (entry && piiDigestOf(entry.salt, entry.pii) !== r.piiDigest) {
+    throw new SyncError(
+      'BATCH_PII_DIGEST',
+      `record ${r.seq}: the personal data given does not match its piiDigest`,
+    );
+  }
+  // chainFieldsOf drops any extra columns of a stored row, so only chained fields are sent.
+  return { ...chainFieldsOf(r), hash: r.hash, pii: entry ? sealPersonalData(batchKey, entry) : null };
+}
+
+export function buildBatch(input: BuildBatchInput, keys: BatchKeys): BuiltBatch {
+  const first = input.records[0];
+  const last = input.records[input.records.length - 1];
+  if (!first || !last) throw new SyncError('BATCH_COUNT', 'a batch holds at least one record');
+  const batchKey = newBatchKey();
+  const header: BatchHeader = {
+    formatVersion: BATCH_FORMAT_VERSION,
+    boxId: input.boxId,
+    batchSeq: input.batchSeq,
+    firstSeq: first.seq,
+    lastSeq: last.seq,
+    prevChainHead: input.prevChainHead,
+    newChainHead: last.hash,
+    recordCount: input.records.length,
+    totalsFen: totalsByKind(input.records),
+    createdAt: input.createdAt,
+  };
+  const batch: BatchBody = {
+    header,
+    keyEnvelope: sealKey(batchKey, keys.bankPublicKeyHex),
+    records: input.records.map((r) => sealRecord(r, input, batchKey)),
+  };
+  batchKey.fill(0);
+  // Refuse to sign a batch the bank would refuse at parse time (e.g. a float in a payload).
+  parseValueWith(batch, batchBodySchema, 'BATCH_MALFORMED', 'batch');
+  // Refuse to sign a batch the bank would refuse: a box-side bug surfaces here, not as a rejection loop.
+  checkBatchInternals({ body: batch });
+  const canonical = canonicalBytes(batch);
+  const digest = sm3Hex(canonical);
+  const publicKeyHex = sm2PublicKeyOf(keys.boxPrivateKeyHex);
+  const signature = sm2Sign(canonical, keys.boxPrivateKeyHex, { userId: keys.userId, publicKeyHex }).toString(
+    'hex',
+  );
+  const envelope: BatchEnvelope = { format: BATCH_FORMAT, batch, digest, signature };
+  return { body: canonicalBytes(envelope), digest, header };
+}
+
+/**
+ * Parses and schema-checks an envelope; does NOT verify the signature or the chain (call
+ * verifyBatchSignature and checkBatchInternals). Throws SyncError 'BATCH_MALFORMED' naming the
+ * field, or 'BATCH_DIGEST' when the envelope's digest is not SM3(JCS(batch)).
+ */
+export function parseBatchEnvelope(bytes: Uint8Array): ParsedBatch {
+  const envelope = parseJsonWith(bytes, batchEnvelopeSchema, 'BATCH_MALFORMED', 'batch envelope');
+  const canonical = canonicalBytes(envelope.batch);
+  const digest = sm3Hex(canonical);
+  if (digest !== envelope.digest) {
+    throw new SyncError(
+      'BATCH_DIGEST',
+      'envelope digest is not SM3 of the canonical batch',
+      'the batch was altered in transit or built by a non-conforming encoder',
+    );
+  }
+  return { body: envelope.batch, canonical, digest, signatureDer: Buffer.from(envelope.signature, 'hex') };
+}
+
+export function verifyBatchSignature(parsed: ParsedBatch, boxPublicKeyHex: string, userId?: string): boolean {
+  return sm2Verify(parsed.canonical, parsed.signatureDer, boxPublicKeyHex, { userId });
+}
+
+/** Bank side: recovers every record's personal data, checked against its piiDigest. */
+export function openPersonalData(
+  parsed: ParsedBatch,
+  bankPrivateKeyHex: string,
+): Map<number, Record<string, string>> {
+  const key = openBatchKey(parsed.body.keyEnvelope, bankPrivateKeyHex);
+  try {
+    return openPersonalDataWithKey(parsed.body, key);
+  } finally {
+    key.fill(0);
+  }
+}
+
+export { checkBatchInternals };

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalBytes } from './jcs.ts';
+
+describe('JCS (RFC 8785)', () => {
+  it('sorts members by UTF-16 code units (RFC 8785 §3.2.3 example)', () => {
+    const input = {
+      '\u20ac': 'Euro Sign',
+      '\r': 'Carriage Return',
+      '\ufb33': 'Hebrew Letter Dalet With Dagesh',
+      '1': 'One',
+      '\ud83d\ude00': 'Emoji: Grinning Face',
+      '\u0080': 'Control',
+      '\u00f6': 'Latin Small Letter O With Diaeresis',
+    };
+    // Read the order from the text: JS objects would list the integer-like key "1" first.
+    const text = canonicalBytes(input).toString('utf8');
+    const order = Object.values(input).sort((a, b) => text.indexOf(a) - text.indexOf(b));
+    expect(order).toEqual([
+      'Carriage Return',
+      'One',
+      'Control',
+      'Latin Small Letter O With Diaeresis',
+      'Euro Sign',
+      'Emoji: Grinning Face',
+      'Hebrew Letter Dalet With Dagesh',
+    ]);
+    expect(text.startsWith('{"\\r":"Carriage Return","1":"One","\u0080":"Control"')).toBe(true);
+  });
+
+  it('writes no whitespace, escapes only what JSON requires, and keeps UTF-8 as is', () => {
+    expect(canonicalBytes({ b: [1, -2, null, true], a: '京A12345\n"' }).toString('utf8')).toBe(
+      '{"a":"京A12345\\n\\"","b":[1,-2,null,true]}',
+    );
+  });
+
+  it('refuses values that are not JSON', () => {
+    expect(() => canonicalBytes(undefined)).toThrowError(
+      expect.objectContaining({ code: 'BATCH_MALFORMED' }),
+    );
+  });
+});
