@@ -14,14 +14,60 @@ export interface DriverClock {
 }
 
 /**
- * What a driver tells the agent. Events that need a decision (a sale) carry a `respond` the scenario
- * rules call with the decision once it is durable; the driver turns it into the terminal's reply.
+ * How a customer paid: a card chip UID (upper-case hex, 4-10 bytes) or a QR payment token as shown
+ * by the campus app. Both identify a person: mask before logging (DESIGN invariant 5).
  */
+export type PaymentCredential = { kind: 'card'; uidHex: string } | { kind: 'qr'; token: string };
+
+/** Why the box declined: one name per reason, mapped by each driver to its wire code and screen text. */
+export const DECLINE_REASONS = [
+  'INSUFFICIENT_BALANCE',
+  'INSUFFICIENT_LIMIT', // over the per-transaction limit
+  'DAILY_LIMIT',
+  'BLACKLISTED',
+  'QR_EXPIRED',
+  'QR_REUSED',
+  'QR_BAD_SIGNATURE',
+  'OFFLINE_LIMIT_REACHED', // full-buffer policy: backlog ceiling or disk floor reached
+  'FLOOR_LIMIT', // over the offline floor limit while the bank is unreachable
+  'UNKNOWN_ACCOUNT',
+  'VOID_NOT_FOUND',
+  'VOID_NOT_ALLOWED',
+  'DUPLICATE_RECEIPT',
+  'SYSTEM_ERROR',
+] as const;
+export type DeclineReasonName = (typeof DECLINE_REASONS)[number];
+
+export type SaleDecision =
+  | { outcome: 'approved'; balanceFen?: number; displayText?: string }
+  | { outcome: 'declined'; reason: DeclineReasonName; displayText: string };
+
+export interface SaleRequest {
+  /** Terminal receipt number: with the terminal id, the sale's idempotency key. */
+  receiptNo: number;
+  amountFen: number;
+  credential: PaymentCredential;
+  /** Terminal clock, Unix seconds UTC. */
+  terminalTime: number;
+  /** True when the terminal approved it on its own while cut off and uploads it now. */
+  offline: boolean;
+}
+
+export interface VoidRequest {
+  receiptNo: number;
+  originalReceiptNo: number;
+  amountFen: number;
+  terminalTime: number;
+  offline: boolean;
+}
+
+/** What a driver tells the agent about its terminals (status, protocol trouble, reader input). */
 export type DeviceEvent =
-  | { type: 'terminal-up'; terminalId: string }
+  | { type: 'terminal-up'; terminalId: string; detail?: string }
   | { type: 'terminal-down'; terminalId: string; reason: string }
   | { type: 'frame-error'; terminalId: string; code: string; detail: string }
-  | { type: 'device-request'; terminalId: string; request: unknown; respond(reply: unknown): Promise<void> };
+  /** A reader without its own screen (USB HID) presented a credential; the agent pairs it with a till. */
+  | { type: 'credential-presented'; terminalId: string; credential: PaymentCredential };
 
 export interface DriverContext {
   transports: TransportFactory;
@@ -29,6 +75,14 @@ export interface DriverContext {
   clock: DriverClock;
   signal: AbortSignal;
   emit(event: DeviceEvent): void;
+  /**
+   * Asks the agent's scenario rules for a decision. Resolves only once an approved sale is durable in
+   * the ledger (DESIGN invariant 1); the driver turns the decision into the terminal's reply. Asking
+   * again for the same (terminal, receiptNo) returns the first decision: a retransmission or a
+   * re-upload is never charged twice.
+   */
+  decideSale(terminalId: string, sale: SaleRequest): Promise<SaleDecision>;
+  decideVoid(terminalId: string, request: VoidRequest): Promise<SaleDecision>;
 }
 
 export interface DriverInstance {

@@ -29,6 +29,35 @@ export interface AppendInput {
   amountFen: number | null;
   payload: { [key: string]: JsonValue };
   pii?: PersonalData;
+  /**
+   * Stable key of the business event (e.g. `sale:<terminal>:<receiptNo>`). Appending a key that is
+   * already in the ledger appends nothing and returns the stored record with `duplicate: true`: a
+   * retransmitted or re-uploaded sale is never charged twice, also across restarts.
+   */
+  idempotencyKey?: string;
+  /**
+   * Runs inside the SQLite transaction that commits this record (in its own savepoint), so scenario
+   * state such as a used QR token or a card's day total commits atomically with the sale. Throwing
+   * rejects this append only; other records of the same group commit still commit.
+   */
+  withinCommit?: (db: import('better-sqlite3').Database) => void;
+}
+
+export interface AppendResult {
+  record: LedgerRecord;
+  /** True when the idempotency key was already present: nothing new was written. */
+  duplicate: boolean;
+}
+
+/** The ledger as the rest of the agent sees it (gateway-agent/src/ledger/ledger.ts implements it). */
+export interface Ledger {
+  /** Resolves only after the transaction holding the record has committed (fsync, WAL FULL). */
+  append(input: AppendInput): Promise<AppendResult>;
+  stats(): LedgerStats;
+  findByIdempotencyKey(key: string): LedgerRecord | null;
+  /** The open better-sqlite3 handle, for scenario tables that live in the same file. */
+  readonly db: import('better-sqlite3').Database;
+  close(): Promise<void>;
 }
 
 /** A committed record as stored: the chained fields plus its own hash. */

@@ -1,0 +1,347 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { isIntegerJson } from '@sceneway/cloud-sync/batch/batch-schema';
+import { type ChainRecord, chainHash } from '@sceneway/cloud-sync/chain/record-chain';
+import Database from 'better-sqlite3';
+import { eq, sql } from 'drizzle-orm';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import { type Clock, systemClock } from '../clock.ts';
+import { GatewayError, isGatewayError } from '../gateway-error.ts';
+import { type Logger, silentLogger } from '../logger.ts';
+import { cachedFreeSpace } from './disk-space.ts';
+import { createGroupCommitter, type ItemOutcome } from './group-commit.ts';
+import {
+  type AppendInput,
+  type AppendResult,
+  type Ledger,
+  type LedgerRecord,
+  type LedgerStats,
+  RECORD_KINDS,
+} from './ledger-api.ts';
+import { migrateLedger, outbox, records } from './ledger-schema.ts';
+import { sealPiiAtRest } from './pii-at-rest.ts';
+import { quarantineLedgerFile } from './quarantine.ts';
+import { recordFromRow } from './record-row.ts';
+import { prunedAnchor, verifyOpenLedger, writeMeta } from './verify-ledger.ts';
+
+export interface AlertSink {
+  raise(alert: { code: string; message: string; hint?: string }): void;
+  clear(code: string): void;
+}
+
+export interface OpenLedgerOptions {
+  path: string;
+  boxId: string;
+  /** The box's 16-byte SM4 key for personal data at rest (keys/box-keys.ts). */
+  dataKey: Buffer;
+  clock?: Clock;
+  quarantineDir?: string;
+  /** Refuse new records (LEDGER_DISK_FULL) below this much free space, before SQLite has to. */
+  freeSpaceFloorMb?: number;
+  /** Optional cap on the ledger file (SQLite max_page_count); reaching it is LEDGER_DISK_FULL too. */
+  maxSizeMb?: number;
+  maxGroupSize?: number;
+  alerts?: AlertSink;
+  logger?: Logger;
+}
+
+export interface SqliteLedger extends Ledger {
+  readonly orm: BetterSQLite3Database;
+  readonly path: string;
+  readonly boxId: string;
+  readonly dataKey: Buffer;
+  /** Called by the outbox when the bank acknowledged records up to `lastSeq`. */
+  noteSynced(removedFromOutbox: number): void;
+  /** Changes the file cap at run time (operators, and the disk-full test). */
+  setMaxSizeMb(mb: number | undefined): void;
+}
+
+const DISK_FULL_HINT =
+  'Free space on the data volume (or raise ledger.freeSpaceFloorMb / the size cap). Everything already ' +
+  'acknowledged is intact; the ledger accepts records again by itself once space returns.';
+
+function isSqliteFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE';
+}
+
+function validateAppend(input: AppendInput): void {
+  if (!(RECORD_KINDS as readonly string[]).includes(input.kind)) {
+    throw new GatewayError('LEDGER_RECORD_INVALID', `kind: unknown record kind "${String(input.kind)}"`);
+  }
+  if (input.amountFen !== null && !Number.isSafeInteger(input.amountFen)) {
+    throw new GatewayError('LEDGER_RECORD_INVALID', 'amountFen: money must be an integer number of fen');
+  }
+  // The bank refuses floats anywhere in a batch; refusing here keeps a bad record out of the chain
+  // instead of blocking the uploader behind it forever.
+  if (!isIntegerJson(input.payload)) {
+    throw new GatewayError(
+      'LEDGER_RECORD_INVALID',
+      'payload: only strings, integers, booleans, null, arrays, objects',
+    );
+  }
+}
+
+/**
+ * Opens (creating if absent) the box ledger: WAL with synchronous=FULL, schema migrations, the boot
+ * integrity check, then group-committed appends. A damaged file is quarantined and LEDGER_QUARANTINED is
+ * thrown with what happened and what to do; the agent does not start on a ledger it cannot trust.
+ */
+export function openLedger(options: OpenLedgerOptions): SqliteLedger {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  mkdirSync(dirname(options.path), { recursive: true });
+
+  let db: Database.Database;
+  try {
+    db = new Database(options.path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    migrateLedger(db);
+  } catch (cause) {
+    if (
+      (cause as { code?: string }).code === 'SQLITE_NOTADB' ||
+      (cause as { code?: string }).code === 'SQLITE_CORRUPT'
+    ) {
+      throw quarantine(
+        options,
+        `the file is not a readable SQLite database (${(cause as Error).message})`,
+        clock,
+        cause,
+      );
+    }
+    throw new GatewayError(
+      'LEDGER_OPEN',
+      `cannot open the ledger at ${options.path}: ${(cause as Error).message}`,
+      undefined,
+      {
+        cause,
+      },
+    );
+  }
+
+  const boot = verifyOpenLedger(db, { from: 'checkpoint', integrity: 'quick' });
+  if (!boot.ok) {
+    db.close();
+    const what =
+      boot.integrity !== 'ok'
+        ? `SQLite integrity check failed: ${boot.integrity}`
+        : `hash chain broken at record ${boot.chainBreak?.seq}: ${boot.chainBreak?.reason}`;
+    throw quarantine(options, what, clock);
+  }
+  writeMeta(db, 'verified_seq', String(boot.head.seq));
+  writeMeta(db, 'verified_hash', boot.head.hash);
+  writeMeta(db, 'box_id', options.boxId);
+
+  const orm = drizzle(db);
+  const insertRecord = orm
+    .insert(records)
+    .values({
+      seq: sql.placeholder('seq'),
+      boxId: sql.placeholder('boxId'),
+      kind: sql.placeholder('kind'),
+      terminalId: sql.placeholder('terminalId'),
+      amountFen: sql.placeholder('amountFen'),
+      payload: sql.placeholder('payload'),
+      piiDigest: sql.placeholder('piiDigest'),
+      piiIv: sql.placeholder('piiIv'),
+      piiSealed: sql.placeholder('piiSealed'),
+      recordedAt: sql.placeholder('recordedAt'),
+      clockOffsetMs: sql.placeholder('clockOffsetMs'),
+      prevHash: sql.placeholder('prevHash'),
+      hash: sql.placeholder('hash'),
+      idempotencyKey: sql.placeholder('idempotencyKey'),
+    })
+    .prepare();
+  const insertOutbox = orm
+    .insert(outbox)
+    .values({ seq: sql.placeholder('seq') })
+    .prepare();
+  const selectByKey = orm
+    .select()
+    .from(records)
+    .where(eq(records.idempotencyKey, sql.placeholder('key')))
+    .prepare();
+  const oldestUnsynced = db.prepare(
+    'SELECT r.recorded_at AS at FROM outbox o JOIN records r ON r.seq = o.seq ORDER BY o.seq LIMIT 1',
+  );
+
+  let head = { seq: boot.head.seq, hash: boot.head.hash };
+  let unsyncedCount = (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+  let closed = false;
+  const freeMb = cachedFreeSpace(dirname(options.path));
+  const floorMb = options.freeSpaceFloorMb ?? 0;
+  let diskFullRaised = false;
+
+  const setMaxSizeMb = (mb: number | undefined) => {
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    // 1073741823 is SQLite's default maximum page count.
+    const pages = mb === undefined ? 1073741823 : Math.max(1, Math.floor((mb * 1024 * 1024) / pageSize));
+    db.pragma(`max_page_count = ${pages}`);
+  };
+  if (options.maxSizeMb !== undefined) setMaxSizeMb(options.maxSizeMb);
+
+  const diskFull = (detail: string, cause?: unknown) => {
+    const error = new GatewayError(
+      'LEDGER_DISK_FULL',
+      `the ledger cannot take new records: ${detail}`,
+      DISK_FULL_HINT,
+      {
+        cause,
+      },
+    );
+    if (!diskFullRaised) {
+      diskFullRaised = true;
+      options.alerts?.raise({ code: 'LEDGER_DISK_FULL', message: error.message, hint: DISK_FULL_HINT });
+      logger.error({ code: 'LEDGER_DISK_FULL', detail }, 'ledger refuses new records: disk full');
+    }
+    return error;
+  };
+
+  const commitGroup = (inputs: AppendInput[]): Array<ItemOutcome<AppendResult>> => {
+    if (closed) throw new GatewayError('LEDGER_CLOSED', 'the ledger is closed');
+    if (floorMb > 0) {
+      const free = freeMb();
+      if (free < floorMb) throw diskFull(`${free.toFixed(0)} MiB free, below the floor of ${floorMb} MiB`);
+    }
+    const outcomes: Array<ItemOutcome<AppendResult>> = [];
+    let seq = head.seq;
+    let prevHash = head.hash;
+    let added = 0;
+    try {
+      db.transaction(() => {
+        for (const input of inputs) {
+          if (input.idempotencyKey !== undefined) {
+            const existing = selectByKey.get({ key: input.idempotencyKey });
+            if (existing) {
+              outcomes.push({ ok: true, value: { record: recordFromRow(existing), duplicate: true } });
+              continue;
+            }
+          }
+          if (input.withinCommit) {
+            try {
+              // A nested better-sqlite3 transaction is a SAVEPOINT: a failing scenario step rolls back
+              // only its own writes, and only its caller's append is refused.
+              db.transaction(() => input.withinCommit?.(db))();
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+              continue;
+            }
+          }
+          const sealed = sealPiiAtRest(options.dataKey, input.pii);
+          const chained: ChainRecord = {
+            boxId: options.boxId,
+            seq: seq + 1,
+            kind: input.kind,
+            terminalId: input.terminalId,
+            amountFen: input.amountFen,
+            payload: input.payload,
+            piiDigest: sealed?.digest ?? null,
+            recordedAt: new Date(clock.now()).toISOString(),
+            clockOffsetMs: Math.round(clock.offsetMs()),
+            prevHash,
+          };
+          const hash = chainHash(chained);
+          insertRecord.run({
+            ...chained,
+            payload: JSON.stringify(chained.payload),
+            piiIv: sealed?.iv ?? null,
+            piiSealed: sealed?.sealed ?? null,
+            hash,
+            idempotencyKey: input.idempotencyKey ?? null,
+          });
+          insertOutbox.run({ seq: chained.seq });
+          seq = chained.seq;
+          prevHash = hash;
+          added++;
+          outcomes.push({
+            ok: true,
+            value: { record: { ...chained, kind: input.kind, hash }, duplicate: false },
+          });
+        }
+      })();
+    } catch (cause) {
+      if (isSqliteFull(cause)) throw diskFull('the ledger file or its disk is full (SQLITE_FULL)', cause);
+      if (isGatewayError(cause)) throw cause;
+      throw new GatewayError(
+        'LEDGER_WRITE',
+        `writing to the ledger failed: ${(cause as Error).message}`,
+        undefined,
+        {
+          cause,
+        },
+      );
+    }
+    head = { seq, hash: prevHash };
+    unsyncedCount += added;
+    if (diskFullRaised && added > 0) {
+      diskFullRaised = false;
+      options.alerts?.clear('LEDGER_DISK_FULL');
+      logger.info({ code: 'LEDGER_DISK_FULL' }, 'ledger accepts records again');
+    }
+    return outcomes;
+  };
+
+  const committer = createGroupCommitter<AppendInput, AppendResult>({
+    commit: commitGroup,
+    maxGroupSize: options.maxGroupSize ?? 1000,
+  });
+
+  const ledger: SqliteLedger = {
+    db,
+    orm,
+    path: options.path,
+    boxId: options.boxId,
+    dataKey: options.dataKey,
+    append(input) {
+      try {
+        validateAppend(input);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return committer.submit(input);
+    },
+    stats(): LedgerStats {
+      const oldest = unsyncedCount > 0 ? (oldestUnsynced.get() as { at: string } | undefined) : undefined;
+      const synced = db.prepare("SELECT value FROM meta WHERE key = 'synced_seq'").get() as
+        | { value: string }
+        | undefined;
+      return {
+        headSeq: head.seq,
+        headHash: head.hash,
+        unsyncedCount,
+        oldestUnsyncedAt: oldest ? Date.parse(oldest.at) : null,
+        lastSyncedSeq: synced ? Number(synced.value) : prunedAnchor(db).seq,
+      };
+    },
+    findByIdempotencyKey(key): LedgerRecord | null {
+      const row = selectByKey.get({ key });
+      return row ? recordFromRow(row) : null;
+    },
+    noteSynced(removed) {
+      unsyncedCount = Math.max(0, unsyncedCount - removed);
+    },
+    setMaxSizeMb,
+    async close() {
+      if (closed) return;
+      // Let appends already queued commit first: they were accepted before close was asked for.
+      while (committer.queued > 0) await new Promise((r) => setImmediate(r));
+      closed = true;
+      db.close();
+    },
+  };
+  return ledger;
+}
+
+function quarantine(options: OpenLedgerOptions, what: string, clock: Clock, cause?: unknown): GatewayError {
+  const movedTo = quarantineLedgerFile(options.path, options.quarantineDir, new Date(clock.now()));
+  const message = `the ledger at ${options.path} is damaged (${what}); it was moved to ${movedTo}`;
+  const hint =
+    'Nothing was deleted. Keep the quarantined file for support and do not start a fresh ledger for this box ' +
+    'id: the bank would refuse its restarted chain. Restore the ledger from the box backup or contact support ' +
+    'with the quarantined file; `sceneway ledger verify --db FILE` shows where it breaks.';
+  options.alerts?.raise({ code: 'LEDGER_QUARANTINED', message, hint });
+  (options.logger ?? silentLogger).error({ code: 'LEDGER_QUARANTINED', movedTo }, message);
+  return new GatewayError('LEDGER_QUARANTINED', message, hint, { cause });
+}
