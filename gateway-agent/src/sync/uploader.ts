@@ -1,0 +1,245 @@
+import { verifyAck } from '@sceneway/cloud-sync/batch/ack-v1';
+import type { PersonalDataEntry } from '@sceneway/cloud-sync/batch/batch-pii';
+import { buildBatch } from '@sceneway/cloud-sync/batch/batch-v1';
+import { newRequestNonce, requestHeaders } from '@sceneway/cloud-sync/batch/request-auth';
+import { SyncError } from '@sceneway/cloud-sync/sync-error';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../logger.ts';
+import type { AlertSink, SqliteLedger } from '../ledger/ledger.ts';
+import { createOutbox, type PendingBatch } from '../ledger/outbox.ts';
+import { type BankClient, createBankClient } from './bank-client.ts';
+import { fullJitterDelay, wakeableSleep } from './backoff.ts';
+import { classifyBankAnswer } from './bank-answer.ts';
+
+export interface UploaderOptions {
+  ledger: SqliteLedger;
+  boxId: string;
+  boxPrivateKeyHex: string;
+  /** Pinned in config (DESIGN invariant 7): the only key whose acks count. */
+  bankPublicKeyHex: string;
+  bankUrl: string;
+  userId?: string;
+  tls?: { certPath: string; keyPath: string; caPath?: string | undefined } | undefined;
+  limits: { maxRecords: number; maxBytes: number; maxAgeMs: number; backoffBaseMs: number; backoffCapMs: number };
+  clock: Clock;
+  logger: Logger;
+  alerts?: AlertSink;
+  /** Test seam for the transport only; production uses the HTTPS client. */
+  client?: BankClient;
+  onAck?: (info: { batchSeq: number; lastSeq: number; records: number; status: string }) => void;
+}
+
+export type UploaderState = 'idle' | 'sending' | 'backoff' | 'stopped';
+
+export interface UploaderStatus {
+  state: UploaderState;
+  consecutiveFailures: number;
+  lastAckAt: string | null;
+  lastError: { code: string; message: string } | null;
+  batchesAcked: number;
+}
+
+/**
+ * Drains the outbox to the bank, one batch at a time, in order. A batch is built from the outbox
+ * (by count, bytes and age), stored durably, then sent; after a lost ack or a restart the *stored
+ * bytes* are sent again (a rebuilt batch would differ: fresh SM4 key and signature randomness), so the
+ * bank dedupes it by (box, batchSeq, digest) and the records are counted once (DESIGN invariant 2).
+ * Records leave the outbox only after an ack signed by the pinned bank key, about this very batch and
+ * request, has verified. A permanent refusal stops the uploader with an alert: it never skips a record.
+ */
+export function createUploader(options: UploaderOptions) {
+  const outbox = createOutbox(options.ledger);
+  const client = options.client ?? createBankClient({ baseUrl: options.bankUrl, tls: options.tls });
+  const sleeper = wakeableSleep();
+  const abort = new AbortController();
+  const status: UploaderStatus = {
+    state: 'idle',
+    consecutiveFailures: 0,
+    lastAckAt: null,
+    lastError: null,
+    batchesAcked: 0,
+  };
+  const sm2 = options.userId ? { userId: options.userId } : {};
+  let loop: Promise<void> | null = null;
+  // wake() only cuts short a wait for an empty outbox; a young partial batch waits for its age.
+  let waitingForRecords = false;
+
+  const fail = (code: string, message: string) => {
+    status.consecutiveFailures++;
+    status.lastError = { code, message };
+  };
+
+  /** Builds the next batch from the outbox, or returns how long to wait before one is due. */
+  const buildNext = (): PendingBatch | { waitMs: number; empty: boolean } => {
+    const cursor = outbox.cursor();
+    let rows = outbox.readUnsynced(cursor.afterSeq, options.limits.maxRecords);
+    if (rows.length === 0) return { waitMs: 1000, empty: true };
+    const oldest = Date.parse(rows[0]?.record.recordedAt ?? '');
+    const age = options.clock.now() - oldest;
+    if (rows.length < options.limits.maxRecords && age < options.limits.maxAgeMs) {
+      return { waitMs: Math.max(10, options.limits.maxAgeMs - age), empty: false };
+    }
+    for (;;) {
+      const personalData = new Map<number, PersonalDataEntry>();
+      for (const row of rows) if (row.personalData) personalData.set(row.record.seq, row.personalData);
+      const built = buildBatch(
+        {
+          boxId: options.boxId,
+          batchSeq: cursor.nextBatchSeq,
+          prevChainHead: cursor.chainHead,
+          records: rows.map((r) => r.record),
+          personalData,
+          createdAt: new Date(options.clock.now()).toISOString(),
+        },
+        { boxPrivateKeyHex: options.boxPrivateKeyHex, bankPublicKeyHex: options.bankPublicKeyHex, ...sm2 },
+      );
+      if (built.body.length > options.limits.maxBytes && rows.length > 1) {
+        rows = rows.slice(0, Math.ceil(rows.length / 2));
+        continue;
+      }
+      const batch: PendingBatch = {
+        batchSeq: built.header.batchSeq,
+        firstSeq: built.header.firstSeq,
+        lastSeq: built.header.lastSeq,
+        recordCount: built.header.recordCount,
+        prevChainHead: built.header.prevChainHead,
+        chainHead: built.header.newChainHead,
+        digest: built.digest,
+        body: built.body,
+        createdAt: built.header.createdAt,
+      };
+      outbox.savePendingBatch(batch);
+      return batch;
+    }
+  };
+
+  /** Sends one stored batch once. Returns 'acked', 'retry' or 'stop'. */
+  const sendOnce = async (batch: PendingBatch): Promise<'acked' | 'retry' | 'stop'> => {
+    const nonce = newRequestNonce();
+    const headers = requestHeaders(
+      { boxId: options.boxId, digest: batch.digest, now: new Date(options.clock.now()), nonce },
+      options.boxPrivateKeyHex,
+      sm2,
+    );
+    let answer: { status: number; body: Buffer };
+    try {
+      answer = await client.post('/v1/batches', batch.body, headers);
+    } catch (err) {
+      fail('SYNC_BANK_UNREACHABLE', `bank unreachable: ${(err as Error).message}`);
+      return 'retry';
+    }
+    const verdict = classifyBankAnswer(answer);
+    if (verdict.kind === 'retry') {
+      fail(verdict.code, verdict.message);
+      return 'retry';
+    }
+    if (verdict.kind === 'stop') {
+      fail(verdict.code, verdict.message);
+      const message = `the bank refused batch ${batch.batchSeq} (records ${batch.firstSeq}-${batch.lastSeq}) for good: ${verdict.code} ${verdict.message}`;
+      options.alerts?.raise({
+        code: 'SYNC_BATCH_REFUSED',
+        message,
+        hint: 'Uploads for this box are stopped; no record was skipped or deleted. Check the bank enrolment and the chain (`sceneway ledger verify`), then restart the agent.',
+      });
+      options.logger.error({ code: verdict.code, batchSeq: batch.batchSeq }, message);
+      return 'stop';
+    }
+    try {
+      const ack = verifyAck(
+        answer.body,
+        options.bankPublicKeyHex,
+        { boxId: options.boxId, batchSeq: batch.batchSeq, digest: batch.digest, requestNonce: nonce },
+        sm2,
+      );
+      if (ack.lastSeq !== batch.lastSeq) throw new SyncError('SYNC_ACK_MISMATCH', 'the ack names another last sequence');
+      outbox.markBatchAcknowledged(batch, answer.body.toString('utf8'));
+      status.batchesAcked++;
+      status.lastAckAt = new Date(options.clock.now()).toISOString();
+      status.consecutiveFailures = 0;
+      status.lastError = null;
+      options.alerts?.clear('SYNC_ACK_INVALID');
+      options.onAck?.({ batchSeq: batch.batchSeq, lastSeq: batch.lastSeq, records: batch.recordCount, status: ack.status });
+      return 'acked';
+    } catch (err) {
+      // Garbage, a wrong-key or a replayed ack: the batch may or may not be stored. Keep it and resend
+      // the same bytes; the bank answers a resend with a fresh ack ('duplicate').
+      const code = err instanceof SyncError ? err.code : 'SYNC_ACK_MALFORMED';
+      fail(code, (err as Error).message);
+      if (status.consecutiveFailures >= 3) {
+        options.alerts?.raise({
+          code: 'SYNC_ACK_INVALID',
+          message: `the bank's answers to batch ${batch.batchSeq} do not verify (${code})`,
+          hint: 'Check bank.publicKeyHex and the network path to the bank; the batch is kept and resent.',
+        });
+      }
+      return 'retry';
+    }
+  };
+
+  const run = async () => {
+    let attempt = 0;
+    while (!abort.signal.aborted) {
+      let next: PendingBatch | { waitMs: number; empty: boolean };
+      try {
+        next = outbox.oldestPendingBatch() ?? buildNext();
+      } catch (err) {
+        options.logger.error({ err: (err as Error).message }, 'building a batch failed');
+        fail('SYNC_BUILD', (err as Error).message);
+        status.state = 'backoff';
+        await sleeper.sleep(fullJitterDelay(attempt++, options.limits.backoffBaseMs, options.limits.backoffCapMs), abort.signal);
+        continue;
+      }
+      if ('waitMs' in next) {
+        status.state = 'idle';
+        waitingForRecords = next.empty;
+        await sleeper.sleep(next.waitMs, abort.signal);
+        waitingForRecords = false;
+        continue;
+      }
+      status.state = 'sending';
+      const outcome = await sendOnce(next);
+      if (outcome === 'acked') {
+        attempt = 0;
+        continue;
+      }
+      if (outcome === 'stop') {
+        status.state = 'stopped';
+        return;
+      }
+      status.state = 'backoff';
+      const delay = fullJitterDelay(attempt++, options.limits.backoffBaseMs, options.limits.backoffCapMs);
+      options.logger.warn({ code: status.lastError?.code, retryInMs: delay, batchSeq: next.batchSeq }, 'batch not acknowledged; will resend');
+      // Appends do not shorten a backoff: only stop() does.
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        abort.signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve();
+        }, { once: true });
+      });
+    }
+  };
+
+  return {
+    start() {
+      loop ??= run().catch((err) => {
+        status.state = 'stopped';
+        options.logger.error({ err: (err as Error).message }, 'uploader crashed');
+      });
+    },
+    /** New records arrived: skip the idle wait (not a backoff). */
+    wake() {
+      if (waitingForRecords) sleeper.wake();
+    },
+    status(): UploaderStatus {
+      return { ...status };
+    },
+    async stop() {
+      abort.abort();
+      await loop;
+      client.close();
+    },
+  };
+}
+
+export type Uploader = ReturnType<typeof createUploader>;
