@@ -3,7 +3,12 @@
  * retry n is uniform in [0, min(cap, base·2^n)], so a fleet of boxes that lost the bank together does
  * not come back in lockstep.
  */
-export function fullJitterDelay(attempt: number, baseMs: number, capMs: number, random = Math.random): number {
+export function fullJitterDelay(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  random = Math.random,
+): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.floor(random() * ceiling);
 }

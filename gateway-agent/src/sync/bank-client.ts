@@ -48,7 +48,11 @@ export function createBankClient(options: BankClientOptions): BankClient {
           {
             method: 'POST',
             agent,
-            headers: { 'content-type': 'application/json', 'content-length': String(body.length), ...headers },
+            headers: {
+              'content-type': 'application/json',
+              'content-length': String(body.length),
+              ...headers,
+            },
             timeout: timeoutMs,
           },
           (res) => {
@@ -58,7 +62,9 @@ export function createBankClient(options: BankClientOptions): BankClient {
             res.on('error', reject);
           },
         );
-        request.on('timeout', () => request.destroy(new Error(`no answer from the bank within ${timeoutMs} ms`)));
+        request.on('timeout', () =>
+          request.destroy(new Error(`no answer from the bank within ${timeoutMs} ms`)),
+        );
         request.on('error', reject);
         request.end(body);
       });

@@ -2,12 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSm2KeyPair, type Sm2KeyPair } from '@sceneway/cloud-sync/crypto/sm2';
 import { type BankServer, startBankServer } from '@sceneway/cloud-sync/bank/server';
+import { generateSm2KeyPair, type Sm2KeyPair } from '@sceneway/cloud-sync/crypto/sm2';
 import { systemClock } from '../clock.ts';
-import { silentLogger } from '../logger.ts';
 import { openLedger, type SqliteLedger } from '../ledger/ledger.ts';
 import { TEST_DATA_KEY } from '../ledger/test-support.ts';
+import { silentLogger } from '../logger.ts';
 import { createUploader, type UploaderOptions } from './uploader.ts';
 
 /** A box (keys + ledger) and a reference bank in temp dirs, for sync tests. Tests only. */
@@ -46,16 +46,28 @@ export async function createSyncRig(options: { enrol?: boolean; boxId?: string }
     ledger,
     bank: null,
     async startBank(port = 0) {
-      const bank = await startBankServer({ bankPrivateKeyHex: bankKeys.privateKeyHex, dbPath: join(dir, 'bank.db'), port, logLevel: 'silent' });
+      const bank = await startBankServer({
+        bankPrivateKeyHex: bankKeys.privateKeyHex,
+        dbPath: join(dir, 'bank.db'),
+        port,
+        logLevel: 'silent',
+      });
       if (options.enrol !== false) {
-        await bank.store.enrolBox({ boxId, siteId: 'site-1', publicKeyHex: boxKeys.publicKeyHex, enrolledAt: new Date().toISOString() }).catch(() => {});
+        await bank.store
+          .enrolBox({
+            boxId,
+            siteId: 'site-1',
+            publicKeyHex: boxKeys.publicKeyHex,
+            enrolledAt: new Date().toISOString(),
+          })
+          .catch(() => {});
       }
       rig.bank = bank;
       return bank;
     },
     uploader(overrides = {}) {
       return createUploader({
-        ledger,
+        ledger: rig.ledger,
         boxId,
         boxPrivateKeyHex: boxKeys.privateKeyHex,
         bankPublicKeyHex: bankKeys.publicKeyHex,
@@ -68,13 +80,17 @@ export async function createSyncRig(options: { enrol?: boolean; boxId?: string }
     },
     async close() {
       await rig.bank?.close();
-      await ledger.close();
+      await rig.ledger.close();
     },
   };
   return rig;
 }
 
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

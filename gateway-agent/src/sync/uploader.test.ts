@@ -24,7 +24,10 @@ describe('uploader', () => {
     await uploader.stop();
     expect(acks).toEqual([100, 200, 300, 400, 500, 600, 700, 750]);
     expect(await bank.store.recordCount(rig.boxId)).toBe(750);
-    expect(await bank.store.getBox(rig.boxId)).toMatchObject({ headSeq: 750, headHash: rig.ledger.stats().headHash });
+    expect(await bank.store.getBox(rig.boxId)).toMatchObject({
+      headSeq: 750,
+      headHash: rig.ledger.stats().headHash,
+    });
     expect(rig.ledger.stats().lastSyncedSeq).toBe(750);
   });
 

@@ -4,12 +4,12 @@ import { buildBatch } from '@sceneway/cloud-sync/batch/batch-v1';
 import { newRequestNonce, requestHeaders } from '@sceneway/cloud-sync/batch/request-auth';
 import { SyncError } from '@sceneway/cloud-sync/sync-error';
 import type { Clock } from '../clock.ts';
-import type { Logger } from '../logger.ts';
 import type { AlertSink, SqliteLedger } from '../ledger/ledger.ts';
 import { createOutbox, type PendingBatch } from '../ledger/outbox.ts';
-import { type BankClient, createBankClient } from './bank-client.ts';
+import type { Logger } from '../logger.ts';
 import { fullJitterDelay, wakeableSleep } from './backoff.ts';
 import { classifyBankAnswer } from './bank-answer.ts';
+import { type BankClient, createBankClient } from './bank-client.ts';
 
 export interface UploaderOptions {
   ledger: SqliteLedger;
@@ -20,7 +20,13 @@ export interface UploaderOptions {
   bankUrl: string;
   userId?: string;
   tls?: { certPath: string; keyPath: string; caPath?: string | undefined } | undefined;
-  limits: { maxRecords: number; maxBytes: number; maxAgeMs: number; backoffBaseMs: number; backoffCapMs: number };
+  limits: {
+    maxRecords: number;
+    maxBytes: number;
+    maxAgeMs: number;
+    backoffBaseMs: number;
+    backoffCapMs: number;
+  };
   clock: Clock;
   logger: Logger;
   alerts?: AlertSink;
@@ -151,14 +157,20 @@ export function createUploader(options: UploaderOptions) {
         { boxId: options.boxId, batchSeq: batch.batchSeq, digest: batch.digest, requestNonce: nonce },
         sm2,
       );
-      if (ack.lastSeq !== batch.lastSeq) throw new SyncError('SYNC_ACK_MISMATCH', 'the ack names another last sequence');
+      if (ack.lastSeq !== batch.lastSeq)
+        throw new SyncError('SYNC_ACK_MISMATCH', 'the ack names another last sequence');
       outbox.markBatchAcknowledged(batch, answer.body.toString('utf8'));
       status.batchesAcked++;
       status.lastAckAt = new Date(options.clock.now()).toISOString();
       status.consecutiveFailures = 0;
       status.lastError = null;
       options.alerts?.clear('SYNC_ACK_INVALID');
-      options.onAck?.({ batchSeq: batch.batchSeq, lastSeq: batch.lastSeq, records: batch.recordCount, status: ack.status });
+      options.onAck?.({
+        batchSeq: batch.batchSeq,
+        lastSeq: batch.lastSeq,
+        records: batch.recordCount,
+        status: ack.status,
+      });
       return 'acked';
     } catch (err) {
       // Garbage, a wrong-key or a replayed ack: the batch may or may not be stored. Keep it and resend
@@ -186,7 +198,10 @@ export function createUploader(options: UploaderOptions) {
         options.logger.error({ err: (err as Error).message }, 'building a batch failed');
         fail('SYNC_BUILD', (err as Error).message);
         status.state = 'backoff';
-        await sleeper.sleep(fullJitterDelay(attempt++, options.limits.backoffBaseMs, options.limits.backoffCapMs), abort.signal);
+        await sleeper.sleep(
+          fullJitterDelay(attempt++, options.limits.backoffBaseMs, options.limits.backoffCapMs),
+          abort.signal,
+        );
         continue;
       }
       if ('waitMs' in next) {
@@ -208,14 +223,21 @@ export function createUploader(options: UploaderOptions) {
       }
       status.state = 'backoff';
       const delay = fullJitterDelay(attempt++, options.limits.backoffBaseMs, options.limits.backoffCapMs);
-      options.logger.warn({ code: status.lastError?.code, retryInMs: delay, batchSeq: next.batchSeq }, 'batch not acknowledged; will resend');
+      options.logger.warn(
+        { code: status.lastError?.code, retryInMs: delay, batchSeq: next.batchSeq },
+        'batch not acknowledged; will resend',
+      );
       // Appends do not shorten a backoff: only stop() does.
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
-        abort.signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          resolve();
-        }, { once: true });
+        abort.signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
   };

@@ -1,0 +1,60 @@
+import { buildEnrolmentRequest } from '@sceneway/cloud-sync/batch/enrolment';
+import type { Command } from 'commander';
+import { loadBoxConfig } from '../config/load-config.ts';
+import { initBoxKeys, loadBoxKeys, resolvePassphrase } from '../keys/box-keys.ts';
+
+export function registerKeysCommands(program: Command, _setExit: (code: number) => void): void {
+  const keys = program
+    .command('keys')
+    .description('Create and use the box key pair (SM2) and data key (SM4).');
+  keys
+    .command('init')
+    .description(
+      'Generate the box SM2 key pair and SM4 data key on this box, sealed under the passphrase in ' +
+        'SCENEWAY_KEY_PASSPHRASE (or --passphrase-file), file mode 0600. Prints the public key only.',
+    )
+    .option('--config <file>', 'box config; keys go to its keys.dir')
+    .option('--dir <dir>', 'key directory (overrides the config)', undefined)
+    .option('--passphrase-file <file>', 'file holding the passphrase (0600)')
+    .option('--force', 'replace an existing key (only when re-enrolling the box with the bank)')
+    .action((opts: { config?: string; dir?: string; passphraseFile?: string; force?: boolean }) => {
+      const dir = opts.dir ?? (opts.config ? loadBoxConfig(opts.config).config.keys.dir : 'data/keys');
+      const made = initBoxKeys({
+        dir,
+        passphrase: resolvePassphrase(opts.passphraseFile),
+        force: opts.force === true,
+      });
+      process.stdout.write(
+        `box key written to ${made.keyFile} (mode 0600)\npublic key: ${made.publicKeyHex}\n`,
+      );
+      process.stdout.write(
+        'next: `sceneway keys enrolment-request --config FILE > enrol.json` and give it to the bank.\n',
+      );
+    });
+  keys
+    .command('enrolment-request')
+    .description(
+      'Print the signed enrolment request (box id, site id, public key, SM2 signature) that the bank ' +
+        'imports with `sceneway-bank enrol`. Contains no secret.',
+    )
+    .requiredOption('--config <file>', 'box config (site and box ids, keys.dir)')
+    .option('--passphrase-file <file>', 'file holding the passphrase')
+    .action((opts: { config: string; passphraseFile?: string }) => {
+      const { config } = loadBoxConfig(opts.config);
+      const secrets = loadBoxKeys({
+        dir: config.keys.dir,
+        passphrase: resolvePassphrase(opts.passphraseFile),
+      });
+      const request = buildEnrolmentRequest(
+        {
+          boxId: config.box.id,
+          siteId: config.site.id,
+          publicKeyHex: secrets.publicKeyHex,
+          createdAt: new Date().toISOString(),
+        },
+        secrets.privateKeyHex,
+        { userId: config.bank.userId },
+      );
+      process.stdout.write(`${JSON.stringify(request, null, 2)}\n`);
+    });
+}
