@@ -16,7 +16,6 @@ import {
   BATCH_FORMAT,
   BATCH_FORMAT_VERSION,
   type BatchBody,
-  type BatchEnvelope,
   type BatchHeader,
   type BatchRecord,
   batchBodySchema,
@@ -125,8 +124,14 @@ export function buildBatch(input: BuildBatchInput, keys: BatchKeys): BuiltBatch 
   const signature = sm2Sign(canonical, keys.boxPrivateKeyHex, { userId: keys.userId, publicKeyHex }).toString(
     'hex',
   );
-  const envelope: BatchEnvelope = { format: BATCH_FORMAT, batch, digest, signature };
-  return { body: canonicalBytes(envelope), digest, header };
+  // JCS(envelope) written around the canonical batch bytes instead of canonicalising the batch a second
+  // time: members in JCS order (batch, digest, format, signature), the other three are plain ASCII.
+  const envelope = Buffer.concat([
+    Buffer.from('{"batch":'),
+    canonical,
+    Buffer.from(`,"digest":"${digest}","format":"${BATCH_FORMAT}","signature":"${signature}"}`),
+  ]);
+  return { body: envelope, digest, header };
 }
 
 /**

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalBytes } from './jcs.ts';
+import { canonicalBytes, canonicalBytesReference } from './jcs.ts';
 
 describe('JCS (RFC 8785)', () => {
   it('sorts members by UTF-16 code units (RFC 8785 §3.2.3 example)', () => {
@@ -36,6 +37,26 @@ describe('JCS (RFC 8785)', () => {
   it('refuses values that are not JSON', () => {
     expect(() => canonicalBytes(undefined)).toThrowError(
       expect.objectContaining({ code: 'BATCH_MALFORMED' }),
+    );
+  });
+
+  it('fast path writes exactly what the canonicalize library writes, for any JSON value', () => {
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.string({ unit: 'binary' }),
+        fc.maxSafeInteger(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('value'), { maxLength: 5 }),
+        fc.dictionary(fc.oneof(fc.string({ unit: 'binary' }), fc.nat().map(String)), tie('value'), { maxKeys: 6 }),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(json, (v) => {
+        expect(canonicalBytes(v).equals(canonicalBytesReference(v))).toBe(true);
+      }),
+      { numRuns: 2000 },
     );
   });
 });

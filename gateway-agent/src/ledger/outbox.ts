@@ -51,6 +51,10 @@ export function createOutbox(ledger: SqliteLedger) {
       return orm.select().from(pendingBatches).orderBy(asc(pendingBatches.batchSeq)).limit(1).get() ?? null;
     },
 
+    pendingCount(): number {
+      return (db.prepare('SELECT count(*) AS n FROM pending_batches').get() as { n: number }).n;
+    },
+
     cursor(): BatchCursor {
       const lastPending = orm
         .select()

@@ -212,7 +212,19 @@ export function createUploader(options: UploaderOptions) {
         continue;
       }
       status.state = 'sending';
-      const outcome = await sendOnce(next);
+      const sending = sendOnce(next);
+      // Pipeline: while the bank verifies this batch, build and store the next one (the bank works in
+      // its own process). Yield first so the request bytes are flushed before the CPU-bound build.
+      // At most one batch ahead; a batch is only ever sent after every earlier one was acknowledged.
+      if (outbox.pendingCount() < 2) {
+        await new Promise((resolve) => setImmediate(resolve));
+        try {
+          buildNext();
+        } catch (err) {
+          options.logger.warn({ err: (err as Error).message }, 'building the next batch early failed; will retry');
+        }
+      }
+      const outcome = await sending;
       if (outcome === 'acked') {
         attempt = 0;
         continue;

@@ -1,0 +1,10 @@
+export type { BrokerTlsConfig, ListenAddress } from './broker-listeners.ts';
+export { hashPassword, verifyPassword, verifyPasswordAsync } from './password-hash.ts';
+export {
+  type BrokerLogger,
+  type MqttTerminal,
+  startTerminalBroker,
+  type TerminalBroker,
+  type TerminalBrokerOptions,
+} from './terminal-broker.ts';
+export { commandTopic, terminalPrefix } from './terminal-topics.ts';

@@ -1,0 +1,195 @@
+import type { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { Aedes, type Client } from 'aedes';
+import { GatewayError } from '../gateway-error.ts';
+import {
+  type BrokerListener,
+  type BrokerTlsConfig,
+  closeListener,
+  createTcpListener,
+  createTlsListener,
+  type ListenAddress,
+  listen,
+} from './broker-listeners.ts';
+import {
+  type BrokerLogger,
+  createTerminalAuth,
+  formatRemote,
+  type MqttTerminal,
+  remoteAddressOf,
+} from './terminal-auth.ts';
+import { commandTopic, maySubscribe, publishSubtopic } from './terminal-topics.ts';
+
+export type { BrokerLogger, MqttTerminal };
+
+export interface TerminalBrokerOptions {
+  terminals: ReadonlyArray<MqttTerminal>;
+  tcp: ListenAddress;
+  tls?: BrokerTlsConfig | undefined;
+  logger: BrokerLogger;
+  /** Called for every publish a terminal is allowed to make, with the part after its own prefix. */
+  onTerminalMessage?: (terminalId: string, subtopic: string, payload: Buffer) => void;
+}
+
+export interface TerminalBroker {
+  tcpAddress: ListenAddress;
+  tlsAddress?: ListenAddress;
+  /** QoS 1 to sceneway/t/<id>/cmd; queued for a terminal that holds a persistent session. */
+  publishCommand(terminalId: string, payload: Buffer | string): Promise<void>;
+  connectedTerminals(): string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The site's MQTT broker for terminals (face/attendance readers and the like): aedes inside the agent,
+ * with per-terminal logins and a topic ACL (see terminal-topics.ts). The agent itself talks to the
+ * broker in-process through publishCommand and onTerminalMessage, never through a socket.
+ */
+export async function startTerminalBroker(options: TerminalBrokerOptions): Promise<TerminalBroker> {
+  const { logger } = options;
+  const auth = createTerminalAuth({ terminals: options.terminals, logger });
+  const { terminalOf } = auth;
+  const liveClients = new Set<Client>();
+
+  const aedes = await Aedes.createBroker({
+    preConnect: auth.preConnect,
+    authenticate: auth.authenticate,
+    authorizePublish(client, packet, callback) {
+      const terminalId = client === null ? undefined : terminalOf.get(client);
+      if (client === null || terminalId === undefined) {
+        callback(new Error('publish without an authenticated terminal'));
+        return;
+      }
+      if (publishSubtopic(terminalId, packet.topic) === null) {
+        // MQTT 3.1.1 has no negative PUBACK: the only answer to a forbidden publish is to disconnect.
+        const reason = 'terminal publish refused: topic is outside its own prefix; disconnecting it';
+        logger.warn({ terminalId, topic: packet.topic, remoteAddress: remoteAddressOf(client) }, reason);
+        callback(new Error(reason));
+        return;
+      }
+      callback(null);
+    },
+    authorizeSubscribe(client, subscription, callback) {
+      const terminalId = terminalOf.get(client);
+      if (terminalId !== undefined && maySubscribe(terminalId, subscription.topic)) {
+        callback(null, subscription);
+        return;
+      }
+      logger.warn(
+        { terminalId, topic: subscription.topic, remoteAddress: remoteAddressOf(client) },
+        'terminal subscribe refused: only its own command topic is allowed',
+      );
+      callback(null, null); // SUBACK 0x80 for this filter, the connection stays up
+    },
+    published(packet, client, callback) {
+      const terminalId = client === null ? undefined : terminalOf.get(client);
+      const subtopic = terminalId === undefined ? null : publishSubtopic(terminalId, packet.topic);
+      if (terminalId !== undefined && subtopic !== null && options.onTerminalMessage) {
+        const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+        try {
+          options.onTerminalMessage(terminalId, subtopic, payload);
+        } catch (err) {
+          // One faulty consumer must not take the broker, and every other terminal, down with it.
+          logger.error({ terminalId, subtopic, err }, 'terminal message handler failed');
+        }
+      }
+      callback(null);
+    },
+  });
+
+  aedes.on('clientReady', (client) => {
+    liveClients.add(client);
+    const fields = { terminalId: terminalOf.get(client), clientId: client.id };
+    logger.info({ ...fields, remoteAddress: remoteAddressOf(client) }, 'terminal connected');
+  });
+  aedes.on('clientDisconnect', (client) => {
+    liveClients.delete(client);
+    logger.info({ terminalId: terminalOf.get(client), clientId: client.id }, 'terminal disconnected');
+  });
+  aedes.on('clientError', (client, err) => {
+    const fields = { terminalId: terminalOf.get(client), clientId: client.id, err: err.message };
+    logger.debug(fields, 'terminal connection error');
+  });
+  aedes.on('connectionError', (client, err) => {
+    logger.debug({ remoteAddress: remoteAddressOf(client), err: err.message }, 'broker connection error');
+  });
+  // Persistence failures arrive as 'error', which the typings omit; unheard, it would kill the agent.
+  (aedes as EventEmitter).on('error', (err: unknown) => logger.error({ err }, 'terminal broker error'));
+
+  const listeners: BrokerListener[] = [];
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    const stopping = listeners.map(closeListener);
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await Promise.all(stopping);
+  };
+
+  try {
+    const accept = (socket: Socket) => void aedes.handle(socket);
+    const tcp = createTcpListener(accept);
+    listeners.push(tcp);
+    const tcpAddress = await listen(tcp, options.tcp, 'broker.tcp');
+    let tlsAddress: ListenAddress | undefined;
+    if (options.tls) {
+      const onTlsError = (err: Error, socket: TLSSocket) =>
+        logger.warn(
+          { remoteAddress: formatRemote(socket), err: err.message },
+          'terminal TLS handshake failed',
+        );
+      const tls = createTlsListener(options.tls, accept, onTlsError);
+      listeners.push(tls);
+      tlsAddress = await listen(tls, options.tls, 'broker.tls');
+    }
+    logger.info(
+      { tcp: tcpAddress, tls: tlsAddress, terminals: auth.terminalCount },
+      'terminal broker listening',
+    );
+    return {
+      tcpAddress,
+      ...(tlsAddress ? { tlsAddress } : {}),
+      publishCommand: (terminalId, payload) => {
+        if (closed) return Promise.reject(new GatewayError('BROKER_CLOSED', 'the terminal broker is closed'));
+        return publishCommand(aedes, options.terminals, terminalId, payload);
+      },
+      connectedTerminals: () =>
+        [...new Set([...liveClients].map((c) => terminalOf.get(c)))].filter((id) => id !== undefined).sort(),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+function publishCommand(
+  aedes: Aedes,
+  terminals: ReadonlyArray<MqttTerminal>,
+  terminalId: string,
+  payload: Buffer | string,
+): Promise<void> {
+  if (!terminals.some((terminal) => terminal.id === terminalId)) {
+    const message = `no MQTT terminal ${terminalId} is configured`;
+    return Promise.reject(new GatewayError('BROKER_UNKNOWN_TERMINAL', message, 'add it to mqttTerminals'));
+  }
+  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const packet = {
+    cmd: 'publish',
+    topic: commandTopic(terminalId),
+    payload: bytes,
+    qos: 1,
+    retain: false,
+    dup: false,
+  } as const;
+  return new Promise((resolve, reject) => {
+    aedes.publish(packet, (err) => {
+      if (err)
+        reject(
+          new GatewayError('BROKER_PUBLISH', `command to ${terminalId} failed`, undefined, { cause: err }),
+        );
+      else resolve();
+    });
+  });
+}

@@ -1,0 +1,43 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { commandTopic, maySubscribe, publishSubtopic, terminalPrefix } from './terminal-topics.ts';
+
+describe('terminal topic ACL', () => {
+  it('lets a terminal publish under its own prefix, except to the command subtree', () => {
+    expect(publishSubtopic('face-1', 'sceneway/t/face-1/status')).toBe('status');
+    expect(publishSubtopic('face-1', 'sceneway/t/face-1/events/match')).toBe('events/match');
+    expect(publishSubtopic('face-1', 'sceneway/t/face-1/cmdack')).toBe('cmdack');
+    expect(publishSubtopic('face-1', 'sceneway/t/face-1/cmd')).toBeNull();
+    expect(publishSubtopic('face-1', 'sceneway/t/face-1/cmd/reply')).toBeNull();
+    expect(publishSubtopic('face-1', 'sceneway/t/face-1/')).toBeNull();
+    expect(publishSubtopic('face-1', 'sceneway/t/face-1')).toBeNull();
+    expect(publishSubtopic('face-1', 'sceneway/t/face-10/status')).toBeNull();
+    expect(publishSubtopic('face-1', 'sceneway/t/face-2/status')).toBeNull();
+    expect(publishSubtopic('face-1', '$SYS/broker/uptime')).toBeNull();
+  });
+
+  it('lets a terminal subscribe to its own command topic only', () => {
+    expect(commandTopic('face-1')).toBe('sceneway/t/face-1/cmd');
+    expect(maySubscribe('face-1', 'sceneway/t/face-1/cmd')).toBe(true);
+    for (const filter of [
+      '#',
+      '+/+/+/cmd',
+      'sceneway/t/+/cmd',
+      'sceneway/t/face-1/#',
+      'sceneway/t/face-2/cmd',
+    ]) {
+      expect(maySubscribe('face-1', filter)).toBe(false);
+    }
+  });
+
+  it('never lets one terminal publish or subscribe into another terminal’s topics', () => {
+    const id = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,12}$/);
+    fc.assert(
+      fc.property(id, id, fc.string(), (self, other, rest) => {
+        fc.pre(self !== other);
+        const topic = terminalPrefix(other) + rest;
+        return publishSubtopic(self, topic) === null && !maySubscribe(self, topic);
+      }),
+    );
+  });
+});
