@@ -13,7 +13,7 @@ import { sm3 } from '../cloud-sync/src/crypto/sm3.ts';
 import { sm4CbcEncrypt } from '../cloud-sync/src/crypto/sm4.ts';
 
 /**
- * GM/T crypto throughput on this machine, to choose implementations (docs/decisions-crypto.md):
+ * GM/T crypto throughput on this machine, to choose implementations (docs/decisions.md, D-crypto):
  *  - SM2 sign/verify per second: sm-crypto (the original), sm-crypto-v2 (its successor), our
  *    wrapper (sm-crypto-v2 + Node SM3 + a per-key precomputed table), and OpenSSL's own C code
  *    (`openssl speed sm2`), all in the same run;

@@ -18,7 +18,7 @@ import { sm3 } from './sm3.ts';
 /**
  * SM2 (GB/T 32918 / GM/T 0003) signatures and public-key encryption on the recommended curve
  * sm2p256v1. The curve arithmetic is sm-crypto-v2 (Node's OpenSSL has SM2 but Node 20 exposes no
- * usable sign/verify for it, see docs/decisions-crypto.md); everything around it is ours:
+ * usable sign/verify for it, see docs/decisions.md, D-crypto); everything around it is ours:
  *  - the message digest e = SM3(Z_A ‖ M) uses Node's SM3, so big batches hash at OpenSSL speed;
  *  - signatures and ciphertexts use the GM/T 0009 DER forms that OpenSSL reads and writes
  *    (SM2Signature = SEQUENCE{r,s}; SM2Cipher = SEQUENCE{x,y,hash C3,ciphertext C2}, i.e. C1C3C2);
