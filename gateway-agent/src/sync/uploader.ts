@@ -33,6 +33,8 @@ export interface UploaderOptions {
   /** Test seam for the transport only; production uses the HTTPS client. */
   client?: BankClient;
   onAck?: (info: { batchSeq: number; lastSeq: number; records: number; status: string }) => void;
+  /** Box clock minus bank clock, estimated from each verified ack (bank time at mid round trip). */
+  onClockSample?: (offsetMs: number) => void;
 }
 
 export type UploaderState = 'idle' | 'sending' | 'backoff' | 'stopped';
@@ -128,6 +130,7 @@ export function createUploader(options: UploaderOptions) {
       sm2,
     );
     let answer: { status: number; body: Buffer };
+    const sentAt = options.clock.now();
     try {
       answer = await client.post('/v1/batches', batch.body, headers);
     } catch (err) {
@@ -160,6 +163,8 @@ export function createUploader(options: UploaderOptions) {
       if (ack.lastSeq !== batch.lastSeq)
         throw new SyncError('SYNC_ACK_MISMATCH', 'the ack names another last sequence');
       outbox.markBatchAcknowledged(batch, answer.body.toString('utf8'));
+      const receivedAt = options.clock.now();
+      options.onClockSample?.((sentAt + receivedAt) / 2 - Date.parse(ack.ackedAt));
       status.batchesAcked++;
       status.lastAckAt = new Date(options.clock.now()).toISOString();
       status.consecutiveFailures = 0;

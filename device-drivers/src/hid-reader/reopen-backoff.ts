@@ -1,0 +1,35 @@
+/**
+ * Device-list polling delays: exponential backoff with full jitter and a cap (STYLE.md). Full jitter
+ * keeps the readers of a canteen whose box just rebooted from being enumerated in lockstep.
+ */
+export interface BackoffPolicy {
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** Delay before attempt `attempt` (1-based): uniform in [0, min(cap, initial × 2^(attempt-1))]. */
+export function fullJitterDelay(
+  policy: BackoffPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
+  const exponent = Math.min(Math.max(attempt - 1, 0), 30);
+  const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** exponent);
+  return Math.floor(random() * (ceiling + 1));
+}
+
+/** A timer the signal cancels; resolves false when aborted so loops exit without a throw. */
+export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

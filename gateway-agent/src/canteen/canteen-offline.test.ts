@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest';
+import { signBlacklistUpdate } from './blacklist.ts';
+import { DECLINE_TEXT } from './decline-text.ts';
+import { BACKLOG_ALERT, DISK_ALERT } from './full-buffer.ts';
+import { cardHolderDigest } from './holder-digest.ts';
+import {
+  BANK,
+  cardSale,
+  LIMITS,
+  NOON,
+  openCanteen,
+  qrSale,
+  qrToken,
+  recordsOf,
+  voidOf,
+} from './test-support.ts';
+
+const CARD = 'A1B2C3D4';
+const dayTotal = (c: ReturnType<typeof openCanteen>, uid: string) =>
+  c.ledger.db
+    .prepare('SELECT SUM(total_fen) FROM canteen_day_totals WHERE holder = ?')
+    .pluck()
+    .get(cardHolderDigest(uid));
+
+describe('full-buffer policy', () => {
+  it('declines new sales at the backlog ceiling with a clear reason and alert, loses nothing, and recovers', async () => {
+    const c = openCanteen({ limits: { maxUnsyncedRecords: 3 } });
+    for (let i = 0; i < 3; i++) {
+      await expect(c.rules.decideSale('pos-1', cardSale(CARD, 100))).resolves.toMatchObject({
+        outcome: 'approved',
+      });
+    }
+    const refused = cardSale(CARD, 100);
+    await expect(c.rules.decideSale('pos-1', refused)).resolves.toEqual({
+      outcome: 'declined',
+      reason: 'OFFLINE_LIMIT_REACHED',
+      displayText: DECLINE_TEXT.OFFLINE_LIMIT_REACHED,
+    });
+    expect(c.alerts.get(BACKLOG_ALERT)).toMatch(/3 records wait for the bank \(ceiling 3\)/);
+    // An upload the terminal approved alone is refused too, but not remembered: it stays on the
+    // terminal and is recorded when it comes again after recovery.
+    const upload = cardSale(CARD, 200, { offline: true });
+    await expect(c.rules.decideSale('pos-1', upload)).resolves.toMatchObject({
+      reason: 'OFFLINE_LIMIT_REACHED',
+    });
+    expect(recordsOf(c.ledger)).toHaveLength(3);
+
+    c.ledger.drain(1);
+    await expect(c.rules.decideSale('pos-1', upload)).resolves.toMatchObject({ outcome: 'approved' });
+    expect(c.alerts.has(BACKLOG_ALERT)).toBe(false);
+    await expect(c.rules.decideSale('pos-1', refused)).resolves.toMatchObject({
+      reason: 'OFFLINE_LIMIT_REACHED',
+    });
+    expect(recordsOf(c.ledger).map((r) => r.kind)).toEqual(['sale', 'sale', 'sale', 'offline-sale']);
+  });
+
+  it('declines below the free-disk floor and resumes when space is back', async () => {
+    const c = openCanteen();
+    c.knobs.freeMb = LIMITS.minFreeDiskMb - 1;
+    await expect(c.rules.decideSale('pos-1', cardSale(CARD, 100))).resolves.toMatchObject({
+      reason: 'OFFLINE_LIMIT_REACHED',
+    });
+    expect(c.alerts.get(DISK_ALERT)).toMatch(/99 MiB free disk \(floor 100 MiB\)/);
+    c.knobs.freeMb = LIMITS.minFreeDiskMb + 50;
+    await expect(c.rules.decideSale('pos-1', cardSale(CARD, 100))).resolves.toMatchObject({
+      outcome: 'approved',
+    });
+    expect(c.alerts.size).toBe(0);
+  });
+});
+
+describe('offline uploads', () => {
+  it('records every sale the terminal already approved, flagging the rules it broke', async () => {
+    const c = openCanteen();
+    c.rules.applyBlacklist(
+      signBlacklistUpdate(
+        {
+          kind: 'full',
+          version: 1,
+          issuedAt: '2026-03-01T00:00:00Z',
+          add: [cardHolderDigest('DEADBEEF')],
+          remove: [],
+        },
+        BANK.privateKeyHex,
+      ),
+    );
+    const used = qrToken();
+    await c.rules.decideSale('pos-1', qrSale(used, 100));
+    const expired = qrToken({ expiresAt: Math.floor(NOON / 1000) - 600 });
+    const uploads = [
+      cardSale('DEADBEEF', 300, { offline: true }),
+      cardSale(CARD, LIMITS.perTransactionLimitFen + 500, { offline: true }),
+      cardSale(CARD, LIMITS.perTransactionLimitFen, { offline: true }),
+      qrSale(used, 100, { offline: true }),
+      qrSale(expired, 100, { offline: true }),
+      qrSale('SWQ1.forged.token', 100, { offline: true }),
+    ];
+    for (const u of uploads) {
+      await expect(c.rules.decideSale('pos-1', u)).resolves.toMatchObject({ outcome: 'approved' });
+    }
+    const flags = recordsOf(c.ledger)
+      .slice(1)
+      .map((r) => [r.kind, r.payload.flags]);
+    expect(flags).toEqual([
+      ['offline-sale', ['blacklisted']],
+      ['offline-sale', ['over-transaction-limit', 'over-floor-limit']],
+      ['offline-sale', ['over-floor-limit', 'over-daily-limit']],
+      ['offline-sale', ['qr-reused']],
+      ['offline-sale', ['qr-expired']],
+      ['offline-sale', ['qr-bad-signature']],
+    ]);
+    // The uploads count towards the day: a live sale now meets the limit they used up.
+    expect(dayTotal(c, CARD)).toBe(LIMITS.perTransactionLimitFen * 2 + 500);
+    await expect(c.rules.decideSale('pos-1', cardSale(CARD, 100))).resolves.toMatchObject({
+      reason: 'DAILY_LIMIT',
+    });
+    // A re-upload is a duplicate: answered, not recorded again.
+    await expect(c.rules.decideSale('pos-1', uploads[0]!)).resolves.toMatchObject({ outcome: 'approved' });
+    expect(recordsOf(c.ledger)).toHaveLength(1 + uploads.length);
+  });
+
+  it('records an upload of a sale the box had declined live, noting that', async () => {
+    const c = openCanteen();
+    const sale = cardSale(CARD, LIMITS.perTransactionLimitFen + 1);
+    await expect(c.rules.decideSale('pos-1', sale)).resolves.toMatchObject({ reason: 'INSUFFICIENT_LIMIT' });
+    await expect(c.rules.decideSale('pos-1', { ...sale, offline: true })).resolves.toMatchObject({
+      outcome: 'approved',
+    });
+    expect(recordsOf(c.ledger)[0]?.payload.flags).toEqual([
+      'declined-live:INSUFFICIENT_LIMIT',
+      'over-transaction-limit',
+      'over-floor-limit',
+    ]);
+  });
+
+  it('counts an upload on the day the terminal sold it, unless the terminal clock is implausible', async () => {
+    const c = openCanteen();
+    const yesterday = Math.floor(NOON / 1000) - 86_400;
+    await c.rules.decideSale('pos-1', cardSale(CARD, 700, { offline: true, terminalTime: yesterday }));
+    await c.rules.decideSale('pos-1', cardSale(CARD, 800, { offline: true, terminalTime: 0 }));
+    const days = c.ledger.db.prepare('SELECT day, total_fen FROM canteen_day_totals ORDER BY day').all();
+    expect(days).toEqual([
+      { day: '2026-03-01', total_fen: 700 },
+      { day: '2026-03-02', total_fen: 800 },
+    ]);
+    expect(recordsOf(c.ledger)[1]?.payload.flags).toEqual(['terminal-clock-suspect']);
+  });
+});
+
+describe('voids', () => {
+  it('reverses a sale once, for its exact amount, and gives the amount back to the day total', async () => {
+    const c = openCanteen();
+    const sale = cardSale(CARD, 5_000);
+    await c.rules.decideSale('pos-1', sale);
+    await c.rules.decideSale('pos-1', cardSale(CARD, 5_000));
+    await expect(c.rules.decideSale('pos-1', cardSale(CARD, 100))).resolves.toMatchObject({
+      reason: 'DAILY_LIMIT',
+    });
+
+    await expect(c.rules.decideVoid('pos-1', voidOf(sale, { amountFen: 4_999 }))).resolves.toMatchObject({
+      reason: 'VOID_NOT_ALLOWED',
+    });
+    const v = voidOf(sale);
+    await expect(c.rules.decideVoid('pos-1', v)).resolves.toMatchObject({ outcome: 'approved' });
+    await expect(c.rules.decideVoid('pos-1', v)).resolves.toMatchObject({ outcome: 'approved' });
+    await expect(c.rules.decideVoid('pos-1', voidOf(sale))).resolves.toMatchObject({
+      reason: 'VOID_NOT_ALLOWED',
+    });
+    await expect(c.rules.decideVoid('pos-2', voidOf(sale))).resolves.toMatchObject({
+      reason: 'VOID_NOT_FOUND',
+    });
+
+    const original = c.ledger.findByIdempotencyKey(`sale:pos-1:${sale.receiptNo}`);
+    const voidRecord = c.ledger.findByIdempotencyKey(`void:pos-1:${v.receiptNo}`);
+    expect(voidRecord).toMatchObject({
+      kind: 'void',
+      amountFen: -5_000,
+      payload: { voidsSeq: original?.seq },
+    });
+    expect(recordsOf(c.ledger)).toHaveLength(3);
+    expect(dayTotal(c, CARD)).toBe(5_000);
+    await expect(c.rules.decideSale('pos-1', cardSale(CARD, 100))).resolves.toMatchObject({
+      outcome: 'approved',
+    });
+  });
+
+  it('lets only one of two concurrent voids of a sale through', async () => {
+    const c = openCanteen();
+    const sale = cardSale(CARD, 600);
+    await c.rules.decideSale('pos-1', sale);
+    const [a, b] = await Promise.all([
+      c.rules.decideVoid('pos-1', voidOf(sale)),
+      c.rules.decideVoid('pos-1', voidOf(sale)),
+    ]);
+    expect([a.outcome, b.outcome].sort()).toEqual(['approved', 'declined']);
+    expect(dayTotal(c, CARD)).toBe(0);
+  });
+
+  it('records an uploaded offline void even when its sale is unknown, flagged', async () => {
+    const c = openCanteen();
+    const orphan = voidOf(cardSale(CARD, 300), { offline: true });
+    await expect(c.rules.decideVoid('pos-1', orphan)).resolves.toMatchObject({ outcome: 'approved' });
+    expect(recordsOf(c.ledger)[0]).toMatchObject({
+      kind: 'void',
+      amountFen: -300,
+      payload: { voidsSeq: null, flags: ['original-not-found'] },
+    });
+  });
+});

@@ -1,0 +1,89 @@
+import type { JsonValue } from '@sceneway/cloud-sync/chain/record-chain';
+import type { SaleDecision, VoidRequest } from '@sceneway/device-drivers/driver-api';
+import { saleKey } from './decide-sale.ts';
+import { decline, VOIDED_TEXT } from './decline-text.ts';
+import { isPositiveFen, priorDecision, type RulesContext, remember, veto, vetoOf } from './rules-context.ts';
+
+const VOIDED: SaleDecision = { outcome: 'approved', displayText: VOIDED_TEXT };
+
+/**
+ * A void reverses one earlier sale of the same terminal, for exactly its amount, once. It is recorded
+ * as kind 'void' with a negative amountFen (the reversal, as in the batch test vector) and
+ * payload.voidsSeq, and gives the amount back to the card's day total of the sale's day.
+ *
+ * Voids pass the full-buffer policy: a void hands money back to a diner, and refusing it would leave
+ * them charged; the ledger's own disk floor still guards the file. An uploaded offline void is
+ * recorded even when it does not match (flags: original-not-found, amount-mismatch, already-voided)
+ * for the bank to reconcile; only a clean void changes the day total.
+ */
+export async function decideVoid(
+  ctx: RulesContext,
+  terminalId: string,
+  v: VoidRequest,
+): Promise<SaleDecision> {
+  const key = `void:${terminalId}:${v.receiptNo}`;
+  const prior = priorDecision(ctx, key, { ignoreDeclines: v.offline, approved: VOIDED });
+  if (prior) return prior;
+  const log = {
+    terminalId,
+    receiptNo: v.receiptNo,
+    originalReceiptNo: v.originalReceiptNo,
+    offline: v.offline,
+  };
+  if (!isPositiveFen(v.amountFen)) {
+    ctx.logger.error(log, 'canteen: void amount is not a positive integer of fen');
+    return decline('SYSTEM_ERROR');
+  }
+
+  const originalKey = saleKey(terminalId, v.originalReceiptNo);
+  const original = ctx.ledger.findByIdempotencyKey(originalKey);
+  const flags: string[] = [];
+  if (!original) flags.push('original-not-found');
+  else if (original.amountFen !== v.amountFen) flags.push('amount-mismatch');
+  else if (ctx.store.isVoided(original.seq)) flags.push('already-voided');
+  if (!v.offline && flags.length > 0) {
+    const reason = original ? 'VOID_NOT_ALLOWED' : 'VOID_NOT_FOUND';
+    ctx.logger.info({ ...log, reason, why: flags[0] }, 'canteen: void declined');
+    return remember(ctx, key, decline(reason));
+  }
+
+  const payload: { [k: string]: JsonValue } = {
+    receiptNo: v.receiptNo,
+    originalReceiptNo: v.originalReceiptNo,
+    voidsSeq: original?.seq ?? null,
+    terminalTime: v.terminalTime,
+  };
+  if (flags.length > 0) payload.flags = flags;
+  const clean = original !== null && flags.length === 0;
+  const nowMs = ctx.clock.now();
+  try {
+    const { duplicate } = await ctx.ledger.append({
+      kind: 'void',
+      terminalId,
+      amountFen: -v.amountFen,
+      payload,
+      idempotencyKey: key,
+      withinCommit: () => {
+        const { store } = ctx;
+        if (clean && original) {
+          // Two voids of one sale racing each other: only the first commit wins.
+          if (store.markVoided(original.seq, key)) {
+            const sale = store.saleIndex(originalKey);
+            if (sale?.holder) store.subtractFromDayTotal(sale.day, sale.holder, sale.amountFen);
+          } else if (!v.offline) {
+            veto('VOID_NOT_ALLOWED');
+          }
+        }
+        store.cacheDecision(key, VOIDED, nowMs);
+      },
+    });
+    if (duplicate) return ctx.store.cachedDecision(key) ?? VOIDED;
+  } catch (error) {
+    const refused = vetoOf(error);
+    if (refused) return remember(ctx, key, refused.decision);
+    ctx.logger.error({ ...log, err: error }, 'canteen: recording the void failed; declined');
+    return decline('SYSTEM_ERROR');
+  }
+  if (flags.length > 0) ctx.logger.warn({ ...log, flags }, 'canteen: offline void recorded with flags');
+  return VOIDED;
+}

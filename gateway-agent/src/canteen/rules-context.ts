@@ -1,0 +1,73 @@
+import type { DeclineReasonName, SaleDecision } from '@sceneway/device-drivers/driver-api';
+import { GatewayError } from '../gateway-error.ts';
+import type { Ledger } from '../ledger/ledger-api.ts';
+import type { Logger } from '../logger.ts';
+import type { CanteenStore } from './canteen-store.ts';
+import { type Declined, decline } from './decline-text.ts';
+import type { FullBufferGuard } from './full-buffer.ts';
+import type { SaleCheckContext } from './sale-checks.ts';
+
+/** What decide-sale.ts and decide-void.ts share; built once by createCanteenRules. */
+export interface RulesContext extends SaleCheckContext {
+  ledger: Ledger;
+  store: CanteenStore;
+  fullBuffer: FullBufferGuard;
+  clock: { now(): number };
+  isBankReachable(): boolean;
+  localDay(epochMs: number): string;
+  logger: Logger;
+}
+
+/**
+ * Thrown inside withinCommit to refuse a sale whose rule only the committing transaction can judge
+ * exactly (a concurrent sale of the same card, a token used a moment ago). The ledger rolls back
+ * that append's savepoint and rejects it with this error (possibly wrapped: we follow `cause`).
+ */
+export class SaleVeto extends GatewayError {
+  constructor(readonly decision: Declined) {
+    super('CANTEEN_SALE_VETO', `sale refused inside the commit: ${decision.reason}`);
+  }
+}
+
+export function vetoOf(error: unknown): SaleVeto | null {
+  let e: unknown = error;
+  for (let depth = 0; e instanceof Error && depth < 8; depth++) {
+    if (e instanceof SaleVeto) return e;
+    e = e.cause;
+  }
+  return null;
+}
+
+export function veto(reason: DeclineReasonName): never {
+  throw new SaleVeto(decline(reason));
+}
+
+/**
+ * The answer already given for this idempotency key, if any. An approval is whatever the ledger holds
+ * (its idempotency key is the authority); a decline lives only in the decision cache, so a
+ * retransmitted declined sale is answered the same. An offline upload ignores cached declines: the
+ * terminal approved it on its own, so the box's earlier "no" never reached the diner.
+ */
+export function priorDecision(
+  ctx: RulesContext,
+  key: string,
+  opts: { ignoreDeclines: boolean; approved: SaleDecision },
+): SaleDecision | null {
+  if (ctx.ledger.findByIdempotencyKey(key)) return ctx.store.cachedDecision(key) ?? opts.approved;
+  if (opts.ignoreDeclines) return null;
+  return ctx.store.cachedDecision(key) ?? null;
+}
+
+/** Caches a decline for retransmissions; a failing cache write must not turn a decline into an error. */
+export function remember(ctx: RulesContext, key: string, decision: Declined): Declined {
+  try {
+    ctx.store.cacheDecision(key, decision, ctx.clock.now());
+  } catch (error) {
+    ctx.logger.warn({ err: error, key }, 'canteen: could not cache a decline');
+  }
+  return decision;
+}
+
+export function isPositiveFen(amountFen: number): boolean {
+  return Number.isSafeInteger(amountFen) && amountFen > 0;
+}

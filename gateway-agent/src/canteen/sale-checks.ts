@@ -1,0 +1,136 @@
+import type { DeclineReasonName, PaymentCredential } from '@sceneway/device-drivers/driver-api';
+import type { PersonalData } from '../ledger/ledger-api.ts';
+import { maskCardNumber, maskTail } from '../mask.ts';
+import type { CanteenLimits } from './canteen-limits.ts';
+import { accountHolderDigest, cardHolderDigest } from './holder-digest.ts';
+import { type QrClaims, verifyQrToken } from './qr-token.ts';
+
+/** Who pays, as far as the box can tell, and how to name them in a log line. */
+export interface Holder {
+  method: 'card' | 'qr';
+  /** SM3 holder digest; null for a QR token whose signature failed (no trustworthy account). */
+  digest: string | null;
+  qr?: QrClaims;
+  pii?: PersonalData;
+  /** Masked, for logs only (DESIGN invariant 5). */
+  masked: string;
+}
+
+/** One rule a sale breaks: a live sale is declined for the first; an offline upload is flagged with all. */
+export interface Finding {
+  reason: DeclineReasonName;
+  flag: string;
+  detail: string;
+}
+
+export interface SaleCheckContext {
+  limits: CanteenLimits;
+  bankPublicKeyHex: string;
+  bankUserId?: string;
+  isBlacklisted(holderDigest: string): boolean;
+  isQrUsed(tokenId: string): boolean;
+  dayTotalFen(day: string, holderDigest: string): number;
+}
+
+const CARD_UID = /^(?:[0-9A-F]{2}){4,10}$/;
+
+function identify(ctx: SaleCheckContext, credential: PaymentCredential, atMs: number) {
+  if (credential.kind === 'card') {
+    const uid = credential.uidHex.toUpperCase();
+    if (!CARD_UID.test(uid)) {
+      const holder: Holder = { method: 'card', digest: null, masked: 'card:unreadable' };
+      const finding: Finding = {
+        reason: 'UNKNOWN_ACCOUNT',
+        flag: 'unreadable-card',
+        detail: 'card UID is not 4-10 bytes of hex',
+      };
+      return { holder, finding };
+    }
+    const holder: Holder = {
+      method: 'card',
+      digest: cardHolderDigest(uid),
+      pii: { cardNumber: uid },
+      masked: `card:${maskCardNumber(uid)}`,
+    };
+    return { holder, finding: null };
+  }
+  const userId = ctx.bankUserId === undefined ? {} : { userId: ctx.bankUserId };
+  const verdict = verifyQrToken(credential.token, ctx.bankPublicKeyHex, atMs, userId);
+  if (!verdict.ok && verdict.reason === 'QR_BAD_SIGNATURE') {
+    const holder: Holder = { method: 'qr', digest: null, masked: 'qr:invalid' };
+    return { holder, finding: { reason: verdict.reason, flag: 'qr-bad-signature', detail: verdict.detail } };
+  }
+  const claims = verdict.claims;
+  const holder: Holder = {
+    method: 'qr',
+    digest: accountHolderDigest(claims.account),
+    qr: claims,
+    masked: `qr:${maskTail(claims.tokenId, 6)}`,
+  };
+  const finding: Finding | null = verdict.ok
+    ? null
+    : { reason: 'QR_EXPIRED', flag: 'qr-expired', detail: verdict.detail };
+  return { holder, finding };
+}
+
+/**
+ * Every offline-authorization rule, in the order a live sale is declined: a credential the box cannot
+ * trust, the bank's blacklist, a replayed QR token, the per-sale limit, the token's own ceiling, the
+ * offline floor limit while the bank is unreachable, and the card's day total. 004 §5.4 d asks for
+ * risk rules a transaction is compared against; §5.3.1 d and §9.2.5 b for blacklisted accounts to be
+ * refused in real time. The day total here is a pre-check: the authoritative one runs again inside
+ * the ledger commit (decide-sale.ts), where concurrent sales of one card cannot both slip under it.
+ */
+export function checkSale(
+  ctx: SaleCheckContext,
+  sale: {
+    amountFen: number;
+    credential: PaymentCredential;
+    atMs: number;
+    day: string;
+    bankReachable: boolean;
+  },
+): { holder: Holder; findings: Finding[] } {
+  const { holder, finding } = identify(ctx, sale.credential, sale.atMs);
+  const findings: Finding[] = finding ? [finding] : [];
+  const { limits } = ctx;
+  const amount = sale.amountFen;
+  if (holder.digest && ctx.isBlacklisted(holder.digest)) {
+    findings.push({ reason: 'BLACKLISTED', flag: 'blacklisted', detail: 'holder is on the bank blacklist' });
+  }
+  if (holder.qr && ctx.isQrUsed(holder.qr.tokenId)) {
+    findings.push({ reason: 'QR_REUSED', flag: 'qr-reused', detail: 'token already used' });
+  }
+  if (amount > limits.perTransactionLimitFen) {
+    findings.push({
+      reason: 'INSUFFICIENT_LIMIT',
+      flag: 'over-transaction-limit',
+      detail: `${amount} fen over the per-sale limit of ${limits.perTransactionLimitFen}`,
+    });
+  }
+  if (holder.qr && amount > holder.qr.maxAmountFen) {
+    findings.push({
+      reason: 'INSUFFICIENT_LIMIT',
+      flag: 'over-qr-max',
+      detail: `${amount} fen over the token's ${holder.qr.maxAmountFen}`,
+    });
+  }
+  if (!sale.bankReachable && amount > limits.offlineFloorLimitFen) {
+    findings.push({
+      reason: 'FLOOR_LIMIT',
+      flag: 'over-floor-limit',
+      detail: `${amount} fen over the offline floor limit of ${limits.offlineFloorLimitFen}`,
+    });
+  }
+  if (holder.digest) {
+    const total = ctx.dayTotalFen(sale.day, holder.digest);
+    if (total + amount > limits.perDayLimitFen) {
+      findings.push({
+        reason: 'DAILY_LIMIT',
+        flag: 'over-daily-limit',
+        detail: `${total} + ${amount} fen over the daily limit of ${limits.perDayLimitFen} (${sale.day})`,
+      });
+    }
+  }
+  return { holder, findings };
+}

@@ -1,0 +1,118 @@
+import { generateSm2KeyPair, type Sm2KeyPair } from '@sceneway/cloud-sync/crypto/sm2';
+import type { SaleRequest, VoidRequest } from '@sceneway/device-drivers/driver-api';
+import { manualClock } from '../clock.ts';
+import { silentLogger } from '../logger.ts';
+import type { CanteenLimits } from './canteen-limits.ts';
+import { type CanteenRules, createCanteenRules } from './canteen-rules.ts';
+import { issueQrToken, type QrClaims } from './qr-token.ts';
+import { openTestLedger, type TestLedger, tempDbPath } from './test-ledger.ts';
+
+/** TESTS ONLY: a canteen on a real SQLite file, with a bank key pair, a movable clock and knobs. */
+export const BANK: Sm2KeyPair = generateSm2KeyPair();
+export const OTHER_KEY: Sm2KeyPair = generateSm2KeyPair();
+
+/** 2026-03-02 12:00 in Asia/Shanghai (04:00 UTC). */
+export const NOON = Date.UTC(2026, 2, 2, 4, 0, 0);
+
+export const LIMITS: CanteenLimits = {
+  perTransactionLimitFen: 5_000,
+  perDayLimitFen: 10_000,
+  offlineFloorLimitFen: 1_000,
+  maxUnsyncedRecords: 1_000,
+  minFreeDiskMb: 100,
+  timezone: 'Asia/Shanghai',
+};
+
+export interface Canteen {
+  rules: CanteenRules;
+  ledger: TestLedger;
+  path: string;
+  clock: ReturnType<typeof manualClock>;
+  knobs: { bankReachable: boolean; freeMb: number };
+  alerts: Map<string, string>;
+  reopen(): Promise<Canteen>;
+}
+
+export function openCanteen(
+  opts: { path?: string; limits?: Partial<CanteenLimits>; clock?: ReturnType<typeof manualClock> } = {},
+): Canteen {
+  const path = opts.path ?? tempDbPath();
+  const clock = opts.clock ?? manualClock(NOON);
+  const ledger = openTestLedger(path);
+  const knobs = { bankReachable: true, freeMb: 10_000 };
+  const alerts = new Map<string, string>();
+  const rules = createCanteenRules({
+    ledger,
+    limits: { ...LIMITS, ...opts.limits },
+    bankPublicKeyHex: BANK.publicKeyHex,
+    clock,
+    isBankReachable: () => knobs.bankReachable,
+    freeDiskMb: () => knobs.freeMb,
+    alerts: { raise: (code, message) => alerts.set(code, message), clear: (code) => alerts.delete(code) },
+    logger: silentLogger,
+  });
+  return {
+    rules,
+    ledger,
+    path,
+    clock,
+    knobs,
+    alerts,
+    async reopen() {
+      await ledger.close();
+      return openCanteen({ ...opts, path, clock });
+    },
+  };
+}
+
+let receipt = 1000;
+export function cardSale(uidHex: string, amountFen: number, extra: Partial<SaleRequest> = {}): SaleRequest {
+  return {
+    receiptNo: receipt++,
+    amountFen,
+    credential: { kind: 'card', uidHex },
+    terminalTime: Math.floor(NOON / 1000),
+    offline: false,
+    ...extra,
+  };
+}
+
+export function qrSale(token: string, amountFen: number, extra: Partial<SaleRequest> = {}): SaleRequest {
+  return cardSale('00000000', amountFen, { credential: { kind: 'qr', token }, ...extra });
+}
+
+export function voidOf(sale: SaleRequest, extra: Partial<VoidRequest> = {}): VoidRequest {
+  return {
+    receiptNo: receipt++,
+    originalReceiptNo: sale.receiptNo,
+    amountFen: sale.amountFen,
+    terminalTime: sale.terminalTime,
+    offline: false,
+    ...extra,
+  };
+}
+
+let tokenCounter = 0;
+export function qrToken(extra: Partial<QrClaims> = {}, key: Sm2KeyPair = BANK): string {
+  const claims: QrClaims = {
+    v: 1,
+    tokenId: `tok_${String(++tokenCounter).padStart(16, '0')}`,
+    account: 'acct-0001',
+    maxAmountFen: 3_000,
+    expiresAt: Math.floor(NOON / 1000) + 120,
+    ...extra,
+  };
+  return issueQrToken(claims, key.privateKeyHex);
+}
+
+export const recordsOf = (ledger: TestLedger) =>
+  ledger.db
+    .prepare<[], { kind: string; amount_fen: number; payload: string; terminal_id: string }>(
+      'SELECT kind, amount_fen, payload, terminal_id FROM test_records ORDER BY seq',
+    )
+    .all()
+    .map((r) => ({
+      kind: r.kind,
+      amountFen: r.amount_fen,
+      payload: JSON.parse(r.payload) as Record<string, unknown>,
+    }));
