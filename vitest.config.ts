@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    globalSetup: ['./vitest.global-setup.ts'],
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', 'bench/**'],
     // Integration tests start real processes, ptys, brokers and databases: give them room,

@@ -131,7 +131,9 @@ export class PgBankStore implements BankStore {
       // row stays far below PostgreSQL's 65,535-parameter limit).
       for (let at = 0; at < b.records.length; at += 500) {
         const rows = b.records.slice(at, at + 500).map(
-          (r) => sql`(${b.boxId}, ${r.seq}, ${r.kind}, ${r.terminalId}, ${r.amountFen}, ${r.recordedAt}, ${r.hash},
+          (
+            r,
+          ) => sql`(${b.boxId}, ${r.seq}, ${r.kind}, ${r.terminalId}, ${r.amountFen}, ${r.recordedAt}, ${r.hash},
           ${r.payloadJson}::jsonb, ${r.piiSealJson}::jsonb, ${b.batchSeq})`,
         );
         await tx.execute(sql`INSERT INTO ${this.t('records')} (box_id, seq, kind, terminal_id, amount_fen, recorded_at, hash,

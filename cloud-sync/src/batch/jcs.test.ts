@@ -49,7 +49,9 @@ describe('JCS (RFC 8785)', () => {
         fc.boolean(),
         fc.constant(null),
         fc.array(tie('value'), { maxLength: 5 }),
-        fc.dictionary(fc.oneof(fc.string({ unit: 'binary' }), fc.nat().map(String)), tie('value'), { maxKeys: 6 }),
+        fc.dictionary(fc.oneof(fc.string({ unit: 'binary' }), fc.nat().map(String)), tie('value'), {
+          maxKeys: 6,
+        }),
       ),
     })).value;
     fc.assert(

@@ -36,7 +36,8 @@ function sortedForJcs(value: unknown, depth = 0): unknown {
     }
     return out;
   }
-  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return SLOW_PATH;
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null)
+    return SLOW_PATH;
   const keys = Object.keys(value).sort();
   const out: Record<string, unknown> = {};
   for (const key of keys) {

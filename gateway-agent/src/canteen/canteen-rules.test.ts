@@ -46,6 +46,18 @@ describe('canteen sale decisions', () => {
     expect(recordsOf(c.ledger)).toHaveLength(1);
   });
 
+  it('declines a reused receipt number with another amount as DUPLICATE_RECEIPT, charging nothing', async () => {
+    const c = openCanteen();
+    const first = cardSale(CARD, 800);
+    expect((await c.rules.decideSale('pos-1', first)).outcome).toBe('approved');
+    const reused = { ...cardSale(CARD, 1500), receiptNo: first.receiptNo };
+    expect(await c.rules.decideSale('pos-1', reused)).toMatchObject({
+      outcome: 'declined',
+      reason: 'DUPLICATE_RECEIPT',
+    });
+    expect(recordsOf(c.ledger)).toHaveLength(1);
+  });
+
   it('declines over the per-sale limit with INSUFFICIENT_LIMIT and writes nothing', async () => {
     const c = openCanteen();
     const d = await c.rules.decideSale('pos-1', cardSale(CARD, LIMITS.perTransactionLimitFen + 1));

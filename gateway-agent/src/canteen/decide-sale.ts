@@ -23,7 +23,11 @@ export async function decideSale(
   sale: SaleRequest,
 ): Promise<SaleDecision> {
   const key = saleKey(terminalId, sale.receiptNo);
-  const prior = priorDecision(ctx, key, { ignoreDeclines: sale.offline, approved: APPROVED });
+  const prior = priorDecision(ctx, key, {
+    ignoreDeclines: sale.offline,
+    approved: APPROVED,
+    amountFen: sale.amountFen,
+  });
   if (prior) return prior;
   const log = { terminalId, receiptNo: sale.receiptNo, amountFen: sale.amountFen, offline: sale.offline };
 

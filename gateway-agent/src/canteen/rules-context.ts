@@ -51,9 +51,21 @@ export function veto(reason: DeclineReasonName): never {
 export function priorDecision(
   ctx: RulesContext,
   key: string,
-  opts: { ignoreDeclines: boolean; approved: SaleDecision },
+  opts: { ignoreDeclines: boolean; approved: SaleDecision; amountFen?: number },
 ): SaleDecision | null {
-  if (ctx.ledger.findByIdempotencyKey(key)) return ctx.store.cachedDecision(key) ?? opts.approved;
+  const stored = ctx.ledger.findByIdempotencyKey(key);
+  if (stored) {
+    // Same receipt number, different amount: not a retransmission but a terminal whose receipt counter
+    // went back (reset, replaced). Charging it would be wrong and answering "approved" would hide a sale.
+    if (opts.amountFen !== undefined && stored.amountFen !== opts.amountFen) {
+      ctx.logger.warn(
+        { key, storedFen: stored.amountFen, askedFen: opts.amountFen },
+        'canteen: receipt number reused',
+      );
+      return decline('DUPLICATE_RECEIPT');
+    }
+    return ctx.store.cachedDecision(key) ?? opts.approved;
+  }
   if (opts.ignoreDeclines) return null;
   return ctx.store.cachedDecision(key) ?? null;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { GatewayError } from '../gateway-error.ts';
 import { buildBoxConfigSchema, type FullBoxConfig } from './driver-config.ts';
@@ -44,6 +44,12 @@ export class ConfigError extends GatewayError {
       'Fix the fields named above; `sceneway config schema` prints every field with its type.',
     );
   }
+}
+
+// The YAML parser is loaded only for YAML files: it is ~40 ms of every agent start otherwise.
+const requireLazily = createRequire(import.meta.url);
+function parseYaml(text: string): unknown {
+  return (requireLazily('yaml') as typeof import('yaml')).parse(text);
 }
 
 /** Reads YAML (.yaml/.yml) or JSON (.json) from disk; syntax errors name the line. */

@@ -37,3 +37,19 @@ export function wakeableSleep(): { sleep(ms: number, signal?: AbortSignal): Prom
     },
   };
 }
+
+/** Waits `ms`, or less if `signal` aborts; never leaves a listener behind on the signal. */
+export function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.ts';
 import type { AlertSink, SqliteLedger } from '../ledger/ledger.ts';
 import { createOutbox, type PendingBatch } from '../ledger/outbox.ts';
 import type { Logger } from '../logger.ts';
-import { fullJitterDelay, wakeableSleep } from './backoff.ts';
+import { abortableDelay, fullJitterDelay, wakeableSleep } from './backoff.ts';
 import { classifyBankAnswer } from './bank-answer.ts';
 import { type BankClient, createBankClient } from './bank-client.ts';
 
@@ -226,7 +226,10 @@ export function createUploader(options: UploaderOptions) {
         try {
           buildNext();
         } catch (err) {
-          options.logger.warn({ err: (err as Error).message }, 'building the next batch early failed; will retry');
+          options.logger.warn(
+            { err: (err as Error).message },
+            'building the next batch early failed; will retry',
+          );
         }
       }
       const outcome = await sending;
@@ -244,18 +247,8 @@ export function createUploader(options: UploaderOptions) {
         { code: status.lastError?.code, retryInMs: delay, batchSeq: next.batchSeq },
         'batch not acknowledged; will resend',
       );
-      // Appends do not shorten a backoff: only stop() does.
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
-        abort.signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      // Appends do not shorten a backoff (a plain sleep, not the wakeable one): only stop() does.
+      await abortableDelay(delay, abort.signal);
     }
   };
 

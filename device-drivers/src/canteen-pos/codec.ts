@@ -1,0 +1,357 @@
+import { DriverError } from '../driver-error.ts';
+import { encodeFrame, type FrameFields, MAX_BODY_LENGTH } from './framing.ts';
+import {
+  Command,
+  type Credential,
+  type Decision,
+  DeclineReason,
+  MAX_CARD_UID_BYTES,
+  MAX_DISPLAY_TEXT_BYTES,
+  MAX_FIRMWARE_VERSION_BYTES,
+  MAX_ITEM_NAME_BYTES,
+  MAX_QR_TOKEN_BYTES,
+  MAX_RECORDS_PER_UPLOAD,
+  MESSAGE_COMMAND,
+  MIN_CARD_UID_BYTES,
+  NakReason,
+  nameOf,
+  type OfflineRecord,
+  type PosMessage,
+  type PriceItem,
+  type RecordResult,
+  Tag,
+} from './messages.ts';
+import { TlvReader, TlvWriter } from './tlv.ts';
+
+/**
+ * Pure frame ⇄ message mapping (docs/protocols/canteen-pos.md §6–§7). Every reject is a DriverError with
+ * a stable code (POS_UNKNOWN_COMMAND, POS_TLV_MALFORMED, POS_FIELD_MISSING, POS_FIELD_INVALID,
+ * POS_FRAME_LENGTH), which the driver turns into a NAK reason and a frame-error event.
+ */
+
+const RESULT_APPROVED = 0;
+const RESULT_DECLINED = 1;
+const RECORD_KIND_SALE = 0;
+const RECORD_KIND_VOID = 1;
+
+// ---- decoding ---------------------------------------------------------------------------------------
+
+function readCredential(r: TlvReader): Credential {
+  const hasCard = r.has(Tag.CARD_UID);
+  const hasQr = r.has(Tag.QR_TOKEN);
+  if (hasCard && hasQr)
+    throw new DriverError('POS_FIELD_INVALID', 'CARD_UID and QR_TOKEN are mutually exclusive');
+  if (hasCard) {
+    return {
+      kind: 'card',
+      uidHex: r.bytes(Tag.CARD_UID, MIN_CARD_UID_BYTES, MAX_CARD_UID_BYTES).toString('hex').toUpperCase(),
+    };
+  }
+  if (hasQr) return { kind: 'qr', token: r.ascii(Tag.QR_TOKEN, 1, MAX_QR_TOKEN_BYTES) };
+  throw new DriverError('POS_FIELD_MISSING', 'one of CARD_UID or QR_TOKEN is required');
+}
+
+function readDecision(r: TlvReader): Decision {
+  const result = r.u8(Tag.RESULT);
+  if (result === RESULT_APPROVED) return { outcome: 'approved' };
+  if (result !== RESULT_DECLINED)
+    throw new DriverError('POS_FIELD_INVALID', `RESULT ${result} is neither 0 nor 1`);
+  const code = r.u8(Tag.REASON);
+  const reason = nameOf(DeclineReason, code);
+  if (!reason)
+    throw new DriverError('POS_FIELD_INVALID', `REASON 0x${code.toString(16)} is not a decline reason`);
+  return { outcome: 'declined', reason };
+}
+
+function readRecord(value: Buffer): OfflineRecord {
+  const r = TlvReader.of(value, 'RECORD');
+  const kindCode = r.u8(Tag.RECORD_KIND);
+  if (kindCode !== RECORD_KIND_SALE && kindCode !== RECORD_KIND_VOID) {
+    throw new DriverError('POS_FIELD_INVALID', `RECORD_KIND ${kindCode} is neither 0 (sale) nor 1 (void)`);
+  }
+  const record: OfflineRecord = {
+    kind: kindCode === RECORD_KIND_SALE ? 'sale' : 'void',
+    receiptNo: r.u32(Tag.RECEIPT_NO),
+    amountFen: r.u32(Tag.AMOUNT_FEN),
+    credential: readCredential(r),
+    terminalTime: r.u32(Tag.TERMINAL_TIME),
+  };
+  if (record.kind === 'void') record.originalReceiptNo = r.u32(Tag.ORIGINAL_RECEIPT_NO);
+  return record;
+}
+
+function readCount<T>(items: Buffer[], what: string, min: number, max: number, read: (v: Buffer) => T): T[] {
+  if (items.length < min || items.length > max) {
+    const code = items.length < min ? 'POS_FIELD_MISSING' : 'POS_FIELD_INVALID';
+    throw new DriverError(code, `${what}: ${items.length} entries, expected ${min}..${max}`);
+  }
+  return items.map(read);
+}
+
+function readPage(r: TlvReader): { page: number; pageCount: number } {
+  const page = r.u8(Tag.PAGE);
+  const pageCount = r.u8(Tag.PAGE_COUNT);
+  if (pageCount < 1 || page >= pageCount) {
+    throw new DriverError('POS_FIELD_INVALID', `PAGE ${page} of PAGE_COUNT ${pageCount} is out of range`);
+  }
+  return { page, pageCount };
+}
+
+/** Decodes one frame's command and TLV body; address and seq stay with the frame. */
+export function decodeMessage(frame: { command: number; body: Uint8Array }): PosMessage {
+  const ctx = nameOf(Command, frame.command);
+  if (!ctx) {
+    throw new DriverError(
+      'POS_UNKNOWN_COMMAND',
+      `command 0x${frame.command.toString(16).padStart(2, '0')} is not defined`,
+    );
+  }
+  const r = TlvReader.of(frame.body, ctx);
+  switch (frame.command) {
+    case Command.ACK:
+      return { type: 'ack' };
+    case Command.NAK: {
+      const code = r.u8(Tag.NAK_REASON);
+      const reason = nameOf(NakReason, code);
+      if (!reason)
+        throw new DriverError('POS_FIELD_INVALID', `NAK_REASON 0x${code.toString(16)} is not defined`);
+      return { type: 'nak', reason };
+    }
+    case Command.POLL: {
+      const msg: PosMessage = { type: 'poll' };
+      if (r.has(Tag.PRICE_LIST_VERSION)) msg.priceListVersion = r.u32(Tag.PRICE_LIST_VERSION);
+      if (r.has(Tag.BLACKLIST_VERSION)) msg.blacklistVersion = r.u32(Tag.BLACKLIST_VERSION);
+      return msg;
+    }
+    case Command.TIME_SYNC:
+      return { type: 'time-sync', utcMs: r.u64(Tag.UTC_TIME_MS), tzOffsetMinutes: r.i16(Tag.TZ_OFFSET_MIN) };
+    case Command.SALE_RESULT: {
+      const msg: PosMessage = {
+        type: 'sale-result',
+        receiptNo: r.u32(Tag.RECEIPT_NO),
+        decision: readDecision(r),
+        displayText: r.text(Tag.DISPLAY_TEXT, 0, MAX_DISPLAY_TEXT_BYTES),
+      };
+      if (r.has(Tag.BALANCE_FEN)) msg.balanceFen = r.u32(Tag.BALANCE_FEN);
+      return msg;
+    }
+    case Command.VOID_RESULT:
+      return {
+        type: 'void-result',
+        receiptNo: r.u32(Tag.RECEIPT_NO),
+        decision: readDecision(r),
+        displayText: r.text(Tag.DISPLAY_TEXT, 0, MAX_DISPLAY_TEXT_BYTES),
+      };
+    case Command.UPLOAD_RESULT:
+      return {
+        type: 'upload-result',
+        results: readCount(r.all(Tag.RECORD_RESULT), 'RECORD_RESULT', 1, MAX_RECORDS_PER_UPLOAD, (v) => {
+          const rr = TlvReader.of(v, 'RECORD_RESULT');
+          return { receiptNo: rr.u32(Tag.RECEIPT_NO), decision: readDecision(rr) } satisfies RecordResult;
+        }),
+      };
+    case Command.PRICE_LIST:
+      return {
+        type: 'price-list',
+        version: r.u32(Tag.PRICE_LIST_VERSION),
+        ...readPage(r),
+        items: r.all(Tag.PRICE_ITEM).map((v) => {
+          const ir = TlvReader.of(v, 'PRICE_ITEM');
+          return {
+            code: ir.u16(Tag.ITEM_CODE),
+            name: ir.text(Tag.ITEM_NAME, 0, MAX_ITEM_NAME_BYTES),
+            priceFen: ir.u32(Tag.AMOUNT_FEN),
+          } satisfies PriceItem;
+        }),
+      };
+    case Command.BLACKLIST_VERSION:
+      return { type: 'blacklist-version', version: r.u32(Tag.BLACKLIST_VERSION) };
+    case Command.STATUS: {
+      const msg: PosMessage = {
+        type: 'status',
+        offlineCount: r.u16(Tag.OFFLINE_COUNT),
+        offlineCapacity: r.u16(Tag.OFFLINE_CAPACITY),
+        priceListVersion: r.u32(Tag.PRICE_LIST_VERSION),
+        blacklistVersion: r.u32(Tag.BLACKLIST_VERSION),
+      };
+      if (r.has(Tag.FIRMWARE_VERSION)) {
+        msg.firmwareVersion = r.ascii(Tag.FIRMWARE_VERSION, 1, MAX_FIRMWARE_VERSION_BYTES);
+      }
+      return msg;
+    }
+    case Command.SALE_REQUEST:
+      return {
+        type: 'sale-request',
+        receiptNo: r.u32(Tag.RECEIPT_NO),
+        amountFen: r.u32(Tag.AMOUNT_FEN),
+        credential: readCredential(r),
+        terminalTime: r.u32(Tag.TERMINAL_TIME),
+      };
+    case Command.VOID_REQUEST:
+      return {
+        type: 'void-request',
+        receiptNo: r.u32(Tag.RECEIPT_NO),
+        originalReceiptNo: r.u32(Tag.ORIGINAL_RECEIPT_NO),
+        amountFen: r.u32(Tag.AMOUNT_FEN),
+        terminalTime: r.u32(Tag.TERMINAL_TIME),
+      };
+    case Command.OFFLINE_UPLOAD:
+      return {
+        type: 'offline-upload',
+        records: readCount(r.all(Tag.RECORD), 'RECORD', 1, MAX_RECORDS_PER_UPLOAD, readRecord),
+      };
+    case Command.PRICE_LIST_REQUEST:
+      return {
+        type: 'price-list-request',
+        currentVersion: r.u32(Tag.PRICE_LIST_VERSION),
+        page: r.u8(Tag.PAGE),
+      };
+    case Command.BLACKLIST_VERSION_QUERY:
+      return { type: 'blacklist-version-query', currentVersion: r.u32(Tag.BLACKLIST_VERSION) };
+    default:
+      throw new DriverError('POS_UNKNOWN_COMMAND', `command ${ctx} has no decoder`);
+  }
+}
+
+// ---- encoding ---------------------------------------------------------------------------------------
+
+const UID_HEX = /^(?:[0-9A-Fa-f]{2}){4,10}$/;
+
+function writeCredential(w: TlvWriter, credential: Credential): void {
+  if (credential.kind === 'card') {
+    if (!UID_HEX.test(credential.uidHex)) {
+      throw new DriverError('POS_FIELD_INVALID', 'CARD_UID: expected 4..10 bytes of hex');
+    }
+    w.bytes(Tag.CARD_UID, Buffer.from(credential.uidHex, 'hex'), MIN_CARD_UID_BYTES, MAX_CARD_UID_BYTES);
+  } else {
+    w.ascii(Tag.QR_TOKEN, credential.token, 1, MAX_QR_TOKEN_BYTES);
+  }
+}
+
+function writeDecision(w: TlvWriter, decision: Decision): void {
+  if (decision.outcome === 'approved') {
+    w.u8(Tag.RESULT, RESULT_APPROVED);
+    return;
+  }
+  const code = DeclineReason[decision.reason];
+  if (code === undefined)
+    throw new DriverError('POS_FIELD_INVALID', `unknown decline reason ${decision.reason}`);
+  w.u8(Tag.RESULT, RESULT_DECLINED).u8(Tag.REASON, code);
+}
+
+function checkCount(what: string, n: number, min: number, max: number): void {
+  if (n < min || n > max)
+    throw new DriverError('POS_FIELD_INVALID', `${what}: ${n} entries, expected ${min}..${max}`);
+}
+
+function writeBody(msg: PosMessage): TlvWriter {
+  const w = new TlvWriter();
+  switch (msg.type) {
+    case 'ack':
+      return w;
+    case 'nak': {
+      const code = NakReason[msg.reason];
+      if (code === undefined) throw new DriverError('POS_FIELD_INVALID', `unknown NAK reason ${msg.reason}`);
+      return w.u8(Tag.NAK_REASON, code);
+    }
+    case 'poll':
+      if (msg.priceListVersion !== undefined) w.u32(Tag.PRICE_LIST_VERSION, msg.priceListVersion);
+      if (msg.blacklistVersion !== undefined) w.u32(Tag.BLACKLIST_VERSION, msg.blacklistVersion);
+      return w;
+    case 'time-sync':
+      return w.u64(Tag.UTC_TIME_MS, msg.utcMs).i16(Tag.TZ_OFFSET_MIN, msg.tzOffsetMinutes);
+    case 'sale-result':
+      w.u32(Tag.RECEIPT_NO, msg.receiptNo);
+      writeDecision(w, msg.decision);
+      if (msg.balanceFen !== undefined) w.u32(Tag.BALANCE_FEN, msg.balanceFen);
+      return w.text(Tag.DISPLAY_TEXT, msg.displayText, 0, MAX_DISPLAY_TEXT_BYTES);
+    case 'void-result':
+      w.u32(Tag.RECEIPT_NO, msg.receiptNo);
+      writeDecision(w, msg.decision);
+      return w.text(Tag.DISPLAY_TEXT, msg.displayText, 0, MAX_DISPLAY_TEXT_BYTES);
+    case 'upload-result':
+      checkCount('RECORD_RESULT', msg.results.length, 1, MAX_RECORDS_PER_UPLOAD);
+      for (const result of msg.results) {
+        const inner = new TlvWriter().u32(Tag.RECEIPT_NO, result.receiptNo);
+        writeDecision(inner, result.decision);
+        w.nested(Tag.RECORD_RESULT, inner);
+      }
+      return w;
+    case 'price-list':
+      if (msg.pageCount < 1 || msg.page >= msg.pageCount) {
+        throw new DriverError(
+          'POS_FIELD_INVALID',
+          `PAGE ${msg.page} of PAGE_COUNT ${msg.pageCount} is out of range`,
+        );
+      }
+      w.u32(Tag.PRICE_LIST_VERSION, msg.version).u8(Tag.PAGE, msg.page).u8(Tag.PAGE_COUNT, msg.pageCount);
+      for (const item of msg.items) {
+        const inner = new TlvWriter()
+          .u16(Tag.ITEM_CODE, item.code)
+          .text(Tag.ITEM_NAME, item.name, 0, MAX_ITEM_NAME_BYTES)
+          .u32(Tag.AMOUNT_FEN, item.priceFen);
+        w.nested(Tag.PRICE_ITEM, inner);
+      }
+      return w;
+    case 'blacklist-version':
+      return w.u32(Tag.BLACKLIST_VERSION, msg.version);
+    case 'status':
+      w.u16(Tag.OFFLINE_COUNT, msg.offlineCount)
+        .u16(Tag.OFFLINE_CAPACITY, msg.offlineCapacity)
+        .u32(Tag.PRICE_LIST_VERSION, msg.priceListVersion)
+        .u32(Tag.BLACKLIST_VERSION, msg.blacklistVersion);
+      if (msg.firmwareVersion !== undefined) {
+        w.ascii(Tag.FIRMWARE_VERSION, msg.firmwareVersion, 1, MAX_FIRMWARE_VERSION_BYTES);
+      }
+      return w;
+    case 'sale-request':
+      w.u32(Tag.RECEIPT_NO, msg.receiptNo).u32(Tag.AMOUNT_FEN, msg.amountFen);
+      writeCredential(w, msg.credential);
+      return w.u32(Tag.TERMINAL_TIME, msg.terminalTime);
+    case 'void-request':
+      return w
+        .u32(Tag.RECEIPT_NO, msg.receiptNo)
+        .u32(Tag.ORIGINAL_RECEIPT_NO, msg.originalReceiptNo)
+        .u32(Tag.AMOUNT_FEN, msg.amountFen)
+        .u32(Tag.TERMINAL_TIME, msg.terminalTime);
+    case 'offline-upload':
+      checkCount('RECORD', msg.records.length, 1, MAX_RECORDS_PER_UPLOAD);
+      for (const record of msg.records) {
+        const inner = new TlvWriter()
+          .u8(Tag.RECORD_KIND, record.kind === 'sale' ? RECORD_KIND_SALE : RECORD_KIND_VOID)
+          .u32(Tag.RECEIPT_NO, record.receiptNo)
+          .u32(Tag.AMOUNT_FEN, record.amountFen);
+        writeCredential(inner, record.credential);
+        inner.u32(Tag.TERMINAL_TIME, record.terminalTime);
+        if (record.kind === 'void') {
+          if (record.originalReceiptNo === undefined) {
+            throw new DriverError('POS_FIELD_MISSING', 'a void RECORD needs ORIGINAL_RECEIPT_NO');
+          }
+          inner.u32(Tag.ORIGINAL_RECEIPT_NO, record.originalReceiptNo);
+        }
+        w.nested(Tag.RECORD, inner);
+      }
+      return w;
+    case 'price-list-request':
+      return w.u32(Tag.PRICE_LIST_VERSION, msg.currentVersion).u8(Tag.PAGE, msg.page);
+    case 'blacklist-version-query':
+      return w.u32(Tag.BLACKLIST_VERSION, msg.currentVersion);
+  }
+}
+
+/** Message → the command and body of a frame. Throws DriverError on any out-of-range value or an oversize body. */
+export function encodeMessage(msg: PosMessage): { command: number; body: Buffer } {
+  const body = writeBody(msg).toBuffer();
+  if (body.length > MAX_BODY_LENGTH) {
+    throw new DriverError(
+      'POS_FRAME_LENGTH',
+      `${msg.type} body is ${body.length} bytes; the maximum is ${MAX_BODY_LENGTH}: split it (fewer records or items per frame)`,
+    );
+  }
+  return { command: MESSAGE_COMMAND[msg.type], body };
+}
+
+/** Convenience for drivers and simulators: one message to the bytes on the wire. */
+export function encodePosFrame(address: number, seq: number, msg: PosMessage): Buffer {
+  return encodeFrame({ address, seq, ...encodeMessage(msg) } satisfies FrameFields);
+}

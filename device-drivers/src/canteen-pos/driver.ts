@@ -1,0 +1,417 @@
+import type { DeviceEvent, DriverContext, DriverInstance } from '../driver-api.ts';
+import { DriverError } from '../driver-error.ts';
+import { type PendingAnswer, type TurnOutcome, waitForAnswer } from './answer-waiter.ts';
+import { sleep } from './backoff.ts';
+import { decodeMessage, encodePosFrame } from './codec.ts';
+import {
+  createFrameParser,
+  type Frame,
+  type FrameError,
+  type FrameParser,
+  MAX_FRAME_LENGTH,
+} from './framing.ts';
+import { maskCredential } from './mask-credential.ts';
+import {
+  Command,
+  isTerminalRequest,
+  type NakReasonName,
+  nameOf,
+  type PosMessage,
+  REQUEST_COMMANDS,
+} from './messages.ts';
+
+/** What a terminal sends in answer to a box frame; everything else from a terminal must be a request. */
+const ANSWER_COMMANDS: ReadonlySet<number> = new Set([Command.ACK, Command.NAK, Command.STATUS]);
+
+import { createPortLink } from './port-link.ts';
+import { answerRequest, type CanteenCatalog } from './request-handler.ts';
+import type { CanteenPosConfig } from './schema.ts';
+import { TerminalSession } from './terminal-session.ts';
+
+/**
+ * The canteen POS session owner (docs/protocols/canteen-pos.md): polls each terminal in turn, retries
+ * unanswered frames, answers requests (once per seq: retransmissions are served from the reply cache),
+ * watches for silent terminals, and survives the port vanishing. Framing and codec are pure; all
+ * timers live here and are cleared by stop().
+ */
+export interface CanteenPosDriverOptions {
+  /** Price list and blacklist version; defaults to the config's price list and blacklist version 0. */
+  catalog?: Partial<CanteenCatalog>;
+  random?: () => number;
+}
+
+/** Decode failures of a request → the NAK reason the terminal sees (doc §6.4). */
+const NAK_FOR_CODE: Record<string, NakReasonName> = {
+  POS_UNKNOWN_COMMAND: 'UNKNOWN_COMMAND',
+  POS_UNEXPECTED_COMMAND: 'UNKNOWN_COMMAND',
+  POS_TLV_MALFORMED: 'TLV_MALFORMED',
+  POS_FIELD_MISSING: 'FIELD_MISSING',
+  POS_FIELD_INVALID: 'FIELD_INVALID',
+  POS_FRAME_LENGTH: 'FIELD_INVALID',
+};
+
+/** At most this many frame-error events per second per port; the rest are counted in the log. */
+const FRAME_ERROR_EVENTS_PER_SECOND = 20;
+
+export function createCanteenPosDriver(
+  ctx: DriverContext,
+  config: CanteenPosConfig,
+  options: CanteenPosDriverOptions = {},
+): DriverInstance {
+  const random = options.random ?? Math.random;
+  const now = () => ctx.clock.now();
+  const catalog: CanteenCatalog = {
+    priceList: options.catalog?.priceList ?? (() => config.priceList ?? { version: 0, items: [] }),
+    blacklistVersion: options.catalog?.blacklistVersion ?? (() => 0),
+  };
+  const emit = (event: DeviceEvent) => {
+    // After stop() nothing more is reported: a late decision or timer must not resurrect a terminal.
+    if (controller?.signal.aborted ?? true) return;
+    try {
+      ctx.emit(event);
+    } catch (err) {
+      // One bad listener must not take the till down (zigbee-herdsman's lesson).
+      ctx.logger.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        'device event listener threw',
+      );
+    }
+  };
+  const sessions = config.terminals.map((t) => new TerminalSession(t, emit, random));
+  const byAddress = new Map(sessions.map((s) => [s.address, s]));
+  const portLabel = `port:${config.port.path}`;
+  /** Time a number of bytes takes on the line: 10 bits a byte (8N1). */
+  const transmitMs = (bytes: number) => Math.ceil((bytes * 10 * 1000) / config.port.baudRate);
+  const maxFrameMs = transmitMs(MAX_FRAME_LENGTH);
+  const downPollIntervalMs = Math.min(config.silenceTimeoutMs, 1000);
+
+  let controller: AbortController | null = null;
+  let started: Promise<void> | null = null;
+  let pollLoop: Promise<void> | null = null;
+  let parser: FrameParser = createFrameParser();
+  let pending: PendingAnswer | null = null;
+  let interByteTimer: NodeJS.Timeout | undefined;
+  let watchdog: NodeJS.Timeout | undefined;
+  let wakeOnOpen: (() => void) | null = null;
+  let writeChain: Promise<void> = Promise.resolve();
+  let errorWindowStart = 0;
+  let errorsInWindow = 0;
+  let suppressedErrors = 0;
+
+  const link = createPortLink({
+    transports: ctx.transports,
+    endpoint: { kind: 'serial', path: config.port.path, baudRate: config.port.baudRate },
+    backoff: config.reconnect,
+    logger: ctx.logger,
+    random,
+    now,
+    onOpen() {
+      parser = createFrameParser();
+      for (const s of sessions) s.resetClock(now());
+      wakeOnOpen?.();
+    },
+    onClose(reason) {
+      clearTimeout(interByteTimer);
+      pending?.settle({ kind: 'closed' });
+      for (const s of sessions) s.down(`port closed: ${reason}`);
+    },
+    onBytes: receive,
+  });
+
+  function frameError(session: TerminalSession | undefined, code: string, detail: string): void {
+    const t = now();
+    if (t - errorWindowStart >= 1000) {
+      if (suppressedErrors > 0) {
+        ctx.logger.warn(
+          { port: config.port.path, suppressed: suppressedErrors },
+          'frame errors not reported',
+        );
+      }
+      errorWindowStart = t;
+      errorsInWindow = 0;
+      suppressedErrors = 0;
+    }
+    ctx.logger.debug(
+      { port: config.port.path, terminalId: session?.id, code, detail },
+      'canteen POS frame error',
+    );
+    if (++errorsInWindow > FRAME_ERROR_EVENTS_PER_SECOND) {
+      suppressedErrors++;
+      return;
+    }
+    emit({ type: 'frame-error', terminalId: session?.id ?? portLabel, code, detail });
+  }
+
+  /** Who a line error belongs to: the terminal that holds the line, if we know it. */
+  function lineOwner(): TerminalSession | undefined {
+    if (pending) return byAddress.get(pending.address);
+    return sessions.length === 1 ? sessions[0] : undefined;
+  }
+
+  function receive(bytes: Buffer): void {
+    pending?.activity();
+    for (const item of parser.push(bytes)) {
+      if (item.kind === 'frame') onFrame(item);
+      else onLineError(item);
+    }
+    clearTimeout(interByteTimer);
+    if (parser.buffered > 0) {
+      interByteTimer = setTimeout(() => {
+        for (const e of parser.flush()) onLineError(e);
+      }, config.interByteTimeoutMs);
+    }
+  }
+
+  function onLineError(error: FrameError): void {
+    frameError(lineOwner(), error.code, `${error.detail} (${error.discarded} bytes dropped)`);
+  }
+
+  function write(bytes: Buffer): Promise<void> {
+    const next = writeChain.then(() => link.write(bytes));
+    writeChain = next.catch(() => undefined);
+    return next;
+  }
+
+  function onFrame(frame: Frame): void {
+    const session = byAddress.get(frame.address);
+    if (!session) {
+      frameError(undefined, 'POS_UNKNOWN_ADDRESS', `frame for address ${frame.address}, not configured here`);
+      return;
+    }
+    const isPending = pending?.address === frame.address;
+    if (REQUEST_COMMANDS.has(frame.command)) {
+      session.heard(now());
+      const written = serveRequest(session, frame);
+      // On RS-485 the polled terminal's request is its answer; on RS-232 requests come on their own.
+      if (isPending && config.mode === 'rs485') pending?.settle({ kind: 'request', written });
+      return;
+    }
+    if (!ANSWER_COMMANDS.has(frame.command)) {
+      // Good CRC, but nothing a terminal may start: NAK it (doc §3) so the terminal does not keep resending.
+      const known = nameOf(Command, frame.command);
+      const code = known ? 'POS_UNEXPECTED_COMMAND' : 'POS_UNKNOWN_COMMAND';
+      const error = new DriverError(
+        code,
+        `command 0x${frame.command.toString(16)} is not accepted from a terminal`,
+      );
+      write(nak(session, frame, error)).catch(() => undefined);
+      return;
+    }
+    let msg: PosMessage;
+    try {
+      msg = decodeMessage(frame);
+    } catch (err) {
+      const code = err instanceof DriverError ? err.code : 'POS_DECODE';
+      frameError(session, code, err instanceof Error ? err.message : String(err));
+      // An answer we cannot read is no answer (doc §3): retransmit rather than NAK an answer.
+      if (isPending && pending?.seq === frame.seq) pending.settle({ kind: 'bad-answer' });
+      return;
+    }
+    const matches = isPending && pending?.seq === frame.seq;
+    switch (msg.type) {
+      case 'nak':
+        ctx.logger.debug({ terminalId: session.id, seq: frame.seq, reason: msg.reason }, 'terminal NAKed');
+        if (matches) pending?.settle({ kind: 'nak' });
+        return;
+      case 'ack':
+      case 'status':
+        if (msg.type === 'status') session.lastStatus = msg;
+        session.heard(now());
+        if (matches) pending?.settle({ kind: 'answered' });
+        return;
+      default:
+        return; // unreachable: ANSWER_COMMANDS holds ACK, NAK and STATUS only
+    }
+  }
+
+  /** Answers a request once per (seq, command, body); a retransmission gets the cached reply again. */
+  function serveRequest(session: TerminalSession, frame: Frame): Promise<void> {
+    const cached = session.cache.find(frame.seq, frame.command, frame.body);
+    let reply: Promise<Buffer>;
+    if (cached) {
+      ctx.logger.info(
+        { terminalId: session.id, seq: frame.seq },
+        'retransmitted request answered from cache',
+      );
+      reply = cached.reply;
+    } else {
+      reply = buildReply(session, frame);
+      session.cache.remember({ seq: frame.seq, command: frame.command, body: frame.body, reply });
+    }
+    return reply.then(write).catch((err: unknown) => {
+      ctx.logger.warn(
+        { terminalId: session.id, seq: frame.seq, err: err instanceof Error ? err.message : String(err) },
+        'reply not sent; the terminal will retransmit',
+      );
+    });
+  }
+
+  async function buildReply(session: TerminalSession, frame: Frame): Promise<Buffer> {
+    let request: PosMessage;
+    try {
+      request = decodeMessage(frame);
+    } catch (err) {
+      return nak(session, frame, err);
+    }
+    if (!isTerminalRequest(request)) {
+      return nak(session, frame, new DriverError('POS_UNKNOWN_COMMAND', `${request.type} is not a request`));
+    }
+    if (request.type === 'sale-request') {
+      ctx.logger.info(
+        {
+          terminalId: session.id,
+          receiptNo: request.receiptNo,
+          amountFen: request.amountFen,
+          credential: maskCredential(request.credential),
+        },
+        'sale request',
+      );
+    }
+    try {
+      const answer = await answerRequest({ ctx, catalog }, session.id, request);
+      return encodePosFrame(session.address, frame.seq, answer);
+    } catch (err) {
+      return nak(session, frame, err);
+    }
+  }
+
+  function nak(session: TerminalSession, frame: Frame, err: unknown): Buffer {
+    const code = err instanceof DriverError ? err.code : 'POS_INTERNAL';
+    frameError(session, code, err instanceof Error ? err.message : String(err));
+    const reason = NAK_FOR_CODE[code] ?? 'FIELD_INVALID';
+    return encodePosFrame(session.address, frame.seq, { type: 'nak', reason });
+  }
+
+  function probeFor(session: TerminalSession): PosMessage {
+    const t = now();
+    if (session.lastTimeSyncAt === null || t - session.lastTimeSyncAt >= config.timeSyncIntervalMs) {
+      return { type: 'time-sync', utcMs: t, tzOffsetMinutes: config.timezoneOffsetMinutes };
+    }
+    return {
+      type: 'poll',
+      priceListVersion: catalog.priceList().version,
+      blacklistVersion: catalog.blacklistVersion(),
+    };
+  }
+
+  /** One bus turn: a POLL or TIME_SYNC to one terminal, sent up to maxTries times until it is answered. */
+  async function turn(session: TerminalSession, signal: AbortSignal): Promise<void> {
+    session.lastPolledAt = now();
+    const probe = probeFor(session);
+    const seq = session.nextSeq();
+    const bytes = encodePosFrame(session.address, seq, probe);
+    // A terminal already reported down gets one try per turn, so it cannot stall the others on the bus.
+    const tries = session.state === 'down' ? 1 : config.maxTries;
+    let naks = 0;
+    for (let i = 0; i < tries && !signal.aborted; i++) {
+      const waiter = waitForAnswer({
+        address: session.address,
+        seq,
+        // The write resolves when the kernel has the bytes, not when they are on the wire: add their
+        // transmit time so a slow baud rate does not eat the terminal's answer time.
+        timeoutMs: config.ackTimeoutMs + transmitMs(bytes.length),
+        hardDeadlineMs: config.ackTimeoutMs + maxFrameMs,
+      });
+      pending = waiter;
+      let outcome: TurnOutcome;
+      try {
+        await write(bytes);
+        outcome = await waiter.outcome;
+      } catch {
+        waiter.settle({ kind: 'closed' });
+        outcome = { kind: 'closed' };
+      } finally {
+        if (pending === waiter) pending = null;
+      }
+      if (outcome.kind === 'answered') {
+        if (probe.type === 'time-sync') session.lastTimeSyncAt = now();
+        return;
+      }
+      if (outcome.kind === 'request') {
+        // Hold the bus until the reply is out: a poll to the next address now could collide with it.
+        await Promise.race([outcome.written, sleep(config.decisionWaitMs, signal)]);
+        return;
+      }
+      if (outcome.kind === 'closed') return;
+      if (outcome.kind === 'nak') naks++;
+    }
+    if (naks > 0 && naks === tries) {
+      frameError(session, 'POS_NAK_LIMIT', `${probe.type} NAKed ${naks} times in a row`);
+    }
+  }
+
+  async function runPolling(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      if (!link.isOpen) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            signal.removeEventListener('abort', done);
+            wakeOnOpen = null;
+            resolve();
+          };
+          wakeOnOpen = done;
+          signal.addEventListener('abort', done, { once: true });
+        });
+        continue;
+      }
+      for (const session of sessions) {
+        if (signal.aborted || !link.isOpen) break;
+        if (session.state === 'down' && now() - session.lastPolledAt < downPollIntervalMs) continue;
+        await turn(session, signal);
+      }
+      await sleep(config.pollIntervalMs, signal);
+    }
+  }
+
+  /** The watchdog: a terminal silent for silenceTimeoutMs is down (also when the port never opened). */
+  function checkSilence(): void {
+    const t = now();
+    for (const s of sessions) {
+      const silentFor = t - s.lastHeardAt;
+      if (silentFor < config.silenceTimeoutMs) continue;
+      s.down(link.isOpen ? `no answer for ${silentFor} ms` : `port ${config.port.path} not available`);
+    }
+  }
+
+  let stopping: Promise<void> | null = null;
+  function stop(): Promise<void> {
+    const c = controller;
+    if (!c) return stopping ?? Promise.resolve();
+    controller = null;
+    c.abort();
+    clearInterval(watchdog);
+    clearTimeout(interByteTimer);
+    pending?.settle({ kind: 'closed' });
+    const wasStarted = started;
+    const wasPolling = pollLoop;
+    started = null;
+    pollLoop = null;
+    const done = (async () => {
+      await wasStarted?.catch(() => undefined);
+      await link.stop();
+      await wasPolling;
+    })();
+    stopping = done;
+    return done;
+  }
+
+  return {
+    async start() {
+      if (started) return started;
+      if (stopping) await stopping;
+      if (started) return started;
+      if (ctx.signal.aborted || controller) return;
+      const c = new AbortController();
+      controller = c;
+      ctx.signal.addEventListener('abort', () => void stop(), { once: true, signal: c.signal });
+      for (const s of sessions) s.restart(now());
+      watchdog = setInterval(checkSilence, Math.max(20, Math.floor(config.silenceTimeoutMs / 5)));
+      started = link.start().then(() => {
+        if (!c.signal.aborted) pollLoop = runPolling(c.signal);
+      });
+      stopping = null;
+      return started;
+    },
+    stop,
+  };
+}

@@ -1,0 +1,211 @@
+import type { DeclineReasonName, PaymentCredential } from '../driver-api.ts';
+
+/**
+ * Canteen POS application messages (docs/protocols/canteen-pos.md §6–§7): the command bytes, the TLV
+ * tags, the decline reasons, and the typed messages they decode to. Address and seq belong to the
+ * frame, not the message, so the same message type serves both topologies.
+ */
+
+/** Command byte of a frame. 0x3x flow box → terminal, 0x4x terminal → box, ACK/NAK both ways. */
+export const Command = {
+  ACK: 0x06,
+  NAK: 0x15,
+  POLL: 0x30,
+  TIME_SYNC: 0x31,
+  SALE_RESULT: 0x32,
+  VOID_RESULT: 0x33,
+  UPLOAD_RESULT: 0x34,
+  PRICE_LIST: 0x35,
+  BLACKLIST_VERSION: 0x36,
+  STATUS: 0x40,
+  SALE_REQUEST: 0x41,
+  VOID_REQUEST: 0x42,
+  OFFLINE_UPLOAD: 0x43,
+  PRICE_LIST_REQUEST: 0x44,
+  BLACKLIST_VERSION_QUERY: 0x45,
+} as const;
+export type CommandName = keyof typeof Command;
+
+/** TLV tags: tag (1 byte) | length (u16 BE) | value. Receivers ignore tags they do not know. */
+export const Tag = {
+  RECEIPT_NO: 0x01,
+  AMOUNT_FEN: 0x02,
+  CARD_UID: 0x03,
+  QR_TOKEN: 0x04,
+  TERMINAL_TIME: 0x05,
+  RESULT: 0x06,
+  REASON: 0x07,
+  BALANCE_FEN: 0x08,
+  DISPLAY_TEXT: 0x09,
+  ORIGINAL_RECEIPT_NO: 0x0a,
+  UTC_TIME_MS: 0x0b,
+  TZ_OFFSET_MIN: 0x0c,
+  RECORD: 0x0d,
+  RECORD_RESULT: 0x0e,
+  PRICE_LIST_VERSION: 0x0f,
+  PRICE_ITEM: 0x10,
+  ITEM_CODE: 0x11,
+  ITEM_NAME: 0x12,
+  BLACKLIST_VERSION: 0x13,
+  OFFLINE_COUNT: 0x14,
+  OFFLINE_CAPACITY: 0x15,
+  FIRMWARE_VERSION: 0x16,
+  RECORD_KIND: 0x17,
+  NAK_REASON: 0x18,
+  PAGE: 0x19,
+  PAGE_COUNT: 0x1a,
+} as const;
+
+/**
+ * Why a sale, void or uploaded record was declined: the agent's reason names (driver-api.ts) to wire
+ * codes (doc §6.3). `satisfies` makes adding a reason to the agent without a wire code a type error.
+ */
+export const DeclineReason = {
+  INSUFFICIENT_BALANCE: 0x01,
+  INSUFFICIENT_LIMIT: 0x02,
+  DAILY_LIMIT: 0x03,
+  BLACKLISTED: 0x04,
+  QR_EXPIRED: 0x05,
+  QR_REUSED: 0x06,
+  QR_BAD_SIGNATURE: 0x07,
+  OFFLINE_LIMIT_REACHED: 0x08,
+  FLOOR_LIMIT: 0x09,
+  UNKNOWN_ACCOUNT: 0x0a,
+  VOID_NOT_FOUND: 0x0b,
+  VOID_NOT_ALLOWED: 0x0c,
+  DUPLICATE_RECEIPT: 0x0d,
+  SYSTEM_ERROR: 0xff,
+} as const satisfies Record<DeclineReasonName, number>;
+export type { DeclineReasonName };
+
+/** Why a receiver refused a frame it could read (good CRC) but not use. */
+export const NakReason = {
+  UNKNOWN_COMMAND: 0x01,
+  TLV_MALFORMED: 0x02,
+  FIELD_MISSING: 0x03,
+  FIELD_INVALID: 0x04,
+  BUSY: 0x05,
+} as const;
+export type NakReasonName = keyof typeof NakReason;
+
+export const MAX_CARD_UID_BYTES = 10;
+export const MIN_CARD_UID_BYTES = 4;
+export const MAX_QR_TOKEN_BYTES = 512;
+export const MAX_DISPLAY_TEXT_BYTES = 64;
+export const MAX_ITEM_NAME_BYTES = 32;
+export const MAX_FIRMWARE_VERSION_BYTES = 32;
+export const MAX_RECORDS_PER_UPLOAD = 32;
+
+/** The agent's credential type: card UID (upper-case hex) or QR token. Mask before logging (invariant 5). */
+export type Credential = PaymentCredential;
+
+export type Decision = { outcome: 'approved' } | { outcome: 'declined'; reason: DeclineReasonName };
+
+export interface OfflineRecord {
+  kind: 'sale' | 'void';
+  receiptNo: number;
+  amountFen: number;
+  credential: Credential;
+  /** Terminal clock, Unix seconds UTC, when the terminal approved it on its own. */
+  terminalTime: number;
+  /** Voids only: the receipt being voided. */
+  originalReceiptNo?: number;
+}
+
+export interface RecordResult {
+  receiptNo: number;
+  decision: Decision;
+}
+
+export interface PriceItem {
+  code: number;
+  name: string;
+  priceFen: number;
+}
+
+export type PosMessage =
+  | { type: 'ack' }
+  | { type: 'nak'; reason: NakReasonName }
+  | { type: 'poll'; priceListVersion?: number; blacklistVersion?: number }
+  | { type: 'time-sync'; utcMs: number; tzOffsetMinutes: number }
+  | { type: 'sale-result'; receiptNo: number; decision: Decision; balanceFen?: number; displayText: string }
+  | { type: 'void-result'; receiptNo: number; decision: Decision; displayText: string }
+  | { type: 'upload-result'; results: RecordResult[] }
+  | { type: 'price-list'; version: number; page: number; pageCount: number; items: PriceItem[] }
+  | { type: 'blacklist-version'; version: number }
+  | {
+      type: 'status';
+      offlineCount: number;
+      offlineCapacity: number;
+      priceListVersion: number;
+      blacklistVersion: number;
+      firmwareVersion?: string;
+    }
+  | {
+      type: 'sale-request';
+      receiptNo: number;
+      amountFen: number;
+      credential: Credential;
+      terminalTime: number;
+    }
+  | {
+      type: 'void-request';
+      receiptNo: number;
+      originalReceiptNo: number;
+      amountFen: number;
+      terminalTime: number;
+    }
+  | { type: 'offline-upload'; records: OfflineRecord[] }
+  | { type: 'price-list-request'; currentVersion: number; page: number }
+  | { type: 'blacklist-version-query'; currentVersion: number };
+
+export type PosMessageType = PosMessage['type'];
+export type PosMessageOf<T extends PosMessageType> = Extract<PosMessage, { type: T }>;
+
+/** Messages a terminal sends that need a decision from the scenario rules. */
+export type TerminalRequest = PosMessageOf<
+  'sale-request' | 'void-request' | 'offline-upload' | 'price-list-request' | 'blacklist-version-query'
+>;
+
+export const MESSAGE_COMMAND: Record<PosMessageType, number> = {
+  ack: Command.ACK,
+  nak: Command.NAK,
+  poll: Command.POLL,
+  'time-sync': Command.TIME_SYNC,
+  'sale-result': Command.SALE_RESULT,
+  'void-result': Command.VOID_RESULT,
+  'upload-result': Command.UPLOAD_RESULT,
+  'price-list': Command.PRICE_LIST,
+  'blacklist-version': Command.BLACKLIST_VERSION,
+  status: Command.STATUS,
+  'sale-request': Command.SALE_REQUEST,
+  'void-request': Command.VOID_REQUEST,
+  'offline-upload': Command.OFFLINE_UPLOAD,
+  'price-list-request': Command.PRICE_LIST_REQUEST,
+  'blacklist-version-query': Command.BLACKLIST_VERSION_QUERY,
+};
+
+/** Who may send a message: the box (master) or a terminal. ACK/NAK go both ways. */
+export function senderOf(type: PosMessageType): 'box' | 'terminal' | 'both' {
+  const command = MESSAGE_COMMAND[type];
+  if (command === Command.ACK || command === Command.NAK) return 'both';
+  return command < Command.STATUS ? 'box' : 'terminal';
+}
+
+export function nameOf<T extends Record<string, number>>(table: T, value: number): keyof T | undefined {
+  for (const [name, v] of Object.entries(table)) if (v === value) return name as keyof T;
+  return undefined;
+}
+
+/** Commands a terminal sends on its own initiative (with its own seq); everything else answers a box frame. */
+export const REQUEST_COMMANDS: ReadonlySet<number> = new Set([
+  Command.SALE_REQUEST,
+  Command.VOID_REQUEST,
+  Command.OFFLINE_UPLOAD,
+  Command.PRICE_LIST_REQUEST,
+  Command.BLACKLIST_VERSION_QUERY,
+]);
+
+export function isTerminalRequest(msg: PosMessage): msg is TerminalRequest {
+  return REQUEST_COMMANDS.has(MESSAGE_COMMAND[msg.type]);
+}

@@ -1,0 +1,168 @@
+import type { DriverContext, SaleDecision } from '../driver-api.ts';
+import { DriverError } from '../driver-error.ts';
+import {
+  DeclineReason,
+  MAX_DISPLAY_TEXT_BYTES,
+  type PosMessage,
+  type PosMessageOf,
+  type TerminalRequest,
+} from './messages.ts';
+
+/**
+ * Turns one decoded terminal request into the reply message, asking the agent where money is involved.
+ * No I/O of its own: the driver caches the returned promise by frame seq and writes the reply.
+ */
+
+/** What the box serves for the requests that need no decision (doc §7.10, §7.11). */
+export interface CanteenCatalog {
+  priceList(): { version: number; items: Array<{ code: number; name: string; priceFen: number }> };
+  blacklistVersion(): number;
+}
+
+/** Items per PRICE_LIST frame: 40 × at most 50 bytes stays well inside the 4096-byte body limit. */
+export const PRICE_ITEMS_PER_PAGE = 40;
+
+const APPROVED_TEXT = '支付成功';
+const SYSTEM_ERROR_TEXT = '系统忙 请重试';
+
+/** Cuts UTF-8 at a character boundary: a long screen text must not turn an approval into an encode error. */
+export function fitDisplayText(text: string, maxBytes = MAX_DISPLAY_TEXT_BYTES): string {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const size = Buffer.byteLength(ch, 'utf8');
+    if (used + size > maxBytes) break;
+    out += ch;
+    used += size;
+  }
+  return out;
+}
+
+function isU32(n: number | undefined): n is number {
+  return n !== undefined && Number.isSafeInteger(n) && n >= 0 && n <= 0xffffffff;
+}
+
+/** The agent's decision on the wire. The reason name maps 1:1 to a code in messages.ts (doc §6.3). */
+function toWire(decision: SaleDecision): {
+  decision: PosMessageOf<'sale-result'>['decision'];
+  displayText: string;
+  balanceFen?: number;
+} {
+  if (decision.outcome === 'approved') {
+    return {
+      decision: { outcome: 'approved' },
+      displayText: fitDisplayText(decision.displayText ?? APPROVED_TEXT),
+      ...(isU32(decision.balanceFen) ? { balanceFen: decision.balanceFen } : {}),
+    };
+  }
+  const reason = decision.reason in DeclineReason ? decision.reason : 'SYSTEM_ERROR';
+  return { decision: { outcome: 'declined', reason }, displayText: fitDisplayText(decision.displayText) };
+}
+
+const SYSTEM_ERROR: SaleDecision = {
+  outcome: 'declined',
+  reason: 'SYSTEM_ERROR',
+  displayText: SYSTEM_ERROR_TEXT,
+};
+
+export interface RequestHandlerDeps {
+  ctx: Pick<DriverContext, 'decideSale' | 'decideVoid' | 'logger'>;
+  catalog: CanteenCatalog;
+}
+
+/**
+ * An agent failure (a rejected promise) becomes a SYSTEM_ERROR decline: the diner gets an answer and the
+ * sale is not approved (invariant 6; Q/RZYH TG 0003-2024 §5.1.1.1.4: keep the data, end cleanly).
+ */
+async function decide(
+  deps: RequestHandlerDeps,
+  terminalId: string,
+  what: string,
+  ask: () => Promise<SaleDecision>,
+): Promise<SaleDecision> {
+  try {
+    return await ask();
+  } catch (cause) {
+    deps.ctx.logger.error(
+      { terminalId, what, err: cause instanceof Error ? cause.message : String(cause) },
+      'agent failed to decide; declining with SYSTEM_ERROR',
+    );
+    return SYSTEM_ERROR;
+  }
+}
+
+export async function answerRequest(
+  deps: RequestHandlerDeps,
+  terminalId: string,
+  request: TerminalRequest,
+): Promise<PosMessage> {
+  switch (request.type) {
+    case 'sale-request': {
+      const decision = await decide(deps, terminalId, `sale ${request.receiptNo}`, () =>
+        deps.ctx.decideSale(terminalId, {
+          receiptNo: request.receiptNo,
+          amountFen: request.amountFen,
+          credential: request.credential,
+          terminalTime: request.terminalTime,
+          offline: false,
+        }),
+      );
+      return { type: 'sale-result', receiptNo: request.receiptNo, ...toWire(decision) };
+    }
+    case 'void-request': {
+      const decision = await decide(deps, terminalId, `void ${request.receiptNo}`, () =>
+        deps.ctx.decideVoid(terminalId, { ...request, offline: false }),
+      );
+      const { decision: wire, displayText } = toWire(decision);
+      return { type: 'void-result', receiptNo: request.receiptNo, decision: wire, displayText };
+    }
+    case 'offline-upload': {
+      // One by one, in the terminal's order: a void must find the sale it voids already recorded.
+      const results: PosMessageOf<'upload-result'>['results'] = [];
+      for (const record of request.records) {
+        const decision = await decide(deps, terminalId, `offline ${record.kind} ${record.receiptNo}`, () =>
+          record.kind === 'sale'
+            ? deps.ctx.decideSale(terminalId, {
+                receiptNo: record.receiptNo,
+                amountFen: record.amountFen,
+                credential: record.credential,
+                terminalTime: record.terminalTime,
+                offline: true,
+              })
+            : deps.ctx.decideVoid(terminalId, {
+                receiptNo: record.receiptNo,
+                originalReceiptNo: record.originalReceiptNo ?? 0,
+                amountFen: record.amountFen,
+                terminalTime: record.terminalTime,
+                offline: true,
+              }),
+        );
+        results.push({ receiptNo: record.receiptNo, decision: toWire(decision).decision });
+      }
+      return { type: 'upload-result', results };
+    }
+    case 'price-list-request': {
+      const list = deps.catalog.priceList();
+      const pageCount = Math.max(1, Math.ceil(list.items.length / PRICE_ITEMS_PER_PAGE));
+      if (pageCount > 0xff)
+        throw new DriverError('POS_FIELD_INVALID', 'price list needs more than 255 pages');
+      if (request.page >= pageCount) {
+        throw new DriverError(
+          'POS_FIELD_INVALID',
+          `PAGE ${request.page} asked, the price list has ${pageCount}`,
+        );
+      }
+      const start = request.page * PRICE_ITEMS_PER_PAGE;
+      return {
+        type: 'price-list',
+        version: list.version,
+        page: request.page,
+        pageCount,
+        items: list.items.slice(start, start + PRICE_ITEMS_PER_PAGE),
+      };
+    }
+    case 'blacklist-version-query':
+      return { type: 'blacklist-version', version: deps.catalog.blacklistVersion() };
+  }
+}

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+
+/**
+ * Config of one canteen POS port (the agent wraps it as `drivers[i] = { driver: 'canteen-pos', config }`).
+ * The TypeScript type is z.infer of this schema, never written twice (STYLE.md).
+ */
+
+/**
+ * Stable names survive a replug into another USB socket; ttyUSB0 does not. Any absolute path is accepted:
+ * /dev/ttyS0 for an on-board UART, and a socat pty link (the demo site and tests) lives outside /dev.
+ */
+const portPath = z
+  .string()
+  .regex(
+    /^\/\S+$/,
+    'expected an absolute device path, e.g. /dev/serial/by-id/usb-FTDI_..._A5069RR4-if00-port0',
+  )
+  .describe('Serial device. Prefer /dev/serial/by-id/...: it names the adapter, not the USB socket.');
+
+const terminalSchema = z
+  .object({
+    id: z.string().min(1).max(64).describe('Terminal id used in the ledger and events, e.g. "north-till-3".'),
+    address: z
+      .number()
+      .int()
+      .min(1)
+      .max(247)
+      .default(1)
+      .describe('Bus address 1..247 set on the terminal; on RS-232 the single terminal is usually 1.'),
+  })
+  .strict();
+
+const priceItemSchema = z
+  .object({
+    code: z.number().int().min(0).max(0xffff),
+    name: z
+      .string()
+      .refine((s) => Buffer.byteLength(s, 'utf8') <= 32, 'at most 32 UTF-8 bytes (10 Chinese characters)')
+      .describe('Shown on the terminal screen.'),
+    priceFen: z.number().int().min(0).max(0xffffffff),
+  })
+  .strict();
+
+export const canteenPosConfigSchema = z
+  .object({
+    port: z
+      .object({
+        path: portPath,
+        baudRate: z.number().int().positive().default(9600),
+      })
+      .strict(),
+    mode: z
+      .enum(['rs232', 'rs485'])
+      .default('rs232')
+      .describe('rs232: one terminal, full duplex. rs485: multidrop, the box polls each address in turn.'),
+    terminals: z.array(terminalSchema).min(1).max(32),
+    ackTimeoutMs: z
+      .number()
+      .int()
+      .min(20)
+      .max(5000)
+      .default(300)
+      .describe('How long the box waits for the first byte of an answer before it sends the frame again.'),
+    maxTries: z.number().int().min(1).max(10).default(3).describe('Sends of one frame before giving up.'),
+    pollIntervalMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(100)
+      .describe('Pause after each polling round (every terminal polled once).'),
+    silenceTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(3000)
+      .describe('A terminal that has not answered for this long is reported down.'),
+    interByteTimeoutMs: z
+      .number()
+      .int()
+      .min(5)
+      .max(5000)
+      .default(100)
+      .describe('An incomplete frame followed by this much line silence is dropped as truncated.'),
+    decisionWaitMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(60_000)
+      .default(2000)
+      .describe('RS-485: how long the bus is held for a decision before polling moves on.'),
+    timeSyncIntervalMs: z.number().int().min(1000).default(3_600_000),
+    reconnect: z
+      .object({
+        initialDelayMs: z.number().int().min(1).default(100),
+        maxDelayMs: z.number().int().min(1).default(10_000),
+      })
+      .strict()
+      .default({ initialDelayMs: 100, maxDelayMs: 10_000 }),
+    timezoneOffsetMinutes: z.number().int().min(-720).max(840).default(480),
+    priceList: z
+      .object({ version: z.number().int().min(0).max(0xffffffff), items: z.array(priceItemSchema).max(2000) })
+      .strict()
+      .optional()
+      .describe('Menu the terminals download (PRICE_LIST); absent = version 0, no items.'),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.mode === 'rs232' && config.terminals.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['terminals'],
+        message: `rs232 is point to point: exactly one terminal per port, got ${config.terminals.length}`,
+      });
+    }
+    const seenAddress = new Map<number, number>();
+    const seenId = new Map<string, number>();
+    config.terminals.forEach((t, i) => {
+      const a = seenAddress.get(t.address);
+      if (a !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['terminals', i, 'address'],
+          message: `address ${t.address} is already used by terminals[${a}]`,
+        });
+      }
+      seenAddress.set(t.address, i);
+      const d = seenId.get(t.id);
+      if (d !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['terminals', i, 'id'],
+          message: `id "${t.id}" is already used by terminals[${d}]`,
+        });
+      }
+      seenId.set(t.id, i);
+    });
+    if (config.silenceTimeoutMs <= config.ackTimeoutMs * config.maxTries) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['silenceTimeoutMs'],
+        message: `must exceed ackTimeoutMs × maxTries (${config.ackTimeoutMs * config.maxTries} ms), or one lost poll would report the terminal down`,
+      });
+    }
+  });
+
+export type CanteenPosConfig = z.infer<typeof canteenPosConfigSchema>;
+export type CanteenPosConfigInput = z.input<typeof canteenPosConfigSchema>;
+export type CanteenPosTerminalConfig = CanteenPosConfig['terminals'][number];

@@ -1,0 +1,77 @@
+import type { DeviceEvent } from '../driver-api.ts';
+import type { PosMessageOf } from './messages.ts';
+import { ReplyCache } from './reply-cache.ts';
+import type { CanteenPosTerminalConfig } from './schema.ts';
+
+/**
+ * What the box knows about one terminal on the line: up/down, when it last answered, the seq of the
+ * next box frame, and the replies it may have to send again. Up/down events are emitted on edges only,
+ * so the agent never sees "down" twice in a row.
+ */
+export type TerminalState = 'unknown' | 'up' | 'down';
+
+export class TerminalSession {
+  readonly cache = new ReplyCache();
+  state: TerminalState = 'unknown';
+  lastHeardAt = 0;
+  lastPolledAt = Number.NEGATIVE_INFINITY;
+  /** null = send TIME_SYNC at the next turn (after start and after every comeback). */
+  lastTimeSyncAt: number | null = null;
+  lastStatus: PosMessageOf<'status'> | undefined;
+  private txSeq: number;
+
+  constructor(
+    readonly config: CanteenPosTerminalConfig,
+    private readonly emit: (event: DeviceEvent) => void,
+    random: () => number,
+  ) {
+    // A random first seq: a terminal that kept running while the box restarted must not take the box's
+    // first frame for a retransmission of the last one it saw.
+    this.txSeq = Math.floor(random() * 256) & 0xff;
+  }
+
+  get id(): string {
+    return this.config.id;
+  }
+
+  get address(): number {
+    return this.config.address;
+  }
+
+  nextSeq(): number {
+    this.txSeq = (this.txSeq + 1) & 0xff;
+    return this.txSeq;
+  }
+
+  /** Restarts the silence clock without changing state: after start and after the port reopens. */
+  resetClock(now: number): void {
+    this.lastHeardAt = now;
+    this.lastPolledAt = Number.NEGATIVE_INFINITY;
+  }
+
+  heard(now: number): void {
+    this.lastHeardAt = now;
+    if (this.state === 'up') return;
+    this.state = 'up';
+    const firmware = this.lastStatus?.firmwareVersion;
+    this.emit({
+      type: 'terminal-up',
+      terminalId: this.id,
+      ...(firmware ? { detail: `firmware ${firmware}` } : {}),
+    });
+  }
+
+  down(reason: string): void {
+    this.lastTimeSyncAt = null;
+    if (this.state === 'down') return;
+    this.state = 'down';
+    this.emit({ type: 'terminal-down', terminalId: this.id, reason });
+  }
+
+  /** Forget up/down so a restarted driver reports the terminal afresh (the cache stays: see reply-cache.ts). */
+  restart(now: number): void {
+    this.state = 'unknown';
+    this.lastTimeSyncAt = null;
+    this.resetClock(now);
+  }
+}

@@ -1,0 +1,161 @@
+import { SerialPort } from 'serialport';
+import { DriverError } from '../driver-error.ts';
+import type { Transport, TransportEndpoint, TransportFactory } from '../transport.ts';
+
+/**
+ * Serial ports for drivers, through node-serialport. This is the only place a tty is opened: drivers ask
+ * for `{ kind: 'serial', path, baudRate }` and get a Transport, whether the path is an RS-485 adapter
+ * under /dev/serial/by-id or one end of a socat pty pair in a test.
+ *
+ * The port is opened with an exclusive lock (TIOCEXCL), so a second agent or a forgotten `screen`
+ * session cannot silently steal half the bytes of a till.
+ */
+type SerialEndpoint = Extract<TransportEndpoint, { kind: 'serial' }>;
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function openPort(endpoint: SerialEndpoint): Promise<SerialPort> {
+  return new Promise((resolve, reject) => {
+    let port: SerialPort;
+    try {
+      port = new SerialPort({
+        path: endpoint.path,
+        baudRate: endpoint.baudRate,
+        dataBits: endpoint.dataBits ?? 8,
+        parity: endpoint.parity ?? 'none',
+        stopBits: endpoint.stopBits ?? 1,
+        autoOpen: false,
+        lock: true,
+      });
+    } catch (cause) {
+      // serialport validates options synchronously (e.g. an unsupported baud rate).
+      reject(
+        new DriverError('SERIAL_OPEN_FAILED', `bad serial options for ${endpoint.path}: ${message(cause)}`, {
+          cause,
+        }),
+      );
+      return;
+    }
+    port.open((err) => {
+      if (err) {
+        reject(
+          new DriverError(
+            'SERIAL_OPEN_FAILED',
+            `cannot open ${endpoint.path}: ${err.message}. Check the cable and that no other program holds the port.`,
+            { cause: err },
+          ),
+        );
+      } else {
+        resolve(port);
+      }
+    });
+  });
+}
+
+function wrap(port: SerialPort, path: string): Transport {
+  let sink: ((bytes: Buffer) => void) | null = null;
+  const early: Buffer[] = [];
+  const closeListeners: Array<(error: Error | null) => void> = [];
+  let closedWith: { error: Error | null } | null = null;
+
+  const pendingWrites = new Set<(err: Error) => void>();
+
+  const fireClose = (error: Error | null) => {
+    if (closedWith) return;
+    closedWith = { error };
+    // A write the closed port will never complete must not leave its caller waiting.
+    for (const fail of [...pendingWrites]) fail(error ?? new Error('port closed'));
+    pendingWrites.clear();
+    for (const listener of closeListeners.splice(0)) listener(error);
+  };
+
+  port.on('data', (bytes: Buffer) => {
+    if (sink) sink(bytes);
+    else early.push(bytes);
+  });
+  // On unplug the binding's read fails and serialport closes the port with a DisconnectedError.
+  port.on('close', (err: Error | null | undefined) => fireClose(err ?? null));
+  port.on('error', (err: Error) => {
+    // Errors outside a callback (a failed background read): the port is no use any more.
+    if (port.isOpen) port.close(() => fireClose(err));
+    else fireClose(err);
+  });
+
+  return {
+    get isOpen() {
+      return closedWith === null && port.isOpen;
+    },
+    onData(listener) {
+      sink = listener;
+      for (const bytes of early.splice(0)) listener(bytes);
+    },
+    onClose(listener) {
+      if (closedWith) {
+        const { error } = closedWith;
+        queueMicrotask(() => listener(error));
+      } else {
+        closeListeners.push(listener);
+      }
+    },
+    write(bytes) {
+      return new Promise((resolve, reject) => {
+        if (closedWith || !port.isOpen) {
+          reject(new DriverError('SERIAL_WRITE_FAILED', `${path} is closed`));
+          return;
+        }
+        const fail = (err: Error) =>
+          reject(
+            new DriverError('SERIAL_WRITE_FAILED', `write to ${path} failed: ${err.message}`, { cause: err }),
+          );
+        pendingWrites.add(fail);
+        // Resolves when node's stream buffer has drained into the kernel: the write callback fires once
+        // the binding's write() has taken every byte, waiting (epoll, not a thread) while the tty buffer
+        // is full, so a slow line pushes back on the driver. Deliberately not tcdrain (port.drain): it
+        // parks a libuv worker thread until the far end reads, and a peer that stopped reading (a dead pty,
+        // a wedged adapter) never does. Measured: 40 KB into a pty whose peer had closed, then tcdrain
+        // never returned; four of those starve every fs, crypto and dns call of the agent.
+        port.write(Buffer.from(bytes), (err) => {
+          pendingWrites.delete(fail);
+          if (err) fail(err);
+          else resolve();
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve) => {
+        if (closedWith || !port.isOpen) {
+          fireClose(null);
+          resolve();
+          return;
+        }
+        port.close((err) => {
+          fireClose(err ?? null);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+export function createSerialTransportFactory(): TransportFactory {
+  return {
+    async open(endpoint, signal) {
+      if (endpoint.kind !== 'serial') {
+        throw new DriverError(
+          'TRANSPORT_KIND_UNSUPPORTED',
+          `the serial transport opens serial ports only, not '${endpoint.kind}'`,
+        );
+      }
+      if (signal?.aborted) throw new DriverError('SERIAL_OPEN_ABORTED', `open of ${endpoint.path} cancelled`);
+      const port = await openPort(endpoint);
+      const transport = wrap(port, endpoint.path);
+      if (signal?.aborted) {
+        await transport.close();
+        throw new DriverError('SERIAL_OPEN_ABORTED', `open of ${endpoint.path} cancelled`);
+      }
+      return transport;
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { startAgent } from '../agent.ts';
+import { loadBoxConfig } from '../config/load-config.ts';
+import { loadBoxKeys, resolvePassphrase } from '../keys/box-keys.ts';
+import { createLogger } from '../logger.ts';
+
+/**
+ * `sceneway start`: the daemon. Logs are JSON on stderr (for journald / a log shipper); stdout gets
+ * the one human line an installer looks for: where the admin API is. Ctrl-C / SIGTERM stop cleanly,
+ * letting every queued ledger append commit first.
+ */
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('Run the gateway agent: ledger, terminal broker, drivers, uploader and the local admin API.')
+    .requiredOption(
+      '--config <file>',
+      'box config (YAML or JSON); check it first with `sceneway config validate`',
+    )
+    .option('--passphrase-file <file>', 'file holding the key passphrase (else SCENEWAY_KEY_PASSPHRASE)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (overrides log.level)')
+    .action(async (opts: { config: string; passphraseFile?: string; logLevel?: string }) => {
+      const { config } = loadBoxConfig(opts.config);
+      const logger = createLogger({ level: opts.logLevel ?? config.log.level, destination: process.stderr });
+      const secrets = loadBoxKeys({
+        dir: config.keys.dir,
+        passphrase: resolvePassphrase(opts.passphraseFile),
+      });
+      const agent = await startAgent({ config, secrets, logger });
+      const broker = agent.broker.tcpAddress;
+      process.stdout.write(
+        `sceneway ready: admin ${agent.adminUrl} (status: ${agent.adminUrl}/api/status, metrics: ${agent.adminUrl}/metrics), ` +
+          `terminal broker mqtt://${broker.host}:${broker.port}\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          logger.info({ signal }, 'stopping');
+          resolve();
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+      await agent.stop();
+    });
+}

@@ -1,0 +1,91 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBankKeys, loadBankPrivateKey } from '@sceneway/cloud-sync/bank/keys';
+import { type BankServer, startBankServer } from '@sceneway/cloud-sync/bank/server';
+import { sm2PublicKeyOf } from '@sceneway/cloud-sync/crypto/sm2';
+import type { FullBoxConfig } from '@sceneway/gateway-agent/config/driver-config';
+import { parseBoxConfig } from '@sceneway/gateway-agent/config/load-config';
+import { type BoxSecrets, initBoxKeys, loadBoxKeys } from '@sceneway/gateway-agent/keys/box-keys';
+
+/**
+ * The demo's passphrase for the box key. A real box gets one from the installer (see
+ * `sceneway keys init`); the demo keeps its data under ./data/demo and says so when it starts.
+ */
+export const DEMO_PASSPHRASE = 'sceneway-demo-only-passphrase';
+
+export interface DemoPorts {
+  admin: number;
+  broker: number;
+  bank: number;
+}
+
+export function portsFromEnv(env: NodeJS.ProcessEnv): DemoPorts {
+  const read = (name: string, fallback: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const port = Number(raw);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new Error(`${name}=${raw}: expected a TCP port 0-65535 (0 = any free port)`);
+    }
+    return port;
+  };
+  return {
+    admin: read('SCENEWAY_ADMIN_PORT', 8080),
+    broker: read('SCENEWAY_BROKER_PORT', 0),
+    bank: read('SCENEWAY_BANK_PORT', 9080),
+  };
+}
+
+/** The reference bank with its key pair kept in the data folder, so a second start is the same bank. */
+export async function startDemoBank(
+  dataDir: string,
+  port: number,
+): Promise<{ bank: BankServer; privateKeyHex: string }> {
+  const keyDir = join(dataDir, 'bank-keys');
+  if (!existsSync(join(keyDir, 'bank-key.pem'))) initBankKeys(keyDir);
+  const privateKeyHex = loadBankPrivateKey(join(keyDir, 'bank-key.pem'));
+  const bank = await startBankServer({
+    bankPrivateKeyHex: privateKeyHex,
+    dbPath: join(dataDir, 'bank.db'),
+    port,
+    logLevel: 'warn',
+  });
+  return { bank, privateKeyHex };
+}
+
+export function ensureDemoBoxKeys(dataDir: string): BoxSecrets {
+  const dir = join(dataDir, 'keys');
+  if (!existsSync(join(dir, 'box-key.json'))) initBoxKeys({ dir, passphrase: DEMO_PASSPHRASE });
+  return loadBoxKeys({ dir, passphrase: DEMO_PASSPHRASE });
+}
+
+/** The demo box config: the same schema, loader and validation a real box config goes through. */
+export function demoBoxConfig(options: {
+  dataDir: string;
+  ports: DemoPorts;
+  bankUrl: string;
+  bankPrivateKeyHex: string;
+  canteenLines: Array<{ path: string; terminalId: string }>;
+}): FullBoxConfig {
+  mkdirSync(options.dataDir, { recursive: true });
+  const { config } = parseBoxConfig({
+    version: 1,
+    site: { id: 'demo-campus', name: 'Demo campus canteen' },
+    box: { id: 'demo-box-1' },
+    bank: { url: options.bankUrl, publicKeyHex: sm2PublicKeyOf(options.bankPrivateKeyHex) },
+    ledger: { path: join(options.dataDir, 'ledger.db'), freeSpaceFloorMb: 16 },
+    keys: { dir: join(options.dataDir, 'keys') },
+    broker: { tcp: { host: '127.0.0.1', port: options.ports.broker } },
+    admin: { host: '127.0.0.1', port: options.ports.admin },
+    sync: { maxRecords: 200, maxAgeMs: 2000, backoffBaseMs: 500, backoffCapMs: 10_000 },
+    drivers: options.canteenLines.map((line) => ({
+      driver: 'canteen-pos',
+      config: {
+        port: { path: line.path, baudRate: 115200 },
+        mode: 'rs232',
+        terminals: [{ id: line.terminalId, address: 1 }],
+      },
+    })),
+  });
+  return config;
+}

@@ -1,0 +1,150 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { enrolFromRequest } from '@sceneway/cloud-sync/bank/server';
+import { buildEnrolmentRequest } from '@sceneway/cloud-sync/batch/enrolment';
+import { startAgent } from '@sceneway/gateway-agent/agent';
+import { createLogger } from '@sceneway/gateway-agent/logger';
+import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
+import { type CanteenPosSim, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
+import { demoBoxConfig, ensureDemoBoxKeys, portsFromEnv, startDemoBank } from './demo-parts.ts';
+import { playScriptedDay } from './scripted-day.ts';
+
+/**
+ * `npm start`: the whole site on one machine with embedded defaults only (DESIGN "The demo site"):
+ * the reference bank (SQLite), the agent (aedes + SQLite ledger), and canteen POS simulators on socat
+ * pty pairs opened with the real serialport, playing a scripted lunch. Data lives in ./data/demo, so a
+ * second start continues the same ledger and the same bank. Ctrl-C stops everything cleanly.
+ */
+const TILLS = ['north-till-1', 'north-till-2', 'south-till-1'];
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    say('Usage: npm start   (runs the demo site; Ctrl-C stops it)');
+    say('Env: SCENEWAY_ADMIN_PORT (8080), SCENEWAY_BROKER_PORT (0 = any), SCENEWAY_BANK_PORT (9080),');
+    say('     SCENEWAY_DEMO_DIR (./data/demo), SCENEWAY_LOG_LEVEL (warn)');
+    return;
+  }
+  const dataDir = resolve(process.env.SCENEWAY_DEMO_DIR ?? 'data/demo');
+  const ports = portsFromEnv(process.env);
+  mkdirSync(dataDir, { recursive: true });
+  const logger = createLogger({
+    level: process.env.SCENEWAY_LOG_LEVEL ?? 'warn',
+    destination: process.stderr,
+  });
+  const stops: Array<() => Promise<void> | void> = [];
+  const abort = new AbortController();
+
+  const { bank, privateKeyHex: bankPrivateKeyHex } = await startDemoBank(dataDir, ports.bank);
+  stops.push(() => bank.close());
+  const secrets = ensureDemoBoxKeys(dataDir);
+
+  // One pty pair per till: the agent opens end a, the simulator end b, both through serialport.
+  const ptyRoot = join(dataDir, 'pty');
+  rmSync(ptyRoot, { recursive: true, force: true });
+  const pairs: Array<{ id: string; pair: PtyPair }> = [];
+  for (const id of TILLS) {
+    const dir = join(ptyRoot, id);
+    mkdirSync(dir, { recursive: true });
+    pairs.push({ id, pair: await openPtyPair(dir) });
+  }
+  stops.push(async () => {
+    for (const { pair } of pairs) await pair.close();
+  });
+
+  const config = demoBoxConfig({
+    dataDir,
+    ports,
+    bankUrl: bank.url,
+    bankPrivateKeyHex,
+    canteenLines: pairs.map(({ id, pair }) => ({ terminalId: id, path: pair.a })),
+  });
+  // The enrolment a real box sends with `sceneway keys enrolment-request`; the demo bank imports it.
+  const enrolment = buildEnrolmentRequest(
+    {
+      boxId: config.box.id,
+      siteId: config.site.id,
+      publicKeyHex: secrets.publicKeyHex,
+      createdAt: new Date().toISOString(),
+    },
+    secrets.privateKeyHex,
+  );
+  if (!(await bank.store.getBox(config.box.id))) await enrolFromRequest(bank.store, enrolment, new Date());
+
+  let firstAck = true;
+  const agent = await startAgent({
+    config,
+    secrets,
+    logger,
+    onBatchAcked: (info) => {
+      if (firstAck) {
+        firstAck = false;
+        say(
+          `first batch acknowledged by the bank: batch ${info.batchSeq}, records up to #${info.lastSeq} (signed ack verified)`,
+        );
+      }
+    },
+  });
+  stops.push(() => agent.stop());
+
+  const sims: CanteenPosSim[] = [];
+  for (const { pair } of pairs) sims.push(await startCanteenPosSim({ path: pair.b, baudRate: 115200 }));
+  stops.push(async () => {
+    for (const sim of sims) await sim.close();
+  });
+
+  say('');
+  say('Sceneway demo site is running (demo keys and data in ' + dataDir + '; passphrase is demo-only)');
+  say(`  agent admin    ${agent.adminUrl}/api/status   ${agent.adminUrl}/metrics`);
+  say(`  bank ingest    ${bank.url}/api/status`);
+  say(
+    `  MQTT broker    mqtt://${agent.broker.tcpAddress.host}:${agent.broker.tcpAddress.port} (terminals log in per config)`,
+  );
+  say(`  canteen tills  ${TILLS.join(', ')} on socat pty pairs under ${ptyRoot}`);
+  say(
+    `  ledger         head #${agent.ledger.stats().headSeq}; check it with: npx sceneway ledger verify --db ${config.ledger.path}`,
+  );
+  say('Ctrl-C stops everything; a second npm start continues the same ledger.');
+  say('');
+
+  const day = playScriptedDay({
+    tills: sims.map((sim, i) => ({ id: TILLS[i]!, till: sim.till() })),
+    bankPrivateKeyHex,
+    applyBlacklist: (signed) => {
+      try {
+        agent.rules.applyBlacklist(signed);
+      } catch (err) {
+        say(`blacklist not applied: ${(err as Error).message}`);
+      }
+    },
+    log: (line) => say(`  ${line}`),
+    signal: abort.signal,
+  });
+
+  await new Promise<void>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  say('\nstopping the demo site...');
+  abort.abort();
+  await day;
+  for (const stop of stops.reverse()) {
+    try {
+      await stop();
+    } catch (err) {
+      say(`while stopping: ${(err as Error).message}`);
+    }
+  }
+  say('stopped. Data kept in ' + dataDir);
+}
+
+main().catch((err: unknown) => {
+  const e = err as { code?: string; message?: string; hint?: string };
+  process.stderr.write(
+    `demo failed: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n${e.hint ? `what to do: ${e.hint}\n` : ''}`,
+  );
+  process.exit(1);
+});

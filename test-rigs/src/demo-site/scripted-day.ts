@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import { cardHolderDigest, issueQrToken, signBlacklistUpdate } from '@sceneway/gateway-agent/canteen/index';
+import { abortableDelay } from '@sceneway/gateway-agent/sync/backoff';
+import type { SimTill } from '../sim-canteen-pos/index.ts';
+
+/**
+ * A short scripted lunch: diners swipe cards at every till, some pay by QR, one card is on the bank's
+ * blacklist, one QR code is shown twice, one diner goes over the per-transaction limit. Each line it
+ * prints is what the till's screen showed, so the demo shows the offline rules at work.
+ */
+export interface ScriptedDayOptions {
+  tills: Array<{ id: string; till: SimTill }>;
+  bankPrivateKeyHex: string;
+  applyBlacklist(signed: unknown): void;
+  log(line: string): void;
+  signal: AbortSignal;
+  paceMs?: number;
+}
+
+const CARDS = ['04A1B2C3D4', '04A1B2C3D5', '04A1B2C3D6', '04A1B2C3D7', '04A1B2C3D8', '04A1B2C3D9'];
+const STOLEN_CARD = '04DEADBEEF';
+const DISHES = [800, 1200, 1500, 650, 2200, 1000];
+
+const masked = (uid: string) => `${uid.slice(0, 2)}******${uid.slice(-2)}`;
+
+export async function playScriptedDay(options: ScriptedDayOptions): Promise<void> {
+  const { tills, log, signal } = options;
+  const pace = options.paceMs ?? 700;
+  options.applyBlacklist(
+    signBlacklistUpdate(
+      {
+        kind: 'full',
+        version: 1,
+        issuedAt: new Date().toISOString(),
+        add: [cardHolderDigest(STOLEN_CARD)],
+        remove: [],
+      },
+      options.bankPrivateKeyHex,
+    ),
+  );
+  log('bank blacklist v1 applied (1 card)');
+  let step = 0;
+  const qr = issueQrToken(
+    {
+      v: 1,
+      tokenId: randomBytes(16).toString('base64url'),
+      account: 'student-2026-0042',
+      maxAmountFen: 3000,
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    },
+    options.bankPrivateKeyHex,
+  );
+  while (!signal.aborted) {
+    const { id, till } = tills[step % tills.length]!;
+    const card = CARDS[step % CARDS.length]!;
+    const amount = DISHES[step % DISHES.length]!;
+    try {
+      let line: string;
+      if (step % 25 === 7) {
+        const r = await till.swipe(STOLEN_CARD, amount);
+        line = `${id}: card ${masked(STOLEN_CARD)} ${amount} fen -> ${r.decision.outcome} ${r.decision.outcome === 'declined' ? r.decision.reason : ''}`;
+      } else if (step % 25 === 11 || step % 25 === 12) {
+        const r = await till.qrPay(qr, 1500);
+        line = `${id}: QR 1500 fen -> ${r.decision.outcome} ${r.decision.outcome === 'declined' ? r.decision.reason : ''}`;
+      } else if (step % 25 === 19) {
+        const r = await till.swipe(card, 60_000);
+        line = `${id}: card ${masked(card)} 60000 fen -> ${r.decision.outcome} ${r.decision.outcome === 'declined' ? r.decision.reason : ''}`;
+      } else {
+        const r = await till.swipe(card, amount);
+        line = `${id}: card ${masked(card)} ${amount} fen -> ${r.decision.outcome}${r.decision.outcome === 'declined' ? ` ${r.decision.reason}` : ''}`;
+      }
+      log(line.trimEnd());
+    } catch (err) {
+      if (!signal.aborted) log(`${id}: no answer (${(err as Error).message})`);
+    }
+    step++;
+    await abortableDelay(pace, signal);
+  }
+}

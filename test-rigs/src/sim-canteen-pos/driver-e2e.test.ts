@@ -1,0 +1,126 @@
+import type { SaleDecision, SaleRequest } from '@sceneway/device-drivers/driver-api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type DriverHarness, startDriverHarness } from './driver-harness.ts';
+import { type CanteenPosSim, startCanteenPosSim } from './sim.ts';
+
+/**
+ * Driver ↔ simulator over real socat ptys, both ends opened with `serialport`: the production byte path.
+ * The test plays the agent: it approves every card except a blacklisted one.
+ */
+const BLACKLISTED_UID = '04DEAD00BEEF';
+
+function decide(_terminalId: string, sale: SaleRequest): SaleDecision {
+  if (sale.credential.kind === 'card' && sale.credential.uidHex === BLACKLISTED_UID) {
+    return { outcome: 'declined', reason: 'BLACKLISTED', displayText: '卡已挂失' };
+  }
+  return { outcome: 'approved', balanceFen: 10_000 - sale.amountFen };
+}
+
+let harness: DriverHarness | undefined;
+let sim: CanteenPosSim | undefined;
+
+afterEach(async () => {
+  await sim?.close();
+  await harness?.close();
+  sim = undefined;
+  harness = undefined;
+});
+
+async function rs232(): Promise<{ h: DriverHarness; s: CanteenPosSim }> {
+  const h = await startDriverHarness({ decideSale: decide });
+  harness = h;
+  const s = await startCanteenPosSim({ path: h.pair.b, answerTimeoutMs: 400 });
+  sim = s;
+  await h.driver.start();
+  await h.waitForEvent((e) => e.type === 'terminal-up', 5000, 0);
+  return { h, s };
+}
+
+const callsFor = (h: DriverHarness, receiptNo: number) =>
+  h.saleCalls.filter((c) => c.sale.receiptNo === receiptNo).length;
+
+describe('canteen POS driver over a pty pair (RS-232)', () => {
+  it('approves a swipe and declines a blacklisted card with the right reason', async () => {
+    const { h, s } = await rs232();
+    const till = s.till();
+    const ok = await till.swipe('04A1B2C3', 1250);
+    expect(ok.decision).toEqual({ outcome: 'approved' });
+    expect(ok.balanceFen).toBe(10_000 - 1250);
+    expect(ok.displayText).toBe('支付成功');
+    const no = await till.swipe(BLACKLISTED_UID, 800);
+    expect(no.decision).toEqual({ outcome: 'declined', reason: 'BLACKLISTED' });
+    expect(no.displayText).toBe('卡已挂失');
+    expect(h.saleCalls.map((c) => c.sale.credential)).toEqual([
+      { kind: 'card', uidHex: '04A1B2C3' },
+      { kind: 'card', uidHex: BLACKLISTED_UID },
+    ]);
+    // The box synced the terminal's clock when it came up.
+    expect(till.terminal.timeSyncs).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers a retransmitted sale frame again with the same reply and decides it once', async () => {
+    const { h, s } = await rs232();
+    const till = s.till();
+    till.terminal.faults.duplicateNextRequest = true;
+    const receiptNo = till.nextReceiptNo;
+    const result = await till.swipe('04A1B2C3', 500);
+    expect(result.decision.outcome).toBe('approved');
+    // Both copies are answered: wait for the second answer, then compare.
+    await expect
+      .poll(() => till.terminal.received.filter((r) => r.message.type === 'sale-result').length)
+      .toBe(2);
+    const answers = till.terminal.received.filter((r) => r.message.type === 'sale-result');
+    expect(answers[0]).toEqual(answers[1]);
+    expect(callsFor(h, receiptNo)).toBe(1);
+
+    // Lost answer: the terminal resends after its timeout and gets the cached reply.
+    till.terminal.faults.dropNextAnswer = true;
+    const second = till.nextReceiptNo;
+    const again = await till.swipe('04A1B2C3', 700);
+    expect(again.receiptNo).toBe(second);
+    expect(again.decision.outcome).toBe('approved');
+    expect(callsFor(h, second)).toBe(1);
+  });
+
+  it('survives junk, a bad CRC and frames split across writes', async () => {
+    const { h, s } = await rs232();
+    const till = s.till();
+    const since = h.events.length;
+    s.injectJunk();
+    s.injectJunk(Buffer.from('garbage without a start byte'));
+    const first = await till.swipe('04A1B2C3', 100);
+    expect(first.decision.outcome).toBe('approved');
+
+    s.line.faults.badCrcFrames = 1;
+    const crcReceipt = till.nextReceiptNo;
+    const second = await till.swipe('04A1B2C3', 200);
+    expect(second.decision.outcome).toBe('approved');
+    expect(callsFor(h, crcReceipt)).toBe(1);
+
+    s.line.faults.splitChunkBytes = 2;
+    const third = await till.swipe('04A1B2C3', 300);
+    expect(third.decision.outcome).toBe('approved');
+    s.line.faults.splitChunkBytes = 0;
+
+    const codes = new Set(h.events.slice(since).flatMap((e) => (e.type === 'frame-error' ? [e.code] : [])));
+    expect(codes.has('POS_FRAME_CRC')).toBe(true);
+    expect(codes.has('POS_FRAME_JUNK') || codes.has('POS_FRAME_TRUNCATED')).toBe(true);
+    expect(h.events.slice(since).some((e) => e.type === 'terminal-down')).toBe(false);
+  });
+
+  it('reports the terminal down on unplug, up after replug, and sales continue', async () => {
+    const { h, s } = await rs232();
+    const till = s.till();
+    expect((await till.swipe('04A1B2C3', 100)).decision.outcome).toBe('approved');
+    const since = h.events.length;
+    await h.unplug();
+    await h.waitForEvent((e) => e.type === 'terminal-down', 5000, since);
+    await h.replug();
+    await s.reopen();
+    await h.waitForEvent((e) => e.type === 'terminal-up', 5000, since);
+    const after = await till.swipe('04A1B2C3', 200);
+    expect(after.decision.outcome).toBe('approved');
+    const kinds = h.events.slice(since).filter((e) => e.type === 'terminal-up' || e.type === 'terminal-down');
+    expect(kinds.map((e) => e.type)).toEqual(['terminal-down', 'terminal-up']);
+  });
+});

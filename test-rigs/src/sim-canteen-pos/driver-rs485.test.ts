@@ -1,0 +1,84 @@
+import type { SaleDecision } from '@sceneway/device-drivers/driver-api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type DriverHarness, startDriverHarness } from './driver-harness.ts';
+import { type CanteenPosSim, startCanteenPosSim } from './sim.ts';
+
+/** RS-485 multidrop over one pty: the box polls each address in turn; terminals speak only when polled. */
+let harness: DriverHarness | undefined;
+let sim: CanteenPosSim | undefined;
+
+afterEach(async () => {
+  await sim?.close();
+  await harness?.close();
+  sim = undefined;
+  harness = undefined;
+});
+
+describe('canteen POS driver on an RS-485 bus', () => {
+  it('polls every address, serves concurrent sales, and one absent terminal does not stall the others', async () => {
+    const h = await startDriverHarness({
+      decideSale: (terminalId, sale): SaleDecision => ({
+        outcome: 'approved',
+        displayText: `${terminalId}#${sale.receiptNo}`,
+      }),
+      config: {
+        mode: 'rs485',
+        terminals: [
+          { id: 'till-1', address: 1 },
+          { id: 'till-2', address: 2 },
+          { id: 'till-3', address: 3 },
+          { id: 'till-absent', address: 9 },
+        ],
+      },
+    });
+    harness = h;
+    const s = await startCanteenPosSim({
+      path: h.pair.b,
+      mode: 'rs485',
+      addresses: [1, 2, 3],
+      answerTimeoutMs: 400,
+    });
+    sim = s;
+    await h.driver.start();
+    for (const id of ['till-1', 'till-2', 'till-3']) {
+      await h.waitForEvent((e) => e.type === 'terminal-up' && e.terminalId === id, 5000, 0);
+    }
+    await h.waitForEvent((e) => e.type === 'terminal-down' && e.terminalId === 'till-absent', 5000, 0);
+
+    const swipes = [1, 2, 3, 1, 3].map((address, i) => s.till(address).swipe('04A1B2C3', 100 + i));
+    const results = await Promise.all(swipes);
+    expect(results.map((r) => r.displayText)).toEqual([
+      'till-1#1',
+      'till-2#1',
+      'till-3#1',
+      'till-1#2',
+      'till-3#2',
+    ]);
+    expect(h.saleCalls).toHaveLength(5);
+    for (const address of [1, 2, 3]) expect(s.terminals.get(address)?.polls).toBeGreaterThan(0);
+    expect(h.events.some((e) => e.type === 'terminal-up' && e.terminalId === 'till-absent')).toBe(false);
+  });
+
+  it('answers a repeated request on the next poll from the cache', async () => {
+    const h = await startDriverHarness({
+      decideSale: (): SaleDecision => ({ outcome: 'approved' }),
+      config: { mode: 'rs485', terminals: [{ id: 'till-5', address: 5 }] },
+    });
+    harness = h;
+    const s = await startCanteenPosSim({
+      path: h.pair.b,
+      mode: 'rs485',
+      addresses: [5],
+      answerTimeoutMs: 400,
+    });
+    sim = s;
+    await h.driver.start();
+    await h.waitForEvent((e) => e.type === 'terminal-up', 5000, 0);
+    const till = s.till(5);
+    till.terminal.faults.dropNextAnswer = true;
+    const result = await till.swipe('04A1B2C3', 300);
+    expect(result.decision.outcome).toBe('approved');
+    expect(till.terminal.received.filter((r) => r.message.type === 'sale-result')).toHaveLength(2);
+    expect(h.saleCalls).toHaveLength(1);
+  });
+});

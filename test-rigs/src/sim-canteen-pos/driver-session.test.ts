@@ -1,0 +1,203 @@
+import { encodeFrame } from '@sceneway/device-drivers/canteen-pos/framing';
+import { Command } from '@sceneway/device-drivers/canteen-pos/messages';
+import type { SaleDecision } from '@sceneway/device-drivers/driver-api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type DriverHarness, type DriverHarnessOptions, startDriverHarness } from './driver-harness.ts';
+import { type CanteenPosSim, type CanteenPosSimOptions, startCanteenPosSim } from './sim.ts';
+
+/** Session behaviour over real ptys: watchdog, NAK storms, slow decisions, lifecycle, every message type. */
+const approve = (): SaleDecision => ({ outcome: 'approved' });
+
+let harness: DriverHarness | undefined;
+let sim: CanteenPosSim | undefined;
+
+afterEach(async () => {
+  await sim?.close();
+  await harness?.close();
+  sim = undefined;
+  harness = undefined;
+});
+
+async function setUp(
+  driver: Partial<DriverHarnessOptions> = {},
+  simOptions: Partial<CanteenPosSimOptions> = {},
+): Promise<{ h: DriverHarness; s: CanteenPosSim }> {
+  const h = await startDriverHarness({ decideSale: approve, ...driver });
+  harness = h;
+  const s = await startCanteenPosSim({ path: h.pair.b, answerTimeoutMs: 400, ...simOptions });
+  sim = s;
+  await h.driver.start();
+  await h.waitForEvent((e) => e.type === 'terminal-up', 5000, 0);
+  return { h, s };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('watchdog and faults', () => {
+  it('reports a silent terminal down and back up when it speaks again', async () => {
+    const { h, s } = await setUp();
+    const since = h.events.length;
+    s.till().terminal.faults.silent = true;
+    const down = await h.waitForEvent((e) => e.type === 'terminal-down', 5000, since);
+    expect(down).toMatchObject({ terminalId: 'till-1', reason: expect.stringContaining('no answer') });
+    s.till().terminal.faults.silent = false;
+    await h.waitForEvent((e) => e.type === 'terminal-up', 5000, since);
+    expect((await s.till().swipe('04A1B2C3', 100)).decision.outcome).toBe('approved');
+  });
+
+  it('gives up after maxTries NAKs, reports it, and recovers when the storm ends', async () => {
+    const { h, s } = await setUp();
+    const since = h.events.length;
+    s.till().terminal.faults.nakStorm = true;
+    await h.waitForEvent((e) => e.type === 'frame-error' && e.code === 'POS_NAK_LIMIT', 5000, since);
+    await h.waitForEvent((e) => e.type === 'terminal-down', 5000, since);
+    s.till().terminal.faults.nakStorm = false;
+    await h.waitForEvent((e) => e.type === 'terminal-up', 5000, since);
+  });
+
+  it('decides a sale once even when the terminal retransmits while the decision is in flight', async () => {
+    const { h, s } = await setUp(
+      {
+        decideSale: async () => {
+          await pause(450);
+          return { outcome: 'approved', balanceFen: 42 };
+        },
+      },
+      { answerTimeoutMs: 100, maxTries: 8 },
+    );
+    const till = s.till();
+    const result = await till.swipe('04A1B2C3', 100);
+    expect(result).toMatchObject({ decision: { outcome: 'approved' }, balanceFen: 42 });
+    expect(h.saleCalls).toHaveLength(1);
+    expect(s.line.framesSent).toBeGreaterThan(1);
+  });
+
+  it('declines with SYSTEM_ERROR when the agent fails, instead of leaving the diner waiting', async () => {
+    const { s } = await setUp({
+      decideSale: () => {
+        throw new Error('ledger unavailable');
+      },
+    });
+    const result = await s.till().swipe('04A1B2C3', 100);
+    expect(result.decision).toEqual({ outcome: 'declined', reason: 'SYSTEM_ERROR' });
+  });
+});
+
+describe('frames the box cannot use', () => {
+  it('NAKs a malformed request and an unknown command with the reason, and reports them', async () => {
+    const { h, s } = await setUp();
+    const terminal = s.till().terminal;
+    const since = h.events.length;
+    // A SALE_REQUEST with RECEIPT_NO only: no amount, no credential.
+    s.line.sendFrame(
+      encodeFrame({
+        address: 1,
+        seq: 200,
+        command: Command.SALE_REQUEST,
+        body: Buffer.from('0100040000000a', 'hex'),
+      }),
+    );
+    s.line.sendFrame(encodeFrame({ address: 1, seq: 201, command: 0x7f, body: Buffer.alloc(0) }));
+    s.line.sendFrame(encodeFrame({ address: 1, seq: 202, command: Command.POLL, body: Buffer.alloc(0) }));
+    await expect.poll(() => terminal.received.filter((r) => r.message.type === 'nak').length).toBe(3);
+    const naks = terminal.received.filter((r) => r.message.type === 'nak').map((r) => [r.seq, r.message]);
+    expect(naks).toEqual([
+      [200, { type: 'nak', reason: 'FIELD_MISSING' }],
+      [201, { type: 'nak', reason: 'UNKNOWN_COMMAND' }],
+      [202, { type: 'nak', reason: 'UNKNOWN_COMMAND' }],
+    ]);
+    const codes = h.events.slice(since).flatMap((e) => (e.type === 'frame-error' ? [e.code] : []));
+    expect(codes).toEqual(['POS_FIELD_MISSING', 'POS_UNKNOWN_COMMAND', 'POS_UNEXPECTED_COMMAND']);
+    expect(h.saleCalls).toHaveLength(0);
+  });
+});
+
+describe('lifecycle', () => {
+  it('start and stop are idempotent; a stopped driver sends nothing and reports nothing', async () => {
+    const { h, s } = await setUp();
+    await Promise.all([h.driver.start(), h.driver.start()]);
+    await Promise.all([h.driver.stop(), h.driver.stop()]);
+    await h.driver.stop();
+    const events = h.events.length;
+    const polls = s.till().terminal.polls + s.till().terminal.timeSyncs;
+    await pause(1500); // longer than silenceTimeoutMs: a live watchdog would report the terminal down
+    expect(h.events.length).toBe(events);
+    expect(s.till().terminal.polls + s.till().terminal.timeSyncs).toBe(polls);
+
+    const since = h.events.length;
+    await h.driver.start();
+    await h.driver.start();
+    await h.waitForEvent((e) => e.type === 'terminal-up', 5000, since);
+    expect((await s.till().swipe('04A1B2C3', 100)).decision.outcome).toBe('approved');
+    expect(h.events.slice(since).filter((e) => e.type === 'terminal-up')).toHaveLength(1);
+  });
+
+  it('starts without the port, reports the terminal down, and comes up when the port appears', async () => {
+    const h = await startDriverHarness({ decideSale: approve });
+    harness = h;
+    await h.unplug();
+    await h.driver.start();
+    const down = await h.waitForEvent((e) => e.type === 'terminal-down', 5000, 0);
+    expect(down).toMatchObject({ reason: expect.stringContaining('not available') });
+    await h.replug();
+    sim = await startCanteenPosSim({ path: h.pair.b, answerTimeoutMs: 400 });
+    await h.waitForEvent((e) => e.type === 'terminal-up', 5000, 0);
+    expect((await sim.till().swipe('04A1B2C3', 100)).decision.outcome).toBe('approved');
+  });
+});
+
+describe('every terminal request', () => {
+  it('serves void, offline upload, price list and blacklist version', async () => {
+    const priceItems = Array.from({ length: 45 }, (_, i) => ({
+      code: i + 1,
+      name: `套餐${i + 1}`,
+      priceFen: 500 + i,
+    }));
+    const { h, s } = await setUp({
+      config: { priceList: { version: 7, items: priceItems } },
+      decideVoid: (_id, request) =>
+        request.originalReceiptNo === 1
+          ? { outcome: 'approved' }
+          : { outcome: 'declined', reason: 'VOID_NOT_FOUND', displayText: '原交易不存在' },
+      decideSale: (_id, sale) =>
+        sale.amountFen > 5000
+          ? { outcome: 'declined', reason: 'FLOOR_LIMIT', displayText: '超出离线限额' }
+          : { outcome: 'approved' },
+    });
+    const till = s.till();
+    expect((await till.swipe('04A1B2C3', 1250)).decision.outcome).toBe('approved');
+    expect((await till.voidSale(1, 1250)).decision).toEqual({ outcome: 'approved' });
+    expect((await till.voidSale(99, 1250)).decision).toEqual({
+      outcome: 'declined',
+      reason: 'VOID_NOT_FOUND',
+    });
+
+    const t = Math.floor(Date.now() / 1000) - 600;
+    const records = Array.from({ length: 40 }, (_, i) => ({
+      kind: 'sale' as const,
+      receiptNo: 1000 + i,
+      amountFen: i === 39 ? 9000 : 300,
+      credential:
+        i % 2 === 0
+          ? { kind: 'card' as const, uidHex: '04A1B2C3' }
+          : { kind: 'qr' as const, token: `QR-${i}` },
+      terminalTime: t + i,
+    }));
+    const results = await till.uploadOffline(records);
+    expect(results).toHaveLength(40);
+    expect(results[0]).toEqual({ receiptNo: 1000, decision: { outcome: 'approved' } });
+    expect(results[39]).toEqual({
+      receiptNo: 1039,
+      decision: { outcome: 'declined', reason: 'FLOOR_LIMIT' },
+    });
+    const offlineCalls = h.saleCalls.filter((c) => c.sale.offline);
+    expect(offlineCalls).toHaveLength(40);
+    expect(offlineCalls[1]?.sale.credential).toEqual({ kind: 'qr', token: 'QR-1' });
+
+    const list = await till.downloadPriceList();
+    expect(list.version).toBe(7);
+    expect(list.items).toEqual(priceItems);
+    expect(await till.queryBlacklistVersion()).toBe(0);
+    await expect.poll(() => till.terminal.knownPriceListVersion).toBe(7);
+  });
+});

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createFrameParser, type Frame, HEADER_LENGTH } from '@sceneway/device-drivers/canteen-pos/framing';
+import { SerialPort } from 'serialport';
+
+/**
+ * The terminal end of the wire: a real `serialport` on the simulator's pty, a frame parser, and the line
+ * faults a cheap RS-485 adapter produces (junk, a flipped CRC, a frame arriving in pieces).
+ */
+export interface LineFaults {
+  /** Corrupt the CRC of this many of the next frames sent. */
+  badCrcFrames: number;
+  /** Send every frame in pieces of this many bytes with a short pause between (0 = whole frames). */
+  splitChunkBytes: number;
+}
+
+export interface SimLineOptions {
+  path: string;
+  baudRate: number;
+  onFrame(frame: Frame): void;
+}
+
+const SPLIT_PAUSE_MS = 3;
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class SimLine {
+  readonly faults: LineFaults = { badCrcFrames: 0, splitChunkBytes: 0 };
+  private port: SerialPort | null = null;
+  private parser = createFrameParser();
+  private chain: Promise<void> = Promise.resolve();
+  /** Frames written, for tests that count retransmissions. */
+  framesSent = 0;
+  lineErrors = 0;
+
+  constructor(private readonly options: SimLineOptions) {}
+
+  get isOpen(): boolean {
+    return this.port?.isOpen ?? false;
+  }
+
+  async open(): Promise<void> {
+    if (this.port?.isOpen) return;
+    const port = new SerialPort({
+      path: this.options.path,
+      baudRate: this.options.baudRate,
+      autoOpen: false,
+    });
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    this.parser = createFrameParser();
+    port.on('data', (bytes: Buffer) => {
+      for (const item of this.parser.push(bytes)) {
+        if (item.kind === 'frame') this.options.onFrame(item);
+        else this.lineErrors++;
+      }
+    });
+    port.on('error', () => undefined);
+    this.port = port;
+  }
+
+  /** After a replug: wait for the link to come back, then open it again. */
+  async reopen(timeoutMs = 5000): Promise<void> {
+    await this.close();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (existsSync(this.options.path)) {
+        try {
+          await this.open();
+          return;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+        }
+      } else if (Date.now() > deadline) {
+        throw new Error(`${this.options.path} did not come back within ${timeoutMs} ms`);
+      }
+      await pause(20);
+    }
+  }
+
+  async close(): Promise<void> {
+    const port = this.port;
+    this.port = null;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+
+  /** Queues a frame; faults apply here. Write errors are swallowed: a terminal on a dead line just times out. */
+  sendFrame(frame: Buffer): void {
+    let bytes = frame;
+    if (this.faults.badCrcFrames > 0) {
+      this.faults.badCrcFrames--;
+      bytes = Buffer.from(frame);
+      const crcAt = bytes.length - 3;
+      bytes[crcAt] = bytes[crcAt]! ^ 0x5a;
+    }
+    this.framesSent++;
+    this.enqueue(bytes, this.faults.splitChunkBytes);
+  }
+
+  /** Raw bytes outside any frame. Defaults to random junk that starts with STX, the nastiest kind. */
+  sendJunk(bytes: Buffer = Buffer.concat([Buffer.from([0x02]), randomBytes(HEADER_LENGTH + 24)])): void {
+    this.enqueue(bytes, 0);
+  }
+
+  private enqueue(bytes: Buffer, chunk: number): void {
+    this.chain = this.chain.then(() => this.write(bytes, chunk)).catch(() => undefined);
+  }
+
+  private async write(bytes: Buffer, chunk: number): Promise<void> {
+    const port = this.port;
+    if (!port?.isOpen) return;
+    const pieces: Buffer[] = [];
+    if (chunk > 0) for (let i = 0; i < bytes.length; i += chunk) pieces.push(bytes.subarray(i, i + chunk));
+    else pieces.push(bytes);
+    for (const [i, piece] of pieces.entries()) {
+      await new Promise<void>((resolve, reject) => {
+        // Not port.drain (tcdrain): it blocks a libuv worker until the far end reads (serial-transport.ts).
+        port.write(piece, (err) => (err ? reject(err) : resolve()));
+      });
+      if (i < pieces.length - 1) await pause(SPLIT_PAUSE_MS);
+    }
+  }
+
+  /** Resolves when every queued write has been handed to the OS. */
+  flushed(): Promise<void> {
+    return this.chain;
+  }
+}
