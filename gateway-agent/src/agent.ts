@@ -148,7 +148,9 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     const terminals = new Map<string, TerminalState>();
     const transports = options.transports ?? createTransportFactory();
     const registry = options.drivers ?? DRIVER_REGISTRY;
-    const driverAbort = new AbortController();
+    // One controller per driver instance: drivers listen on their signal, and a site with fifty tills
+    // would otherwise hang fifty listeners on one shared signal.
+    const driverAborts: AbortController[] = [];
     const instances: DriverInstance[] = [];
     for (const [index, entry] of config.drivers.entries()) {
       const definition = registry.find((d) => d.id === entry.driver);
@@ -159,6 +161,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         );
       }
       const driverLogger = logger.child({ part: 'driver', driver: definition.id, index });
+      const driverAbort = new AbortController();
+      driverAborts.push(driverAbort);
       const onEvent = (event: DeviceEvent) => {
         if (event.type === 'terminal-up')
           terminals.set(event.terminalId, {
@@ -204,7 +208,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       instances.push(instance);
     }
     stops.push(async () => {
-      driverAbort.abort();
+      for (const a of driverAborts) a.abort();
       await Promise.all(instances.map((i) => i.stop()));
     });
     await Promise.all(instances.map((i) => i.start()));

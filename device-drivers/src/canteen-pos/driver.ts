@@ -3,6 +3,7 @@ import { DriverError } from '../driver-error.ts';
 import { type PendingAnswer, type TurnOutcome, waitForAnswer } from './answer-waiter.ts';
 import { sleep } from './backoff.ts';
 import { decodeMessage, encodePosFrame } from './codec.ts';
+import { createFrameErrorReporter } from './frame-error-reporter.ts';
 import {
   createFrameParser,
   type Frame,
@@ -10,23 +11,16 @@ import {
   type FrameParser,
   MAX_FRAME_LENGTH,
 } from './framing.ts';
-import { maskCredential } from './mask-credential.ts';
-import {
-  Command,
-  isTerminalRequest,
-  type NakReasonName,
-  nameOf,
-  type PosMessage,
-  REQUEST_COMMANDS,
-} from './messages.ts';
+import { Command, nameOf, type PosMessage, REQUEST_COMMANDS } from './messages.ts';
+
+import { createPortLink } from './port-link.ts';
+import type { CanteenCatalog } from './request-handler.ts';
+import { createRequestServer } from './request-server.ts';
+import type { CanteenPosConfig } from './schema.ts';
+import { TerminalSession } from './terminal-session.ts';
 
 /** What a terminal sends in answer to a box frame; everything else from a terminal must be a request. */
 const ANSWER_COMMANDS: ReadonlySet<number> = new Set([Command.ACK, Command.NAK, Command.STATUS]);
-
-import { createPortLink } from './port-link.ts';
-import { answerRequest, type CanteenCatalog } from './request-handler.ts';
-import type { CanteenPosConfig } from './schema.ts';
-import { TerminalSession } from './terminal-session.ts';
 
 /**
  * The canteen POS session owner (docs/protocols/canteen-pos.md): polls each terminal in turn, retries
@@ -40,18 +34,8 @@ export interface CanteenPosDriverOptions {
   random?: () => number;
 }
 
-/** Decode failures of a request → the NAK reason the terminal sees (doc §6.4). */
-const NAK_FOR_CODE: Record<string, NakReasonName> = {
-  POS_UNKNOWN_COMMAND: 'UNKNOWN_COMMAND',
-  POS_UNEXPECTED_COMMAND: 'UNKNOWN_COMMAND',
-  POS_TLV_MALFORMED: 'TLV_MALFORMED',
-  POS_FIELD_MISSING: 'FIELD_MISSING',
-  POS_FIELD_INVALID: 'FIELD_INVALID',
-  POS_FRAME_LENGTH: 'FIELD_INVALID',
-};
-
 /** At most this many frame-error events per second per port; the rest are counted in the log. */
-const FRAME_ERROR_EVENTS_PER_SECOND = 20;
+const FRAME_ERRORS_PER_SECOND = 20;
 
 export function createCanteenPosDriver(
   ctx: DriverContext,
@@ -94,9 +78,7 @@ export function createCanteenPosDriver(
   let watchdog: NodeJS.Timeout | undefined;
   let wakeOnOpen: (() => void) | null = null;
   let writeChain: Promise<void> = Promise.resolve();
-  let errorWindowStart = 0;
-  let errorsInWindow = 0;
-  let suppressedErrors = 0;
+  let lastByteAt = 0;
 
   const link = createPortLink({
     transports: ctx.transports,
@@ -107,6 +89,7 @@ export function createCanteenPosDriver(
     now,
     onOpen() {
       parser = createFrameParser();
+      lastByteAt = now();
       for (const s of sessions) s.resetClock(now());
       wakeOnOpen?.();
     },
@@ -118,29 +101,16 @@ export function createCanteenPosDriver(
     onBytes: receive,
   });
 
-  function frameError(session: TerminalSession | undefined, code: string, detail: string): void {
-    const t = now();
-    if (t - errorWindowStart >= 1000) {
-      if (suppressedErrors > 0) {
-        ctx.logger.warn(
-          { port: config.port.path, suppressed: suppressedErrors },
-          'frame errors not reported',
-        );
-      }
-      errorWindowStart = t;
-      errorsInWindow = 0;
-      suppressedErrors = 0;
-    }
-    ctx.logger.debug(
-      { port: config.port.path, terminalId: session?.id, code, detail },
-      'canteen POS frame error',
-    );
-    if (++errorsInWindow > FRAME_ERROR_EVENTS_PER_SECOND) {
-      suppressedErrors++;
-      return;
-    }
-    emit({ type: 'frame-error', terminalId: session?.id ?? portLabel, code, detail });
-  }
+  const errors = createFrameErrorReporter({
+    emit,
+    logger: ctx.logger,
+    now,
+    port: config.port.path,
+    perSecond: FRAME_ERRORS_PER_SECOND,
+  });
+  const frameError = (session: TerminalSession | undefined, code: string, detail: string) =>
+    errors.report(session?.id ?? portLabel, code, detail);
+  const requests = createRequestServer({ ctx, catalog, write, reportError: frameError });
 
   /** Who a line error belongs to: the terminal that holds the line, if we know it. */
   function lineOwner(): TerminalSession | undefined {
@@ -149,6 +119,7 @@ export function createCanteenPosDriver(
   }
 
   function receive(bytes: Buffer): void {
+    lastByteAt = now();
     pending?.activity();
     for (const item of parser.push(bytes)) {
       if (item.kind === 'frame') onFrame(item);
@@ -181,7 +152,7 @@ export function createCanteenPosDriver(
     const isPending = pending?.address === frame.address;
     if (REQUEST_COMMANDS.has(frame.command)) {
       session.heard(now());
-      const written = serveRequest(session, frame);
+      const written = requests.serve(session, frame);
       // On RS-485 the polled terminal's request is its answer; on RS-232 requests come on their own.
       if (isPending && config.mode === 'rs485') pending?.settle({ kind: 'request', written });
       return;
@@ -194,7 +165,7 @@ export function createCanteenPosDriver(
         code,
         `command 0x${frame.command.toString(16)} is not accepted from a terminal`,
       );
-      write(nak(session, frame, error)).catch(() => undefined);
+      write(requests.nak(session, frame, error)).catch(() => undefined);
       return;
     }
     let msg: PosMessage;
@@ -222,64 +193,6 @@ export function createCanteenPosDriver(
       default:
         return; // unreachable: ANSWER_COMMANDS holds ACK, NAK and STATUS only
     }
-  }
-
-  /** Answers a request once per (seq, command, body); a retransmission gets the cached reply again. */
-  function serveRequest(session: TerminalSession, frame: Frame): Promise<void> {
-    const cached = session.cache.find(frame.seq, frame.command, frame.body);
-    let reply: Promise<Buffer>;
-    if (cached) {
-      ctx.logger.info(
-        { terminalId: session.id, seq: frame.seq },
-        'retransmitted request answered from cache',
-      );
-      reply = cached.reply;
-    } else {
-      reply = buildReply(session, frame);
-      session.cache.remember({ seq: frame.seq, command: frame.command, body: frame.body, reply });
-    }
-    return reply.then(write).catch((err: unknown) => {
-      ctx.logger.warn(
-        { terminalId: session.id, seq: frame.seq, err: err instanceof Error ? err.message : String(err) },
-        'reply not sent; the terminal will retransmit',
-      );
-    });
-  }
-
-  async function buildReply(session: TerminalSession, frame: Frame): Promise<Buffer> {
-    let request: PosMessage;
-    try {
-      request = decodeMessage(frame);
-    } catch (err) {
-      return nak(session, frame, err);
-    }
-    if (!isTerminalRequest(request)) {
-      return nak(session, frame, new DriverError('POS_UNKNOWN_COMMAND', `${request.type} is not a request`));
-    }
-    if (request.type === 'sale-request') {
-      ctx.logger.info(
-        {
-          terminalId: session.id,
-          receiptNo: request.receiptNo,
-          amountFen: request.amountFen,
-          credential: maskCredential(request.credential),
-        },
-        'sale request',
-      );
-    }
-    try {
-      const answer = await answerRequest({ ctx, catalog }, session.id, request);
-      return encodePosFrame(session.address, frame.seq, answer);
-    } catch (err) {
-      return nak(session, frame, err);
-    }
-  }
-
-  function nak(session: TerminalSession, frame: Frame, err: unknown): Buffer {
-    const code = err instanceof DriverError ? err.code : 'POS_INTERNAL';
-    frameError(session, code, err instanceof Error ? err.message : String(err));
-    const reason = NAK_FOR_CODE[code] ?? 'FIELD_INVALID';
-    return encodePosFrame(session.address, frame.seq, { type: 'nak', reason });
   }
 
   function probeFor(session: TerminalSession): PosMessage {
@@ -363,9 +276,17 @@ export function createCanteenPosDriver(
     }
   }
 
-  /** The watchdog: a terminal silent for silenceTimeoutMs is down (also when the port never opened). */
+  /**
+   * The watchdog: a terminal silent for silenceTimeoutMs is down (also when the port never opened). A
+   * port on which nothing at all arrives for twice that is reopened: some USB-serial adapters wedge
+   * without an error, and a fresh open is what an installer would try first.
+   */
   function checkSilence(): void {
     const t = now();
+    if (link.isOpen && t - lastByteAt >= 2 * config.silenceTimeoutMs) {
+      lastByteAt = t;
+      link.recycle(`nothing received for ${2 * config.silenceTimeoutMs} ms`);
+    }
     for (const s of sessions) {
       const silentFor = t - s.lastHeardAt;
       if (silentFor < config.silenceTimeoutMs) continue;

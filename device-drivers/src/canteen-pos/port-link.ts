@@ -25,6 +25,8 @@ export interface PortLink {
   start(): Promise<void>;
   stop(): Promise<void>;
   write(bytes: Uint8Array): Promise<void>;
+  /** Closes the open transport so the loop opens it afresh (a wedged adapter that reports nothing). */
+  recycle(reason: string): void;
   readonly isOpen: boolean;
 }
 
@@ -118,6 +120,12 @@ export function createPortLink(options: PortLinkOptions): PortLink {
       if (t) await t.close().catch(() => undefined);
       await loop;
       loop = null;
+    },
+    recycle(reason) {
+      const t = transport;
+      if (!t) return;
+      logger.warn({ port: endpoint.path, reason }, 'reopening canteen POS port');
+      void t.close().catch(() => undefined);
     },
     async write(bytes) {
       const t = transport;

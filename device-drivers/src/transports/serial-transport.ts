@@ -1,3 +1,5 @@
+import { read } from 'node:fs';
+import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
 import { DriverError } from '../driver-error.ts';
 import type { Transport, TransportEndpoint, TransportFactory } from '../transport.ts';
@@ -12,6 +14,67 @@ import type { Transport, TransportEndpoint, TransportFactory } from '../transpor
  */
 type SerialEndpoint = Extract<TransportEndpoint, { kind: 'serial' }>;
 
+/** The parts of @serialport/bindings-cpp's Linux/Darwin port binding the EOF fix below touches. */
+interface UnixPortBinding {
+  readonly isOpen: boolean;
+  fd: number | null;
+  poller: { once(event: 'readable', callback: (err: Error | null) => void): unknown };
+  read(buffer: Buffer, offset: number, length: number): Promise<{ bytesRead: number; buffer: Buffer }>;
+}
+
+function isUnixPortBinding(port: unknown): port is UnixPortBinding {
+  return typeof port === 'object' && port !== null && 'poller' in port && 'fd' in port && 'read' in port;
+}
+
+const fsRead = promisify(read);
+
+/**
+ * bindings-cpp 13's unixRead retries a zero-byte read for ever (serialport/bindings-cpp#162, fix #164
+ * not released): when a USB adapter is pulled or a pty's master dies, read() returns 0 (EOF) on the
+ * hung-up tty, so the port spins in the thread pool and never reports the disconnect. Seen here on
+ * about one unplug in twenty over socat ptys. Zero bytes after "readable" is end of file: report it as
+ * the disconnect it is, and let the stream close the port.
+ */
+async function readUntilData(port: UnixPortBinding, buffer: Buffer, offset: number, length: number) {
+  for (;;) {
+    if (!port.isOpen || port.fd === null)
+      throw Object.assign(new Error('Port is not open'), { canceled: true });
+    try {
+      const { bytesRead } = await fsRead(port.fd, buffer, offset, length, null);
+      if (bytesRead === 0) {
+        throw Object.assign(new Error('end of file: the device went away'), { disconnect: true });
+      }
+      return { bytesRead, buffer };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK' && code !== 'EINTR') throw err;
+      // The port may have closed while fs.read was in the thread pool. Polling a closed port's poller
+      // re-arms it on an fd number the next open will reuse: two uv_poll handles on one fd, and libuv
+      // segfaults on the next close (seen here, every time, on open→close→open→close).
+      if (!port.isOpen || port.fd === null)
+        throw Object.assign(new Error('Port is not open'), { canceled: true });
+      await new Promise<void>((resolve, reject) =>
+        port.poller.once('readable', (pollErr) => (pollErr ? reject(pollErr) : resolve())),
+      );
+    }
+  }
+}
+
+const detectedBinding = SerialPort.binding;
+// The detected binding's type is a union of three platforms' open() signatures; only its runtime value
+// matters here, and stream options are validated by SerialPort before they reach it.
+const openDetected = detectedBinding.open.bind(detectedBinding) as (options: unknown) => Promise<unknown>;
+const eofSafeBinding = {
+  list: () => detectedBinding.list(),
+  async open(options: unknown): Promise<unknown> {
+    const port = await openDetected(options);
+    if (isUnixPortBinding(port)) {
+      port.read = (buffer, offset, length) => readUntilData(port, buffer, offset, length);
+    }
+    return port;
+  },
+};
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -20,7 +83,7 @@ function openPort(endpoint: SerialEndpoint): Promise<SerialPort> {
   return new Promise((resolve, reject) => {
     let port: SerialPort;
     try {
-      port = new SerialPort({
+      const options = {
         path: endpoint.path,
         baudRate: endpoint.baudRate,
         dataBits: endpoint.dataBits ?? 8,
@@ -28,7 +91,10 @@ function openPort(endpoint: SerialEndpoint): Promise<SerialPort> {
         stopBits: endpoint.stopBits ?? 1,
         autoOpen: false,
         lock: true,
-      });
+        // SerialPort spreads its options over the detected binding, so this replaces it (see above).
+        binding: eofSafeBinding,
+      } as const;
+      port = new SerialPort(options);
     } catch (cause) {
       // serialport validates options synchronously (e.g. an unsupported baud rate).
       reject(

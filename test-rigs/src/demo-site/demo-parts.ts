@@ -83,6 +83,8 @@ export function demoBoxConfig(options: {
       config: {
         port: { path: line.path, baudRate: 115200 },
         mode: 'rs232',
+        // On RS-232 a till speaks when it has something to say; polling is only its heartbeat.
+        pollIntervalMs: 1000,
         terminals: [{ id: line.terminalId, address: 1 }],
       },
     })),

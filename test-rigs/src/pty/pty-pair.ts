@@ -23,6 +23,22 @@ export interface PtyPair {
 
 const READY_TIMEOUT_MS = 5000;
 
+/**
+ * socat outlives a test process that exits without closing its pairs (a failed hook, process.exit):
+ * kill every live one on exit. One listener for all pairs, so many pairs raise no listener warning.
+ */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of live) c.kill('SIGKILL');
+  });
+}
+
 export async function openPtyPair(dir: string = mkdtempSync(join(tmpdir(), 'pty-'))): Promise<PtyPair> {
   const a = join(dir, 'a');
   const b = join(dir, 'b');
@@ -32,6 +48,7 @@ export async function openPtyPair(dir: string = mkdtempSync(join(tmpdir(), 'pty-
   const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  track(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     // socat -d -d logs the pty names and the transfer start; keep a tail for error messages only.

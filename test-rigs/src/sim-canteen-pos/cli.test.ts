@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -59,6 +59,36 @@ describe('sim-canteen-pos CLI', () => {
       decision: { outcome: 'declined', reason: 'QR_REUSED' },
     });
     expect(harness.saleCalls.map((c) => c.sale.receiptNo)).toEqual([1, 2, 50]);
+  });
+
+  it('serve answers polls, swipes on its own and exits cleanly on SIGTERM', async () => {
+    harness = await startDriverHarness({ decideSale: () => ({ outcome: 'approved' }) });
+    await harness.driver.start();
+    const child = spawn(process.execPath, [
+      '--import',
+      'tsx',
+      cli,
+      '--port',
+      harness.pair.b,
+      'serve',
+      '--swipe-every',
+      '300',
+    ]);
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await harness.waitForEvent((e) => e.type === 'terminal-up', 10_000, 0);
+    await expect.poll(() => harness?.saleCalls.length ?? 0, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ serving: [1] });
+    expect(lines.slice(1).some((l) => l.type === 'sale-result')).toBe(true);
   });
 
   it('fails with a clear message when the port does not exist', async () => {

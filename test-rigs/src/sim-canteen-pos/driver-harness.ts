@@ -33,8 +33,12 @@ export interface DriverHarness {
   driver: DriverInstance;
   events: DeviceEvent[];
   saleCalls: Array<{ terminalId: string; sale: SaleRequest }>;
+  /** Successful opens of the driver's port (through the real serial transport factory). */
+  readonly portOpens: number;
   /** Resolves with the first event (from now, or already seen after `since`) that matches. */
   waitForEvent(match: (e: DeviceEvent) => boolean, timeoutMs?: number, since?: number): Promise<DeviceEvent>;
+  /** Aborts the context's AbortSignal, as the agent does when it shuts down. */
+  abortSignal(): void;
   /** Unplug: socat dies, both ptys vanish. */
   unplug(): Promise<void>;
   /** Replug: a new socat on the same link names. */
@@ -56,8 +60,16 @@ export async function startDriverHarness(options: DriverHarnessOptions): Promise
   const listeners = new Set<() => void>();
   const saleCalls: DriverHarness['saleCalls'] = [];
   const abort = new AbortController();
+  const serial = createSerialTransportFactory();
+  let portOpens = 0;
   const ctx: DriverContext = {
-    transports: createSerialTransportFactory(),
+    transports: {
+      async open(endpoint, signal) {
+        const transport = await serial.open(endpoint, signal);
+        portOpens++;
+        return transport;
+      },
+    },
     logger: options.logger ?? silentLogger,
     clock: { now: () => Date.now() },
     signal: abort.signal,
@@ -99,6 +111,9 @@ export async function startDriverHarness(options: DriverHarnessOptions): Promise
     driver,
     events,
     saleCalls,
+    get portOpens() {
+      return portOpens;
+    },
     waitForEvent(match, timeoutMs = 5000, since = events.length) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -118,6 +133,7 @@ export async function startDriverHarness(options: DriverHarnessOptions): Promise
         if (!check()) listeners.add(check);
       });
     },
+    abortSignal: () => abort.abort(),
     unplug: () => pair.close(),
     async replug() {
       pair = await openPtyPair(dir);

@@ -40,6 +40,9 @@ describe('watchdog and faults', () => {
     s.till().terminal.faults.silent = true;
     const down = await h.waitForEvent((e) => e.type === 'terminal-down', 5000, since);
     expect(down).toMatchObject({ terminalId: 'till-1', reason: expect.stringContaining('no answer') });
+    // A port on which nothing arrives for 2 × silenceTimeoutMs is reopened (a wedged adapter).
+    expect(h.portOpens).toBe(1);
+    await expect.poll(() => h.portOpens, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
     s.till().terminal.faults.silent = false;
     await h.waitForEvent((e) => e.type === 'terminal-up', 5000, since);
     expect((await s.till().swipe('04A1B2C3', 100)).decision.outcome).toBe('approved');
@@ -100,7 +103,11 @@ describe('frames the box cannot use', () => {
     s.line.sendFrame(encodeFrame({ address: 1, seq: 201, command: 0x7f, body: Buffer.alloc(0) }));
     s.line.sendFrame(encodeFrame({ address: 1, seq: 202, command: Command.POLL, body: Buffer.alloc(0) }));
     await expect.poll(() => terminal.received.filter((r) => r.message.type === 'nak').length).toBe(3);
-    const naks = terminal.received.filter((r) => r.message.type === 'nak').map((r) => [r.seq, r.message]);
+    // Each NAK echoes the seq of the frame it refuses; the three are independent, so compare by seq.
+    const naks = terminal.received
+      .filter((r) => r.message.type === 'nak')
+      .map((r) => [r.seq, r.message])
+      .sort((x, y) => Number(x[0]) - Number(y[0]));
     expect(naks).toEqual([
       [200, { type: 'nak', reason: 'FIELD_MISSING' }],
       [201, { type: 'nak', reason: 'UNKNOWN_COMMAND' }],
@@ -130,6 +137,20 @@ describe('lifecycle', () => {
     await h.waitForEvent((e) => e.type === 'terminal-up', 5000, since);
     expect((await s.till().swipe('04A1B2C3', 100)).decision.outcome).toBe('approved');
     expect(h.events.slice(since).filter((e) => e.type === 'terminal-up')).toHaveLength(1);
+  });
+
+  it("stops by itself when the agent's AbortSignal fires", async () => {
+    const { h, s } = await setUp();
+    h.abortSignal();
+    await pause(100);
+    const seen = s.till().terminal.polls;
+    const events = h.events.length;
+    await pause(400);
+    expect(s.till().terminal.polls).toBe(seen);
+    expect(h.events.length).toBe(events);
+    await h.driver.start(); // a driver whose agent is shutting down does not start again
+    await pause(200);
+    expect(s.till().terminal.polls).toBe(seen);
   });
 
   it('starts without the port, reports the terminal down, and comes up when the port appears', async () => {

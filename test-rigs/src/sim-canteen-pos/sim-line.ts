@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createFrameParser, type Frame, HEADER_LENGTH } from '@sceneway/device-drivers/canteen-pos/framing';
-import { SerialPort } from 'serialport';
+import type { Transport } from '@sceneway/device-drivers/transport';
+import { createSerialTransportFactory } from '@sceneway/device-drivers/transports/serial-transport';
 
-/**
- * The terminal end of the wire: a real `serialport` on the simulator's pty, a frame parser, and the line
- * faults a cheap RS-485 adapter produces (junk, a flipped CRC, a frame arriving in pieces).
- */
+const serialTransports = createSerialTransportFactory();
+
 export interface LineFaults {
   /** Corrupt the CRC of this many of the next frames sent. */
   badCrcFrames: number;
@@ -24,9 +23,14 @@ const SPLIT_PAUSE_MS = 3;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The terminal end of the wire: a real `serialport` on the simulator's pty (through the same serial
+ * transport the agent uses, which also carries its unplug-detection fix), a frame parser, and the line
+ * faults a cheap RS-485 adapter produces (junk, a flipped CRC, a frame arriving in pieces).
+ */
 export class SimLine {
   readonly faults: LineFaults = { badCrcFrames: 0, splitChunkBytes: 0 };
-  private port: SerialPort | null = null;
+  private transport: Transport | null = null;
   private parser = createFrameParser();
   private chain: Promise<void> = Promise.resolve();
   /** Frames written, for tests that count retransmissions. */
@@ -36,26 +40,27 @@ export class SimLine {
   constructor(private readonly options: SimLineOptions) {}
 
   get isOpen(): boolean {
-    return this.port?.isOpen ?? false;
+    return this.transport?.isOpen ?? false;
   }
 
   async open(): Promise<void> {
-    if (this.port?.isOpen) return;
-    const port = new SerialPort({
+    if (this.transport?.isOpen) return;
+    const transport = await serialTransports.open({
+      kind: 'serial',
       path: this.options.path,
       baudRate: this.options.baudRate,
-      autoOpen: false,
     });
-    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     this.parser = createFrameParser();
-    port.on('data', (bytes: Buffer) => {
+    transport.onData((bytes) => {
       for (const item of this.parser.push(bytes)) {
         if (item.kind === 'frame') this.options.onFrame(item);
         else this.lineErrors++;
       }
     });
-    port.on('error', () => undefined);
-    this.port = port;
+    transport.onClose(() => {
+      if (this.transport === transport) this.transport = null;
+    });
+    this.transport = transport;
   }
 
   /** After a replug: wait for the link to come back, then open it again. */
@@ -78,9 +83,9 @@ export class SimLine {
   }
 
   async close(): Promise<void> {
-    const port = this.port;
-    this.port = null;
-    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    const transport = this.transport;
+    this.transport = null;
+    await transport?.close();
   }
 
   /** Queues a frame; faults apply here. Write errors are swallowed: a terminal on a dead line just times out. */
@@ -106,16 +111,13 @@ export class SimLine {
   }
 
   private async write(bytes: Buffer, chunk: number): Promise<void> {
-    const port = this.port;
-    if (!port?.isOpen) return;
+    const transport = this.transport;
+    if (!transport?.isOpen) return;
     const pieces: Buffer[] = [];
     if (chunk > 0) for (let i = 0; i < bytes.length; i += chunk) pieces.push(bytes.subarray(i, i + chunk));
     else pieces.push(bytes);
     for (const [i, piece] of pieces.entries()) {
-      await new Promise<void>((resolve, reject) => {
-        // Not port.drain (tcdrain): it blocks a libuv worker until the far end reads (serial-transport.ts).
-        port.write(piece, (err) => (err ? reject(err) : resolve()));
-      });
+      await transport.write(piece);
       if (i < pieces.length - 1) await pause(SPLIT_PAUSE_MS);
     }
   }

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { startCanteenPosSim } from '../../test-rigs/src/sim-canteen-pos/index.ts';
+
+/**
+ * The simulated tills of the canteen bench, in their own process (real tills are separate machines:
+ * they must not share the agent's event loop). Opens every pty end, waits for `GO` on stdin, swipes
+ * for `seconds` (one swipe per till every `paceMs`, or back to back when 0) and prints one JSON line with every latency and outcome.
+ */
+export interface RushResult {
+  latenciesMs: number[];
+  outcomes: Record<string, number>;
+  seconds: number;
+}
+
+export function spawnTillRush(paths: string[], seconds: number, paceMs: number) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify({ paths, seconds, paceMs })],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  const lines: string[] = [];
+  const waiters: Array<() => void> = [];
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+    const parts = out.split('\n');
+    out = parts.pop() ?? '';
+    lines.push(...parts);
+    for (const w of waiters.splice(0)) w();
+  });
+  const nextLine = async (prefix: string): Promise<string> => {
+    for (;;) {
+      const found = lines.find((l) => l.startsWith(prefix));
+      if (found) return found.slice(prefix.length);
+      await new Promise<void>((r) => waiters.push(r));
+    }
+  };
+  return {
+    ready: () => nextLine('READY'),
+    go: async (): Promise<RushResult> => {
+      child.stdin.write('GO\n');
+      return JSON.parse(await nextLine('RESULT ')) as RushResult;
+    },
+    done: () => new Promise<void>((r) => child.once('exit', () => r())),
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { paths, seconds, paceMs } = JSON.parse(process.argv[2] ?? '{}') as {
+    paths: string[];
+    seconds: number;
+    paceMs: number;
+  };
+  const sims = await Promise.all(paths.map((path) => startCanteenPosSim({ path, baudRate: 115200 })));
+  process.stdout.write('READY\n');
+  await new Promise<void>((r) => process.stdin.once('data', () => r()));
+  const latenciesMs: number[] = [];
+  const outcomes: Record<string, number> = {};
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    sims.map(async (sim, t) => {
+      const till = sim.till();
+      // Stagger the tills so paced swipes do not arrive in lockstep.
+      if (paceMs > 0) await new Promise((r) => setTimeout(r, (t * paceMs) / sims.length));
+      for (let n = 0; performance.now() < deadline; n++) {
+        // A fresh diner (card) per swipe, so the per-day card limit never declines the rush.
+        const card = `04${t.toString(16).padStart(2, '0')}${n.toString(16).padStart(8, '0')}`.toUpperCase();
+        const t0 = performance.now();
+        const result = await till.swipe(card, 800 + (n % 7) * 100);
+        const took = performance.now() - t0;
+        latenciesMs.push(took);
+        // Paced: the next diner steps up paceMs after the previous one did (0 = back to back).
+        if (paceMs > 0 && took < paceMs) await new Promise((r) => setTimeout(r, paceMs - took));
+        const key =
+          result.decision.outcome === 'approved' ? 'approved' : `declined:${result.decision.reason}`;
+        outcomes[key] = (outcomes[key] ?? 0) + 1;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  for (const sim of sims) await sim.close();
+  process.stdout.write(`RESULT ${JSON.stringify({ latenciesMs, outcomes, seconds: elapsed })}\n`);
+  process.exit(0);
+}
