@@ -16,6 +16,7 @@ import { freeSpaceMb } from './ledger/disk-space.ts';
 import { openLedger, type SqliteLedger } from './ledger/ledger.ts';
 import { scheduleRetention } from './ledger/retention.ts';
 import type { Logger } from './logger.ts';
+import { scheduleBoxReconciliation } from './sync/recon-file.ts';
 import { createUploader, type Uploader } from './sync/uploader.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -99,6 +100,14 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       logger: logger.child({ part: 'retention' }),
     });
     stops.push(() => retention.stop());
+    const recon = scheduleBoxReconciliation({
+      ledger,
+      dir: config.reconciliation.dir,
+      cron: config.reconciliation.cron,
+      now: () => clock.now(),
+      logger: logger.child({ part: 'reconciliation' }),
+    });
+    stops.push(() => recon.stop());
 
     const uploader = createUploader({
       ledger,

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,16 @@ describe('sceneway CLI', () => {
     const good = sceneway(['ledger', 'verify', '--db', path]);
     expect(good.code).toBe(0);
     expect(JSON.parse(good.stdout)).toMatchObject({ ok: true, records: 25, head: { seq: 25, hash: head } });
+
+    const today = new Date().toISOString().slice(0, 10);
+    const report = sceneway(['ledger', 'daily-report', '--db', path, '--date', today, '--out', dir]);
+    expect(report.code).toBe(0);
+    const parsed = JSON.parse(readFileSync(report.stdout.trim(), 'utf8')) as {
+      boxId: string;
+      lines: Array<{ count: number }>;
+    };
+    expect(parsed.boxId).toBe('box-cli');
+    expect(parsed.lines.reduce((n, l) => n + l.count, 0)).toBe(25);
 
     const db = new Database(path);
     db.prepare('UPDATE records SET payload = \'{"receiptNo":999}\' WHERE seq = 12').run();

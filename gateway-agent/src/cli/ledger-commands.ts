@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import { GatewayError } from '../gateway-error.ts';
-import { verifyLedgerFile } from '../ledger/verify-ledger.ts';
+import { readMeta, verifyLedgerFile } from '../ledger/verify-ledger.ts';
+import { writeBoxDailyReport } from '../sync/recon-file.ts';
 
 export function registerLedgerCommands(program: Command, setExit: (code: number) => void): void {
   const ledger = program
@@ -27,5 +29,32 @@ export function registerLedgerCommands(program: Command, setExit: (code: number)
       const result = verifyLedgerFile(opts.db, { full: opts.full === true });
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       if (!result.ok) setExit(1);
+    });
+  ledger
+    .command('daily-report')
+    .description(
+      "Write the day's reconciliation report (sceneway.recon.v1: count and sum in fen per kind and " +
+        'terminal) from a ledger file, as the agent does every night; hand it to `sceneway-bank reconcile`.',
+    )
+    .requiredOption('--db <path>', 'ledger file')
+    .requiredOption('--date <YYYY-MM-DD>', 'UTC day')
+    .option('--out <dir>', 'directory for <boxId>-<date>.json', '.')
+    .action((opts: { db: string; date: string; out: string }) => {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(opts.date)) {
+        throw new GatewayError('CLI_USAGE', `--date ${opts.date}: expected a UTC day as YYYY-MM-DD`);
+      }
+      if (!existsSync(opts.db)) throw new GatewayError('LEDGER_NOT_FOUND', `no ledger file at ${opts.db}`);
+      const db = new Database(opts.db, { readonly: true, fileMustExist: true });
+      try {
+        const boxId = readMeta(db, 'box_id');
+        if (!boxId)
+          throw new GatewayError(
+            'LEDGER_NO_BOX_ID',
+            `${opts.db} names no box id: it was never opened by an agent`,
+          );
+        process.stdout.write(`${writeBoxDailyReport({ db, boxId }, opts.date, opts.out)}\n`);
+      } finally {
+        db.close();
+      }
     });
 }

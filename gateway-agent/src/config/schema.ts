@@ -116,6 +116,14 @@ export const boxConfigSchema = z
         backoffCapMs: z.number().int().min(1).default(60_000),
       })
       .prefault({}),
+    reconciliation: z
+      .object({
+        /** Where the daily `sceneway.recon.v1` reports go (docs/reconciliation.md). */
+        dir: z.string().min(1).default('data/recon'),
+        /** node-cron expression, UTC: after the day closes and its outbox has drained. */
+        cron: z.string().min(9).default('20 0 * * *'),
+      })
+      .prefault({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
       .prefault({}),

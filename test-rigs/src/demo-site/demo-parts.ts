@@ -74,6 +74,7 @@ export function demoBoxConfig(options: {
     box: { id: 'demo-box-1' },
     bank: { url: options.bankUrl, publicKeyHex: sm2PublicKeyOf(options.bankPrivateKeyHex) },
     ledger: { path: join(options.dataDir, 'ledger.db'), freeSpaceFloorMb: 16 },
+    reconciliation: { dir: join(options.dataDir, 'recon') },
     keys: { dir: join(options.dataDir, 'keys') },
     broker: { tcp: { host: '127.0.0.1', port: options.ports.broker } },
     admin: { host: '127.0.0.1', port: options.ports.admin },
