@@ -1,39 +1,15 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSm2KeyPair } from '../crypto/sm2.ts';
 import { type BankServer, startBankServer } from './server.ts';
+import { makeTestPki } from './test-support/pki.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sceneway-bank-tls-'));
-const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
 
-/** A throwaway CA that signs the bank's server certificate and one box client certificate. */
-function makePki(): void {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  ssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=test-ca']);
-  for (const [name, cn, ext] of [
-    ['server', 'localhost', 'subjectAltName=IP:127.0.0.1'],
-    ['client', 'box-a', 'extendedKeyUsage=clientAuth'],
-  ] as const) {
-    ssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
-    writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
-    const sign = [
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '1',
-      '-extfile',
-      `${name}.ext`,
-    ];
-    ssl(['x509', '-req', '-in', `${name}.csr`, ...sign, '-out', `${name}.pem`]);
-  }
-}
+const makePki = () => makeTestPki(dir);
 
 function get(url: string, client: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
