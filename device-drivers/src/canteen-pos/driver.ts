@@ -1,7 +1,7 @@
+import { sleep } from '../backoff.ts';
 import type { DeviceEvent, DriverContext, DriverInstance } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import { type PendingAnswer, type TurnOutcome, waitForAnswer } from './answer-waiter.ts';
-import { sleep } from './backoff.ts';
 import { decodeMessage, encodePosFrame } from './codec.ts';
 import { createFrameErrorReporter } from './frame-error-reporter.ts';
 import {

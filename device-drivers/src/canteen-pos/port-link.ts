@@ -1,7 +1,7 @@
+import { type BackoffPolicy, fullJitterDelay, sleep } from '../backoff.ts';
 import type { DriverLogger } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import type { Transport, TransportEndpoint, TransportFactory } from '../transport.ts';
-import { type BackoffPolicy, fullJitterDelay, sleep } from './backoff.ts';
 
 /**
  * Keeps one serial port open for as long as the driver runs. A USB-serial adapter pulled out of the box

@@ -1,9 +1,9 @@
+import { fullJitterDelay, sleep } from '../backoff.ts';
 import type { DriverContext, DriverInstance, PaymentCredential } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import type { Transport, TransportEndpoint } from '../transport.ts';
 import { credentialFromText } from './credential-text.ts';
 import { createKeyboardWedgeDecoder } from './keyboard-wedge.ts';
-import { fullJitterDelay, sleep } from './reopen-backoff.ts';
 import type { HidReaderConfig } from './schema.ts';
 import { decodeVendorReport } from './vendor-report.ts';
 

@@ -1,5 +1,5 @@
-import cron from 'node-cron';
 import type { Logger } from '../logger.ts';
+import { scheduleJob } from '../scheduler.ts';
 import type { SqliteLedger } from './ledger.ts';
 import { readMeta, writeMeta } from './verify-ledger.ts';
 
@@ -47,18 +47,15 @@ export function scheduleRetention(options: {
   now: () => number;
   logger: Logger;
 }): { stop(): void } {
-  const task = cron.schedule(
-    options.cron,
-    () => {
-      try {
-        const cutoff = new Date(options.now() - options.days * 86_400_000);
-        const r = pruneAcknowledged(options.ledger, cutoff);
-        options.logger.info({ pruned: r.pruned, throughSeq: r.prunedThroughSeq }, 'retention prune done');
-      } catch (err) {
-        options.logger.error({ err }, 'retention prune failed; it runs again at the next schedule');
-      }
+  return scheduleJob({
+    name: 'retention prune',
+    cron: options.cron,
+    timezone: options.timezone,
+    logger: options.logger,
+    run: () => {
+      const cutoff = new Date(options.now() - options.days * 86_400_000);
+      const r = pruneAcknowledged(options.ledger, cutoff);
+      options.logger.info({ pruned: r.pruned, throughSeq: r.prunedThroughSeq }, 'retention prune done');
     },
-    { timezone: options.timezone },
-  );
-  return { stop: () => void task.stop() };
+  });
 }

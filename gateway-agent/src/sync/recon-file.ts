@@ -2,9 +2,9 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dailyTotals, RECON_FORMAT, type ReconReport } from '@sceneway/cloud-sync/bank/reconcile';
 import type Database from 'better-sqlite3';
-import cron from 'node-cron';
 import type { SqliteLedger } from '../ledger/ledger.ts';
 import type { Logger } from '../logger.ts';
+import { scheduleJob } from '../scheduler.ts';
 
 /**
  * The box side of daily reconciliation (docs/reconciliation.md): the day's totals per (kind, terminal)
@@ -54,18 +54,15 @@ export function scheduleBoxReconciliation(options: {
   now: () => number;
   logger: Logger;
 }): { stop(): void } {
-  const task = cron.schedule(
-    options.cron,
-    () => {
+  return scheduleJob({
+    name: 'daily reconciliation report',
+    cron: options.cron,
+    timezone: 'UTC',
+    logger: options.logger,
+    run: () => {
       const date = previousUtcDate(options.now());
-      try {
-        const path = writeBoxDailyReport(options.ledger, date, options.dir);
-        options.logger.info({ date, path }, 'daily reconciliation report written');
-      } catch (err) {
-        options.logger.error({ date, err: (err as Error).message }, 'daily reconciliation report failed');
-      }
+      const path = writeBoxDailyReport(options.ledger, date, options.dir);
+      options.logger.info({ date, path }, 'daily reconciliation report written');
     },
-    { timezone: 'UTC' },
-  );
-  return { stop: () => void task.stop() };
+  });
 }

@@ -3,13 +3,14 @@ import type { PersonalDataEntry } from '@sceneway/cloud-sync/batch/batch-pii';
 import { buildBatch } from '@sceneway/cloud-sync/batch/batch-v1';
 import { newRequestNonce, requestHeaders } from '@sceneway/cloud-sync/batch/request-auth';
 import { SyncError } from '@sceneway/cloud-sync/sync-error';
+import { fullJitterDelay, sleep } from '@sceneway/device-drivers/backoff';
 import type { Clock } from '../clock.ts';
 import type { AlertSink, SqliteLedger } from '../ledger/ledger.ts';
 import { createOutbox, type PendingBatch } from '../ledger/outbox.ts';
 import type { Logger } from '../logger.ts';
-import { abortableDelay, fullJitterDelay, wakeableSleep } from './backoff.ts';
 import { classifyBankAnswer } from './bank-answer.ts';
 import { type BankClient, createBankClient } from './bank-client.ts';
+import { wakeableSleep } from './wakeable-sleep.ts';
 
 export interface UploaderOptions {
   ledger: SqliteLedger;
@@ -69,6 +70,10 @@ export function createUploader(options: UploaderOptions) {
   };
   const sm2 = options.userId ? { userId: options.userId } : {};
   let loop: Promise<void> | null = null;
+  const backoffPolicy = {
+    initialDelayMs: options.limits.backoffBaseMs,
+    maxDelayMs: options.limits.backoffCapMs,
+  };
   // wake() only cuts short a wait for an empty outbox; a young partial batch waits for its age.
   let waitingForRecords = false;
 
@@ -203,10 +208,7 @@ export function createUploader(options: UploaderOptions) {
         options.logger.error({ err: (err as Error).message }, 'building a batch failed');
         fail('SYNC_BUILD', (err as Error).message);
         status.state = 'backoff';
-        await sleeper.sleep(
-          fullJitterDelay(attempt++, options.limits.backoffBaseMs, options.limits.backoffCapMs),
-          abort.signal,
-        );
+        await sleeper.sleep(fullJitterDelay(backoffPolicy, ++attempt), abort.signal);
         continue;
       }
       if ('waitMs' in next) {
@@ -242,13 +244,13 @@ export function createUploader(options: UploaderOptions) {
         return;
       }
       status.state = 'backoff';
-      const delay = fullJitterDelay(attempt++, options.limits.backoffBaseMs, options.limits.backoffCapMs);
+      const delay = fullJitterDelay(backoffPolicy, ++attempt);
       options.logger.warn(
         { code: status.lastError?.code, retryInMs: delay, batchSeq: next.batchSeq },
         'batch not acknowledged; will resend',
       );
       // Appends do not shorten a backoff (a plain sleep, not the wakeable one): only stop() does.
-      await abortableDelay(delay, abort.signal);
+      await sleep(delay, abort.signal);
     }
   };
 

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BankServer, enrolFromRequest } from '@sceneway/cloud-sync/bank/server';
-import { buildEnrolmentRequest } from '@sceneway/cloud-sync/batch/enrolment';
+import type { BankServer } from '@sceneway/cloud-sync/bank/server';
 import { type RunningAgent, startAgent } from '@sceneway/gateway-agent/agent';
 import { cardHolderDigest, issueQrToken, signBlacklistUpdate } from '@sceneway/gateway-agent/canteen/index';
 import type { FullBoxConfig } from '@sceneway/gateway-agent/config/driver-config';
@@ -12,7 +11,7 @@ import { verifyLedgerFile } from '@sceneway/gateway-agent/ledger/verify-ledger';
 import { silentLogger } from '@sceneway/gateway-agent/logger';
 import { waitFor } from '@sceneway/gateway-agent/sync/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoBoxConfig, ensureDemoBoxKeys, startDemoBank } from '../demo-site/demo-parts.ts';
+import { demoBoxConfig, enrolBox, ensureDemoBoxKeys, startDemoBank } from '../demo-site/demo-parts.ts';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 import { type CanteenPosSim, type SimTill, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
 
@@ -71,16 +70,7 @@ beforeAll(async () => {
     bankPrivateKeyHex: bankKey,
     canteenLines: [{ terminalId: TILL, path: pair.a }],
   });
-  const enrolment = buildEnrolmentRequest(
-    {
-      boxId: config.box.id,
-      siteId: config.site.id,
-      publicKeyHex: secrets.publicKeyHex,
-      createdAt: new Date().toISOString(),
-    },
-    secrets.privateKeyHex,
-  );
-  await enrolFromRequest(bank.store, enrolment, new Date());
+  await enrolBox(bank, config, secrets);
   await startBox();
 }, 60_000);
 

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBankKeys, loadBankPrivateKey } from '@sceneway/cloud-sync/bank/keys';
-import { type BankServer, startBankServer } from '@sceneway/cloud-sync/bank/server';
+import { type BankServer, enrolFromRequest, startBankServer } from '@sceneway/cloud-sync/bank/server';
+import { buildEnrolmentRequest } from '@sceneway/cloud-sync/batch/enrolment';
 import { sm2PublicKeyOf } from '@sceneway/cloud-sync/crypto/sm2';
 import type { FullBoxConfig } from '@sceneway/gateway-agent/config/driver-config';
 import { parseBoxConfig } from '@sceneway/gateway-agent/config/load-config';
@@ -91,4 +92,19 @@ export function demoBoxConfig(options: {
     })),
   });
   return config;
+}
+
+/** Enrols the box with the bank the way a site does: the box's signed request, imported by the bank. */
+export async function enrolBox(bank: BankServer, config: FullBoxConfig, secrets: BoxSecrets): Promise<void> {
+  if (await bank.store.getBox(config.box.id)) return;
+  const request = buildEnrolmentRequest(
+    {
+      boxId: config.box.id,
+      siteId: config.site.id,
+      publicKeyHex: secrets.publicKeyHex,
+      createdAt: new Date().toISOString(),
+    },
+    secrets.privateKeyHex,
+  );
+  await enrolFromRequest(bank.store, request, new Date());
 }

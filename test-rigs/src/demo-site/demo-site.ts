@@ -1,12 +1,10 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { enrolFromRequest } from '@sceneway/cloud-sync/bank/server';
-import { buildEnrolmentRequest } from '@sceneway/cloud-sync/batch/enrolment';
 import { startAgent } from '@sceneway/gateway-agent/agent';
 import { createLogger } from '@sceneway/gateway-agent/logger';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 import { type CanteenPosSim, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
-import { demoBoxConfig, ensureDemoBoxKeys, portsFromEnv, startDemoBank } from './demo-parts.ts';
+import { demoBoxConfig, enrolBox, ensureDemoBoxKeys, portsFromEnv, startDemoBank } from './demo-parts.ts';
 import { playScriptedDay } from './scripted-day.ts';
 
 /**
@@ -63,16 +61,7 @@ async function main(): Promise<void> {
     canteenLines: pairs.map(({ id, pair }) => ({ terminalId: id, path: pair.a })),
   });
   // The enrolment a real box sends with `sceneway keys enrolment-request`; the demo bank imports it.
-  const enrolment = buildEnrolmentRequest(
-    {
-      boxId: config.box.id,
-      siteId: config.site.id,
-      publicKeyHex: secrets.publicKeyHex,
-      createdAt: new Date().toISOString(),
-    },
-    secrets.privateKeyHex,
-  );
-  if (!(await bank.store.getBox(config.box.id))) await enrolFromRequest(bank.store, enrolment, new Date());
+  await enrolBox(bank, config, secrets);
 
   let firstAck = true;
   const agent = await startAgent({

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { sleep } from '@sceneway/device-drivers/backoff';
 import { cardHolderDigest, issueQrToken, signBlacklistUpdate } from '@sceneway/gateway-agent/canteen/index';
-import { abortableDelay } from '@sceneway/gateway-agent/sync/backoff';
 import type { SimTill } from '../sim-canteen-pos/index.ts';
 
 /**
@@ -74,6 +74,6 @@ export async function playScriptedDay(options: ScriptedDayOptions): Promise<void
       if (!signal.aborted) log(`${id}: no answer (${(err as Error).message})`);
     }
     step++;
-    await abortableDelay(pace, signal);
+    await sleep(pace, signal);
   }
 }
