@@ -31,10 +31,18 @@ export function spawnTillRush(paths: string[], seconds: number, paceMs: number) 
     lines.push(...parts);
     for (const w of waiters.splice(0)) w();
   });
+  let exited: string | null = null;
+  // 'close', not 'exit': it comes after the child's stdout has been read to the end.
+  child.once('close', (code, signal) => {
+    exited = `till simulator process exited (code ${code}, signal ${signal})`;
+    for (const w of waiters.splice(0)) w();
+  });
   const nextLine = async (prefix: string): Promise<string> => {
     for (;;) {
       const found = lines.find((l) => l.startsWith(prefix));
       if (found) return found.slice(prefix.length);
+      // A simulator that died (serialport has crashed natively on ptys) must fail the bench, not hang it.
+      if (exited) throw new Error(exited);
       await new Promise<void>((r) => waiters.push(r));
     }
   };
@@ -44,7 +52,7 @@ export function spawnTillRush(paths: string[], seconds: number, paceMs: number) 
       child.stdin.write('GO\n');
       return JSON.parse(await nextLine('RESULT ')) as RushResult;
     },
-    done: () => new Promise<void>((r) => child.once('exit', () => r())),
+    done: () => (exited ? Promise.resolve() : new Promise<void>((r) => child.once('close', () => r()))),
   };
 }
 
@@ -83,6 +91,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   );
   const elapsed = (performance.now() - started) / 1000;
   for (const sim of sims) await sim.close();
-  process.stdout.write(`RESULT ${JSON.stringify({ latenciesMs, outcomes, seconds: elapsed })}\n`);
-  process.exit(0);
+  // Exit only once the (large) result line is flushed to the pipe.
+  process.stdout.write(`RESULT ${JSON.stringify({ latenciesMs, outcomes, seconds: elapsed })}\n`, () =>
+    process.exit(0),
+  );
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { randomBytesFromPool } from '../crypto/random-pool.ts';
 import { sm2Decrypt, sm2Encrypt } from '../crypto/sm2.ts';
 import { sm3Hex } from '../crypto/sm3.ts';
 import { SM4_KEY_BYTES, sm4CbcDecrypt, sm4CbcEncrypt } from '../crypto/sm4.ts';
@@ -26,7 +27,7 @@ export interface PersonalDataEntry {
 const SALT_HEX = /^[0-9a-f]{32}$/;
 
 export function newPiiSalt(): string {
-  return randomBytes(16).toString('hex');
+  return randomBytesFromPool(16).toString('hex');
 }
 
 /** The chain's piiDigest of some personal data (the ledger calls this when it writes a record). */

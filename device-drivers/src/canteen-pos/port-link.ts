@@ -65,9 +65,15 @@ export function createPortLink(options: PortLinkOptions): PortLink {
       t.onData((bytes) => {
         if (!signal.aborted) options.onBytes(bytes);
       });
-      t.onClose((error) => resolve(error ? error.message : 'closed'));
-      // stop() closes the transport, which fires onClose; this covers a transport that never does.
-      signal.addEventListener('abort', () => resolve('stopped'), { once: true });
+      // stop() closes the transport, which fires onClose; the abort listener covers a transport that
+      // never does. It is removed when the transport closes: a port that is recycled all day must not
+      // pile up listeners on the driver's signal.
+      const onAbort = () => resolve('stopped');
+      t.onClose((error) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(error ? error.message : 'closed');
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
