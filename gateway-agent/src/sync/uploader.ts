@@ -105,6 +105,8 @@ export function createUploader(options: UploaderOptions) {
           createdAt: new Date(options.clock.now()).toISOString(),
         },
         { boxPrivateKeyHex: options.boxPrivateKeyHex, bankPublicKeyHex: options.bankPublicKeyHex, ...sm2 },
+        // The ledger already validated these records (payload types at append, chain at boot).
+        { checkBeforeSigning: false },
       );
       if (built.body.length > options.limits.maxBytes && rows.length > 1) {
         rows = rows.slice(0, Math.ceil(rows.length / 2));
