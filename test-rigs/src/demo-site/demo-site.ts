@@ -5,6 +5,7 @@ import { createLogger } from '@sceneway/gateway-agent/logger';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 import { type CanteenPosSim, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
 import { demoBoxConfig, enrolBox, ensureDemoBoxKeys, portsFromEnv, startDemoBank } from './demo-parts.ts';
+import { loadReceiptCounters, saveReceiptCounters } from './receipt-counters.ts';
 import { playScriptedDay } from './scripted-day.ts';
 
 /**
@@ -79,8 +80,13 @@ async function main(): Promise<void> {
   });
   stops.push(() => agent.stop());
 
+  // A till keeps its receipt counter across restarts; the demo keeps it in its data folder (and never
+  // goes below what the ledger already holds, in case the last stop was not clean).
+  const receipts = loadReceiptCounters(dataDir, agent.ledger.db, TILLS);
   const sims: CanteenPosSim[] = [];
-  for (const { pair } of pairs) sims.push(await startCanteenPosSim({ path: pair.b, baudRate: 115200 }));
+  for (const [i, { pair }] of pairs.entries()) {
+    sims.push(await startCanteenPosSim({ path: pair.b, baudRate: 115200, firstReceiptNo: receipts[i] ?? 1 }));
+  }
   stops.push(async () => {
     for (const sim of sims) await sim.close();
   });
@@ -120,6 +126,13 @@ async function main(): Promise<void> {
   say('\nstopping the demo site...');
   abort.abort();
   await day;
+  saveReceiptCounters(
+    dataDir,
+    sims.map((sim) => sim.till().nextReceiptNo),
+    TILLS,
+  );
+  // The agent first, so its drivers do not report the tills' ports closing under them.
+  await agent.stop();
   for (const stop of stops.reverse()) {
     try {
       await stop();

@@ -47,6 +47,9 @@ export async function openPtyPair(dir: string = mkdtempSync(join(tmpdir(), 'pty-
   }
   const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    // Its own process group: a Ctrl-C at the terminal must not pull the cable out from under the
+    // agent before the demo has stopped it; close() (and the exit hook) end socat instead.
+    detached: true,
   });
   track(child);
   let stderr = '';
