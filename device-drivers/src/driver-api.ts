@@ -83,6 +83,13 @@ export interface DriverContext {
    */
   decideSale(terminalId: string, sale: SaleRequest): Promise<SaleDecision>;
   decideVoid(terminalId: string, request: VoidRequest): Promise<SaleDecision>;
+  /** What the site's rules hold that terminals ask about (e.g. the bank blacklist version in force). */
+  siteState?: SiteState;
+}
+
+export interface SiteState {
+  /** Version of the bank-signed blacklist the box applies (0 before the first one). */
+  blacklistVersion(): number;
 }
 
 export interface DriverInstance {

@@ -206,6 +206,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
             if (decision.outcome === 'approved') uploader.wake();
             return decision;
           },
+          siteState: { blacklistVersion: () => rules.blacklistVersion() },
           decideVoid: async (terminalId, request) => {
             const decision = await rules.decideVoid(terminalId, request);
             if (decision.outcome === 'approved') uploader.wake();

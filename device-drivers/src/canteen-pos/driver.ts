@@ -46,7 +46,7 @@ export function createCanteenPosDriver(
   const now = () => ctx.clock.now();
   const catalog: CanteenCatalog = {
     priceList: options.catalog?.priceList ?? (() => config.priceList ?? { version: 0, items: [] }),
-    blacklistVersion: options.catalog?.blacklistVersion ?? (() => 0),
+    blacklistVersion: options.catalog?.blacklistVersion ?? (() => ctx.siteState?.blacklistVersion() ?? 0),
   };
   const emit = (event: DeviceEvent) => {
     // After stop() nothing more is reported: a late decision or timer must not resurrect a terminal.

@@ -116,6 +116,7 @@ describe('canteen end to end over real ptys', () => {
         bankKey,
       ),
     );
+    expect(await till.queryBlacklistVersion()).toBe(1); // the till learns the version the box applies
     const stolen = await till.swipe(STOLEN, 500);
     expect(stolen.decision).toMatchObject({ outcome: 'declined', reason: 'BLACKLISTED' });
     expect(stolen.displayText.length).toBeGreaterThan(0);
