@@ -112,6 +112,19 @@ describe('sceneway CLI', () => {
       ledger: { depth: number };
     };
     expect(status).toMatchObject({ boxId: 'cli-box', ledger: { depth: 0 } });
+    const human = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn(process.execPath, [BIN, 'status', '--url', adminUrl], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      p.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+      });
+      p.once('exit', (code) => resolve({ code, out }));
+    });
+    expect(human.code).toBe(0);
+    expect(human.out).toMatch(/box cli-box/);
+    expect(human.out).toMatch(/0 unsynced/);
     const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
