@@ -71,6 +71,10 @@ describe('sceneway CLI', () => {
       code: 2,
       stderr: /LEDGER_NOT_FOUND/,
     });
+    expect(sceneway(['status', '--url', 'http://127.0.0.1:9'])).toMatchObject({
+      code: 2,
+      stderr: /STATUS_UNREACHABLE/,
+    });
   });
 
   it('keys init writes a 0600 key and prints only the public key; start runs until SIGTERM', async () => {
