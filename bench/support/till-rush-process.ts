@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startCanteenPosSim } from '../../test-rigs/src/sim-canteen-pos/index.ts';
 
@@ -9,6 +10,8 @@ import { startCanteenPosSim } from '../../test-rigs/src/sim-canteen-pos/index.ts
  */
 export interface RushResult {
   latenciesMs: number[];
+  /** The simulators' own event-loop delay: a stall there is not the box's latency. */
+  simLoopDelayMs: { p99: number; max: number };
   outcomes: Record<string, number>;
   seconds: number;
 }
@@ -67,6 +70,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await new Promise<void>((r) => process.stdin.once('data', () => r()));
   const latenciesMs: number[] = [];
   const outcomes: Record<string, number> = {};
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await Promise.all(
@@ -92,7 +97,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const elapsed = (performance.now() - started) / 1000;
   for (const sim of sims) await sim.close();
   // Exit only once the (large) result line is flushed to the pipe.
-  process.stdout.write(`RESULT ${JSON.stringify({ latenciesMs, outcomes, seconds: elapsed })}\n`, () =>
-    process.exit(0),
+  loopDelay.disable();
+  const simLoopDelayMs = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+  process.stdout.write(
+    `RESULT ${JSON.stringify({ latenciesMs, outcomes, seconds: elapsed, simLoopDelayMs })}\n`,
+    () => process.exit(0),
   );
 }

@@ -1,4 +1,5 @@
 import { dirname } from 'node:path';
+import { warmUpSm2 } from '@sceneway/cloud-sync/crypto/sm2';
 import type { DeviceEvent, DriverDefinition, DriverInstance } from '@sceneway/device-drivers/driver-api';
 import type { TransportFactory } from '@sceneway/device-drivers/transport';
 import { createTransportFactory } from '@sceneway/device-drivers/transports/index';
@@ -144,6 +145,14 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         clear: (code: string) => alerts.clear(code),
       },
       logger: logger.child({ part: 'canteen' }),
+    });
+
+    // The first verification with the bank key builds its SM2 table (≈75 ms): pay that before any
+    // terminal is served, not in the middle of a lunch rush when the first ack arrives.
+    warmUpSm2({
+      verifyKeyHex: config.bank.publicKeyHex,
+      signKeyHex: secrets.privateKeyHex,
+      userId: config.bank.userId,
     });
 
     const broker = await startTerminalBroker({

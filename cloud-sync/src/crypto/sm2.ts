@@ -234,3 +234,16 @@ export function sm2Decrypt(ciphertext: Uint8Array, privateKeyHex: string): Buffe
   }
   return Buffer.from(out);
 }
+
+/**
+ * Builds the precomputed multiplication table for `publicKeyHex` now (≈75 ms once per key), and warms
+ * signing with `privateKeyHex`, so that the first ack a box verifies does not stall the event loop that
+ * serves its terminals: the agent calls this before it starts its drivers.
+ */
+export function warmUpSm2(options: { verifyKeyHex: string; signKeyHex?: string; userId?: string }): void {
+  const message = Buffer.from('sceneway warm-up');
+  const throwaway = generateSm2KeyPair();
+  const opts = options.userId ? { userId: options.userId } : {};
+  sm2Verify(message, sm2Sign(message, throwaway.privateKeyHex, opts), options.verifyKeyHex, opts);
+  if (options.signKeyHex) sm2Sign(message, options.signKeyHex, opts);
+}
