@@ -20,9 +20,12 @@ export function spawnBankProcess(
   options: BankProcessOptions,
 ): Promise<{ url: string; stop(): Promise<void> }> {
   return new Promise((resolve, reject) => {
+    // BENCH_BANK_CPU_PROF=DIR profiles the bank process (to see where ingest time goes).
+    const dir = process.env.BENCH_BANK_CPU_PROF;
+    const profile = dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(options)],
+      [...profile, '--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(options)],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },

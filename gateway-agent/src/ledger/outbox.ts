@@ -1,10 +1,10 @@
 import type { PersonalDataEntry } from '@sceneway/cloud-sync/batch/batch-pii';
-import { asc, eq, gt, sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { SqliteLedger } from './ledger.ts';
 import type { LedgerRecord } from './ledger-api.ts';
-import { outbox, pendingBatches, records } from './ledger-schema.ts';
+import { outbox, pendingBatches } from './ledger-schema.ts';
 import { openPiiAtRest } from './pii-at-rest.ts';
-import { recordFromRow } from './record-row.ts';
+import { RECORD_COLUMNS_SQL, type RecordRow, recordFromRow } from './record-row.ts';
 import { prunedAnchor, readMeta, writeMeta } from './verify-ledger.ts';
 
 export interface UnsyncedRecord {
@@ -28,18 +28,15 @@ export interface BatchCursor {
  */
 export function createOutbox(ledger: SqliteLedger) {
   const { orm, db } = ledger;
-  const selectUnsynced = orm
-    .select({ r: records })
-    .from(outbox)
-    .innerJoin(records, eq(records.seq, outbox.seq))
-    .where(gt(outbox.seq, sql.placeholder('afterSeq')))
-    .orderBy(asc(outbox.seq))
-    .limit(sql.placeholder('limit'))
-    .prepare();
+  // A raw statement for the uploader's hot read: drizzle's row mapping of this join was ~15 % of the
+  // box's CPU while draining a large backlog (profiled; docs/decisions.md D8).
+  const selectUnsynced = db.prepare(
+    `SELECT ${RECORD_COLUMNS_SQL} FROM outbox JOIN records USING (seq) WHERE seq > ? ORDER BY seq LIMIT ?`,
+  );
 
   return {
     readUnsynced(afterSeq: number, limit: number): UnsyncedRecord[] {
-      return selectUnsynced.all({ afterSeq, limit }).map(({ r }) => ({
+      return (selectUnsynced.all(afterSeq, limit) as RecordRow[]).map((r) => ({
         record: recordFromRow(r),
         personalData:
           r.piiIv && r.piiSealed ? openPiiAtRest(ledger.dataKey, r.piiIv, r.piiSealed, r.seq) : null,
