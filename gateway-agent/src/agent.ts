@@ -13,7 +13,7 @@ import type { FullBoxConfig } from './config/driver-config.ts';
 import { DRIVER_REGISTRY } from './drivers/registry.ts';
 import { GatewayError } from './gateway-error.ts';
 import type { BoxSecrets } from './keys/box-keys.ts';
-import { freeSpaceMb } from './ledger/disk-space.ts';
+import { cachedFreeSpace } from './ledger/disk-space.ts';
 import { openLedger, type SqliteLedger } from './ledger/ledger.ts';
 import { scheduleRetention } from './ledger/retention.ts';
 import type { Logger } from './logger.ts';
@@ -138,7 +138,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       bankUserId: config.bank.userId,
       clock,
       isBankReachable: () => uploader.status().consecutiveFailures === 0,
-      freeDiskMb: () => freeSpaceMb(dirname(config.ledger.path)),
+      // Asked on every sale: the same short-lived statfs cache the ledger's own floor check uses.
+      freeDiskMb: cachedFreeSpace(dirname(config.ledger.path)),
       alerts: {
         raise: (code: string, message: string, hint?: string) =>
           alerts.raise({ code, message, ...(hint ? { hint } : {}) }),

@@ -68,10 +68,10 @@ export function compareTotals(box: ReconLine[], bank: ReconLine[]): ReconDiffere
     const a = boxBy.get(k);
     const b = bankBy.get(k);
     if (a && b && a.count === b.count && a.sumFen === b.sumFen) continue;
-    const any = (a ?? b) as ReconLine;
+    const line = (a ?? b) as ReconLine;
     diffs.push({
-      kind: any.kind,
-      terminalId: any.terminalId,
+      kind: line.kind,
+      terminalId: line.terminalId,
       box: a ? { count: a.count, sumFen: a.sumFen } : null,
       bank: b ? { count: b.count, sumFen: b.sumFen } : null,
     });

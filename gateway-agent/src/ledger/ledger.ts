@@ -22,7 +22,7 @@ import { migrateLedger, outbox, records } from './ledger-schema.ts';
 import { sealPiiAtRest } from './pii-at-rest.ts';
 import { quarantineLedgerFile } from './quarantine.ts';
 import { recordFromRow } from './record-row.ts';
-import { prunedAnchor, verifyOpenLedger, writeMeta } from './verify-ledger.ts';
+import { prunedAnchor, readMeta, verifyOpenLedger, writeMeta } from './verify-ledger.ts';
 
 export interface AlertSink {
   raise(alert: { code: string; message: string; hint?: string }): void;
@@ -50,8 +50,8 @@ export interface SqliteLedger extends Ledger {
   readonly path: string;
   readonly boxId: string;
   readonly dataKey: Buffer;
-  /** Called by the outbox when the bank acknowledged records up to `lastSeq`. */
-  noteSynced(removedFromOutbox: number): void;
+  /** Called by the outbox when the bank acknowledged records up to `syncedThroughSeq`. */
+  noteSynced(removedFromOutbox: number, syncedThroughSeq: number): void;
   /** Changes the file cap at run time (operators, and the disk-full test). */
   setMaxSizeMb(mb: number | undefined): void;
 }
@@ -169,6 +169,9 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
 
   let head = { seq: boot.head.seq, hash: boot.head.hash };
   let unsyncedCount = (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+  // Kept in memory like unsyncedCount: stats() is asked on every sale (the full-buffer check).
+  const syncedMeta = readMeta(db, 'synced_seq');
+  let lastSyncedSeq = syncedMeta !== undefined ? Number(syncedMeta) : prunedAnchor(db).seq;
   let closed = false;
   const freeMb = cachedFreeSpace(dirname(options.path));
   const floorMb = options.freeSpaceFloorMb ?? 0;
@@ -304,23 +307,21 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
     },
     stats(): LedgerStats {
       const oldest = unsyncedCount > 0 ? (oldestUnsynced.get() as { at: string } | undefined) : undefined;
-      const synced = db.prepare("SELECT value FROM meta WHERE key = 'synced_seq'").get() as
-        | { value: string }
-        | undefined;
       return {
         headSeq: head.seq,
         headHash: head.hash,
         unsyncedCount,
         oldestUnsyncedAt: oldest ? Date.parse(oldest.at) : null,
-        lastSyncedSeq: synced ? Number(synced.value) : prunedAnchor(db).seq,
+        lastSyncedSeq,
       };
     },
     findByIdempotencyKey(key): LedgerRecord | null {
       const row = selectByKey.get({ key });
       return row ? recordFromRow(row) : null;
     },
-    noteSynced(removed) {
+    noteSynced(removed, syncedThroughSeq) {
       unsyncedCount = Math.max(0, unsyncedCount - removed);
+      lastSyncedSeq = syncedThroughSeq;
     },
     setMaxSizeMb,
     async close() {

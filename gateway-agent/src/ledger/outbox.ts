@@ -94,7 +94,7 @@ export function createOutbox(ledger: SqliteLedger) {
         writeMeta(db, 'acked_batch_seq', String(batch.batchSeq));
         writeMeta(db, 'last_ack', ackJson);
       })();
-      ledger.noteSynced(removed);
+      ledger.noteSynced(removed, batch.lastSeq);
     },
   };
 }
