@@ -1,5 +1,6 @@
 import { DriverError } from '../driver-error.ts';
 import type { Transport, TransportEndpoint, TransportFactory } from '../transport.ts';
+import { createTransportEvents } from './transport-events.ts';
 
 /**
  * USB HID devices for drivers, through node-hid. This is the only place a HID device is opened:
@@ -75,21 +76,9 @@ export function createHidTransportFactory(hidApi?: HidApi): TransportFactory {
   const openPaths = new Set<string>();
 
   function wrap(handle: HidHandle, path: string): Transport {
-    let sink: ((report: Buffer) => void) | null = null;
-    const early: Buffer[] = [];
-    const closeListeners: Array<(error: Error | null) => void> = [];
-    let closedWith: { error: Error | null } | null = null;
-    const fireClose = (error: Error | null) => {
-      if (closedWith) return;
-      closedWith = { error };
-      openPaths.delete(path);
-      for (const listener of closeListeners.splice(0)) listener(error);
-    };
-    handle.on('data', (report) => {
-      if (closedWith) return;
-      if (sink) sink(report);
-      else early.push(report);
-    });
+    const events = createTransportEvents({ onClosing: () => openPaths.delete(path) });
+    const fireClose = (error: Error | null) => events.close(error);
+    handle.on('data', (report) => events.pushData(report));
     // Unplugging makes hidapi's read fail: node-hid emits 'error' and the handle is dead.
     handle.on('error', (cause) => {
       const error = new DriverError('HID_UNPLUGGED', `HID device ${path} stopped: ${cause.message}`, {
@@ -100,22 +89,12 @@ export function createHidTransportFactory(hidApi?: HidApi): TransportFactory {
     });
     return {
       get isOpen() {
-        return closedWith === null;
+        return !events.closed;
       },
-      onData(listener) {
-        sink = listener;
-        for (const report of early.splice(0)) listener(report);
-      },
-      onClose(listener) {
-        if (closedWith) {
-          const { error } = closedWith;
-          queueMicrotask(() => listener(error));
-        } else {
-          closeListeners.push(listener);
-        }
-      },
+      onData: events.onData,
+      onClose: events.onClose,
       async write(bytes) {
-        if (closedWith) throw new DriverError('HID_WRITE_FAILED', `${path} is closed`);
+        if (events.closed) throw new DriverError('HID_WRITE_FAILED', `${path} is closed`);
         try {
           await handle.write(Buffer.from(bytes));
         } catch (cause) {
@@ -123,7 +102,7 @@ export function createHidTransportFactory(hidApi?: HidApi): TransportFactory {
         }
       },
       async close() {
-        if (closedWith) return;
+        if (events.closed) return;
         fireClose(null);
         await handle.close().catch(() => undefined);
       },

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
 import { DriverError } from '../driver-error.ts';
 import type { Transport, TransportEndpoint, TransportFactory } from '../transport.ts';
+import { createTransportEvents } from './transport-events.ts';
 
 /**
  * Serial ports for drivers, through node-serialport. This is the only place a tty is opened: drivers ask
@@ -121,26 +122,17 @@ function openPort(endpoint: SerialEndpoint): Promise<SerialPort> {
 }
 
 function wrap(port: SerialPort, path: string): Transport {
-  let sink: ((bytes: Buffer) => void) | null = null;
-  const early: Buffer[] = [];
-  const closeListeners: Array<(error: Error | null) => void> = [];
-  let closedWith: { error: Error | null } | null = null;
-
   const pendingWrites = new Set<(err: Error) => void>();
-
-  const fireClose = (error: Error | null) => {
-    if (closedWith) return;
-    closedWith = { error };
-    // A write the closed port will never complete must not leave its caller waiting.
-    for (const fail of [...pendingWrites]) fail(error ?? new Error('port closed'));
-    pendingWrites.clear();
-    for (const listener of closeListeners.splice(0)) listener(error);
-  };
-
-  port.on('data', (bytes: Buffer) => {
-    if (sink) sink(bytes);
-    else early.push(bytes);
+  const events = createTransportEvents({
+    onClosing(error) {
+      // A write the closed port will never complete must not leave its caller waiting.
+      for (const fail of [...pendingWrites]) fail(error ?? new Error('port closed'));
+      pendingWrites.clear();
+    },
   });
+  const fireClose = (error: Error | null) => events.close(error);
+
+  port.on('data', (bytes: Buffer) => events.pushData(bytes));
   // On unplug the binding's read fails and serialport closes the port with a DisconnectedError.
   port.on('close', (err: Error | null | undefined) => fireClose(err ?? null));
   port.on('error', (err: Error) => {
@@ -151,23 +143,13 @@ function wrap(port: SerialPort, path: string): Transport {
 
   return {
     get isOpen() {
-      return closedWith === null && port.isOpen;
+      return !events.closed && port.isOpen;
     },
-    onData(listener) {
-      sink = listener;
-      for (const bytes of early.splice(0)) listener(bytes);
-    },
-    onClose(listener) {
-      if (closedWith) {
-        const { error } = closedWith;
-        queueMicrotask(() => listener(error));
-      } else {
-        closeListeners.push(listener);
-      }
-    },
+    onData: events.onData,
+    onClose: events.onClose,
     write(bytes) {
       return new Promise((resolve, reject) => {
-        if (closedWith || !port.isOpen) {
+        if (events.closed || !port.isOpen) {
           reject(new DriverError('SERIAL_WRITE_FAILED', `${path} is closed`));
           return;
         }
@@ -191,7 +173,7 @@ function wrap(port: SerialPort, path: string): Transport {
     },
     close() {
       return new Promise((resolve) => {
-        if (closedWith || !port.isOpen) {
+        if (events.closed || !port.isOpen) {
           fireClose(null);
           resolve();
           return;
