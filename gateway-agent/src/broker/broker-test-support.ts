@@ -94,10 +94,7 @@ export function nextMessage(client: MqttClient): Promise<{ topic: string; payloa
   });
 }
 
-/** Polls an observable condition; the test's own timeout is the only clock. */
-export async function waitFor(predicate: () => boolean): Promise<void> {
-  while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
+export { waitFor } from '../test-support/wait-for.ts';
 
 export function closeOf(client: MqttClient): Promise<void> {
   return new Promise((resolve) => client.once('close', () => resolve()));
