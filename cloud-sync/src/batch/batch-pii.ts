@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { randomBytesFromPool } from '../crypto/random-pool.ts';
 import { sm2Decrypt, sm2Encrypt } from '../crypto/sm2.ts';
 import { sm3Hex } from '../crypto/sm3.ts';
-import { SM4_KEY_BYTES, sm4CbcDecrypt, sm4CbcEncrypt } from '../crypto/sm4.ts';
+import { SM4_KEY_BYTES } from '../crypto/sm4.ts';
+import { Sm4ItemError, sm4CbcDecryptMany, sm4CbcEncryptMany } from '../crypto/sm4-many.ts';
 import { SyncError } from '../sync-error.ts';
 import type { BatchBody, PiiSeal } from './batch-schema.ts';
 import { parseJsonWith } from './batch-schema.ts';
@@ -16,7 +17,10 @@ import { canonicalBytes } from './jcs.ts';
  *
  *   piiDigest  = SM3( salt ‖ JCS(fields) )          (salt: 16 random bytes, kept with the record)
  *   plaintext  = JCS({ "salt": <hex>, ...fields })   (fields: string → string, no key "salt")
- *   ciphertext = SM4-CBC-PKCS#7(batchKey, fresh IV per record, plaintext)
+ *   ciphertext = SM4-CBC-PKCS#7(batchKey, IV of its own per record, plaintext)
+ *
+ * A batch's records are sealed in one SM4 pass (crypto/sm4-many.ts); each stays an ordinary,
+ * independently decryptable SM4-CBC ciphertext.
  */
 export interface PersonalDataEntry {
   /** 32 hex digits (16 bytes), the salt the record's piiDigest was computed with. */
@@ -44,21 +48,41 @@ export function sealKey(batchKey: Uint8Array, bankPublicKeyHex: string): string 
   return sm2Encrypt(batchKey, bankPublicKeyHex).toString('hex');
 }
 
-export function sealPersonalData(batchKey: Uint8Array, entry: PersonalDataEntry): PiiSeal {
+/** The bytes sealed for one record: JCS({ salt, ...fields }). */
+export function personalDataPlaintext(entry: PersonalDataEntry): Buffer {
   if (Object.hasOwn(entry.pii, 'salt')) {
     throw new SyncError(
       'BATCH_PII_FIELD',
       'a personal-data field may not be named "salt" (it carries the digest salt)',
     );
   }
-  const plaintext = canonicalBytes({ salt: entry.salt, ...entry.pii });
-  const { iv, ciphertext } = sm4CbcEncrypt(batchKey, plaintext);
-  return { iv: iv.toString('hex'), ciphertext: ciphertext.toString('hex') };
+  return canonicalBytes({ salt: entry.salt, ...entry.pii });
+}
+
+/**
+ * Seals every record's personal data of a batch. An entry may be given as its plaintext bytes
+ * (personalDataPlaintext) when the caller holds them already, as the box ledger does.
+ */
+export function sealPersonalDataMany(
+  batchKey: Uint8Array,
+  entries: ReadonlyArray<PersonalDataEntry | Buffer>,
+): PiiSeal[] {
+  const plaintexts = entries.map((e) => (Buffer.isBuffer(e) ? e : personalDataPlaintext(e)));
+  return sm4CbcEncryptMany(batchKey, plaintexts).map(({ iv, ciphertext }) => ({
+    iv: iv.toString('hex'),
+    ciphertext: ciphertext.toString('hex'),
+  }));
 }
 
 const piiPlaintextSchema = z.record(z.string(), z.string()).refine((o) => SALT_HEX.test(o.salt ?? ''), {
   message: 'decrypted personal data lacks a 32-hex-digit salt',
 });
+
+/** Parses and checks plaintext bytes (the inverse of personalDataPlaintext). */
+export function personalDataFromPlaintext(plain: Uint8Array, what: string): PersonalDataEntry {
+  const { salt = '', ...pii } = parseJsonWith(plain, piiPlaintextSchema, 'BATCH_PII_DIGEST', what);
+  return { salt, pii };
+}
 
 /** The batch's SM4 key, recovered from the key envelope with the bank's private key. */
 export function openBatchKey(keyEnvelopeHex: string, bankPrivateKeyHex: string): Buffer {
@@ -86,7 +110,7 @@ export function openPersonalDataWithKey(
   batch: BatchBody,
   batchKey: Uint8Array,
 ): Map<number, Record<string, string>> {
-  const out = new Map<number, Record<string, string>>();
+  const sealed: Array<{ seq: number; digest: string; iv: Buffer; ciphertext: Buffer }> = [];
   for (const r of batch.records) {
     if (r.pii === null && r.piiDigest === null) continue;
     if (r.pii === null || r.piiDigest === null) {
@@ -95,24 +119,26 @@ export function openPersonalDataWithKey(
         `record ${r.seq}: personal data and piiDigest must be both present or both null`,
       );
     }
-    let plain: Buffer;
-    try {
-      plain = sm4CbcDecrypt(batchKey, Buffer.from(r.pii.iv, 'hex'), Buffer.from(r.pii.ciphertext, 'hex'));
-    } catch (cause) {
-      throw new SyncError('BATCH_PII_DIGEST', `record ${r.seq}: personal data does not decrypt`, undefined, {
-        cause,
-      });
-    }
-    const { salt = '', ...fields } = parseJsonWith(
-      plain,
-      piiPlaintextSchema,
-      'BATCH_PII_DIGEST',
-      `record ${r.seq} personal data`,
-    );
-    if (piiDigestOf(salt, fields) !== r.piiDigest) {
-      throw new SyncError('BATCH_PII_DIGEST', `record ${r.seq}: personal data does not match its piiDigest`);
-    }
-    out.set(r.seq, fields);
+    const iv = Buffer.from(r.pii.iv, 'hex');
+    const ciphertext = Buffer.from(r.pii.ciphertext, 'hex');
+    sealed.push({ seq: r.seq, digest: r.piiDigest, iv, ciphertext });
   }
+  let plaintexts: Buffer[];
+  try {
+    plaintexts = sm4CbcDecryptMany(batchKey, sealed);
+  } catch (cause) {
+    const seq = cause instanceof Sm4ItemError ? sealed[cause.itemIndex]?.seq : '?';
+    throw new SyncError('BATCH_PII_DIGEST', `record ${seq}: personal data does not decrypt`, undefined, {
+      cause,
+    });
+  }
+  const out = new Map<number, Record<string, string>>();
+  sealed.forEach(({ seq, digest }, i) => {
+    const { salt, pii } = personalDataFromPlaintext(plaintexts[i] as Buffer, `record ${seq} personal data`);
+    if (piiDigestOf(salt, pii) !== digest) {
+      throw new SyncError('BATCH_PII_DIGEST', `record ${seq}: personal data does not match its piiDigest`);
+    }
+    out.set(seq, pii);
+  });
   return out;
 }

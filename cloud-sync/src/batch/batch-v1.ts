@@ -8,9 +8,10 @@ import {
   openBatchKey,
   openPersonalDataWithKey,
   type PersonalDataEntry,
+  personalDataFromPlaintext,
   piiDigestOf,
   sealKey,
-  sealPersonalData,
+  sealPersonalDataMany,
 } from './batch-pii.ts';
 import {
   BATCH_FORMAT,
@@ -40,8 +41,11 @@ export interface BuildBatchInput {
   batchSeq: number;
   prevChainHead: string;
   records: Array<ChainRecord & { hash: string }>;
-  /** Personal data by record seq, for the records whose piiDigest is not null. */
-  personalData: Map<number, PersonalDataEntry>;
+  /**
+   * Personal data by record seq, for the records whose piiDigest is not null: as salt and fields, or
+   * as its plaintext bytes (batch-pii personalDataPlaintext) when the caller holds those already.
+   */
+  personalData: Map<number, PersonalDataEntry | Buffer>;
   /** ISO-8601 UTC with milliseconds, from the box clock. */
   createdAt: string;
 }
@@ -69,34 +73,50 @@ export interface ParsedBatch {
   signatureDer: Buffer;
 }
 
-function sealRecord(
-  r: ChainRecord & { hash: string },
-  input: BuildBatchInput,
-  batchKey: Buffer,
-): BatchRecord {
-  const entry = input.personalData.get(r.seq);
-  if ((entry === undefined) !== (r.piiDigest === null)) {
-    throw new SyncError(
-      'BATCH_PII_DIGEST',
-      `record ${r.seq}: personal data and piiDigest must be both present or both null`,
-    );
+/**
+ * Checks each record's personal data against its piiDigest (the check is skipped with
+ * checkBeforeSigning: false) and seals all of it in one pass.
+ */
+function sealRecords(input: BuildBatchInput, batchKey: Buffer, check: boolean): BatchRecord[] {
+  const entries: Array<PersonalDataEntry | Buffer> = [];
+  for (const r of input.records) {
+    const entry = input.personalData.get(r.seq);
+    if ((entry === undefined) !== (r.piiDigest === null)) {
+      throw new SyncError(
+        'BATCH_PII_DIGEST',
+        `record ${r.seq}: personal data and piiDigest must be both present or both null`,
+      );
+    }
+    if (entry === undefined) continue;
+    if (check) {
+      const { salt, pii } = Buffer.isBuffer(entry)
+        ? personalDataFromPlaintext(entry, `record ${r.seq} personal data`)
+        : entry;
+      if (piiDigestOf(salt, pii) !== r.piiDigest) {
+        throw new SyncError(
+          'BATCH_PII_DIGEST',
+          `record ${r.seq}: the personal data given does not match its piiDigest`,
+        );
+      }
+    }
+    entries.push(entry);
   }
-  if (entry && piiDigestOf(entry.salt, entry.pii) !== r.piiDigest) {
-    throw new SyncError(
-      'BATCH_PII_DIGEST',
-      `record ${r.seq}: the personal data given does not match its piiDigest`,
-    );
-  }
+  const seals = sealPersonalDataMany(batchKey, entries);
+  let next = 0;
   // chainFieldsOf drops any extra columns of a stored row, so only chained fields are sent.
-  return { ...chainFieldsOf(r), hash: r.hash, pii: entry ? sealPersonalData(batchKey, entry) : null };
+  return input.records.map((r) => ({
+    ...chainFieldsOf(r),
+    hash: r.hash,
+    pii: r.piiDigest === null ? null : (seals[next++] ?? null),
+  }));
 }
 
 export interface BuildOptions {
   /**
-   * Re-check the batch against the schema and its own chain before signing (default true). The box's
-   * uploader turns it off: its ledger validated every payload at append and the chain at boot, the
-   * check costs a third of the build, and a batch the bank refused anyway stops the uploader with a
-   * specific alert and loses nothing.
+   * Re-check the batch against the schema, its own chain and every piiDigest before signing (default
+   * true). The box's uploader turns it off: its ledger validated every payload and computed every
+   * piiDigest at append and checked the chain at boot, the check costs a third of the build, and a
+   * batch the bank refused anyway stops the uploader with a specific alert and loses nothing.
    */
   checkBeforeSigning?: boolean;
 }
@@ -105,6 +125,7 @@ export function buildBatch(input: BuildBatchInput, keys: BatchKeys, options: Bui
   const first = input.records[0];
   const last = input.records[input.records.length - 1];
   if (!first || !last) throw new SyncError('BATCH_COUNT', 'a batch holds at least one record');
+  const check = options.checkBeforeSigning !== false;
   const batchKey = newBatchKey();
   const header: BatchHeader = {
     formatVersion: BATCH_FORMAT_VERSION,
@@ -121,10 +142,10 @@ export function buildBatch(input: BuildBatchInput, keys: BatchKeys, options: Bui
   const batch: BatchBody = {
     header,
     keyEnvelope: sealKey(batchKey, keys.bankPublicKeyHex),
-    records: input.records.map((r) => sealRecord(r, input, batchKey)),
+    records: sealRecords(input, batchKey, check),
   };
   batchKey.fill(0);
-  if (options.checkBeforeSigning !== false) {
+  if (check) {
     // Refuse to sign a batch the bank would refuse at parse time (e.g. a float in a payload).
     parseValueWith(batch, batchBodySchema, 'BATCH_MALFORMED', 'batch');
     // Refuse to sign a batch the bank would refuse: a box-side bug surfaces here, not as a refusal.

@@ -1,5 +1,8 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { personalDataFromPlaintext, piiDigestOf } from '@sceneway/cloud-sync/batch/batch-pii';
+import { canonicalBytes } from '@sceneway/cloud-sync/batch/jcs';
+import { sm4CbcEncrypt } from '@sceneway/cloud-sync/crypto/sm4';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '../clock.ts';
@@ -84,7 +87,41 @@ describe('ledger append', () => {
     expect(raw).not.toContain('6222000000000007');
     const reopened = open(path);
     const [row] = createOutbox(reopened).readUnsynced(0, 10);
-    expect(row?.personalData?.pii).toEqual({ cardNumber: '6222000000000007' });
+    const entry = personalDataFromPlaintext(row?.personalData ?? Buffer.alloc(0), 'record 1');
+    expect(entry.pii).toEqual({ cardNumber: '6222000000000007' });
+    expect(piiDigestOf(entry.salt, entry.pii)).toBe(row?.record.piiDigest);
+    await reopened.close();
+  });
+
+  it('still opens personal data sealed in the earlier nested format, and names a record it cannot open', async () => {
+    const path = tempLedgerPath();
+    const ledger = open(path);
+    await ledger.append(saleInput(7));
+    await ledger.append(saleInput(8));
+    const [first] = createOutbox(ledger).readUnsynced(0, 1);
+    await ledger.close();
+    const current = first?.personalData ?? Buffer.alloc(0);
+    const { salt, pii } = personalDataFromPlaintext(current, 'record 1');
+    const nested = sm4CbcEncrypt(TEST_DATA_KEY, canonicalBytes({ salt, fields: pii }));
+    const db = new Database(path);
+    db.prepare('UPDATE records SET pii_iv = ?, pii_sealed = ? WHERE seq = 1').run(
+      nested.iv,
+      nested.ciphertext,
+    );
+    db.prepare('UPDATE records SET pii_sealed = randomblob(length(pii_sealed)) WHERE seq = 2').run();
+    db.close();
+
+    const reopened = open(path);
+    const outbox = createOutbox(reopened);
+    expect(outbox.readUnsynced(0, 1)[0]?.personalData).toEqual(current);
+    try {
+      outbox.readUnsynced(0, 2);
+      expect.unreachable('a record sealed under no known key must not open');
+    } catch (err) {
+      // Random bytes leave valid PKCS#7 padding with probability ~1/256; then the JSON check refuses.
+      expect(isGatewayError(err) && err.code).toBe('LEDGER_PII_UNREADABLE');
+      expect((err as Error).message).toMatch(/record 2/);
+    }
     await reopened.close();
   });
 });

@@ -19,7 +19,7 @@ import {
   RECORD_KINDS,
 } from './ledger-api.ts';
 import { migrateLedger, outbox, records } from './ledger-schema.ts';
-import { sealPiiAtRest } from './pii-at-rest.ts';
+import { sealPiiAtRestMany } from './pii-at-rest.ts';
 import { quarantineLedgerFile } from './quarantine.ts';
 import { recordFromRow } from './record-row.ts';
 import { prunedAnchor, readMeta, verifyOpenLedger, writeMeta } from './verify-ledger.ts';
@@ -212,9 +212,14 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
     let seq = head.seq;
     let prevHash = head.hash;
     let added = 0;
+    // One SM4 pass for the group (a repeated idempotency key wastes its seal; that is rare).
+    const sealedPii = sealPiiAtRestMany(
+      options.dataKey,
+      inputs.map((input) => input.pii),
+    );
     try {
       db.transaction(() => {
-        for (const input of inputs) {
+        for (const [index, input] of inputs.entries()) {
           if (input.idempotencyKey !== undefined) {
             const existing = selectByKey.get({ key: input.idempotencyKey });
             if (existing) {
@@ -232,7 +237,7 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
               continue;
             }
           }
-          const sealed = sealPiiAtRest(options.dataKey, input.pii);
+          const sealed = sealedPii[index];
           const chained: ChainRecord = {
             boxId: options.boxId,
             seq: seq + 1,

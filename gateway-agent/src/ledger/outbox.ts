@@ -1,15 +1,15 @@
-import type { PersonalDataEntry } from '@sceneway/cloud-sync/batch/batch-pii';
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, gt, lte, sql } from 'drizzle-orm';
 import type { SqliteLedger } from './ledger.ts';
 import type { LedgerRecord } from './ledger-api.ts';
 import { outbox, pendingBatches } from './ledger-schema.ts';
-import { openPiiAtRest } from './pii-at-rest.ts';
+import { openPiiAtRestMany } from './pii-at-rest.ts';
 import { RECORD_COLUMNS_SQL, type RecordRow, recordFromRow } from './record-row.ts';
 import { prunedAnchor, readMeta, writeMeta } from './verify-ledger.ts';
 
 export interface UnsyncedRecord {
   record: LedgerRecord;
-  personalData: PersonalDataEntry | null;
+  /** The record's personal data as the plaintext bytes a batch seals (batch-pii personalDataPlaintext). */
+  personalData: Buffer | null;
 }
 
 export type PendingBatch = typeof pendingBatches.$inferSelect;
@@ -36,16 +36,32 @@ export function createOutbox(ledger: SqliteLedger) {
 
   return {
     readUnsynced(afterSeq: number, limit: number): UnsyncedRecord[] {
-      return (selectUnsynced.all(afterSeq, limit) as RecordRow[]).map((r) => ({
+      const rows = selectUnsynced.all(afterSeq, limit) as RecordRow[];
+      const sealed: Array<{ seq: number; iv: Buffer; sealed: Buffer }> = [];
+      for (const r of rows)
+        if (r.piiIv && r.piiSealed) sealed.push({ seq: r.seq, iv: r.piiIv, sealed: r.piiSealed });
+      const opened = openPiiAtRestMany(ledger.dataKey, sealed);
+      let next = 0;
+      return rows.map((r) => ({
         record: recordFromRow(r),
-        personalData:
-          r.piiIv && r.piiSealed ? openPiiAtRest(ledger.dataKey, r.piiIv, r.piiSealed, r.seq) : null,
+        personalData: r.piiIv && r.piiSealed ? (opened[next++] ?? null) : null,
       }));
     },
 
-    /** The oldest batch built but not yet acknowledged: it must be sent (again) before anything new. */
-    oldestPendingBatch(): PendingBatch | null {
-      return orm.select().from(pendingBatches).orderBy(asc(pendingBatches.batchSeq)).limit(1).get() ?? null;
+    /**
+     * The oldest batch built but not yet acknowledged (after `afterBatchSeq`): it must be sent (again)
+     * before anything new.
+     */
+    oldestPendingBatch(afterBatchSeq = 0): PendingBatch | null {
+      return (
+        orm
+          .select()
+          .from(pendingBatches)
+          .where(gt(pendingBatches.batchSeq, afterBatchSeq))
+          .orderBy(asc(pendingBatches.batchSeq))
+          .limit(1)
+          .get() ?? null
+      );
     },
 
     pendingCount(): number {
@@ -82,19 +98,23 @@ export function createOutbox(ledger: SqliteLedger) {
 
     /**
      * Called only after the bank's ack has been verified with the pinned bank key: one transaction
-     * removes the batch's records from the outbox, drops the stored batch and moves the watermark.
+     * removes the batch's records from the outbox, drops the stored batch (and any earlier one) and
+     * moves the watermark. It never moves the watermark back (an ack recorded late, after a later one).
      */
     markBatchAcknowledged(batch: PendingBatch, ackJson: string): void {
       let removed = 0;
+      let stale = false;
       db.transaction(() => {
+        orm.delete(pendingBatches).where(lte(pendingBatches.batchSeq, batch.batchSeq)).run();
+        stale = Number(readMeta(db, 'synced_seq') ?? -1) >= batch.lastSeq;
+        if (stale) return;
         removed = orm.delete(outbox).where(sql`${outbox.seq} <= ${batch.lastSeq}`).run().changes;
-        orm.delete(pendingBatches).where(eq(pendingBatches.batchSeq, batch.batchSeq)).run();
         writeMeta(db, 'synced_seq', String(batch.lastSeq));
         writeMeta(db, 'synced_hash', batch.chainHead);
         writeMeta(db, 'acked_batch_seq', String(batch.batchSeq));
         writeMeta(db, 'last_ack', ackJson);
       })();
-      ledger.noteSynced(removed, batch.lastSeq);
+      if (!stale) ledger.noteSynced(removed, batch.lastSeq);
     },
   };
 }
