@@ -40,6 +40,12 @@ describe('JCS (RFC 8785)', () => {
     );
   });
 
+  it('keeps a member named __proto__ (JSON.parse creates it as an own member)', () => {
+    const parsed = JSON.parse('[{"__proto__":null,"a":1}]') as unknown;
+    expect(canonicalBytes(parsed).toString()).toBe('[{"__proto__":null,"a":1}]');
+    expect(canonicalBytes(parsed).equals(canonicalBytesReference(parsed))).toBe(true);
+  });
+
   it('fast path writes exactly what the canonicalize library writes, for any JSON value', () => {
     const json = fc.letrec((tie) => ({
       value: fc.oneof(

@@ -16,10 +16,12 @@ const canonicalize = canonicalizeModule as unknown as (input: unknown) => string
 const ARRAY_INDEX_KEY = /^(?:0|[1-9][0-9]{0,9})$/;
 
 /**
- * Copies `value` with every object's members inserted in JCS order (UTF-16 code units), so the native
+ * Returns `value` with every object's members in JCS order (UTF-16 code units), so the native
  * JSON.stringify writes JCS: RFC 8785 defines its string and number forms as ECMAScript's
- * JSON.stringify, and our numbers are safe integers only. Returns null for a subtree that this fast
- * path cannot order (integer-like keys, which engines always enumerate first; non-plain values).
+ * JSON.stringify, and our numbers are safe integers only. A subtree already in that order is returned
+ * as is, not copied: what JSON.parse made of canonical bytes (every batch at the bank) and records
+ * built in key order cost no allocation. Returns SLOW_PATH for a subtree that this fast path cannot
+ * order (integer-like keys, which engines always enumerate first; non-plain values).
  */
 function sortedForJcs(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') {
@@ -28,26 +30,44 @@ function sortedForJcs(value: unknown, depth = 0): unknown {
   }
   if (depth > 64) return SLOW_PATH;
   if (Array.isArray(value)) {
-    const out = new Array<unknown>(value.length);
+    let out: unknown[] | null = null;
     for (let i = 0; i < value.length; i++) {
       const item = sortedForJcs(value[i], depth + 1);
       if (item === SLOW_PATH) return SLOW_PATH;
-      out[i] = item;
+      if (item !== value[i]) {
+        out ??= value.slice();
+        out[i] = item;
+      }
     }
-    return out;
+    return out ?? value;
   }
   if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null)
     return SLOW_PATH;
-  const keys = Object.keys(value).sort();
-  const out: Record<string, unknown> = {};
-  for (const key of keys) {
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let unchanged = true;
+  const sortedMembers: unknown[] = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
     if (ARRAY_INDEX_KEY.test(key)) return SLOW_PATH;
-    const member = (value as Record<string, unknown>)[key];
-    if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+    if (i > 0 && (keys[i - 1] as string) > key) unchanged = false;
+    const member = record[key];
+    if (member === undefined || typeof member === 'function' || typeof member === 'symbol') {
+      unchanged = false;
+      sortedMembers[i] = undefined;
+      continue;
+    }
     const sorted = sortedForJcs(member, depth + 1);
     if (sorted === SLOW_PATH) return SLOW_PATH;
-    out[key] = sorted;
+    if (sorted !== member) unchanged = false;
+    sortedMembers[i] = sorted;
   }
+  if (unchanged) return value;
+  const order = keys.map((_, i) => i).sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : 1));
+  // No prototype: on a plain object, assigning the key "__proto__" (which JSON.parse does create as
+  // an own member) would set the prototype instead of adding a member. Found by the property test.
+  const out: Record<string, unknown> = Object.create(null);
+  for (const i of order) if (sortedMembers[i] !== undefined) out[keys[i] as string] = sortedMembers[i];
   return out;
 }
 const SLOW_PATH = Symbol('jcs-slow-path');

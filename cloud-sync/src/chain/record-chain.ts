@@ -41,19 +41,22 @@ export function canonicalRecordBytes(record: ChainRecord): Buffer {
   return canonicalBytes(record);
 }
 
-/** Copies exactly the chained fields, so extra columns of a stored row never leak into the hash. */
+/**
+ * Copies exactly the chained fields, so extra columns of a stored row never leak into the hash.
+ * Written in JCS member order, so canonicalising the copy needs no second, sorted copy (jcs.ts).
+ */
 export function chainFieldsOf(r: ChainRecord): ChainRecord {
   return {
-    boxId: r.boxId,
-    seq: r.seq,
-    kind: r.kind,
-    terminalId: r.terminalId,
     amountFen: r.amountFen,
+    boxId: r.boxId,
+    clockOffsetMs: r.clockOffsetMs,
+    kind: r.kind,
     payload: r.payload,
     piiDigest: r.piiDigest,
-    recordedAt: r.recordedAt,
-    clockOffsetMs: r.clockOffsetMs,
     prevHash: r.prevHash,
+    recordedAt: r.recordedAt,
+    seq: r.seq,
+    terminalId: r.terminalId,
   };
 }
 
