@@ -84,6 +84,7 @@ async function drain(ledgerPath: string, store: { dbPath?: string; pgUrl?: strin
     logger: silentLogger,
   });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   uploader.start();
   let lastReport = t0;
   while (ledger.stats().unsyncedCount > 0) {
@@ -96,10 +97,17 @@ async function drain(ledgerPath: string, store: { dbPath?: string; pgUrl?: strin
       throw new Error(`uploader stopped: ${uploader.status().lastError?.code}`);
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await uploader.stop();
   await ledger.close();
-  await bank.stop();
-  return { seconds, recordsPerSec: N / seconds };
+  const bankCpu = await bank.stop();
+  // CPU per record on each side: steadier than wall time on a shared VM, and it says which side limits.
+  return {
+    seconds,
+    recordsPerSec: N / seconds,
+    boxCpuUsPerRecord: (cpu.user + cpu.system) / N,
+    bankCpuUsPerRecord: (bankCpu.cpuSeconds * 1e6) / N,
+  };
 }
 
 export async function run(): Promise<Record<string, unknown>> {
@@ -109,7 +117,7 @@ export async function run(): Promise<Record<string, unknown>> {
     process.stdout.write(`building a backlog of ${N} records...\n`);
     const appendPerSec = await buildBacklog(backlog);
     const baselinePerSec = readAndHashBaseline(backlog);
-    const results: Record<string, { seconds: number; recordsPerSec: number } | { skipped: string }> = {};
+    const results: Record<string, Awaited<ReturnType<typeof drain>> | { skipped: string }> = {};
 
     copyFileSync(backlog, join(dir, 'box-sqlite.db'));
     process.stdout.write('draining into the bank on SQLite...\n');
@@ -129,26 +137,32 @@ export async function run(): Promise<Record<string, unknown>> {
       await client.end().catch(() => {});
     }
 
-    const rows: string[][] = [['measure', 'records/s', 'seconds', 'ratio to baseline']];
+    const rows: string[][] = [
+      ['measure', 'records/s', 'seconds', 'ratio to baseline', 'box CPU µs/rec', 'bank CPU µs/rec'],
+    ];
     rows.push([
       'baseline: read rows + SM3 chain hash',
       baselinePerSec.toFixed(0),
       (N / baselinePerSec).toFixed(1),
       '1.00',
+      (1e6 / baselinePerSec).toFixed(1),
+      '',
     ]);
     for (const [name, r] of Object.entries(results)) {
-      if ('skipped' in r) rows.push([`drain to bank (${name})`, 'skipped', r.skipped, '']);
+      if ('skipped' in r) rows.push([`drain to bank (${name})`, 'skipped', r.skipped, '', '', '']);
       else
         rows.push([
           `drain to bank (${name})`,
           r.recordsPerSec.toFixed(0),
           r.seconds.toFixed(1),
           (r.recordsPerSec / baselinePerSec).toFixed(3),
+          r.boxCpuUsPerRecord.toFixed(1),
+          r.bankCpuUsPerRecord.toFixed(1),
         ]);
     }
     for (const r of rows)
       process.stdout.write(
-        `${r[0]!.padEnd(40)} ${r[1]!.padStart(10)} ${r[2]!.padStart(10)} ${r[3]!.padStart(8)}\n`,
+        `${r[0]!.padEnd(40)} ${r[1]!.padStart(10)} ${r[2]!.padStart(10)} ${r[3]!.padStart(18)} ${r[4]!.padStart(15)} ${r[5]!.padStart(15)}\n`,
       );
     return {
       records: N,

@@ -18,7 +18,7 @@ export interface BankProcessOptions {
 
 export function spawnBankProcess(
   options: BankProcessOptions,
-): Promise<{ url: string; stop(): Promise<void> }> {
+): Promise<{ url: string; stop(): Promise<{ cpuSeconds: number }> }> {
   return new Promise((resolve, reject) => {
     // BENCH_BANK_CPU_PROF=DIR profiles the bank process (to see where ingest time goes).
     const dir = process.env.BENCH_BANK_CPU_PROF;
@@ -37,9 +37,12 @@ export function spawnBankProcess(
       if (m?.[1]) {
         resolve({
           url: m[1],
+          // The bank prints the CPU time it used (user + system) as it exits.
           stop: () =>
             new Promise((done) => {
-              child.once('exit', () => done());
+              child.once('exit', () =>
+                done({ cpuSeconds: Number(/^CPU (\S+)$/m.exec(out)?.[1] ?? Number.NaN) }),
+              );
               child.kill('SIGTERM');
             }),
         });
@@ -63,6 +66,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await bank.store.enrolBox({ ...options.enrol, siteId: 'bench-site', enrolledAt: new Date().toISOString() });
   process.stdout.write(`BANK ${bank.url}\n`);
   process.once('SIGTERM', () => {
-    void bank.close().then(() => process.exit(0));
+    void bank.close().then(() => {
+      const { user, system } = process.cpuUsage();
+      process.stdout.write(`CPU ${(user + system) / 1e6}\n`, () => process.exit(0));
+    });
   });
 }

@@ -8,7 +8,13 @@ export interface BankResponse {
 }
 
 export interface BankClient {
-  post(path: string, body: Buffer, headers: Record<string, string>): Promise<BankResponse>;
+  /** `onSent` runs once the whole body is handed to the OS (the request's 'finish'). */
+  post(
+    path: string,
+    body: Buffer,
+    headers: Record<string, string>,
+    onSent?: () => void,
+  ): Promise<BankResponse>;
   close(): void;
 }
 
@@ -40,7 +46,7 @@ export function createBankClient(options: BankClientOptions): BankClient {
     : new http.Agent({ keepAlive: true });
   const timeoutMs = options.timeoutMs ?? 30_000;
   return {
-    post(path, body, headers) {
+    post(path, body, headers, onSent) {
       return new Promise((resolve, reject) => {
         const url = new URL(path, base);
         const request = (isHttps ? https : http).request(
@@ -66,6 +72,7 @@ export function createBankClient(options: BankClientOptions): BankClient {
           request.destroy(new Error(`no answer from the bank within ${timeoutMs} ms`)),
         );
         request.on('error', reject);
+        if (onSent) request.once('finish', onSent);
         request.end(body);
       });
     },
