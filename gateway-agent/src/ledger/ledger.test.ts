@@ -210,6 +210,40 @@ describe('ledger disk full', () => {
   });
 });
 
+describe('outbox acknowledgements', () => {
+  it('an ack recorded late, after a later one, drops its batch but never moves the watermark back', async () => {
+    const ledger = open(tempLedgerPath());
+    for (let i = 0; i < 4; i++) await ledger.append(saleInput(i));
+    const outbox = createOutbox(ledger);
+    const records = outbox.readUnsynced(0, 4).map((u) => u.record);
+    const batchOf = (batchSeq: number, from: number, to: number) => ({
+      batchSeq,
+      firstSeq: from,
+      lastSeq: to,
+      recordCount: to - from + 1,
+      prevChainHead: records[from - 2]?.hash ?? '0'.repeat(64),
+      chainHead: records[to - 1]!.hash,
+      digest: String(batchSeq).repeat(64),
+      body: Buffer.from('{}'),
+      createdAt: new Date().toISOString(),
+    });
+    const first = batchOf(1, 1, 2);
+    const second = batchOf(2, 3, 4);
+    outbox.savePendingBatch(first);
+    outbox.savePendingBatch(second);
+    expect(outbox.oldestPendingBatch()?.batchSeq).toBe(1);
+    expect(outbox.oldestPendingBatch(1)?.batchSeq).toBe(2);
+
+    outbox.markBatchAcknowledged(second, '{"ack":2}');
+    expect(outbox.oldestPendingBatch()).toBeNull(); // the earlier batch went with it
+    expect(ledger.stats()).toMatchObject({ unsyncedCount: 0 });
+    outbox.markBatchAcknowledged(first, '{"ack":1}');
+    expect(outbox.cursor()).toEqual({ nextBatchSeq: 3, afterSeq: 4, chainHead: records[3]!.hash });
+    expect(ledger.stats()).toMatchObject({ unsyncedCount: 0 });
+    await ledger.close();
+  });
+});
+
 describe('retention', () => {
   it('prunes only acknowledged records older than the cutoff, and the rest still verifies', async () => {
     const path = tempLedgerPath();
