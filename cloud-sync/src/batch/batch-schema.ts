@@ -39,37 +39,40 @@ const payloadSchema = z.custom<{ [key: string]: JsonValue }>(
   `expected a JSON object with only strings, safe integers, booleans, null, arrays and objects, at most ${MAX_PAYLOAD_DEPTH} deep`,
 );
 
+// Every shape below lists its members in JCS order (sorted by UTF-16 code units). zod writes its
+// output in shape order, so a parsed batch is already in canonical order and recomputing its JCS bytes
+// (the bank does for every batch) copies nothing (batch/jcs.ts). A test checks the order.
 export const piiSealSchema = z.strictObject({
-  iv: z.string().regex(/^[0-9a-f]{32}$/, 'expected a 16-byte IV in hex'),
   ciphertext: z.string().regex(/^(?:[0-9a-f]{32})+$/, 'expected whole SM4 blocks in hex'),
+  iv: z.string().regex(/^[0-9a-f]{32}$/, 'expected a 16-byte IV in hex'),
 });
 
 export const batchRecordSchema = z.strictObject({
-  boxId: shortText,
-  seq: seqNumber,
-  kind: shortText,
-  terminalId: shortText.nullable(),
   amountFen: safeInt.nullable(),
-  payload: payloadSchema,
-  piiDigest: hex64.nullable(),
-  recordedAt: isoUtc,
+  boxId: shortText,
   clockOffsetMs: safeInt,
-  prevHash: hex64,
   hash: hex64,
+  kind: shortText,
+  payload: payloadSchema,
   pii: piiSealSchema.nullable(),
+  piiDigest: hex64.nullable(),
+  prevHash: hex64,
+  recordedAt: isoUtc,
+  seq: seqNumber,
+  terminalId: shortText.nullable(),
 });
 
 export const batchHeaderSchema = z.strictObject({
-  formatVersion: z.literal(BATCH_FORMAT_VERSION),
-  boxId: shortText,
   batchSeq: seqNumber,
+  boxId: shortText,
+  createdAt: isoUtc,
   firstSeq: seqNumber,
+  formatVersion: z.literal(BATCH_FORMAT_VERSION),
   lastSeq: seqNumber,
-  prevChainHead: hex64,
   newChainHead: hex64,
+  prevChainHead: hex64,
   recordCount: safeInt.refine((n) => n >= 1, 'a batch holds at least one record'),
   totalsFen: z.record(shortText, safeInt),
-  createdAt: isoUtc,
 });
 
 export const batchBodySchema = z.strictObject({
@@ -79,9 +82,9 @@ export const batchBodySchema = z.strictObject({
 });
 
 export const batchEnvelopeSchema = z.strictObject({
-  format: z.literal(BATCH_FORMAT),
   batch: batchBodySchema,
   digest: hex64,
+  format: z.literal(BATCH_FORMAT),
   signature: hexBytes,
 });
 

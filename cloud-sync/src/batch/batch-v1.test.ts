@@ -3,7 +3,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSm2KeyPair, type Sm2KeyPair, sm2Sign } from '../crypto/sm2.ts';
 import { sm3Hex } from '../crypto/sm3.ts';
 import { SyncError } from '../sync-error.ts';
-import { BATCH_FORMAT, type BatchBody, type BatchEnvelope } from './batch-schema.ts';
+import {
+  BATCH_FORMAT,
+  type BatchBody,
+  type BatchEnvelope,
+  batchBodySchema,
+  batchEnvelopeSchema,
+  batchHeaderSchema,
+  batchRecordSchema,
+  piiSealSchema,
+} from './batch-schema.ts';
 import {
   buildBatch,
   checkBatchInternals,
@@ -127,6 +136,21 @@ describe('batch v1: build, parse, verify, open', () => {
     expect(a.keyEnvelope).not.toBe(b.keyEnvelope);
     expect(a.records[0]?.pii?.iv).not.toBe(b.records[0]?.pii?.iv);
     expect(a.records[0]?.pii?.iv).not.toBe(a.records[2]?.pii?.iv);
+  });
+});
+
+describe('batch v1: schemas', () => {
+  it('list every member in JCS order, so a parsed batch is already canonical and JCS copies nothing', () => {
+    for (const schema of [
+      piiSealSchema,
+      batchRecordSchema,
+      batchHeaderSchema,
+      batchBodySchema,
+      batchEnvelopeSchema,
+    ]) {
+      const keys = Object.keys(schema.shape);
+      expect(keys).toEqual([...keys].sort());
+    }
   });
 });
 

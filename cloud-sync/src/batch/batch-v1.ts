@@ -103,11 +103,21 @@ function sealRecords(input: BuildBatchInput, batchKey: Buffer, check: boolean): 
   }
   const seals = sealPersonalDataMany(batchKey, entries);
   let next = 0;
-  // chainFieldsOf drops any extra columns of a stored row, so only chained fields are sent.
+  // Only chained fields are sent (never extra columns of a stored row), written in JCS member order so
+  // canonicalising the batch copies nothing (jcs.ts).
   return input.records.map((r) => ({
-    ...chainFieldsOf(r),
+    amountFen: r.amountFen,
+    boxId: r.boxId,
+    clockOffsetMs: r.clockOffsetMs,
     hash: r.hash,
+    kind: r.kind,
+    payload: r.payload,
     pii: r.piiDigest === null ? null : (seals[next++] ?? null),
+    piiDigest: r.piiDigest,
+    prevHash: r.prevHash,
+    recordedAt: r.recordedAt,
+    seq: r.seq,
+    terminalId: r.terminalId,
   }));
 }
 
