@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAck } from '../batch/ack-v1.ts';
+import { openBatchKey, personalDataFromPlaintext, piiDigestOf } from '../batch/batch-pii.ts';
 import { BATCH_FORMAT } from '../batch/batch-schema.ts';
 import { parseBatchEnvelope } from '../batch/batch-v1.ts';
 import { canonicalBytes } from '../batch/jcs.ts';
@@ -10,7 +12,9 @@ import { newRequestNonce } from '../batch/request-auth.ts';
 import { chainFieldsOf, chainHash } from '../chain/record-chain.ts';
 import { generateSm2KeyPair, sm2Sign } from '../crypto/sm2.ts';
 import { sm3Hex } from '../crypto/sm3.ts';
+import { sm4CbcDecrypt } from '../crypto/sm4.ts';
 import { type BankServer, startBankServer } from './server.ts';
+import { SqliteBankStore } from './sqlite-store.ts';
 import { chainedBatches, newTestBox, postBatch, type TestBox } from './test-support/box-kit.ts';
 
 const bankKeys = generateSm2KeyPair();
@@ -91,6 +95,50 @@ describe('POST /v1/batches', () => {
     expect(metrics).toContain('sceneway_bank_batches_total{outcome="stored"} 2');
     expect(metrics).toContain('sceneway_bank_records_stored_total 5');
     expect((await fetch(`${bank.url}/healthz`)).status).toBe(200);
+  });
+
+  it('stores personal data only sealed, with the batch key envelope once per batch, and it opens', async () => {
+    const [b1] = chainedBatches(box, bankKeys.publicKeyHex, [3]);
+    if (!b1) throw new Error('no batch');
+    expect((await postBatch(bank.url, signer(), b1)).status).toBe(200);
+    const db = new Database(join(dir, 'bank.db'), { readonly: true });
+    const rows = db
+      .prepare(
+        `SELECT r.seq, r.pii_encrypted, b.key_envelope FROM records r
+         JOIN batches b ON b.box_id = r.box_id AND b.batch_seq = r.batch_seq ORDER BY r.seq`,
+      )
+      .all() as Array<{ seq: number; pii_encrypted: string | null; key_envelope: string }>;
+    db.close();
+    const sealed = rows.filter((r) => r.pii_encrypted !== null);
+    expect(sealed.length).toBeGreaterThan(0);
+    for (const row of sealed) {
+      const seal = JSON.parse(row.pii_encrypted ?? '') as {
+        iv: string;
+        ciphertext: string;
+        piiDigest: string;
+      };
+      expect(Object.keys(seal).sort()).toEqual(['ciphertext', 'iv', 'piiDigest']);
+      const key = openBatchKey(row.key_envelope, bankKeys.privateKeyHex);
+      const plain = sm4CbcDecrypt(key, Buffer.from(seal.iv, 'hex'), Buffer.from(seal.ciphertext, 'hex'));
+      const { salt, pii } = personalDataFromPlaintext(plain, `record ${row.seq}`);
+      expect(piiDigestOf(salt, pii)).toBe(seal.piiDigest);
+    }
+  });
+
+  it('adds the key envelope column to a bank created before it existed', async () => {
+    const oldPath = join(dir, 'old-bank.db');
+    const old = new Database(oldPath);
+    old.exec(`CREATE TABLE batches (box_id TEXT NOT NULL, batch_seq INTEGER NOT NULL, digest TEXT NOT NULL,
+      first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY (box_id, batch_seq))`);
+    old.close();
+    const store = new SqliteBankStore(oldPath);
+    await store.init();
+    await store.init(); // and a second start leaves it alone
+    await store.close();
+    const reopened = new Database(oldPath, { readonly: true });
+    const columns = (reopened.pragma('table_info(batches)') as Array<{ name: string }>).map((c) => c.name);
+    reopened.close();
+    expect(columns).toContain('key_envelope');
   });
 
   it('re-acks a resent batch as duplicate and stores nothing twice', async () => {

@@ -150,6 +150,7 @@ export async function ingestBatch(
     prevChainHead: header.prevChainHead,
     newChainHead: header.newChainHead,
     receivedAt: ctx.now().toISOString(),
+    keyEnvelope: parsed.body.keyEnvelope,
     records: parsed.body.records.map((r) => ({
       seq: r.seq,
       kind: r.kind,
@@ -158,9 +159,7 @@ export async function ingestBatch(
       recordedAt: r.recordedAt,
       hash: r.hash,
       payloadJson: JSON.stringify(r.payload),
-      piiSealJson: r.pii
-        ? JSON.stringify({ ...r.pii, keyEnvelope: parsed.body.keyEnvelope, piiDigest: r.piiDigest })
-        : null,
+      piiSealJson: r.pii ? JSON.stringify({ ...r.pii, piiDigest: r.piiDigest }) : null,
     })),
   });
   switch (outcome.kind) {

@@ -10,6 +10,7 @@ import type {
   CommitOutcome,
   DayRecord,
   EnrolledBox,
+  StoredRecord,
 } from './store.ts';
 
 interface BoxRow {
@@ -58,7 +59,9 @@ export class PgBankStore implements BankStore {
         site_id TEXT NOT NULL, enrolled_at TEXT NOT NULL, head_seq BIGINT NOT NULL DEFAULT 0, head_hash TEXT NOT NULL)`);
       await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${this.t('batches')} (box_id TEXT NOT NULL, batch_seq BIGINT NOT NULL,
         digest TEXT NOT NULL, first_seq BIGINT NOT NULL, last_seq BIGINT NOT NULL, received_at TEXT NOT NULL,
-        PRIMARY KEY (box_id, batch_seq))`);
+        key_envelope TEXT, PRIMARY KEY (box_id, batch_seq))`);
+      // Banks created before 2026-11-29 kept the key envelope in every record's pii_encrypted instead.
+      await tx.execute(sql`ALTER TABLE ${this.t('batches')} ADD COLUMN IF NOT EXISTS key_envelope TEXT`);
       await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${this.t('records')} (box_id TEXT NOT NULL, seq BIGINT NOT NULL,
         kind TEXT NOT NULL, terminal_id TEXT, amount_fen BIGINT, recorded_at TEXT NOT NULL, hash TEXT NOT NULL,
         payload JSONB NOT NULL, pii_encrypted JSONB, batch_seq BIGINT NOT NULL, PRIMARY KEY (box_id, seq))`);
@@ -125,20 +128,21 @@ export class PgBankStore implements BankStore {
       if (b.prevChainHead !== box.head_hash)
         return { kind: 'chain-broken', headSeq, headHash: box.head_hash };
       if (b.firstSeq !== headSeq + 1) return { kind: 'sequence-gap', headSeq };
-      await tx.execute(sql`INSERT INTO ${this.t('batches')} (box_id, batch_seq, digest, first_seq, last_seq, received_at)
-        VALUES (${b.boxId}, ${b.batchSeq}, ${b.digest}, ${b.firstSeq}, ${b.lastSeq}, ${b.receivedAt})`);
-      // Multi-row INSERTs: one round trip per 500 records instead of one per record (10 parameters a
-      // row stays far below PostgreSQL's 65,535-parameter limit).
-      for (let at = 0; at < b.records.length; at += 500) {
-        const rows = b.records.slice(at, at + 500).map(
-          (
-            r,
-          ) => sql`(${b.boxId}, ${r.seq}, ${r.kind}, ${r.terminalId}, ${r.amountFen}, ${r.recordedAt}, ${r.hash},
-          ${r.payloadJson}::jsonb, ${r.piiSealJson}::jsonb, ${b.batchSeq})`,
-        );
-        await tx.execute(sql`INSERT INTO ${this.t('records')} (box_id, seq, kind, terminal_id, amount_fen, recorded_at, hash,
-          payload, pii_encrypted, batch_seq) VALUES ${sql.join(rows, sql`, `)}`);
-      }
+      await tx.execute(sql`INSERT INTO ${this.t('batches')} (box_id, batch_seq, digest, first_seq, last_seq, received_at,
+        key_envelope) VALUES (${b.boxId}, ${b.batchSeq}, ${b.digest}, ${b.firstSeq}, ${b.lastSeq}, ${b.receivedAt},
+        ${b.keyEnvelope})`);
+      // One statement per batch, one array parameter per column (unnest): parse and bind cost stays flat
+      // however many records a batch holds, where multi-row VALUES took a parameter per field.
+      // sql.param: drizzle would otherwise expand a JS array into a list of parameters.
+      const column = <T>(pick: (r: StoredRecord) => T) => sql.param(b.records.map(pick));
+      await tx.execute(sql`INSERT INTO ${this.t('records')} (box_id, seq, kind, terminal_id, amount_fen, recorded_at, hash,
+          payload, pii_encrypted, batch_seq)
+        SELECT ${b.boxId}, seq, kind, terminal_id, amount_fen, recorded_at, hash, payload, pii, ${b.batchSeq}
+        FROM unnest(${column((r) => r.seq)}::bigint[], ${column((r) => r.kind)}::text[],
+          ${column((r) => r.terminalId)}::text[], ${column((r) => r.amountFen)}::bigint[],
+          ${column((r) => r.recordedAt)}::text[], ${column((r) => r.hash)}::text[],
+          ${column((r) => r.payloadJson)}::jsonb[], ${column((r) => r.piiSealJson)}::jsonb[])
+          AS t(seq, kind, terminal_id, amount_fen, recorded_at, hash, payload, pii)`);
       const moved =
         await tx.execute(sql`UPDATE ${this.t('boxes')} SET head_seq = ${b.lastSeq}, head_hash = ${b.newChainHead}
         WHERE box_id = ${b.boxId} AND head_seq = ${headSeq} AND head_hash = ${box.head_hash}`);

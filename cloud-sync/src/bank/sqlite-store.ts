@@ -16,7 +16,8 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS boxes (box_id TEXT PRIMARY KEY, public_key TEXT NOT NULL, site_id TEXT NOT NULL,
      enrolled_at TEXT NOT NULL, head_seq INTEGER NOT NULL DEFAULT 0, head_hash TEXT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS batches (box_id TEXT NOT NULL, batch_seq INTEGER NOT NULL, digest TEXT NOT NULL,
-     first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY (box_id, batch_seq))`,
+     first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, received_at TEXT NOT NULL, key_envelope TEXT,
+     PRIMARY KEY (box_id, batch_seq))`,
   `CREATE TABLE IF NOT EXISTS records (box_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, terminal_id TEXT,
      amount_fen INTEGER, recorded_at TEXT NOT NULL, hash TEXT NOT NULL, payload TEXT NOT NULL, pii_encrypted TEXT,
      batch_seq INTEGER NOT NULL, PRIMARY KEY (box_id, seq))`,
@@ -61,6 +62,10 @@ export class SqliteBankStore implements BankStore {
 
   async init(): Promise<void> {
     for (const stmt of SCHEMA) this.db.run(sql.raw(stmt));
+    // Banks created before 2026-11-29 kept the key envelope in every record's pii_encrypted instead.
+    const columns = this.sqlite.pragma('table_info(batches)') as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'key_envelope'))
+      this.sqlite.exec('ALTER TABLE batches ADD COLUMN key_envelope TEXT');
   }
 
   private insertRecordStatement: Database.Statement | null = null;
@@ -119,8 +124,8 @@ export class SqliteBankStore implements BankStore {
         if (b.prevChainHead !== box.head_hash)
           return { kind: 'chain-broken', headSeq, headHash: box.head_hash };
         if (b.firstSeq !== headSeq + 1) return { kind: 'sequence-gap', headSeq };
-        tx.run(sql`INSERT INTO batches (box_id, batch_seq, digest, first_seq, last_seq, received_at)
-          VALUES (${b.boxId}, ${b.batchSeq}, ${b.digest}, ${b.firstSeq}, ${b.lastSeq}, ${b.receivedAt})`);
+        tx.run(sql`INSERT INTO batches (box_id, batch_seq, digest, first_seq, last_seq, received_at, key_envelope)
+          VALUES (${b.boxId}, ${b.batchSeq}, ${b.digest}, ${b.firstSeq}, ${b.lastSeq}, ${b.receivedAt}, ${b.keyEnvelope})`);
         // One statement prepared once and run per record: building a drizzle sql template per row was
         // a visible share of storing a 2,000-record batch.
         const insert = this.insertRecord();

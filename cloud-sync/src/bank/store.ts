@@ -22,7 +22,10 @@ export interface StoredRecord {
   hash: string;
   /** JSON text of the record's non-personal payload. */
   payloadJson: string;
-  /** JSON text of the SM4 seal as received (004 §5.1.4 a: personal data stays encrypted at rest), or null. */
+  /**
+   * JSON text of the SM4 seal as received with its piiDigest, `{iv, ciphertext, piiDigest}`, or null
+   * (004 §5.1.4 a: personal data stays encrypted at rest). Its key is the batch's keyEnvelope.
+   */
   piiSealJson: string | null;
 }
 
@@ -35,6 +38,8 @@ export interface BatchToCommit {
   prevChainHead: string;
   newChainHead: string;
   receivedAt: string;
+  /** The batch's SM2-sealed SM4 key (hex), stored once per batch: it opens every record's seal. */
+  keyEnvelope: string;
   records: StoredRecord[];
 }
 
