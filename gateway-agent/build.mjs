@@ -10,8 +10,13 @@ import { build } from 'esbuild';
 const here = dirname(fileURLToPath(import.meta.url));
 const started = Date.now();
 await build({
-  entryPoints: [join(here, 'src/cli/main.ts')],
-  outfile: join(here, 'dist/sceneway.mjs'),
+  // The uploader's batch-building worker thread is a second entry: a worker runs a file of its own.
+  entryPoints: {
+    sceneway: join(here, 'src/cli/main.ts'),
+    'batch-worker': join(here, 'src/sync/batch-worker.ts'),
+  },
+  outdir: join(here, 'dist'),
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -32,5 +37,7 @@ await build({
   ],
 });
 if (process.env.SCENEWAY_BUILD_QUIET !== '1') {
-  process.stdout.write(`built gateway-agent/dist/sceneway.mjs in ${Date.now() - started} ms\n`);
+  process.stdout.write(
+    `built gateway-agent/dist/{sceneway,batch-worker}.mjs in ${Date.now() - started} ms\n`,
+  );
 }

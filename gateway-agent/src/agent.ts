@@ -17,6 +17,7 @@ import { cachedFreeSpace } from './ledger/disk-space.ts';
 import { openLedger, type SqliteLedger } from './ledger/ledger.ts';
 import { scheduleRetention } from './ledger/retention.ts';
 import type { Logger } from './logger.ts';
+import { batchWorkerBundle, workerBatchBuilder } from './sync/batch-builder.ts';
 import { scheduleBoxReconciliation } from './sync/recon-file.ts';
 import { createUploader, type Uploader } from './sync/uploader.ts';
 import { AGENT_VERSION } from './version.ts';
@@ -110,8 +111,26 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     });
     stops.push(() => recon.stop());
 
+    // Batches are built on a worker thread when its bundle is there, so terminals never wait on sync.
+    const workerPath = batchWorkerBundle();
+    const buildKeys = {
+      boxPrivateKeyHex: secrets.privateKeyHex,
+      bankPublicKeyHex: config.bank.publicKeyHex,
+      userId: config.bank.userId,
+    };
+    if (!workerPath)
+      logger.warn('batch worker bundle not found (npm run build); building batches on the main thread');
     const uploader = createUploader({
       ledger,
+      ...(workerPath
+        ? {
+            builder: workerBatchBuilder(workerPath, {
+              ledgerPath: ledger.path,
+              dataKey: ledger.dataKey,
+              keys: buildKeys,
+            }),
+          }
+        : {}),
       boxId: config.box.id,
       boxPrivateKeyHex: secrets.privateKeyHex,
       bankPublicKeyHex: config.bank.publicKeyHex,

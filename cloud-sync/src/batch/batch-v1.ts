@@ -1,4 +1,4 @@
-import { type ChainRecord, chainFieldsOf } from '../chain/record-chain.ts';
+import type { ChainRecord } from '../chain/record-chain.ts';
 import { sm2PublicKeyOf, sm2Sign, sm2Verify } from '../crypto/sm2.ts';
 import { sm3Hex } from '../crypto/sm3.ts';
 import { SyncError } from '../sync-error.ts';

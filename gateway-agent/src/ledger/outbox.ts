@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { asc, gt, lte, sql } from 'drizzle-orm';
 import type { SqliteLedger } from './ledger.ts';
 import type { LedgerRecord } from './ledger-api.ts';
@@ -22,30 +23,54 @@ export interface BatchCursor {
 }
 
 /**
+ * Reads unsynced records in order with their personal data opened to the plaintext a batch seals.
+ * Takes a bare connection and the data key, so the batch-building worker (sync/batch-worker.ts) reads
+ * through its own connection with the very same code.
+ */
+export function createUnsyncedReader(db: Database.Database, dataKey: Buffer) {
+  // A raw statement for the uploader's hot read: drizzle's row mapping of this join was ~15 % of the
+  // box's CPU while draining a large backlog (profiled; docs/decisions.md D8).
+  const selectUnsynced = db.prepare(
+    `SELECT ${RECORD_COLUMNS_SQL} FROM outbox JOIN records USING (seq) WHERE seq > ? ORDER BY seq LIMIT ?`,
+  );
+  return (afterSeq: number, limit: number): UnsyncedRecord[] => {
+    const rows = selectUnsynced.all(afterSeq, limit) as RecordRow[];
+    const sealed: Array<{ seq: number; iv: Buffer; sealed: Buffer }> = [];
+    for (const r of rows)
+      if (r.piiIv && r.piiSealed) sealed.push({ seq: r.seq, iv: r.piiIv, sealed: r.piiSealed });
+    const opened = openPiiAtRestMany(dataKey, sealed);
+    let next = 0;
+    return rows.map((r) => ({
+      record: recordFromRow(r),
+      personalData: r.piiIv && r.piiSealed ? (opened[next++] ?? null) : null,
+    }));
+  };
+}
+
+export type UnsyncedReader = ReturnType<typeof createUnsyncedReader>;
+
+/**
  * The uploader's view of the ledger: unsynced records in order, batches stored before they are sent
  * (a resend after a lost ack must be the same bytes: batches are re-randomised per build), and the
  * acknowledgement that finally removes records from the outbox. Nothing here deletes a record.
  */
 export function createOutbox(ledger: SqliteLedger) {
   const { orm, db } = ledger;
-  // A raw statement for the uploader's hot read: drizzle's row mapping of this join was ~15 % of the
-  // box's CPU while draining a large backlog (profiled; docs/decisions.md D8).
-  const selectUnsynced = db.prepare(
-    `SELECT ${RECORD_COLUMNS_SQL} FROM outbox JOIN records USING (seq) WHERE seq > ? ORDER BY seq LIMIT ?`,
+  const readUnsynced = createUnsyncedReader(db, ledger.dataKey);
+  const selectDue = db.prepare(
+    `SELECT count(*) AS n, min(seq) AS first FROM (SELECT seq FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?)`,
   );
+  const selectRecordedAt = db.prepare('SELECT recorded_at AS at FROM records WHERE seq = ?');
 
   return {
-    readUnsynced(afterSeq: number, limit: number): UnsyncedRecord[] {
-      const rows = selectUnsynced.all(afterSeq, limit) as RecordRow[];
-      const sealed: Array<{ seq: number; iv: Buffer; sealed: Buffer }> = [];
-      for (const r of rows)
-        if (r.piiIv && r.piiSealed) sealed.push({ seq: r.seq, iv: r.piiIv, sealed: r.piiSealed });
-      const opened = openPiiAtRestMany(ledger.dataKey, sealed);
-      let next = 0;
-      return rows.map((r) => ({
-        record: recordFromRow(r),
-        personalData: r.piiIv && r.piiSealed ? (opened[next++] ?? null) : null,
-      }));
+    readUnsynced,
+
+    /** How many unsynced records follow `afterSeq` (at most `limit`) and when the first was written. */
+    unsyncedAfter(afterSeq: number, limit: number): { count: number; oldestRecordedAt: string | null } {
+      const due = selectDue.get(afterSeq, limit) as { n: number; first: number | null };
+      if (due.n === 0 || due.first === null) return { count: 0, oldestRecordedAt: null };
+      const first = selectRecordedAt.get(due.first) as { at: string } | undefined;
+      return { count: due.n, oldestRecordedAt: first?.at ?? null };
     },
 
     /**

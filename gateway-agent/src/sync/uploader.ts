@@ -1,5 +1,4 @@
 import { verifyAck } from '@sceneway/cloud-sync/batch/ack-v1';
-import { buildBatch } from '@sceneway/cloud-sync/batch/batch-v1';
 import { newRequestNonce, requestHeaders } from '@sceneway/cloud-sync/batch/request-auth';
 import { SyncError } from '@sceneway/cloud-sync/sync-error';
 import { fullJitterDelay, sleep } from '@sceneway/device-drivers/backoff';
@@ -9,6 +8,7 @@ import { createOutbox, type PendingBatch } from '../ledger/outbox.ts';
 import type { Logger } from '../logger.ts';
 import { classifyBankAnswer } from './bank-answer.ts';
 import { type BankClient, createBankClient } from './bank-client.ts';
+import { type BatchBuilder, inlineBatchBuilder } from './batch-builder.ts';
 import { wakeableSleep } from './wakeable-sleep.ts';
 
 export interface UploaderOptions {
@@ -32,6 +32,8 @@ export interface UploaderOptions {
   alerts?: AlertSink;
   /** Test seam for the transport only; production uses the HTTPS client. */
   client?: BankClient;
+  /** Where batches are built; default: on this thread. The agent passes a worker-thread builder. */
+  builder?: BatchBuilder;
   onAck?: (info: { batchSeq: number; lastSeq: number; records: number; status: string }) => void;
   /** Box clock minus bank clock, estimated from each verified ack (bank time at mid round trip). */
   onClockSample?: (offsetMs: number) => void;
@@ -81,50 +83,35 @@ export function createUploader(options: UploaderOptions) {
     status.lastError = { code, message };
   };
 
-  /** Builds the next batch from the outbox, or returns how long to wait before one is due. */
-  const buildNext = (): PendingBatch | { waitMs: number; empty: boolean } => {
+  const builder =
+    options.builder ??
+    inlineBatchBuilder(outbox.readUnsynced, {
+      boxPrivateKeyHex: options.boxPrivateKeyHex,
+      bankPublicKeyHex: options.bankPublicKeyHex,
+      userId: options.userId,
+    });
+
+  /** Builds and stores the next batch, or says how long to wait before one is due. */
+  const buildNext = async (): Promise<PendingBatch | { waitMs: number; empty: boolean }> => {
     const cursor = outbox.cursor();
-    let rows = outbox.readUnsynced(cursor.afterSeq, options.limits.maxRecords);
-    if (rows.length === 0) return { waitMs: 1000, empty: true };
-    const oldest = Date.parse(rows[0]?.record.recordedAt ?? '');
-    const age = options.clock.now() - oldest;
-    if (rows.length < options.limits.maxRecords && age < options.limits.maxAgeMs) {
+    const due = outbox.unsyncedAfter(cursor.afterSeq, options.limits.maxRecords);
+    if (due.count === 0) return { waitMs: 1000, empty: true };
+    const age = options.clock.now() - Date.parse(due.oldestRecordedAt ?? '');
+    if (due.count < options.limits.maxRecords && age < options.limits.maxAgeMs) {
       return { waitMs: Math.max(10, options.limits.maxAgeMs - age), empty: false };
     }
-    for (;;) {
-      const personalData = new Map<number, Buffer>();
-      for (const row of rows) if (row.personalData) personalData.set(row.record.seq, row.personalData);
-      const built = buildBatch(
-        {
-          boxId: options.boxId,
-          batchSeq: cursor.nextBatchSeq,
-          prevChainHead: cursor.chainHead,
-          records: rows.map((r) => r.record),
-          personalData,
-          createdAt: new Date(options.clock.now()).toISOString(),
-        },
-        { boxPrivateKeyHex: options.boxPrivateKeyHex, bankPublicKeyHex: options.bankPublicKeyHex, ...sm2 },
-        // The ledger already validated these records (payload types at append, chain at boot).
-        { checkBeforeSigning: false },
-      );
-      if (built.body.length > options.limits.maxBytes && rows.length > 1) {
-        rows = rows.slice(0, Math.ceil(rows.length / 2));
-        continue;
-      }
-      const batch: PendingBatch = {
-        batchSeq: built.header.batchSeq,
-        firstSeq: built.header.firstSeq,
-        lastSeq: built.header.lastSeq,
-        recordCount: built.header.recordCount,
-        prevChainHead: built.header.prevChainHead,
-        chainHead: built.header.newChainHead,
-        digest: built.digest,
-        body: built.body,
-        createdAt: built.header.createdAt,
-      };
-      outbox.savePendingBatch(batch);
-      return batch;
-    }
+    const batch = await builder.build({
+      boxId: options.boxId,
+      batchSeq: cursor.nextBatchSeq,
+      afterSeq: cursor.afterSeq,
+      prevChainHead: cursor.chainHead,
+      maxRecords: options.limits.maxRecords,
+      maxBytes: options.limits.maxBytes,
+      createdAt: new Date(options.clock.now()).toISOString(),
+    });
+    if (!batch) return { waitMs: 1000, empty: true };
+    outbox.savePendingBatch(batch);
+    return batch;
   };
 
   /**
@@ -229,7 +216,7 @@ export function createUploader(options: UploaderOptions) {
       let next: PendingBatch | { waitMs: number; empty: boolean };
       try {
         // Skip a verified batch whose ack is not recorded yet: it is done, only its bookkeeping waits.
-        next = outbox.oldestPendingBatch(verified?.batch.batchSeq ?? 0) ?? buildNext();
+        next = outbox.oldestPendingBatch(verified?.batch.batchSeq ?? 0) ?? (await buildNext());
       } catch (err) {
         options.logger.error({ err: (err as Error).message }, 'building a batch failed');
         fail('SYNC_BUILD', (err as Error).message);
@@ -261,7 +248,7 @@ export function createUploader(options: UploaderOptions) {
       recordVerifiedAck();
       if (outbox.pendingCount() < 2) {
         try {
-          buildNext();
+          await buildNext();
         } catch (err) {
           options.logger.warn(
             { err: (err as Error).message },
@@ -308,6 +295,7 @@ export function createUploader(options: UploaderOptions) {
     async stop() {
       abort.abort();
       await loop;
+      await builder.close();
       client.close();
     },
   };
