@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -25,6 +25,26 @@ const N = Number(process.env.BENCH_SYNC_RECORDS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_SYNC_BATCH ?? 2000);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BOX = 'bench-sync-box';
+
+/**
+ * CPU seconds used so far by the local PostgreSQL server's processes (utime + stime from /proc), so the
+ * PostgreSQL drain can say how much the database itself costs per record on this shared machine.
+ */
+function postgresCpuSeconds(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+      const fields = stat.slice(close + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      // the process ended while we read
+    }
+  }
+  return ticks / 100; // USER_HZ
+}
 
 async function buildBacklog(path: string): Promise<number> {
   const ledger = openLedger({ path, boxId: BOX, dataKey: TEST_DATA_KEY, maxGroupSize: 5000 });
@@ -117,7 +137,10 @@ export async function run(): Promise<Record<string, unknown>> {
     process.stdout.write(`building a backlog of ${N} records...\n`);
     const appendPerSec = await buildBacklog(backlog);
     const baselinePerSec = readAndHashBaseline(backlog);
-    const results: Record<string, Awaited<ReturnType<typeof drain>> | { skipped: string }> = {};
+    const results: Record<
+      string,
+      (Awaited<ReturnType<typeof drain>> & { databaseCpuUsPerRecord?: number }) | { skipped: string }
+    > = {};
 
     copyFileSync(backlog, join(dir, 'box-sqlite.db'));
     process.stdout.write('draining into the bank on SQLite...\n');
@@ -129,7 +152,9 @@ export async function run(): Promise<Record<string, unknown>> {
       await client.connect();
       copyFileSync(backlog, join(dir, 'box-pg.db'));
       process.stdout.write('draining into the bank on PostgreSQL...\n');
-      results.postgres = await drain(join(dir, 'box-pg.db'), { pgUrl: PG_URL, pgSchema: schema });
+      const pgCpu0 = postgresCpuSeconds();
+      const drained = await drain(join(dir, 'box-pg.db'), { pgUrl: PG_URL, pgSchema: schema });
+      results.postgres = { ...drained, databaseCpuUsPerRecord: ((postgresCpuSeconds() - pgCpu0) * 1e6) / N };
       await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     } catch (err) {
       results.postgres = { skipped: (err as Error).message };
@@ -138,7 +163,7 @@ export async function run(): Promise<Record<string, unknown>> {
     }
 
     const rows: string[][] = [
-      ['measure', 'records/s', 'seconds', 'ratio to baseline', 'box CPU µs/rec', 'bank CPU µs/rec'],
+      ['measure', 'records/s', 'seconds', 'ratio to baseline', 'box CPU µs/rec', 'bank CPU µs/rec', 'db CPU µs/rec'],
     ];
     rows.push([
       'baseline: read rows + SM3 chain hash',
@@ -147,9 +172,10 @@ export async function run(): Promise<Record<string, unknown>> {
       '1.00',
       (1e6 / baselinePerSec).toFixed(1),
       '',
+      '',
     ]);
     for (const [name, r] of Object.entries(results)) {
-      if ('skipped' in r) rows.push([`drain to bank (${name})`, 'skipped', r.skipped, '', '', '']);
+      if ('skipped' in r) rows.push([`drain to bank (${name})`, 'skipped', r.skipped, '', '', '', '']);
       else
         rows.push([
           `drain to bank (${name})`,
@@ -158,11 +184,12 @@ export async function run(): Promise<Record<string, unknown>> {
           (r.recordsPerSec / baselinePerSec).toFixed(3),
           r.boxCpuUsPerRecord.toFixed(1),
           r.bankCpuUsPerRecord.toFixed(1),
+          r.databaseCpuUsPerRecord?.toFixed(1) ?? '(in bank)',
         ]);
     }
     for (const r of rows)
       process.stdout.write(
-        `${r[0]!.padEnd(40)} ${r[1]!.padStart(10)} ${r[2]!.padStart(10)} ${r[3]!.padStart(18)} ${r[4]!.padStart(15)} ${r[5]!.padStart(15)}\n`,
+        `${r[0]!.padEnd(40)} ${r[1]!.padStart(10)} ${r[2]!.padStart(10)} ${r[3]!.padStart(18)} ${r[4]!.padStart(15)} ${r[5]!.padStart(15)} ${r[6]!.padStart(13)}\n`,
       );
     return {
       records: N,
