@@ -68,13 +68,20 @@ export class SqliteBankStore implements BankStore {
       this.sqlite.exec('ALTER TABLE batches ADD COLUMN key_envelope TEXT');
   }
 
-  private insertRecordStatement: Database.Statement | null = null;
-  private insertRecord(): Database.Statement {
-    this.insertRecordStatement ??= this.sqlite.prepare(
-      `INSERT INTO records (box_id, seq, kind, terminal_id, amount_fen, recorded_at, hash, payload, pii_encrypted, batch_seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    return this.insertRecordStatement;
+  /** Rows per multi-row INSERT: one statement step per 50 records (500 parameters, under SQLite's 32,766). */
+  private static readonly ROWS_PER_INSERT = 50;
+  private readonly insertStatements = new Map<number, Database.Statement>();
+  private insertRecords(rows: number): Database.Statement {
+    let statement = this.insertStatements.get(rows);
+    if (!statement) {
+      const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      statement = this.sqlite.prepare(
+        `INSERT INTO records (box_id, seq, kind, terminal_id, amount_fen, recorded_at, hash, payload, pii_encrypted, batch_seq)
+         VALUES ${values}`,
+      );
+      this.insertStatements.set(rows, statement);
+    }
+    return statement;
   }
 
   async enrolBox(box: {
@@ -126,22 +133,27 @@ export class SqliteBankStore implements BankStore {
         if (b.firstSeq !== headSeq + 1) return { kind: 'sequence-gap', headSeq };
         tx.run(sql`INSERT INTO batches (box_id, batch_seq, digest, first_seq, last_seq, received_at, key_envelope)
           VALUES (${b.boxId}, ${b.batchSeq}, ${b.digest}, ${b.firstSeq}, ${b.lastSeq}, ${b.receivedAt}, ${b.keyEnvelope})`);
-        // One statement prepared once and run per record: building a drizzle sql template per row was
+        // Prepared multi-row INSERTs: a drizzle template per row, then one statement per row, were each
         // a visible share of storing a 2,000-record batch.
-        const insert = this.insertRecord();
-        for (const r of b.records) {
-          insert.run(
-            b.boxId,
-            r.seq,
-            r.kind,
-            r.terminalId,
-            r.amountFen,
-            r.recordedAt,
-            r.hash,
-            r.payloadJson,
-            r.piiSealJson,
-            b.batchSeq,
-          );
+        const step = SqliteBankStore.ROWS_PER_INSERT;
+        for (let at = 0; at < b.records.length; at += step) {
+          const chunk = b.records.slice(at, at + step);
+          const params: unknown[] = [];
+          for (const r of chunk) {
+            params.push(
+              b.boxId,
+              r.seq,
+              r.kind,
+              r.terminalId,
+              r.amountFen,
+              r.recordedAt,
+              r.hash,
+              r.payloadJson,
+              r.piiSealJson,
+              b.batchSeq,
+            );
+          }
+          this.insertRecords(chunk.length).run(...params);
         }
         const moved = tx.run(sql`UPDATE boxes SET head_seq = ${b.lastSeq}, head_hash = ${b.newChainHead}
           WHERE box_id = ${b.boxId} AND head_seq = ${headSeq} AND head_hash = ${box.head_hash}`);

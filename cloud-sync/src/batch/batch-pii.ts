@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { randomBytesFromPool } from '../crypto/random-pool.ts';
 import { sm2Decrypt, sm2Encrypt } from '../crypto/sm2.ts';
 import { sm3Hex } from '../crypto/sm3.ts';
@@ -7,7 +6,6 @@ import { SM4_KEY_BYTES } from '../crypto/sm4.ts';
 import { Sm4ItemError, sm4CbcDecryptMany, sm4CbcEncryptMany } from '../crypto/sm4-many.ts';
 import { SyncError } from '../sync-error.ts';
 import type { BatchBody, PiiSeal } from './batch-schema.ts';
-import { parseJsonWith } from './batch-schema.ts';
 import { canonicalBytes } from './jcs.ts';
 
 /**
@@ -74,14 +72,28 @@ export function sealPersonalDataMany(
   }));
 }
 
-const piiPlaintextSchema = z.record(z.string(), z.string()).refine((o) => SALT_HEX.test(o.salt ?? ''), {
-  message: 'decrypted personal data lacks a 32-hex-digit salt',
-});
-
-/** Parses and checks plaintext bytes (the inverse of personalDataPlaintext). */
+/**
+ * Parses and checks plaintext bytes (the inverse of personalDataPlaintext): a JSON object of strings
+ * with a 32-hex-digit salt. Checked by hand rather than with a zod schema: the bank runs this for every
+ * record of every batch and the object is flat and tiny. Throws SyncError 'BATCH_PII_DIGEST'.
+ */
 export function personalDataFromPlaintext(plain: Uint8Array, what: string): PersonalDataEntry {
-  const { salt = '', ...pii } = parseJsonWith(plain, piiPlaintextSchema, 'BATCH_PII_DIGEST', what);
-  return { salt, pii };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength).toString('utf8'));
+  } catch (cause) {
+    throw new SyncError('BATCH_PII_DIGEST', `${what} is not JSON`, undefined, { cause });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new SyncError('BATCH_PII_DIGEST', `${what}: expected a JSON object`);
+  const { salt, ...pii } = parsed as Record<string, unknown>;
+  if (typeof salt !== 'string' || !SALT_HEX.test(salt))
+    throw new SyncError('BATCH_PII_DIGEST', `${what}: decrypted personal data lacks a 32-hex-digit salt`);
+  for (const [field, value] of Object.entries(pii)) {
+    if (typeof value !== 'string')
+      throw new SyncError('BATCH_PII_DIGEST', `${what}: field ${JSON.stringify(field)} is not a string`);
+  }
+  return { salt, pii: pii as Record<string, string> };
 }
 
 /** The batch's SM4 key, recovered from the key envelope with the bank's private key. */
