@@ -17,8 +17,10 @@ import { cachedFreeSpace } from './ledger/disk-space.ts';
 import { openLedger, type SqliteLedger } from './ledger/ledger.ts';
 import { scheduleRetention } from './ledger/retention.ts';
 import type { Logger } from './logger.ts';
+import { createBankClient } from './sync/bank-client.ts';
 import { batchWorkerBundle, workerBatchBuilder } from './sync/batch-builder.ts';
 import { scheduleBoxReconciliation } from './sync/recon-file.ts';
+import { createReconUploader } from './sync/recon-upload.ts';
 import { createUploader, type Uploader } from './sync/uploader.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -102,14 +104,27 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       logger: logger.child({ part: 'retention' }),
     });
     stops.push(() => retention.stop());
+    const reconUpload = createReconUploader({
+      client: createBankClient({ baseUrl: config.bank.url, tls: config.bank.tls }),
+      boxId: config.box.id,
+      boxPrivateKeyHex: secrets.privateKeyHex,
+      userId: config.bank.userId,
+      clock,
+      logger: logger.child({ part: 'reconciliation' }),
+      alerts,
+    });
     const recon = scheduleBoxReconciliation({
       ledger,
       dir: config.reconciliation.dir,
       cron: config.reconciliation.cron,
       now: () => clock.now(),
       logger: logger.child({ part: 'reconciliation' }),
+      upload: (report, path) => reconUpload.send(report, path),
     });
-    stops.push(() => recon.stop());
+    stops.push(() => {
+      recon.stop();
+      reconUpload.stop();
+    });
 
     // Batches are built on a worker thread when its bundle is there, so terminals never wait on sync.
     const workerPath = batchWorkerBundle();

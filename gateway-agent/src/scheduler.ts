@@ -10,18 +10,21 @@ export function scheduleJob(options: {
   cron: string;
   timezone: string;
   logger: Logger;
-  run(): void;
+  /** A returned promise is awaited for its failure only. */
+  run(): unknown;
 }): { stop(): void } {
+  const failed = (err: unknown) =>
+    options.logger.error(
+      { job: options.name, err: (err as Error).message },
+      `${options.name} failed; it runs again at the next schedule`,
+    );
   const task = cron.schedule(
     options.cron,
     () => {
       try {
-        options.run();
+        Promise.resolve(options.run()).catch(failed);
       } catch (err) {
-        options.logger.error(
-          { job: options.name, err: (err as Error).message },
-          `${options.name} failed; it runs again at the next schedule`,
-        );
+        failed(err);
       }
     },
     { timezone: options.timezone },

@@ -45,7 +45,10 @@ export function bankProgram(): Command {
     .option('--rate <perSec>', 'requests per second per box', positive, 5)
     .option('--burst <n>', 'burst size per box', positive, 20)
     .option('--admin-token <token>', 'enables POST /v1/enrol with this bearer token (demo)')
-    .option('--recon-dir <dir>', 'directory of box reconciliation files; enables the nightly job')
+    .option(
+      '--recon-dir <dir>',
+      'directory of box reconciliation files; enables POST /v1/recon uploads and the nightly job',
+    )
     .option('--recon-cron <expr>', 'cron expression (UTC) of the reconciliation job', '30 2 * * *')
     .action(async (o: StoreFlags & Record<string, string | number | undefined>) => {
       const tls =
@@ -63,6 +66,7 @@ export function bankProgram(): Command {
         ratePerSec: Number(o.rate),
         burst: Number(o.burst),
         adminToken: o.adminToken === undefined ? undefined : String(o.adminToken),
+        ...(o.reconDir ? { reconDir: String(o.reconDir) } : {}),
       });
       const stopRecon = o.reconDir
         ? scheduleReconciliation({

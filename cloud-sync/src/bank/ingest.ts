@@ -11,7 +11,7 @@ import { SyncError } from '../sync-error.ts';
 import type { BankMetrics } from './metrics.ts';
 import type { BoxRateLimiter } from './rate-limit.ts';
 import { BankRefusal } from './refusal.ts';
-import type { BankStore } from './store.ts';
+import type { BankStore, EnrolledBox } from './store.ts';
 
 export interface IngestContext {
   store: BankStore;
@@ -43,17 +43,12 @@ function refusalFromSync(e: unknown, status: number, fallback: string): BankRefu
 }
 
 /**
- * POST /v1/batches, checks in the documented order (docs/bank-ingest.md): rate limit, request
- * uniqueness, parse, enrolment, signatures, internals, personal data, then dedupe + chain
- * continuity + store in one transaction. Throws BankRefusal; returns the signed ack.
+ * The checks every signed box request passes before any expensive work: a known header set, the
+ * per-box rate limit (004 §5.4 b) and request uniqueness, a timestamp inside the window and a nonce not
+ * seen in it (004 §5.3.1 h). Returns the box id the request names.
  */
-export async function ingestBatch(
-  ctx: IngestContext,
-  headers: HeaderBag,
-  body: Buffer,
-): Promise<IngestResult> {
+export async function admitBoxRequest(ctx: IngestContext, headers: HeaderBag): Promise<string> {
   const boxId = headerOf(headers, REQUEST_HEADERS.box);
-  // 004 §5.4 b): flow control per box before any expensive work (SM2 verify, DB).
   const retryAfter = ctx.limiter.take(boxId);
   if (retryAfter > 0) {
     throw new BankRefusal(
@@ -65,7 +60,6 @@ export async function ingestBatch(
       },
     );
   }
-  // 004 §5.3.1 h): request uniqueness: a timestamp inside the window, a nonce not seen in it.
   const nonce = headerOf(headers, REQUEST_HEADERS.nonce);
   const timestamp = headerOf(headers, REQUEST_HEADERS.timestamp);
   const nowMs = ctx.now().getTime();
@@ -84,6 +78,48 @@ export async function ingestBatch(
       'this request nonce was already used: replayed request',
     );
   }
+  return boxId;
+}
+
+/** The request must be signed, over `digest`, by the key enrolled for the box (004 §5.3.1 f). */
+export async function verifyBoxRequestSignature(
+  ctx: IngestContext,
+  headers: HeaderBag,
+  boxId: string,
+  digest: string,
+): Promise<EnrolledBox> {
+  const box = await ctx.store.getBox(boxId);
+  if (!box) throw new BankRefusal(403, 'BANK_BOX_NOT_ENROLLED', `box ${boxId} is not enrolled at this bank`);
+  try {
+    verifyRequestHeaders(headers, digest, box.publicKeyHex, {
+      now: ctx.now(),
+      maxSkewMs: ctx.requestWindowMs,
+    });
+  } catch (e) {
+    if (e instanceof SyncError && e.code === 'SYNC_REQUEST_MALFORMED')
+      throw new BankRefusal(400, 'BANK_REQUEST_MALFORMED', e.message);
+    if (e instanceof SyncError && e.code === 'SYNC_REQUEST_STALE')
+      throw new BankRefusal(401, 'BANK_REQUEST_STALE', e.message);
+    throw new BankRefusal(
+      401,
+      'BANK_SIGNATURE_INVALID',
+      'request signature does not verify with the enrolled box key',
+    );
+  }
+  return box;
+}
+
+/**
+ * POST /v1/batches, checks in the documented order (docs/bank-ingest.md): rate limit, request
+ * uniqueness, parse, enrolment, signatures, internals, personal data, then dedupe + chain
+ * continuity + store in one transaction. Throws BankRefusal; returns the signed ack.
+ */
+export async function ingestBatch(
+  ctx: IngestContext,
+  headers: HeaderBag,
+  body: Buffer,
+): Promise<IngestResult> {
+  const boxId = await admitBoxRequest(ctx, headers);
 
   let parsed: ParsedBatch;
   try {
@@ -99,26 +135,8 @@ export async function ingestBatch(
       'the batch belongs to another box than the request header names',
     );
   }
-  const box = await ctx.store.getBox(boxId);
-  if (!box) throw new BankRefusal(403, 'BANK_BOX_NOT_ENROLLED', `box ${boxId} is not enrolled at this bank`);
-
   // 004 §5.1.4 b), §5.3.1 f): both the request and the batch must be signed by the enrolled key.
-  try {
-    verifyRequestHeaders(headers, parsed.digest, box.publicKeyHex, {
-      now: ctx.now(),
-      maxSkewMs: ctx.requestWindowMs,
-    });
-  } catch (e) {
-    if (e instanceof SyncError && e.code === 'SYNC_REQUEST_MALFORMED')
-      throw new BankRefusal(400, 'BANK_REQUEST_MALFORMED', e.message);
-    if (e instanceof SyncError && e.code === 'SYNC_REQUEST_STALE')
-      throw new BankRefusal(401, 'BANK_REQUEST_STALE', e.message);
-    throw new BankRefusal(
-      401,
-      'BANK_SIGNATURE_INVALID',
-      'request signature does not verify with the enrolled box key',
-    );
-  }
+  const box = await verifyBoxRequestSignature(ctx, headers, boxId, parsed.digest);
   if (!verifyBatchSignature(parsed, box.publicKeyHex)) {
     throw new BankRefusal(
       401,
@@ -205,7 +223,7 @@ export async function ingestBatch(
           digest: parsed.digest,
           status,
           ackedAt: ctx.now().toISOString(),
-          requestNonce: nonce,
+          requestNonce: headerOf(headers, REQUEST_HEADERS.nonce),
         },
         ctx.bankPrivateKeyHex,
       );

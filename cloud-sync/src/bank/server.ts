@@ -10,6 +10,7 @@ import { type IngestContext, ingestBatch } from './ingest.ts';
 import { BankMetrics } from './metrics.ts';
 import { PgBankStore } from './pg-store.ts';
 import { BoxRateLimiter } from './rate-limit.ts';
+import { ingestReconReport } from './recon-upload.ts';
 import { BankRefusal } from './refusal.ts';
 import { SqliteBankStore } from './sqlite-store.ts';
 import type { BankStore } from './store.ts';
@@ -31,6 +32,8 @@ export interface BankServerOptions {
   burst?: number;
   requestWindowMs?: number;
   maxBodyBytes?: number;
+  /** Where boxes' daily reconciliation reports go (POST /v1/recon); the endpoint is off when absent. */
+  reconDir?: string;
   /** Bearer token for POST /v1/enrol; the endpoint is off when absent. */
   adminToken?: string;
   now?: () => Date;
@@ -142,6 +145,12 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
       metrics.inc('sceneway_bank_batches_total', { outcome: result.outcome });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(result.ackBytes);
+      return;
+    }
+    if (req.method === 'POST' && path === '/v1/recon') {
+      const body = await readBody(req, 1024 * 1024);
+      const received = await ingestReconReport(ctx, opts.reconDir, req.headers, body);
+      sendJson(res, 200, { received: received.file });
       return;
     }
     if (req.method === 'POST' && path === '/v1/enrol') {

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dailyTotals, RECON_FORMAT, type ReconReport } from '@sceneway/cloud-sync/bank/reconcile';
 import type Database from 'better-sqlite3';
@@ -53,6 +53,8 @@ export function scheduleBoxReconciliation(options: {
   cron: string;
   now: () => number;
   logger: Logger;
+  /** Sends the written report to the bank (sync/recon-upload.ts); the file stays either way. */
+  upload?: (report: Buffer, path: string) => Promise<unknown>;
 }): { stop(): void } {
   return scheduleJob({
     name: 'daily reconciliation report',
@@ -63,6 +65,7 @@ export function scheduleBoxReconciliation(options: {
       const date = previousUtcDate(options.now());
       const path = writeBoxDailyReport(options.ledger, date, options.dir);
       options.logger.info({ date, path }, 'daily reconciliation report written');
+      return options.upload?.(readFileSync(path), path);
     },
   });
 }
