@@ -7,6 +7,7 @@ import { type AdminServer, type AgentStatus, startAdminServer } from './admin/ad
 import { createAgentMetrics } from './admin/agent-metrics.ts';
 import { AlertBoard } from './alerts.ts';
 import { startTerminalBroker, type TerminalBroker } from './broker/index.ts';
+import { startBlacklistPoller } from './canteen/blacklist-poller.ts';
 import { createCanteenRules } from './canteen/index.ts';
 import { type Clock, measuredClock, systemClock } from './clock.ts';
 import type { FullBoxConfig } from './config/driver-config.ts';
@@ -181,6 +182,21 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       },
       logger: logger.child({ part: 'canteen' }),
     });
+    if (config.bank.blacklistPollSeconds > 0) {
+      const poller = startBlacklistPoller({
+        client: createBankClient({ baseUrl: config.bank.url, tls: config.bank.tls }),
+        boxId: config.box.id,
+        boxPrivateKeyHex: secrets.privateKeyHex,
+        userId: config.bank.userId,
+        intervalMs: config.bank.blacklistPollSeconds * 1000,
+        clock,
+        logger: logger.child({ part: 'canteen' }),
+        alerts,
+        currentVersion: () => rules.blacklistVersion(),
+        apply: (signed) => rules.applyBlacklist(signed),
+      });
+      stops.push(() => poller.stop());
+    }
 
     // The first verification with the bank key builds its SM2 table (≈75 ms): pay that before any
     // terminal is served, not in the middle of a lunch rush when the first ack arrives.

@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAck } from '../batch/ack-v1.ts';
 import { sampleChain } from '../batch/test-support/sample-records.ts';
+import { cardHolderDigest } from '../blacklist/holder-digest.ts';
+import { loadBlacklistUpdates, updatesSince } from './blacklist-feed.ts';
 import { bankProgram } from './cli.ts';
 import { dailyTotals, RECON_FORMAT } from './reconcile.ts';
 import { chainedBatches, newTestBox, postBatch } from './test-support/box-kit.ts';
@@ -27,6 +29,61 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 describe('sceneway-bank CLI', () => {
+  it('signs blacklist updates that the feed serves, and never rewrites a published version', async () => {
+    const keysDir = join(dir, 'bl-keys');
+    expect((await cli(['keys', 'init', '--out', keysDir])).code).toBe(0);
+    const out = join(dir, 'blacklist');
+    const key = join(keysDir, 'bank-key.pem');
+    const first = await cli([
+      'blacklist',
+      'sign',
+      '--key',
+      key,
+      '--out',
+      out,
+      '--version',
+      '1',
+      '--add-card',
+      '04a1b2c3',
+    ]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/full v1, \+1 -0/);
+    expect(first.stdout).not.toMatch(/04a1b2c3/i); // the card UID is not echoed
+    const delta = await cli([
+      'blacklist',
+      'sign',
+      '--key',
+      key,
+      '--out',
+      out,
+      '--version',
+      '2',
+      '--base',
+      '1',
+      '--remove-card',
+      '04A1B2C3',
+    ]);
+    expect(delta.code).toBe(0);
+    const updates = loadBlacklistUpdates(out);
+    expect(updatesSince(updates, 0).map((u) => u.update.version)).toEqual([1, 2]);
+    expect(updates[0]?.update.add).toEqual([cardHolderDigest('04A1B2C3')]);
+    expect(updates[1]?.update.remove).toEqual([cardHolderDigest('04A1B2C3')]);
+    const again = await cli([
+      'blacklist',
+      'sign',
+      '--key',
+      key,
+      '--out',
+      out,
+      '--version',
+      '2',
+      '--add-card',
+      '99',
+    ]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/never rewritten/);
+  });
+
   it('initialises keys, enrols a box, serves batches and reconciles the day', async () => {
     const keysDir = join(dir, 'keys');
     expect((await cli(['keys', 'init', '--out', keysDir])).code).toBe(0);

@@ -1,5 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { signBlacklistUpdate } from '../blacklist/blacklist-v1.ts';
+import { accountHolderDigest, cardHolderDigest } from '../blacklist/holder-digest.ts';
 import { SyncError } from '../sync-error.ts';
 import { initBankKeys, loadBankPrivateKey } from './keys.ts';
 import { scheduleReconciliation } from './recon-job.ts';
@@ -45,6 +48,7 @@ export function bankProgram(): Command {
     .option('--rate <perSec>', 'requests per second per box', positive, 5)
     .option('--burst <n>', 'burst size per box', positive, 20)
     .option('--admin-token <token>', 'enables POST /v1/enrol with this bearer token (demo)')
+    .option('--blacklist-dir <dir>', 'signed canteen blacklist updates to serve at GET /v1/blacklist')
     .option(
       '--recon-dir <dir>',
       'directory of box reconciliation files; enables POST /v1/recon uploads and the nightly job',
@@ -67,6 +71,7 @@ export function bankProgram(): Command {
         burst: Number(o.burst),
         adminToken: o.adminToken === undefined ? undefined : String(o.adminToken),
         ...(o.reconDir ? { reconDir: String(o.reconDir) } : {}),
+        ...(o.blacklistDir ? { blacklistDir: String(o.blacklistDir) } : {}),
       });
       const stopRecon = o.reconDir
         ? scheduleReconciliation({
@@ -84,6 +89,60 @@ export function bankProgram(): Command {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+
+  program
+    .command('blacklist')
+    .description('canteen blacklist updates for the boxes (docs/protocols/canteen-blacklist.md)')
+    .command('sign')
+    .description(
+      'sign a full list or a delta with the bank key and write it where `serve --blacklist-dir` reads',
+    )
+    .requiredOption('--key <file>', 'bank private key (PEM, from `keys init`)')
+    .requiredOption('--out <dir>', 'the blacklist directory')
+    .requiredOption('--version <n>', 'version of this update', positive)
+    .option('--base <n>', 'for a delta: the version it applies on top of (without it: a full list)')
+    .option('--add-card <uid...>', 'card chip UIDs (hex) to block')
+    .option('--remove-card <uid...>', 'card chip UIDs (hex) to unblock (delta only)')
+    .option('--add-account <account...>', 'QR payment accounts to block')
+    .option('--remove-account <account...>', 'QR payment accounts to unblock (delta only)')
+    .action(
+      (o: {
+        key: string;
+        out: string;
+        version: number;
+        base?: string;
+        addCard?: string[];
+        removeCard?: string[];
+        addAccount?: string[];
+        removeAccount?: string[];
+      }) => {
+        const update = {
+          kind: o.base === undefined ? ('full' as const) : ('delta' as const),
+          version: o.version,
+          ...(o.base === undefined ? {} : { baseVersion: Number(o.base) }),
+          issuedAt: new Date().toISOString(),
+          add: [...(o.addCard ?? []).map(cardHolderDigest), ...(o.addAccount ?? []).map(accountHolderDigest)],
+          remove: [
+            ...(o.removeCard ?? []).map(cardHolderDigest),
+            ...(o.removeAccount ?? []).map(accountHolderDigest),
+          ],
+        };
+        const signed = signBlacklistUpdate(update, loadBankPrivateKey(o.key));
+        mkdirSync(o.out, { recursive: true });
+        const path = join(o.out, `blacklist-v${String(o.version).padStart(8, '0')}.json`);
+        if (existsSync(path))
+          throw new SyncError(
+            'BANK_BLACKLIST_EXISTS',
+            `${path} exists: a published version is never rewritten`,
+            'sign the change as the next version (a delta with --base, or a newer full list)',
+          );
+        writeFileSync(path, `${JSON.stringify(signed, null, 2)}\n`);
+        // Digests only: the UIDs given on the command line are not echoed into logs.
+        console.log(
+          `wrote ${path}: ${update.kind} v${update.version}, +${update.add.length} -${update.remove.length}`,
+        );
+      },
+    );
 
   program
     .command('keys')

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { verifyEnrolmentRequest } from '../batch/enrolment.ts';
 import { sm2PublicKeyOf } from '../crypto/sm2.ts';
 import { SyncError } from '../sync-error.ts';
+import { blacklistFeedFor } from './blacklist-feed.ts';
 import { type IngestContext, ingestBatch } from './ingest.ts';
 import { BankMetrics } from './metrics.ts';
 import { PgBankStore } from './pg-store.ts';
@@ -32,6 +33,8 @@ export interface BankServerOptions {
   burst?: number;
   requestWindowMs?: number;
   maxBodyBytes?: number;
+  /** Signed canteen blacklist updates served at GET /v1/blacklist; the endpoint is off when absent. */
+  blacklistDir?: string;
   /** Where boxes' daily reconciliation reports go (POST /v1/recon); the endpoint is off when absent. */
   reconDir?: string;
   /** Bearer token for POST /v1/enrol; the endpoint is off when absent. */
@@ -145,6 +148,10 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
       metrics.inc('sceneway_bank_batches_total', { outcome: result.outcome });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(result.ackBytes);
+      return;
+    }
+    if (req.method === 'GET' && path === '/v1/blacklist') {
+      sendJson(res, 200, await blacklistFeedFor(ctx, opts.blacklistDir, req.headers, req.url ?? path));
       return;
     }
     if (req.method === 'POST' && path === '/v1/recon') {

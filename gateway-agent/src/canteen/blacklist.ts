@@ -1,8 +1,15 @@
 import { canonicalBytes } from '@sceneway/cloud-sync/batch/jcs';
-import { type Sm2Options, sm2Sign, sm2Verify } from '@sceneway/cloud-sync/crypto/sm2';
+import {
+  BLACKLIST_FORMAT,
+  type BlacklistUpdate,
+  blacklistEnvelopeSchema,
+  blacklistUpdateSchema,
+  type SignedBlacklistUpdate,
+  signBlacklistUpdate,
+} from '@sceneway/cloud-sync/blacklist/blacklist-v1';
+import { sm2Verify } from '@sceneway/cloud-sync/crypto/sm2';
 import { sm3Hex } from '@sceneway/cloud-sync/crypto/sm3';
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
 import { GatewayError } from '../gateway-error.ts';
 import type { Logger } from '../logger.ts';
 
@@ -13,38 +20,15 @@ import type { Logger } from '../logger.ts';
  * wire nor the box ever holds a blacklisted card UID in clear. Nothing is used before its SM2
  * signature verifies against the pinned bank key; a bad update changes nothing.
  *
- *   { format: "sceneway.canteen-blacklist.v1", update, signature: hex DER SM2(JCS({format, update})) }
+ * The wire format and its signing live in cloud-sync (blacklist/blacklist-v1.ts), shared with the bank.
  */
-export const BLACKLIST_FORMAT = 'sceneway.canteen-blacklist.v1';
-
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected an SM3 digest: 64 lowercase hex digits');
-const version = z.number().int().min(0).refine(Number.isSafeInteger, 'expected a safe integer');
-
-export const blacklistUpdateSchema = z
-  .strictObject({
-    kind: z.enum(['full', 'delta']),
-    version: version.min(1),
-    /** Delta only: the version it applies on top of. */
-    baseVersion: version.optional(),
-    issuedAt: z.iso.datetime({ offset: false }),
-    add: z.array(hex64).max(2_000_000),
-    remove: z.array(hex64).max(2_000_000),
-  })
-  .refine((u) => (u.kind === 'delta') === (u.baseVersion !== undefined), {
-    message: 'a delta names its baseVersion and a full list does not',
-  })
-  .refine((u) => u.kind === 'delta' || u.remove.length === 0, { message: 'a full list removes nothing' })
-  .refine((u) => u.baseVersion === undefined || u.version > u.baseVersion, {
-    message: 'a delta must move the version forward',
-  });
-export type BlacklistUpdate = z.infer<typeof blacklistUpdateSchema>;
-
-const envelopeSchema = z.strictObject({
-  format: z.literal(BLACKLIST_FORMAT),
-  update: blacklistUpdateSchema,
-  signature: z.string().regex(/^(?:[0-9a-f]{2})+$/, 'expected lowercase hex bytes'),
-});
-export type SignedBlacklistUpdate = z.infer<typeof envelopeSchema>;
+export {
+  BLACKLIST_FORMAT,
+  type BlacklistUpdate,
+  blacklistUpdateSchema,
+  type SignedBlacklistUpdate,
+  signBlacklistUpdate,
+};
 
 export interface BlacklistState {
   /** 0 until the first full list has been applied. */
@@ -52,21 +36,6 @@ export interface BlacklistState {
   entries: number;
   issuedAt: string | null;
   appliedAt: string | null;
-}
-
-/** Bank side (and tests): sign an update for the box. */
-export function signBlacklistUpdate(
-  update: BlacklistUpdate,
-  bankPrivateKeyHex: string,
-  opts: Sm2Options = {},
-): SignedBlacklistUpdate {
-  const checked = blacklistUpdateSchema.parse(update);
-  const signature = sm2Sign(
-    canonicalBytes({ format: BLACKLIST_FORMAT, update: checked }),
-    bankPrivateKeyHex,
-    opts,
-  );
-  return { format: BLACKLIST_FORMAT, update: checked, signature: signature.toString('hex') };
 }
 
 export interface BlacklistStore {
@@ -86,7 +55,7 @@ function parseEnvelope(signed: unknown): SignedBlacklistUpdate {
       cause,
     });
   }
-  const parsed = envelopeSchema.safeParse(value);
+  const parsed = blacklistEnvelopeSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new GatewayError(

@@ -1,16 +1,2 @@
-import { sm3Hex } from '@sceneway/cloud-sync/crypto/sm3';
-
-/**
- * Who is paying, as the box may store it: an SM3 digest, never the clear card UID or account
- * (DESIGN invariant 5; 004 §5.1.4 a: card data is de-identified before it is kept). The bank computes
- * the same digests for its blacklist (docs/protocols/canteen-blacklist.md), so the box matches a card
- * without ever holding the list in clear. The namespace prefix keeps a card UID and a QR account
- * that happen to be the same string apart.
- */
-export function cardHolderDigest(uidHex: string): string {
-  return sm3Hex(`card:${uidHex.toUpperCase()}`);
-}
-
-export function accountHolderDigest(account: string): string {
-  return sm3Hex(`account:${account}`);
-}
+/** Holder digests are shared with the bank's blacklist tools: defined once, in cloud-sync. */
+export { accountHolderDigest, cardHolderDigest } from '@sceneway/cloud-sync/blacklist/holder-digest';

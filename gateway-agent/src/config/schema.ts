@@ -51,6 +51,8 @@ export const boxConfigSchema = z
       /** The bank's pinned SM2 public key: verifies acks, blacklists and firmware (DESIGN invariant 7). */
       publicKeyHex: sm2PublicKeyHex,
       userId: z.string().min(1).default('1234567812345678'),
+      /** How often the box asks the bank for canteen blacklist updates (GET /v1/blacklist); 0 = never. */
+      blacklistPollSeconds: z.number().int().min(0).max(86_400).default(300),
       tls: z
         .object({
           certPath: z.string().min(1),

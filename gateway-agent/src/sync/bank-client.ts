@@ -15,6 +15,7 @@ export interface BankClient {
     headers: Record<string, string>,
     onSent?: () => void,
   ): Promise<BankResponse>;
+  get(path: string, headers: Record<string, string>): Promise<BankResponse>;
   close(): void;
 }
 
@@ -45,37 +46,42 @@ export function createBankClient(options: BankClientOptions): BankClient {
       })
     : new http.Agent({ keepAlive: true });
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const send = (
+    method: 'GET' | 'POST',
+    path: string,
+    body: Buffer | null,
+    headers: Record<string, string>,
+    onSent?: () => void,
+  ) =>
+    new Promise<BankResponse>((resolve, reject) => {
+      const url = new URL(path, base);
+      const request = (isHttps ? https : http).request(
+        url,
+        {
+          method,
+          agent,
+          headers: body
+            ? { 'content-type': 'application/json', 'content-length': String(body.length), ...headers }
+            : headers,
+          timeout: timeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      request.on('timeout', () =>
+        request.destroy(new Error(`no answer from the bank within ${timeoutMs} ms`)),
+      );
+      request.on('error', reject);
+      if (onSent) request.once('finish', onSent);
+      request.end(body ?? undefined);
+    });
   return {
-    post(path, body, headers, onSent) {
-      return new Promise((resolve, reject) => {
-        const url = new URL(path, base);
-        const request = (isHttps ? https : http).request(
-          url,
-          {
-            method: 'POST',
-            agent,
-            headers: {
-              'content-type': 'application/json',
-              'content-length': String(body.length),
-              ...headers,
-            },
-            timeout: timeoutMs,
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-            res.on('error', reject);
-          },
-        );
-        request.on('timeout', () =>
-          request.destroy(new Error(`no answer from the bank within ${timeoutMs} ms`)),
-        );
-        request.on('error', reject);
-        if (onSent) request.once('finish', onSent);
-        request.end(body);
-      });
-    },
+    post: (path, body, headers, onSent) => send('POST', path, body, headers, onSent),
+    get: (path, headers) => send('GET', path, null, headers),
     close() {
       agent.destroy();
     },

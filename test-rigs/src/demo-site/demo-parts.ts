@@ -7,6 +7,7 @@ import { sm2PublicKeyOf } from '@sceneway/cloud-sync/crypto/sm2';
 import type { FullBoxConfig } from '@sceneway/gateway-agent/config/driver-config';
 import { parseBoxConfig } from '@sceneway/gateway-agent/config/load-config';
 import { type BoxSecrets, initBoxKeys, loadBoxKeys } from '@sceneway/gateway-agent/keys/box-keys';
+import { publishDemoBlacklist } from './scripted-day.ts';
 
 /**
  * The demo's passphrase for the box key. A real box gets one from the installer (see
@@ -37,7 +38,10 @@ export function portsFromEnv(env: NodeJS.ProcessEnv): DemoPorts {
   };
 }
 
-/** The reference bank with its key pair kept in the data folder, so a second start is the same bank. */
+/**
+ * The reference bank with its key pair kept in the data folder, so a second start is the same bank;
+ * it serves the demo blacklist and takes the box's daily reconciliation reports.
+ */
 export async function startDemoBank(
   dataDir: string,
   port: number,
@@ -45,11 +49,15 @@ export async function startDemoBank(
   const keyDir = join(dataDir, 'bank-keys');
   if (!existsSync(join(keyDir, 'bank-key.pem'))) initBankKeys(keyDir);
   const privateKeyHex = loadBankPrivateKey(join(keyDir, 'bank-key.pem'));
+  const blacklistDir = join(dataDir, 'bank-blacklist');
+  publishDemoBlacklist(blacklistDir, privateKeyHex);
   const bank = await startBankServer({
     bankPrivateKeyHex: privateKeyHex,
     dbPath: join(dataDir, 'bank.db'),
     port,
     logLevel: 'warn',
+    blacklistDir,
+    reconDir: join(dataDir, 'bank-recon'),
   });
   return { bank, privateKeyHex };
 }
@@ -73,7 +81,11 @@ export function demoBoxConfig(options: {
     version: 1,
     site: { id: 'demo-campus', name: 'Demo campus canteen' },
     box: { id: 'demo-box-1' },
-    bank: { url: options.bankUrl, publicKeyHex: sm2PublicKeyOf(options.bankPrivateKeyHex) },
+    bank: {
+      url: options.bankUrl,
+      publicKeyHex: sm2PublicKeyOf(options.bankPrivateKeyHex),
+      blacklistPollSeconds: 30,
+    },
     ledger: { path: join(options.dataDir, 'ledger.db'), freeSpaceFloorMb: 16 },
     reconciliation: { dir: join(options.dataDir, 'recon') },
     keys: { dir: join(options.dataDir, 'keys') },

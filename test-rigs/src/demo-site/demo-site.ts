@@ -108,13 +108,7 @@ async function main(): Promise<void> {
   const day = playScriptedDay({
     tills: sims.map((sim, i) => ({ id: TILLS[i]!, till: sim.till() })),
     bankPrivateKeyHex,
-    applyBlacklist: (signed) => {
-      try {
-        agent.rules.applyBlacklist(signed);
-      } catch (err) {
-        say(`blacklist not applied: ${(err as Error).message}`);
-      }
-    },
+    blacklistVersion: () => agent.rules.blacklistVersion(),
     log: (line) => say(`  ${line}`),
     signal: abort.signal,
   });

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sleep } from '@sceneway/device-drivers/backoff';
 import { cardHolderDigest, issueQrToken, signBlacklistUpdate } from '@sceneway/gateway-agent/canteen/index';
 import type { SimTill } from '../sim-canteen-pos/index.ts';
@@ -11,7 +13,8 @@ import type { SimTill } from '../sim-canteen-pos/index.ts';
 export interface ScriptedDayOptions {
   tills: Array<{ id: string; till: SimTill }>;
   bankPrivateKeyHex: string;
-  applyBlacklist(signed: unknown): void;
+  /** The box's blacklist version: the agent fetches the bank's list itself (GET /v1/blacklist). */
+  blacklistVersion(): number;
   log(line: string): void;
   signal: AbortSignal;
   paceMs?: number;
@@ -23,22 +26,39 @@ const DISHES = [800, 1200, 1500, 650, 2200, 1000];
 
 const masked = (uid: string) => `${uid.slice(0, 2)}******${uid.slice(-2)}`;
 
+/**
+ * The demo bank's blacklist: one stolen card, signed with the bank key, in the directory the bank
+ * serves at GET /v1/blacklist (as `sceneway-bank blacklist sign` would write it). Published once.
+ */
+export function publishDemoBlacklist(dir: string, bankPrivateKeyHex: string): void {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, 'blacklist-v00000001.json');
+  if (existsSync(path)) return;
+  const signed = signBlacklistUpdate(
+    {
+      kind: 'full',
+      version: 1,
+      issuedAt: new Date().toISOString(),
+      add: [cardHolderDigest(STOLEN_CARD)],
+      remove: [],
+    },
+    bankPrivateKeyHex,
+  );
+  writeFileSync(path, `${JSON.stringify(signed, null, 2)}\n`);
+}
+
 export async function playScriptedDay(options: ScriptedDayOptions): Promise<void> {
   const { tills, log, signal } = options;
   const pace = options.paceMs ?? 700;
-  options.applyBlacklist(
-    signBlacklistUpdate(
-      {
-        kind: 'full',
-        version: 1,
-        issuedAt: new Date().toISOString(),
-        add: [cardHolderDigest(STOLEN_CARD)],
-        remove: [],
-      },
-      options.bankPrivateKeyHex,
-    ),
+  // The agent's blacklist poller asks the bank soon after start; wait for it before the stolen card.
+  for (let waited = 0; options.blacklistVersion() < 1 && waited < 10_000; waited += 100) {
+    if (!(await sleep(100, signal))) return;
+  }
+  log(
+    options.blacklistVersion() >= 1
+      ? `bank blacklist v${options.blacklistVersion()} fetched from the bank, signature verified`
+      : 'bank blacklist not fetched yet (is the bank up?)',
   );
-  log('bank blacklist v1 applied (1 card)');
   let step = 0;
   const qr = issueQrToken(
     {

@@ -1,0 +1,104 @@
+import { requestHeaders } from '@sceneway/cloud-sync/batch/request-auth';
+import { sm3Hex } from '@sceneway/cloud-sync/crypto/sm3';
+import type { Clock } from '../clock.ts';
+import { isGatewayError } from '../gateway-error.ts';
+import type { AlertSink } from '../ledger/ledger.ts';
+import type { Logger } from '../logger.ts';
+import type { BankClient } from '../sync/bank-client.ts';
+import type { BlacklistState } from './blacklist.ts';
+
+export interface BlacklistPollerOptions {
+  client: BankClient;
+  boxId: string;
+  boxPrivateKeyHex: string;
+  userId?: string | undefined;
+  intervalMs: number;
+  clock: Clock;
+  logger: Logger;
+  alerts?: AlertSink;
+  currentVersion(): number;
+  /** Verifies against the pinned bank key and applies (canteen rules' applyBlacklist). */
+  apply(signed: unknown): BlacklistState;
+}
+
+export type PollOutcome = 'current' | 'updated' | 'unreachable' | 'refused';
+
+/**
+ * Fetches blacklist updates from the bank (GET /v1/blacklist?since=<version>, signed like a batch
+ * request) and applies them in order. Each update is verified against the pinned bank key by the
+ * store before use; one that fails stops this round with the alert CANTEEN_BLACKLIST_UPDATE and the
+ * current list stays in force. An unreachable bank is normal offline life: logged, tried next round.
+ */
+export function startBlacklistPoller(options: BlacklistPollerOptions) {
+  const sm2 = options.userId ? { userId: options.userId } : {};
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+
+  const pollOnce = async (): Promise<PollOutcome> => {
+    const target = `/v1/blacklist?since=${options.currentVersion()}`;
+    const headers = requestHeaders(
+      { boxId: options.boxId, digest: sm3Hex(target), now: new Date(options.clock.now()) },
+      options.boxPrivateKeyHex,
+      sm2,
+    );
+    let answer: { status: number; body: Buffer };
+    try {
+      answer = await options.client.get(target, headers);
+    } catch (err) {
+      options.logger.warn({ err: (err as Error).message }, 'blacklist: bank unreachable; will try again');
+      return 'unreachable';
+    }
+    if (answer.status !== 200) {
+      const code = /"code":"([A-Z_]+)"/.exec(answer.body.toString('utf8'))?.[1] ?? `HTTP ${answer.status}`;
+      options.logger.warn({ code }, 'blacklist: the bank did not serve the feed; will try again');
+      return 'unreachable';
+    }
+    let updates: unknown[];
+    try {
+      const feed = JSON.parse(answer.body.toString('utf8')) as { updates?: unknown };
+      if (!Array.isArray(feed.updates)) throw new Error('no updates array');
+      updates = feed.updates;
+    } catch (err) {
+      options.alerts?.raise({
+        code: 'CANTEEN_BLACKLIST_UPDATE',
+        message: `the bank's blacklist feed is not readable (${(err as Error).message})`,
+        hint: 'The current blacklist stays in force. Check the bank address and the path to it.',
+      });
+      return 'refused';
+    }
+    for (const update of updates) {
+      try {
+        options.apply(update);
+      } catch (err) {
+        const code = isGatewayError(err) ? err.code : 'CANTEEN_BLACKLIST_MALFORMED';
+        options.alerts?.raise({
+          code: 'CANTEEN_BLACKLIST_UPDATE',
+          message: `a blacklist update from the bank was refused (${code}): ${(err as Error).message}`,
+          hint: 'The current blacklist stays in force. Check bank.publicKeyHex; the bank must publish a newer full list.',
+        });
+        return 'refused';
+      }
+    }
+    options.alerts?.clear('CANTEEN_BLACKLIST_UPDATE');
+    return updates.length > 0 ? 'updated' : 'current';
+  };
+
+  const schedule = (delayMs: number) => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      void pollOnce().finally(() => schedule(options.intervalMs));
+    }, delayMs);
+    timer.unref();
+  };
+  // The first round soon after start: a box that was off for a while catches up at once.
+  schedule(Math.min(1_000, options.intervalMs));
+
+  return {
+    pollOnce,
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      options.client.close();
+    },
+  };
+}
