@@ -34,52 +34,18 @@ describe('sceneway-bank CLI', () => {
     expect((await cli(['keys', 'init', '--out', keysDir])).code).toBe(0);
     const out = join(dir, 'blacklist');
     const key = join(keysDir, 'bank-key.pem');
-    const first = await cli([
-      'blacklist',
-      'sign',
-      '--key',
-      key,
-      '--out',
-      out,
-      '--version',
-      '1',
-      '--add-card',
-      '04a1b2c3',
-    ]);
+    const sign = (...args: string[]) => cli(['blacklist', 'sign', '--key', key, '--out', out, ...args]);
+    const first = await sign('--version', '1', '--add-card', '04a1b2c3');
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/full v1, \+1 -0/);
     expect(first.stdout).not.toMatch(/04a1b2c3/i); // the card UID is not echoed
-    const delta = await cli([
-      'blacklist',
-      'sign',
-      '--key',
-      key,
-      '--out',
-      out,
-      '--version',
-      '2',
-      '--base',
-      '1',
-      '--remove-card',
-      '04A1B2C3',
-    ]);
+    const delta = await sign('--version', '2', '--base', '1', '--remove-card', '04A1B2C3');
     expect(delta.code).toBe(0);
     const updates = loadBlacklistUpdates(out);
     expect(updatesSince(updates, 0).map((u) => u.update.version)).toEqual([1, 2]);
     expect(updates[0]?.update.add).toEqual([cardHolderDigest('04A1B2C3')]);
     expect(updates[1]?.update.remove).toEqual([cardHolderDigest('04A1B2C3')]);
-    const again = await cli([
-      'blacklist',
-      'sign',
-      '--key',
-      key,
-      '--out',
-      out,
-      '--version',
-      '2',
-      '--add-card',
-      '99',
-    ]);
+    const again = await sign('--version', '2', '--add-card', '99');
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/never rewritten/);
   });

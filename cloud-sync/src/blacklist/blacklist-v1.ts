@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hexBytes } from '../batch/batch-schema.ts';
 import { canonicalBytes } from '../batch/jcs.ts';
 import { type Sm2Options, sm2Sign } from '../crypto/sm2.ts';
 
@@ -36,7 +37,7 @@ export type BlacklistUpdate = z.infer<typeof blacklistUpdateSchema>;
 export const blacklistEnvelopeSchema = z.strictObject({
   format: z.literal(BLACKLIST_FORMAT),
   update: blacklistUpdateSchema,
-  signature: z.string().regex(/^(?:[0-9a-f]{2})+$/, 'expected lowercase hex bytes'),
+  signature: hexBytes,
 });
 export type SignedBlacklistUpdate = z.infer<typeof blacklistEnvelopeSchema>;
 
