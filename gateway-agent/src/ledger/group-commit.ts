@@ -1,8 +1,9 @@
 /**
  * Group commit: appends that arrive while the previous transaction is being written (better-sqlite3
  * is synchronous, so they queue up behind it) are committed together in the next transaction. Every
- * caller's promise settles only after the transaction that holds its item has committed, so one fsync
- * acknowledges many records without weakening "durable before ack" (DESIGN invariant 1).
+ * caller's promise settles only after the transaction that holds its item has committed and, with
+ * `afterCommit`, been made durable, so one fsync acknowledges many records without weakening
+ * "durable before ack" (DESIGN invariant 1).
  */
 export interface GroupItem<In, Out> {
   input: In;
@@ -26,6 +27,12 @@ export interface GroupCommitter<In, Out> {
  */
 export function createGroupCommitter<In, Out>(options: {
   commit(inputs: In[]): Array<ItemOutcome<Out>>;
+  /**
+   * Makes the committed group durable (the ledger's WAL fsync, wal-sync.ts). Items settle only after
+   * it resolves; if it rejects, every item of the group is rejected. The next group may commit
+   * meanwhile, so one fsync overlaps the next group's work.
+   */
+  afterCommit?: () => Promise<void>;
   maxGroupSize: number;
 }): GroupCommitter<In, Out> {
   let queue: Array<GroupItem<In, Out>> = [];
@@ -44,10 +51,18 @@ export function createGroupCommitter<In, Out>(options: {
       for (const g of group) g.reject(error);
       return;
     }
-    group.forEach((g, i) => {
-      const outcome = outcomes[i];
-      if (outcome?.ok) g.resolve(outcome.value);
-      else g.reject(outcome ? outcome.error : new Error('group commit returned too few outcomes'));
+    const settle = () =>
+      group.forEach((g, i) => {
+        const outcome = outcomes[i];
+        if (outcome?.ok) g.resolve(outcome.value);
+        else g.reject(outcome ? outcome.error : new Error('group commit returned too few outcomes'));
+      });
+    if (!options.afterCommit) {
+      settle();
+      return;
+    }
+    options.afterCommit().then(settle, (error: unknown) => {
+      for (const g of group) g.reject(error);
     });
   };
 

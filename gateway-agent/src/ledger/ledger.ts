@@ -23,6 +23,7 @@ import { sealPiiAtRestMany } from './pii-at-rest.ts';
 import { quarantineLedgerFile } from './quarantine.ts';
 import { recordFromRow } from './record-row.ts';
 import { prunedAnchor, readMeta, verifyOpenLedger, writeMeta } from './verify-ledger.ts';
+import { createWalSync, type WalSync } from './wal-sync.ts';
 
 export interface AlertSink {
   raise(alert: { code: string; message: string; hint?: string }): void;
@@ -35,6 +36,8 @@ export interface OpenLedgerOptions {
   /** The box's 16-byte SM4 key for personal data at rest (keys/box-keys.ts). */
   dataKey: Buffer;
   clock?: Clock;
+  /** Test seam: how commits are made durable; default the WAL fsync of wal-sync.ts. */
+  walSync?: WalSync;
   quarantineDir?: string;
   /** Refuse new records (LEDGER_DISK_FULL) below this much free space, before SQLite has to. */
   freeSpaceFloorMb?: number;
@@ -50,6 +53,12 @@ export interface SqliteLedger extends Ledger {
   readonly path: string;
   readonly boxId: string;
   readonly dataKey: Buffer;
+  /**
+   * Resolves once every commit made so far is on disk. Appends wait for it themselves; other writes
+   * that must survive a power loss before the box acts on them (a batch stored before it is sent)
+   * await it.
+   */
+  durable(): Promise<void>;
   /** Called by the outbox when the bank acknowledged records up to `syncedThroughSeq`. */
   noteSynced(removedFromOutbox: number, syncedThroughSeq: number): void;
   /** Changes the file cap at run time (operators, and the disk-full test). */
@@ -83,7 +92,8 @@ function validateAppend(input: AppendInput): void {
 }
 
 /**
- * Opens (creating if absent) the box ledger: WAL with synchronous=FULL, schema migrations, the boot
+ * Opens (creating if absent) the box ledger: WAL, synchronous=NORMAL + our own WAL fsync before every
+ * acknowledgement (wal-sync.ts), schema migrations, the boot
  * integrity check, then group-committed appends. A damaged file is quarantined and LEDGER_QUARANTINED is
  * thrown with what happened and what to do; the agent does not start on a ledger it cannot trust.
  */
@@ -96,7 +106,9 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
   try {
     db = new Database(options.path);
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    // NORMAL, not FULL: appends are acknowledged only after wal-sync.ts has fsynced the WAL off the
+    // event loop, which gives every acknowledged commit FULL's durability (docs/decisions.md D15).
+    db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
     migrateLedger(db);
   } catch (cause) {
@@ -291,8 +303,31 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
     return outcomes;
   };
 
+  const walSync = options.walSync ?? createWalSync(options.path);
+  const durable = async () => {
+    try {
+      await walSync.sync();
+    } catch (cause) {
+      // The group is committed but not known to be on disk: it is not acknowledged. A terminal's
+      // retransmission finds the stored decision (idempotency key) once the disk syncs again.
+      options.alerts?.raise({
+        code: 'LEDGER_SYNC_FAILED',
+        message: `the ledger could not be synced to disk: ${(cause as Error).message}`,
+        hint: 'The disk may be failing. Nothing was acknowledged; check the storage and the kernel log.',
+      });
+      throw new GatewayError(
+        'LEDGER_WRITE',
+        `syncing the ledger to disk failed: ${(cause as Error).message}`,
+        undefined,
+        {
+          cause,
+        },
+      );
+    }
+  };
   const committer = createGroupCommitter<AppendInput, AppendResult>({
     commit: commitGroup,
+    afterCommit: durable,
     maxGroupSize: options.maxGroupSize ?? 1000,
   });
 
@@ -329,11 +364,14 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
       lastSyncedSeq = syncedThroughSeq;
     },
     setMaxSizeMb,
+    durable,
     async close() {
       if (closed) return;
       // Let appends already queued commit first: they were accepted before close was asked for.
       while (committer.queued > 0) await new Promise((r) => setImmediate(r));
+      await walSync.sync().catch(() => {});
       closed = true;
+      walSync.close();
       db.close();
     },
   };

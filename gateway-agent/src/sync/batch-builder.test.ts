@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { parseBatchEnvelope, verifyBatchSignature } from '@sceneway/cloud-sync/batch/batch-v1';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOutbox } from '../ledger/outbox.ts';
@@ -56,6 +57,12 @@ describe('batch builders', () => {
     );
     expect(workerMeta).toMatchObject({ firstSeq: 1, lastSeq: 20, recordCount: 20 });
     expect(await builder.build({ ...request, afterSeq: 30 })).toBeNull();
+    // The worker thread runs niced (Linux): one thread of this process now has nice 10.
+    const nices = readdirSync('/proc/self/task').map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]); // field 19: nice
+    });
+    expect(nices).toContain(10);
   });
 
   it('reports a failed build with its code, and a worker that cannot start as SYNC_BUILD', async () => {

@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { createUnsyncedReader, type PendingBatch } from '../ledger/outbox.ts';
@@ -21,6 +23,18 @@ export type TransferredBatch = Omit<PendingBatch, 'body'> & { body: Uint8Array }
 export type BatchWorkerReply =
   | { id: number; ok: true; batch: TransferredBatch | null }
   | { id: number; ok: false; error: { code: string; message: string } };
+
+/**
+ * Building batches is background work: on Linux a thread has a nice value of its own, so this one
+ * steps back (nice 10) behind the agent's thread that answers the terminals. Elsewhere it is skipped.
+ */
+export const BATCH_WORKER_NICE = 10;
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+  if (Number.isInteger(tid) && tid > 0) setPriority(tid, BATCH_WORKER_NICE);
+} catch {
+  // not Linux, or not permitted: the worker runs at the agent's priority
+}
 
 const data = workerData as BatchWorkerData;
 const db = new Database(data.ledgerPath, { fileMustExist: true });

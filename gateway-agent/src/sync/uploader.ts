@@ -111,6 +111,8 @@ export function createUploader(options: UploaderOptions) {
     });
     if (!batch) return { waitMs: 1000, empty: true };
     outbox.savePendingBatch(batch);
+    // On disk before it is ever sent: after a power loss the box must resend these very bytes.
+    await options.ledger.durable();
     return batch;
   };
 
