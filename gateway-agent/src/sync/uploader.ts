@@ -117,7 +117,7 @@ export function createUploader(options: UploaderOptions) {
   };
 
   /**
-   * A batch whose ack verified but is not yet recorded: recording it (a transaction with an fsync)
+   * A batch whose ack verified but is not yet recorded: recording it (a transaction on this thread)
    * waits until the next batch is on its way, so it overlaps the bank's work instead of idling it.
    * If the box dies in between, the stored batch is resent and the bank re-acks it ('duplicate').
    */
