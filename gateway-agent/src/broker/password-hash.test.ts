@@ -1,9 +1,26 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mqttTerminalSchema } from '../config/schema.ts';
-import { hashPassword, parsePasswordHash, verifyPassword, verifyPasswordAsync } from './password-hash.ts';
+import {
+  decoyPasswordHash,
+  hashPassword,
+  parsePasswordHash,
+  verifyPassword,
+  verifyPasswordAsync,
+} from './password-hash.ts';
 
 const b64 = (bytes: Buffer | string) => Buffer.from(bytes).toString('base64');
+
+describe('decoyPasswordHash', () => {
+  it('parses as a hash of the default cost that no password matches', async () => {
+    const decoy = decoyPasswordHash();
+    const real = parsePasswordHash(hashPassword('x'));
+    expect(parsePasswordHash(decoy)).toMatchObject({ N: real?.N, r: real?.r, p: real?.p });
+    expect(await verifyPasswordAsync('x', decoy)).toBe(false);
+    expect(await verifyPasswordAsync('', decoy)).toBe(false);
+    expect(decoyPasswordHash()).not.toBe(decoy);
+  });
+});
 
 describe('hashPassword / verifyPassword', () => {
   it('verifies the password it hashed and nothing else', async () => {

@@ -31,6 +31,16 @@ export function hashPassword(password: string): string {
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${key.toString('base64')}`;
 }
 
+/**
+ * A hash in the default format and cost that no password matches (random salt and key, never derived):
+ * checking an unknown username against it costs the same scrypt as a real login, without paying one
+ * scrypt (~150 ms) at every start of a box that has no MQTT terminals configured.
+ */
+export function decoyPasswordHash(): string {
+  const { N, r, p } = DEFAULT_COST;
+  return `scrypt$${N}$${r}$${p}$${randomBytes(SALT_BYTES).toString('base64')}$${randomBytes(KEY_BYTES).toString('base64')}`;
+}
+
 /** Constant-time check; a malformed or out-of-bounds hash is a failed check, never an exception. */
 export function verifyPassword(password: string, hash: string): boolean {
   const parsed = parsePasswordHash(hash);

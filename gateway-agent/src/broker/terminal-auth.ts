@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { Socket } from 'node:net';
 import type { AedesOptions, AuthErrorCode, AuthenticateError, Client } from 'aedes';
 import type { BoxConfig } from '../config/schema.ts';
 import { GatewayError } from '../gateway-error.ts';
-import { hashPassword, verifyPasswordAsync } from './password-hash.ts';
+import { decoyPasswordHash, verifyPasswordAsync } from './password-hash.ts';
 import { publishSubtopic } from './terminal-topics.ts';
 
 export type MqttTerminal = BoxConfig['mqttTerminals'][number];
@@ -46,7 +45,7 @@ export function createTerminalAuth(options: {
   const { logger } = options;
   const byUsername = indexTerminals(options.terminals);
   // Unknown usernames are checked against a real hash so both refusals cost one scrypt.
-  const decoyHash = options.terminals[0]?.passwordHash ?? hashPassword(randomBytes(16).toString('hex'));
+  const decoyHash = options.terminals[0]?.passwordHash ?? decoyPasswordHash();
   const connectFacts = new WeakMap<Client, ConnectFacts>();
   const terminalOf = new WeakMap<Client, string>();
   // A client id is bound to the first terminal that uses it, so one terminal cannot take over another's
