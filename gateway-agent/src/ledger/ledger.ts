@@ -371,7 +371,6 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
       while (committer.queued > 0) await new Promise((r) => setImmediate(r));
       await walSync.sync().catch(() => {});
       closed = true;
-      walSync.close();
       db.close();
     },
   };

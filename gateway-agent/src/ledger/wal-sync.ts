@@ -1,4 +1,4 @@
-import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -16,28 +16,27 @@ import { dirname } from 'node:path';
 export interface WalSync {
   /** Resolves once everything committed before the call is on disk. */
   sync(): Promise<void>;
-  close(): void;
 }
 
 export function createWalSync(databasePath: string): WalSync {
-  let fd: number | null = null;
   let running: Promise<void> | null = null;
   let next: Promise<void> | null = null;
+  let directorySynced = false;
 
-  const fsyncOnce = (): Promise<void> => {
-    // Opened at the first sync: SQLite creates the -wal file with the first write. The directory is
-    // synced once too, so the file's own entry survives a power loss.
-    if (fd === null) {
-      fd = openSync(`${databasePath}-wal`, 'r');
-      const dir = openSync(dirname(databasePath), 'r');
-      try {
-        fsyncDir(dir);
-      } finally {
-        closeSync(dir);
-      }
+  // A fresh descriptor each time (fsync flushes the file, whichever descriptor asks), so a -wal file
+  // that SQLite removed and created again is never missed; open, fsync and close all run on the pool.
+  const fsyncOnce = async (): Promise<void> => {
+    const wal = await open(`${databasePath}-wal`, 'r');
+    try {
+      await wal.sync();
+    } finally {
+      await wal.close();
     }
-    const handle = fd;
-    return new Promise((resolve, reject) => fsync(handle, (err) => (err ? reject(err) : resolve())));
+    if (!directorySynced) {
+      // Once: the directory entry of the -wal file SQLite created must survive a power loss too.
+      await syncDirectory(dirname(databasePath));
+      directorySynced = true;
+    }
   };
 
   const sync = (): Promise<void> => {
@@ -60,20 +59,17 @@ export function createWalSync(databasePath: string): WalSync {
     return next;
   };
 
-  return {
-    sync,
-    close() {
-      if (fd !== null) closeSync(fd);
-      fd = null;
-    },
-  };
+  return { sync };
 }
 
-function fsyncDir(fd: number): void {
-  // fsync on a directory fd is how POSIX makes a new entry durable; some filesystems refuse it (EINVAL).
+async function syncDirectory(path: string): Promise<void> {
+  const dir = await open(path, 'r');
   try {
-    fsyncSync(fd);
+    await dir.sync();
   } catch (err) {
+    // Some filesystems refuse fsync on a directory (EINVAL); their entries are durable another way.
     if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+  } finally {
+    await dir.close();
   }
 }
