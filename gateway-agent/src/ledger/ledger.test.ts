@@ -143,6 +143,7 @@ describe('ledger durability', () => {
           await gate;
           await real.sync();
         },
+        close: () => real.close(),
       },
     });
     let acked = false;
@@ -165,7 +166,7 @@ describe('ledger durability', () => {
   it('does not acknowledge a group whose sync fails, and says so', async () => {
     const alerts: string[] = [];
     const ledger = open(tempLedgerPath(), {
-      walSync: { sync: () => Promise.reject(new Error('EIO')) },
+      walSync: { sync: () => Promise.reject(new Error('EIO')), close: async () => {} },
       alerts: { raise: (a) => alerts.push(a.code), clear: () => {} },
     });
     await expect(ledger.append(saleInput(1))).rejects.toMatchObject({ code: 'LEDGER_WRITE' });

@@ -370,6 +370,7 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
       // Let appends already queued commit first: they were accepted before close was asked for.
       while (committer.queued > 0) await new Promise((r) => setImmediate(r));
       await walSync.sync().catch(() => {});
+      await walSync.close();
       closed = true;
       db.close();
     },

@@ -19,6 +19,7 @@ describe('WAL sync', () => {
     await Promise.all([first, second, third]);
     expect(order).toEqual(['first', 'second']);
     await expect(wal.sync()).resolves.toBeUndefined(); // a new round once all have settled
+    await wal.close();
     db.close();
   });
 
