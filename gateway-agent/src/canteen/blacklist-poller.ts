@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import { isGatewayError } from '../gateway-error.ts';
 import type { AlertSink } from '../ledger/ledger.ts';
 import type { Logger } from '../logger.ts';
+import { refusalOf } from '../sync/bank-answer.ts';
 import type { BankClient } from '../sync/bank-client.ts';
 import type { BlacklistState } from './blacklist.ts';
 
@@ -49,7 +50,7 @@ export function startBlacklistPoller(options: BlacklistPollerOptions) {
       return 'unreachable';
     }
     if (answer.status !== 200) {
-      const code = /"code":"([A-Z_]+)"/.exec(answer.body.toString('utf8'))?.[1] ?? `HTTP ${answer.status}`;
+      const code = refusalOf(answer.body)?.code ?? `HTTP ${answer.status}`;
       options.logger.warn({ code }, 'blacklist: the bank did not serve the feed; will try again');
       return 'unreachable';
     }

@@ -15,7 +15,8 @@ const RETRYABLE_REFUSALS = new Set([
   'BANK_INTERNAL',
 ]);
 
-function refusalOf(body: Buffer): { code: string; message: string } | null {
+/** The bank's refusal `{code, message}` in an answer body, or null when the body is not one. */
+export function refusalOf(body: Buffer): { code: string; message: string } | null {
   try {
     const parsed = JSON.parse(body.toString('utf8')) as { code?: unknown; message?: unknown };
     if (typeof parsed.code === 'string' && /^[A-Z0-9_]{3,64}$/.test(parsed.code)) {

@@ -4,6 +4,7 @@ import { fullJitterDelay, sleep } from '@sceneway/device-drivers/backoff';
 import type { Clock } from '../clock.ts';
 import type { AlertSink } from '../ledger/ledger.ts';
 import type { Logger } from '../logger.ts';
+import { refusalOf } from './bank-answer.ts';
 import type { BankClient } from './bank-client.ts';
 
 export interface ReconUploadOptions {
@@ -39,7 +40,7 @@ export function createReconUploader(options: ReconUploadOptions) {
     try {
       const answer = await options.client.post('/v1/recon', report, headers);
       if (answer.status === 200) return null;
-      const code = /"code":"([A-Z_]+)"/.exec(answer.body.toString('utf8'))?.[1] ?? `HTTP ${answer.status}`;
+      const code = refusalOf(answer.body)?.code ?? `HTTP ${answer.status}`;
       return code;
     } catch (err) {
       return `unreachable (${(err as Error).message})`;
