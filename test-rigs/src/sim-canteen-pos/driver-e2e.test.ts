@@ -1,7 +1,7 @@
 import type { SaleDecision, SaleRequest } from '@sceneway/device-drivers/driver-api';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type DriverHarness, startDriverHarness } from './driver-harness.ts';
-import { type CanteenPosSim, startCanteenPosSim } from './sim.ts';
+import { describe, expect, it } from 'vitest';
+import type { DriverHarness } from './driver-harness.ts';
+import { driverRigPerTest } from './driver-test-rig.ts';
 
 /**
  * Driver ↔ simulator over real socat ptys, both ends opened with `serialport`: the production byte path.
@@ -16,25 +16,9 @@ function decide(_terminalId: string, sale: SaleRequest): SaleDecision {
   return { outcome: 'approved', balanceFen: 10_000 - sale.amountFen };
 }
 
-let harness: DriverHarness | undefined;
-let sim: CanteenPosSim | undefined;
+const { startTill } = driverRigPerTest();
 
-afterEach(async () => {
-  await sim?.close();
-  await harness?.close();
-  sim = undefined;
-  harness = undefined;
-});
-
-async function rs232(): Promise<{ h: DriverHarness; s: CanteenPosSim }> {
-  const h = await startDriverHarness({ decideSale: decide });
-  harness = h;
-  const s = await startCanteenPosSim({ path: h.pair.b, answerTimeoutMs: 400 });
-  sim = s;
-  await h.driver.start();
-  await h.waitForEvent((e) => e.type === 'terminal-up', 5000, 0);
-  return { h, s };
-}
+const rs232 = () => startTill({ decideSale: decide });
 
 const callsFor = (h: DriverHarness, receiptNo: number) =>
   h.saleCalls.filter((c) => c.sale.receiptNo === receiptNo).length;

@@ -1,18 +1,12 @@
 import type { SaleDecision } from '@sceneway/device-drivers/driver-api';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type DriverHarness, startDriverHarness } from './driver-harness.ts';
-import { type CanteenPosSim, startCanteenPosSim } from './sim.ts';
+import { describe, expect, it } from 'vitest';
+import { startDriverHarness } from './driver-harness.ts';
+import { driverRigPerTest } from './driver-test-rig.ts';
+import { startCanteenPosSim } from './sim.ts';
 
-/** RS-485 multidrop over one pty: the box polls each address in turn; terminals speak only when polled. */
-let harness: DriverHarness | undefined;
-let sim: CanteenPosSim | undefined;
+// RS-485 multidrop over one pty: the box polls each address in turn; terminals speak only when polled.
 
-afterEach(async () => {
-  await sim?.close();
-  await harness?.close();
-  sim = undefined;
-  harness = undefined;
-});
+const { closeAfterTest } = driverRigPerTest();
 
 describe('canteen POS driver on an RS-485 bus', () => {
   it('polls every address, serves concurrent sales, and one absent terminal does not stall the others', async () => {
@@ -31,14 +25,14 @@ describe('canteen POS driver on an RS-485 bus', () => {
         ],
       },
     });
-    harness = h;
+    closeAfterTest(h);
     const s = await startCanteenPosSim({
       path: h.pair.b,
       mode: 'rs485',
       addresses: [1, 2, 3],
       answerTimeoutMs: 400,
     });
-    sim = s;
+    closeAfterTest(s);
     await h.driver.start();
     for (const id of ['till-1', 'till-2', 'till-3']) {
       await h.waitForEvent((e) => e.type === 'terminal-up' && e.terminalId === id, 5000, 0);
@@ -64,14 +58,14 @@ describe('canteen POS driver on an RS-485 bus', () => {
       decideSale: (): SaleDecision => ({ outcome: 'approved' }),
       config: { mode: 'rs485', terminals: [{ id: 'till-5', address: 5 }] },
     });
-    harness = h;
+    closeAfterTest(h);
     const s = await startCanteenPosSim({
       path: h.pair.b,
       mode: 'rs485',
       addresses: [5],
       answerTimeoutMs: 400,
     });
-    sim = s;
+    closeAfterTest(s);
     await h.driver.start();
     await h.waitForEvent((e) => e.type === 'terminal-up', 5000, 0);
     const till = s.till(5);

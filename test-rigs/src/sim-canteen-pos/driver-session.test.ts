@@ -1,35 +1,18 @@
 import { encodeFrame } from '@sceneway/device-drivers/canteen-pos/framing';
 import { Command } from '@sceneway/device-drivers/canteen-pos/messages';
 import type { SaleDecision } from '@sceneway/device-drivers/driver-api';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type DriverHarness, type DriverHarnessOptions, startDriverHarness } from './driver-harness.ts';
-import { type CanteenPosSim, type CanteenPosSimOptions, startCanteenPosSim } from './sim.ts';
+import { describe, expect, it } from 'vitest';
+import { type DriverHarnessOptions, startDriverHarness } from './driver-harness.ts';
+import { driverRigPerTest } from './driver-test-rig.ts';
+import { type CanteenPosSimOptions, startCanteenPosSim } from './sim.ts';
 
 /** Session behaviour over real ptys: watchdog, NAK storms, slow decisions, lifecycle, every message type. */
 const approve = (): SaleDecision => ({ outcome: 'approved' });
 
-let harness: DriverHarness | undefined;
-let sim: CanteenPosSim | undefined;
+const { startTill, closeAfterTest } = driverRigPerTest();
 
-afterEach(async () => {
-  await sim?.close();
-  await harness?.close();
-  sim = undefined;
-  harness = undefined;
-});
-
-async function setUp(
-  driver: Partial<DriverHarnessOptions> = {},
-  simOptions: Partial<CanteenPosSimOptions> = {},
-): Promise<{ h: DriverHarness; s: CanteenPosSim }> {
-  const h = await startDriverHarness({ decideSale: approve, ...driver });
-  harness = h;
-  const s = await startCanteenPosSim({ path: h.pair.b, answerTimeoutMs: 400, ...simOptions });
-  sim = s;
-  await h.driver.start();
-  await h.waitForEvent((e) => e.type === 'terminal-up', 5000, 0);
-  return { h, s };
-}
+const setUp = (driver: Partial<DriverHarnessOptions> = {}, simOptions: Partial<CanteenPosSimOptions> = {}) =>
+  startTill({ decideSale: approve, ...driver }, simOptions);
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -154,14 +137,13 @@ describe('lifecycle', () => {
   });
 
   it('starts without the port, reports the terminal down, and comes up when the port appears', async () => {
-    const h = await startDriverHarness({ decideSale: approve });
-    harness = h;
+    const h = closeAfterTest(await startDriverHarness({ decideSale: approve }));
     await h.unplug();
     await h.driver.start();
     const down = await h.waitForEvent((e) => e.type === 'terminal-down', 5000, 0);
     expect(down).toMatchObject({ reason: expect.stringContaining('not available') });
     await h.replug();
-    sim = await startCanteenPosSim({ path: h.pair.b, answerTimeoutMs: 400 });
+    const sim = closeAfterTest(await startCanteenPosSim({ path: h.pair.b, answerTimeoutMs: 400 }));
     await h.waitForEvent((e) => e.type === 'terminal-up', 5000, 0);
     expect((await sim.till().swipe('04A1B2C3', 100)).decision.outcome).toBe('approved');
   });
