@@ -1,6 +1,6 @@
-import { buildEnrolmentRequest } from '@sceneway/cloud-sync/batch/enrolment';
 import type { Command } from 'commander';
 import { loadBoxConfig } from '../config/load-config.ts';
+import { boxEnrolmentRequest } from '../keys/box-enrolment.ts';
 import { initBoxKeys, loadBoxKeys, resolvePassphrase } from '../keys/box-keys.ts';
 
 export function registerKeysCommands(program: Command, _setExit: (code: number) => void): void {
@@ -45,16 +45,7 @@ export function registerKeysCommands(program: Command, _setExit: (code: number) 
         dir: config.keys.dir,
         passphrase: resolvePassphrase(opts.passphraseFile),
       });
-      const request = buildEnrolmentRequest(
-        {
-          boxId: config.box.id,
-          siteId: config.site.id,
-          publicKeyHex: secrets.publicKeyHex,
-          createdAt: new Date().toISOString(),
-        },
-        secrets.privateKeyHex,
-        { userId: config.bank.userId },
-      );
+      const request = boxEnrolmentRequest(config, secrets);
       process.stdout.write(`${JSON.stringify(request, null, 2)}\n`);
     });
 }

@@ -2,10 +2,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBankKeys, loadBankPrivateKey } from '@sceneway/cloud-sync/bank/keys';
 import { type BankServer, enrolFromRequest, startBankServer } from '@sceneway/cloud-sync/bank/server';
-import { buildEnrolmentRequest } from '@sceneway/cloud-sync/batch/enrolment';
 import { sm2PublicKeyOf } from '@sceneway/cloud-sync/crypto/sm2';
 import type { FullBoxConfig } from '@sceneway/gateway-agent/config/driver-config';
 import { parseBoxConfig } from '@sceneway/gateway-agent/config/load-config';
+import { boxEnrolmentRequest } from '@sceneway/gateway-agent/keys/box-enrolment';
 import { type BoxSecrets, initBoxKeys, loadBoxKeys } from '@sceneway/gateway-agent/keys/box-keys';
 import { publishDemoBlacklist } from './scripted-day.ts';
 
@@ -109,14 +109,6 @@ export function demoBoxConfig(options: {
 /** Enrols the box with the bank the way a site does: the box's signed request, imported by the bank. */
 export async function enrolBox(bank: BankServer, config: FullBoxConfig, secrets: BoxSecrets): Promise<void> {
   if (await bank.store.getBox(config.box.id)) return;
-  const request = buildEnrolmentRequest(
-    {
-      boxId: config.box.id,
-      siteId: config.site.id,
-      publicKeyHex: secrets.publicKeyHex,
-      createdAt: new Date().toISOString(),
-    },
-    secrets.privateKeyHex,
-  );
+  const request = boxEnrolmentRequest(config, secrets);
   await enrolFromRequest(bank.store, request, new Date());
 }
