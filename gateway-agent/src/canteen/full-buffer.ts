@@ -26,6 +26,39 @@ export interface FullBufferGuard {
   check(): string | null;
 }
 
+/**
+ * One limit of the policy: whether it is reached, and its alert raised when it becomes reached and
+ * cleared (with a log line) when it passes. The caller applies the hysteresis, which differs in
+ * direction between a ceiling and a floor.
+ */
+function alertingLimit(o: {
+  code: string;
+  hint: string;
+  resumed: string;
+  alerts: CanteenAlerts | undefined;
+  logger: Logger;
+}) {
+  let reached = false;
+  return {
+    get reached() {
+      return reached;
+    },
+    update(now: boolean, why: string, logFields: Record<string, unknown>): void {
+      if (now && !reached) {
+        o.alerts?.raise(
+          o.code,
+          `Offline limit reached: ${why}; new canteen sales are declined, no record is dropped`,
+          o.hint,
+        );
+      } else if (!now && reached) {
+        o.alerts?.clear(o.code);
+        o.logger.info(logFields, o.resumed);
+      }
+      reached = now;
+    },
+  };
+}
+
 export function createFullBufferGuard(opts: {
   stats: () => LedgerStats;
   maxUnsyncedRecords: number;
@@ -34,10 +67,22 @@ export function createFullBufferGuard(opts: {
   alerts?: CanteenAlerts;
   logger: Logger;
 }): FullBufferGuard {
-  let backlogFull = false;
-  let diskLow = false;
   const backlogMargin = Math.max(1, Math.floor(opts.maxUnsyncedRecords / 100));
   const diskMargin = Math.max(1, Math.floor(opts.minFreeDiskMb / 100));
+  const backlog = alertingLimit({
+    code: BACKLOG_ALERT,
+    hint: 'restore the bank link (sceneway status shows the oldest unsynced record); sales resume by themselves as the backlog drains',
+    resumed: 'canteen: backlog below the ceiling again, sales resume',
+    alerts: opts.alerts,
+    logger: opts.logger,
+  });
+  const disk = alertingLimit({
+    code: DISK_ALERT,
+    hint: 'free disk space on the box (logs, old files); sales resume by themselves',
+    resumed: 'canteen: disk space above the floor again, sales resume',
+    alerts: opts.alerts,
+    logger: opts.logger,
+  });
 
   function readFreeMb(): number | null {
     try {
@@ -52,40 +97,26 @@ export function createFullBufferGuard(opts: {
   return {
     check() {
       const unsynced = opts.stats().unsyncedCount;
-      const wasBacklogFull = backlogFull;
-      backlogFull = backlogFull
-        ? unsynced > opts.maxUnsyncedRecords - backlogMargin
-        : unsynced >= opts.maxUnsyncedRecords;
-      const free = readFreeMb();
-      const wasDiskLow = diskLow;
-      if (free !== null)
-        diskLow = diskLow ? free < opts.minFreeDiskMb + diskMargin : free < opts.minFreeDiskMb;
-
       const backlogWhy = `${unsynced} records wait for the bank (ceiling ${opts.maxUnsyncedRecords})`;
+      backlog.update(
+        backlog.reached
+          ? unsynced > opts.maxUnsyncedRecords - backlogMargin
+          : unsynced >= opts.maxUnsyncedRecords,
+        backlogWhy,
+        { unsynced },
+      );
+      const free = readFreeMb();
       const diskWhy = `${free ?? '?'} MiB free disk (floor ${opts.minFreeDiskMb} MiB)`;
-      if (backlogFull && !wasBacklogFull) {
-        opts.alerts?.raise(
-          BACKLOG_ALERT,
-          `Offline limit reached: ${backlogWhy}; new canteen sales are declined, no record is dropped`,
-          'restore the bank link (sceneway status shows the oldest unsynced record); sales resume by themselves as the backlog drains',
+      if (free !== null) {
+        disk.update(
+          disk.reached ? free < opts.minFreeDiskMb + diskMargin : free < opts.minFreeDiskMb,
+          diskWhy,
+          { freeMb: free },
         );
-      } else if (!backlogFull && wasBacklogFull) {
-        opts.alerts?.clear(BACKLOG_ALERT);
-        opts.logger.info({ unsynced }, 'canteen: backlog below the ceiling again, sales resume');
       }
-      if (diskLow && !wasDiskLow) {
-        opts.alerts?.raise(
-          DISK_ALERT,
-          `Offline limit reached: ${diskWhy}; new canteen sales are declined, no record is dropped`,
-          'free disk space on the box (logs, old files); sales resume by themselves',
-        );
-      } else if (!diskLow && wasDiskLow) {
-        opts.alerts?.clear(DISK_ALERT);
-        opts.logger.info({ freeMb: free }, 'canteen: disk space above the floor again, sales resume');
-      }
-      if (backlogFull && diskLow) return `${backlogWhy}; ${diskWhy}`;
-      if (backlogFull) return backlogWhy;
-      if (diskLow) return diskWhy;
+      if (backlog.reached && disk.reached) return `${backlogWhy}; ${diskWhy}`;
+      if (backlog.reached) return backlogWhy;
+      if (disk.reached) return diskWhy;
       return null;
     },
   };
