@@ -105,8 +105,12 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       logger: logger.child({ part: 'retention' }),
     });
     stops.push(() => retention.stop());
+    // One connection to the bank (keep-alive, mutual TLS material read once) for the uploader, the
+    // reconciliation upload and the blacklist poller; closed after all of them have stopped.
+    const bankClient = createBankClient({ baseUrl: config.bank.url, tls: config.bank.tls });
+    stops.push(() => bankClient.close());
     const reconUpload = createReconUploader({
-      client: createBankClient({ baseUrl: config.bank.url, tls: config.bank.tls }),
+      client: bankClient,
       boxId: config.box.id,
       boxPrivateKeyHex: secrets.privateKeyHex,
       userId: config.bank.userId,
@@ -152,7 +156,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       bankPublicKeyHex: config.bank.publicKeyHex,
       bankUrl: config.bank.url,
       userId: config.bank.userId,
-      tls: config.bank.tls,
+      client: bankClient,
       limits: config.sync,
       clock,
       logger: logger.child({ part: 'sync' }),
@@ -184,7 +188,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     });
     if (config.bank.blacklistPollSeconds > 0) {
       const poller = startBlacklistPoller({
-        client: createBankClient({ baseUrl: config.bank.url, tls: config.bank.tls }),
+        client: bankClient,
         boxId: config.box.id,
         boxPrivateKeyHex: secrets.privateKeyHex,
         userId: config.bank.userId,

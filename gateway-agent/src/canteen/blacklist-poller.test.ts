@@ -52,8 +52,9 @@ async function setUp(publish: (dir: string, bankPrivateKeyHex: string) => void) 
     logger: silentLogger,
   });
   const alerts: string[] = [];
+  const client = createBankClient({ baseUrl: bank.url });
   const poller = startBlacklistPoller({
-    client: createBankClient({ baseUrl: bank.url }),
+    client,
     boxId: rig.boxId,
     boxPrivateKeyHex: rig.boxKeys.privateKeyHex,
     intervalMs: 3_600_000, // rounds are driven by the test
@@ -63,7 +64,10 @@ async function setUp(publish: (dir: string, bankPrivateKeyHex: string) => void) 
     currentVersion: () => store.state().version,
     apply: (signed) => store.apply(signed),
   });
-  closers.push(() => poller.stop());
+  closers.push(() => {
+    poller.stop();
+    client.close();
+  });
   return { dir, store, poller, alerts };
 }
 

@@ -1,4 +1,3 @@
-import { requestHeaders } from '@sceneway/cloud-sync/batch/request-auth';
 import { sm3Hex } from '@sceneway/cloud-sync/crypto/sm3';
 import type { Clock } from '../clock.ts';
 import { isGatewayError } from '../gateway-error.ts';
@@ -6,6 +5,7 @@ import type { AlertSink } from '../ledger/ledger.ts';
 import type { Logger } from '../logger.ts';
 import { refusalOf } from '../sync/bank-answer.ts';
 import type { BankClient } from '../sync/bank-client.ts';
+import { signedBoxHeaders } from '../sync/box-request.ts';
 import type { BlacklistState } from './blacklist.ts';
 
 export interface BlacklistPollerOptions {
@@ -31,17 +31,12 @@ export type PollOutcome = 'current' | 'updated' | 'unreachable' | 'refused';
  * current list stays in force. An unreachable bank is normal offline life: logged, tried next round.
  */
 export function startBlacklistPoller(options: BlacklistPollerOptions) {
-  const sm2 = options.userId ? { userId: options.userId } : {};
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
 
   const pollOnce = async (): Promise<PollOutcome> => {
     const target = `/v1/blacklist?since=${options.currentVersion()}`;
-    const headers = requestHeaders(
-      { boxId: options.boxId, digest: sm3Hex(target), now: new Date(options.clock.now()) },
-      options.boxPrivateKeyHex,
-      sm2,
-    );
+    const headers = signedBoxHeaders(options, sm3Hex(target), new Date(options.clock.now()));
     let answer: { status: number; body: Buffer };
     try {
       answer = await options.client.get(target, headers);
@@ -99,7 +94,6 @@ export function startBlacklistPoller(options: BlacklistPollerOptions) {
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
-      options.client.close();
     },
   };
 }

@@ -38,8 +38,9 @@ async function bankWith(reconDir: string | undefined, enrolPublicKeyHex: string)
 }
 
 function reconUploader(url: string, privateKeyHex: string, alerts: string[]) {
+  const client = createBankClient({ baseUrl: url });
   const uploader = createReconUploader({
-    client: createBankClient({ baseUrl: url }),
+    client,
     boxId: rig!.boxId,
     boxPrivateKeyHex: privateKeyHex,
     clock: systemClock,
@@ -51,7 +52,10 @@ function reconUploader(url: string, privateKeyHex: string, alerts: string[]) {
     attempts: 2,
     backoff: { initialDelayMs: 5, maxDelayMs: 10 },
   });
-  closers.push(async () => uploader.stop());
+  closers.push(async () => {
+    uploader.stop();
+    client.close();
+  });
   return uploader;
 }
 

@@ -1,4 +1,3 @@
-import { requestHeaders } from '@sceneway/cloud-sync/batch/request-auth';
 import { sm3Hex } from '@sceneway/cloud-sync/crypto/sm3';
 import { fullJitterDelay, sleep } from '@sceneway/device-drivers/backoff';
 import type { Clock } from '../clock.ts';
@@ -6,6 +5,7 @@ import type { AlertSink } from '../ledger/ledger.ts';
 import type { Logger } from '../logger.ts';
 import { refusalOf } from './bank-answer.ts';
 import type { BankClient } from './bank-client.ts';
+import { signedBoxHeaders } from './box-request.ts';
 
 export interface ReconUploadOptions {
   client: BankClient;
@@ -28,15 +28,10 @@ export interface ReconUploadOptions {
 export function createReconUploader(options: ReconUploadOptions) {
   const attempts = options.attempts ?? 5;
   const backoff = options.backoff ?? { initialDelayMs: 2_000, maxDelayMs: 60_000 };
-  const sm2 = options.userId ? { userId: options.userId } : {};
   const abort = new AbortController();
 
   const sendOnce = async (report: Buffer): Promise<string | null> => {
-    const headers = requestHeaders(
-      { boxId: options.boxId, digest: sm3Hex(report), now: new Date(options.clock.now()) },
-      options.boxPrivateKeyHex,
-      sm2,
-    );
+    const headers = signedBoxHeaders(options, sm3Hex(report), new Date(options.clock.now()));
     try {
       const answer = await options.client.post('/v1/recon', report, headers);
       if (answer.status === 200) return null;
@@ -70,9 +65,9 @@ export function createReconUploader(options: ReconUploadOptions) {
       });
       return false;
     },
+    /** Ends a retry wait; the client belongs to the caller. */
     stop(): void {
       abort.abort();
-      options.client.close();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { verifyAck } from '@sceneway/cloud-sync/batch/ack-v1';
-import { newRequestNonce, requestHeaders } from '@sceneway/cloud-sync/batch/request-auth';
+import { newRequestNonce } from '@sceneway/cloud-sync/batch/request-auth';
 import { SyncError } from '@sceneway/cloud-sync/sync-error';
 import { fullJitterDelay, sleep } from '@sceneway/device-drivers/backoff';
 import type { Clock } from '../clock.ts';
@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import { classifyBankAnswer } from './bank-answer.ts';
 import { type BankClient, createBankClient } from './bank-client.ts';
 import { type BatchBuilder, inlineBatchBuilder } from './batch-builder.ts';
+import { signedBoxHeaders } from './box-request.ts';
 import { wakeableSleep } from './wakeable-sleep.ts';
 
 export interface UploaderOptions {
@@ -30,7 +31,7 @@ export interface UploaderOptions {
   clock: Clock;
   logger: Logger;
   alerts?: AlertSink;
-  /** Test seam for the transport only; production uses the HTTPS client. */
+  /** The bank connection (the agent shares one among its parts); created and closed here when absent. */
   client?: BankClient;
   /** Where batches are built; default: on this thread. The agent passes a worker-thread builder. */
   builder?: BatchBuilder;
@@ -151,11 +152,7 @@ export function createUploader(options: UploaderOptions) {
   /** Sends one stored batch once. Returns 'acked', 'retry' or 'stop'. */
   const sendOnce = async (batch: PendingBatch, onSent?: () => void): Promise<'acked' | 'retry' | 'stop'> => {
     const nonce = newRequestNonce();
-    const headers = requestHeaders(
-      { boxId: options.boxId, digest: batch.digest, now: new Date(options.clock.now()), nonce },
-      options.boxPrivateKeyHex,
-      sm2,
-    );
+    const headers = signedBoxHeaders(options, batch.digest, new Date(options.clock.now()), nonce);
     let answer: { status: number; body: Buffer };
     const sentAt = options.clock.now();
     try {
@@ -298,7 +295,7 @@ export function createUploader(options: UploaderOptions) {
       abort.abort();
       await loop;
       await builder.close();
-      client.close();
+      if (!options.client) client.close();
     },
   };
 }
