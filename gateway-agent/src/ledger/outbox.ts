@@ -61,6 +61,7 @@ export function createOutbox(ledger: SqliteLedger) {
     `SELECT count(*) AS n, min(seq) AS first FROM (SELECT seq FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?)`,
   );
   const selectRecordedAt = db.prepare('SELECT recorded_at AS at FROM records WHERE seq = ?');
+  const countPending = db.prepare('SELECT count(*) AS n FROM pending_batches');
 
   return {
     readUnsynced,
@@ -90,7 +91,7 @@ export function createOutbox(ledger: SqliteLedger) {
     },
 
     pendingCount(): number {
-      return (db.prepare('SELECT count(*) AS n FROM pending_batches').get() as { n: number }).n;
+      return (countPending.get() as { n: number }).n;
     },
 
     cursor(): BatchCursor {
