@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { SyncError } from '../sync-error.ts';
 import { randomBytesFromPool } from './random-pool.ts';
-import { SM4_BLOCK_BYTES, SM4_KEY_BYTES } from './sm4.ts';
+import { checkSm4Key, SM4_BLOCK_BYTES } from './sm4.ts';
 
 /**
  * SM4-CBC with PKCS#7 over many small items (a batch's or a commit group's personal data) in ONE
@@ -25,11 +25,6 @@ export class Sm4ItemError extends SyncError {
   }
 }
 
-function checkKey(key: Uint8Array): void {
-  if (key.length !== SM4_KEY_BYTES)
-    throw new SyncError('CRYPTO_SM4_KEY', `SM4 key must be ${SM4_KEY_BYTES} bytes, got ${key.length}`);
-}
-
 function padded(plaintext: Uint8Array): Buffer {
   const pad = SM4_BLOCK_BYTES - (plaintext.length % SM4_BLOCK_BYTES);
   const out = Buffer.allocUnsafe(plaintext.length + pad);
@@ -46,7 +41,7 @@ function padded(plaintext: Uint8Array): Buffer {
  * (the chained-IV weakness of TLS 1.0 needs the attacker to see an IV before choosing the plaintext).
  */
 export function sm4CbcEncryptMany(key16: Uint8Array, plaintexts: readonly Uint8Array[]): Sm4Sealed[] {
-  checkKey(key16);
+  checkSm4Key(key16);
   if (plaintexts.length === 0) return [];
   const firstIv = randomBytesFromPool(SM4_BLOCK_BYTES);
   const blocks = plaintexts.map(padded);
@@ -71,7 +66,7 @@ export function sm4CbcEncryptMany(key16: Uint8Array, plaintexts: readonly Uint8A
  * Throws Sm4ItemError ('CRYPTO_SM4_DECRYPT') naming the first item that is malformed or does not decrypt.
  */
 export function sm4CbcDecryptMany(key16: Uint8Array, items: readonly Sm4Sealed[]): Buffer[] {
-  checkKey(key16);
+  checkSm4Key(key16);
   if (items.length === 0) return [];
   const parts: Uint8Array[] = [];
   items.forEach((item, index) => {

@@ -11,7 +11,7 @@ import { randomBytesFromPool } from './random-pool.ts';
 export const SM4_KEY_BYTES = 16;
 export const SM4_BLOCK_BYTES = 16;
 
-function checkKey(key: Uint8Array): void {
+export function checkSm4Key(key: Uint8Array): void {
   if (key.length !== SM4_KEY_BYTES) {
     throw new SyncError('CRYPTO_SM4_KEY', `SM4 key must be ${SM4_KEY_BYTES} bytes, got ${key.length}`);
   }
@@ -33,7 +33,7 @@ export function sm4CbcEncrypt(
   plaintext: Uint8Array,
   iv: Uint8Array = randomBytesFromPool(SM4_BLOCK_BYTES),
 ): { iv: Buffer; ciphertext: Buffer } {
-  checkKey(key16);
+  checkSm4Key(key16);
   checkIv(iv);
   const cipher = createCipheriv('sm4-cbc', key16, iv);
   return { iv: Buffer.from(iv), ciphertext: Buffer.concat([cipher.update(plaintext), cipher.final()]) };
@@ -41,7 +41,7 @@ export function sm4CbcEncrypt(
 
 /** Throws SyncError 'CRYPTO_SM4_DECRYPT' on a wrong key, wrong IV or corrupted data (bad padding). */
 export function sm4CbcDecrypt(key16: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Buffer {
-  checkKey(key16);
+  checkSm4Key(key16);
   checkIv(iv);
   if (ciphertext.length === 0 || ciphertext.length % SM4_BLOCK_BYTES !== 0) {
     throw new SyncError(
@@ -66,13 +66,13 @@ export function sm4CbcDecrypt(key16: Uint8Array, iv: Uint8Array, ciphertext: Uin
 
 /** Raw ECB without padding: only for the GB/T 32907 block test vectors, never for data. */
 export function sm4EcbEncrypt(key16: Uint8Array, blocks: Uint8Array): Buffer {
-  checkKey(key16);
+  checkSm4Key(key16);
   const cipher = createCipheriv('sm4-ecb', key16, null).setAutoPadding(false);
   return Buffer.concat([cipher.update(blocks), cipher.final()]);
 }
 
 export function sm4EcbDecrypt(key16: Uint8Array, blocks: Uint8Array): Buffer {
-  checkKey(key16);
+  checkSm4Key(key16);
   const decipher = createDecipheriv('sm4-ecb', key16, null).setAutoPadding(false);
   return Buffer.concat([decipher.update(blocks), decipher.final()]);
 }
