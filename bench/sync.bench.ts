@@ -7,9 +7,14 @@ import { chainFieldsOf, chainHash } from '../cloud-sync/src/chain/record-chain.t
 import { generateSm2KeyPair } from '../cloud-sync/src/crypto/sm2.ts';
 import { systemClock } from '../gateway-agent/src/clock.ts';
 import { openLedger } from '../gateway-agent/src/ledger/ledger.ts';
-import { RECORD_COLUMNS_SQL, type RecordRow, recordFromRow } from '../gateway-agent/src/ledger/record-row.ts';
+import {
+  RAW_RECORD_COLUMNS_SQL,
+  type RawRecordRow,
+  recordFromRawRow,
+} from '../gateway-agent/src/ledger/record-row.ts';
 import { saleInput, TEST_DATA_KEY } from '../gateway-agent/src/ledger/test-support.ts';
 import { silentLogger } from '../gateway-agent/src/logger.ts';
+import { batchWorkerBundle, workerBatchBuilder } from '../gateway-agent/src/sync/batch-builder.ts';
 import { createUploader } from '../gateway-agent/src/sync/uploader.ts';
 import { spawnBankProcess } from './support/bank-process.ts';
 
@@ -67,10 +72,11 @@ function readAndHashBaseline(path: string): number {
   const t0 = performance.now();
   let n = 0;
   const rows = db
-    .prepare(`SELECT ${RECORD_COLUMNS_SQL} FROM outbox o JOIN records r USING (seq) ORDER BY seq`)
-    .iterate() as IterableIterator<RecordRow>;
+    .prepare(`SELECT ${RAW_RECORD_COLUMNS_SQL} FROM outbox o JOIN records r USING (seq) ORDER BY seq`)
+    .raw(true)
+    .iterate() as IterableIterator<RawRecordRow>;
   for (const row of rows) {
-    chainHash(chainFieldsOf(recordFromRow(row)));
+    chainHash(chainFieldsOf(recordFromRawRow(row)));
     n++;
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -89,8 +95,13 @@ async function drain(ledgerPath: string, store: { dbPath?: string; pgUrl?: strin
     burst: 10_000,
   });
   const ledger = openLedger({ path: ledgerPath, boxId: BOX, dataKey: TEST_DATA_KEY });
+  // Batches are built on the worker thread, as the agent builds them (`npm run bench` bundles it first).
+  const workerPath = batchWorkerBundle();
+  if (!workerPath) throw new Error('the batch worker bundle is missing: run `npm run build` first');
+  const keys = { boxPrivateKeyHex: boxKeys.privateKeyHex, bankPublicKeyHex: bankKeys.publicKeyHex };
   const uploader = createUploader({
     ledger,
+    builder: workerBatchBuilder(workerPath, { ledgerPath, dataKey: ledger.dataKey, keys }),
     boxId: BOX,
     boxPrivateKeyHex: boxKeys.privateKeyHex,
     bankPublicKeyHex: bankKeys.publicKeyHex,

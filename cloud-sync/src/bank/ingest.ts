@@ -176,8 +176,9 @@ export async function ingestBatch(
       amountFen: r.amountFen,
       recordedAt: r.recordedAt,
       hash: r.hash,
-      payloadJson: JSON.stringify(r.payload),
-      piiSealJson: r.pii ? JSON.stringify({ ...r.pii, piiDigest: r.piiDigest }) : null,
+      payload: r.payload,
+      piiSeal:
+        r.pii && r.piiDigest ? { iv: r.pii.iv, ciphertext: r.pii.ciphertext, piiDigest: r.piiDigest } : null,
     })),
   });
   switch (outcome.kind) {

@@ -10,7 +10,6 @@ import type {
   CommitOutcome,
   DayRecord,
   EnrolledBox,
-  StoredRecord,
 } from './store.ts';
 
 interface BoxRow {
@@ -131,19 +130,27 @@ export class PgBankStore implements BankStore {
       await tx.execute(sql`INSERT INTO ${this.t('batches')} (box_id, batch_seq, digest, first_seq, last_seq, received_at,
         key_envelope) VALUES (${b.boxId}, ${b.batchSeq}, ${b.digest}, ${b.firstSeq}, ${b.lastSeq}, ${b.receivedAt},
         ${b.keyEnvelope})`);
-      // One statement per batch, one array parameter per column (unnest): parse and bind cost stays flat
-      // however many records a batch holds, where multi-row VALUES took a parameter per field. JSON goes
-      // in as text[] cast per element: a jsonb[] parameter was ~2.5x slower to parse (measured).
-      // sql.param: drizzle would otherwise expand a JS array into a list of parameters.
-      const column = <T>(pick: (r: StoredRecord) => T) => sql.param(b.records.map(pick));
+      // One statement and one parameter per batch: the records as one JSON array that PostgreSQL
+      // unpacks itself (json_to_recordset). Parse and bind cost stays flat however many records a batch
+      // holds, and the bank serialises with the native JSON.stringify: the per-column text[] arrays
+      // this replaced were escaped element by element in JavaScript by the pg driver (profiled: ~9 % of
+      // the bank's CPU while draining a backlog).
+      const rows = b.records.map((r) => ({
+        seq: r.seq,
+        kind: r.kind,
+        terminal_id: r.terminalId,
+        amount_fen: r.amountFen,
+        recorded_at: r.recordedAt,
+        hash: r.hash,
+        payload: r.payload,
+        pii: r.piiSeal,
+      }));
       await tx.execute(sql`INSERT INTO ${this.t('records')} (box_id, seq, kind, terminal_id, amount_fen, recorded_at, hash,
           payload, pii_encrypted, batch_seq)
-        SELECT ${b.boxId}, seq, kind, terminal_id, amount_fen, recorded_at, hash, payload::jsonb, pii::jsonb, ${b.batchSeq}
-        FROM unnest(${column((r) => r.seq)}::bigint[], ${column((r) => r.kind)}::text[],
-          ${column((r) => r.terminalId)}::text[], ${column((r) => r.amountFen)}::bigint[],
-          ${column((r) => r.recordedAt)}::text[], ${column((r) => r.hash)}::text[],
-          ${column((r) => r.payloadJson)}::text[], ${column((r) => r.piiSealJson)}::text[])
-          AS t(seq, kind, terminal_id, amount_fen, recorded_at, hash, payload, pii)`);
+        SELECT ${b.boxId}, seq, kind, terminal_id, amount_fen, recorded_at, hash, payload, pii, ${b.batchSeq}
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+          AS t(seq bigint, kind text, terminal_id text, amount_fen bigint, recorded_at text, hash text,
+            payload jsonb, pii jsonb)`);
       const moved =
         await tx.execute(sql`UPDATE ${this.t('boxes')} SET head_seq = ${b.lastSeq}, head_hash = ${b.newChainHead}
         WHERE box_id = ${b.boxId} AND head_seq = ${headSeq} AND head_hash = ${box.head_hash}`);

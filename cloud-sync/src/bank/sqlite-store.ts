@@ -148,8 +148,8 @@ export class SqliteBankStore implements BankStore {
               r.amountFen,
               r.recordedAt,
               r.hash,
-              r.payloadJson,
-              r.piiSealJson,
+              JSON.stringify(r.payload),
+              r.piiSeal && JSON.stringify(r.piiSeal),
               b.batchSeq,
             );
           }

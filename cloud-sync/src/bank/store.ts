@@ -13,6 +13,13 @@ export interface EnrolledBox {
   headHash: string;
 }
 
+/** How a record's personal data rests at the bank: the batch's SM4 seal and the chained digest. */
+export interface PiiSealAtBank {
+  iv: string;
+  ciphertext: string;
+  piiDigest: string;
+}
+
 export interface StoredRecord {
   seq: number;
   kind: string;
@@ -20,13 +27,13 @@ export interface StoredRecord {
   amountFen: number | null;
   recordedAt: string;
   hash: string;
-  /** JSON text of the record's non-personal payload. */
-  payloadJson: string;
+  /** The record's non-personal payload, as received (stored as JSON). */
+  payload: { [key: string]: unknown };
   /**
-   * JSON text of the SM4 seal as received with its piiDigest, `{iv, ciphertext, piiDigest}`, or null
-   * (004 §5.1.4 a: personal data stays encrypted at rest). Its key is the batch's keyEnvelope.
+   * The SM4 seal as received with its piiDigest, or null (004 §5.1.4 a: personal data stays encrypted
+   * at rest). Its key is the batch's keyEnvelope.
    */
-  piiSealJson: string | null;
+  piiSeal: PiiSealAtBank | null;
 }
 
 export interface BatchToCommit {

@@ -1,7 +1,7 @@
 import { findChainBreak, GENESIS_HASH } from '@sceneway/cloud-sync/chain/record-chain';
 import Database from 'better-sqlite3';
 import type { LedgerVerifyResult } from './ledger-api.ts';
-import { RECORD_COLUMNS_SQL, type RecordRow, recordFromRow } from './record-row.ts';
+import { RAW_RECORD_COLUMNS_SQL, type RawRecordRow, recordFromRawRow } from './record-row.ts';
 
 export interface ChainAnchor {
   seq: number;
@@ -78,12 +78,13 @@ function walkLedger(
   let chainBreak: LedgerVerifyResult['chainBreak'] = null;
   if (integrity === 'ok') {
     const rows = db
-      .prepare(`SELECT ${RECORD_COLUMNS_SQL} FROM records WHERE seq > ? ORDER BY seq`)
-      .iterate(anchor.seq) as IterableIterator<RecordRow>;
+      .prepare(`SELECT ${RAW_RECORD_COLUMNS_SQL} FROM records WHERE seq > ? ORDER BY seq`)
+      .raw(true)
+      .iterate(anchor.seq) as IterableIterator<RawRecordRow>;
     const found = findChainBreak(
       anchor,
       (function* () {
-        for (const row of rows) yield recordFromRow(row);
+        for (const row of rows) yield recordFromRawRow(row);
       })(),
     );
     if (found)
