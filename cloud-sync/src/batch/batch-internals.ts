@@ -1,4 +1,4 @@
-import { chainFieldsOf, findChainBreak } from '../chain/record-chain.ts';
+import { findChainBreak } from '../chain/record-chain.ts';
 import { SyncError } from '../sync-error.ts';
 import type { BatchBody } from './batch-schema.ts';
 
@@ -55,10 +55,7 @@ export function checkBatchInternals(parsed: { body: BatchBody }): void {
   if (first.prevHash !== header.prevChainHead) {
     throw new SyncError('BATCH_CHAIN', `record ${first.seq}.prevHash does not equal header.prevChainHead`);
   }
-  const chainBreak = findChainBreak(
-    { seq: header.firstSeq - 1, hash: header.prevChainHead },
-    records.map((r) => ({ ...chainFieldsOf(r), hash: r.hash })),
-  );
+  const chainBreak = findChainBreak({ seq: header.firstSeq - 1, hash: header.prevChainHead }, records);
   if (chainBreak) {
     const code = chainBreak.reason === 'sequence-gap' ? 'BATCH_SEQ_GAP' : 'BATCH_CHAIN';
     throw new SyncError(

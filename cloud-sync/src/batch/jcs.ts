@@ -79,10 +79,15 @@ const SLOW_PATH = Symbol('jcs-slow-path');
  * and a property test checks both agree byte for byte.
  */
 export function canonicalBytes(value: unknown): Buffer {
+  return Buffer.from(canonicalText(value), 'utf8');
+}
+
+/** JCS as a string: for callers that embed it in a larger JCS text or hash it directly. */
+export function canonicalText(value: unknown): string {
   const sorted = sortedForJcs(value);
   const text = sorted === SLOW_PATH ? canonicalize(value) : JSON.stringify(sorted);
   if (text === undefined) throw new SyncError('BATCH_MALFORMED', 'value is not canonicalizable JSON');
-  return Buffer.from(text, 'utf8');
+  return text;
 }
 
 /** The reference implementation (the `canonicalize` library), for tests that compare the two. */
