@@ -5,17 +5,14 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAck } from '../batch/ack-v1.ts';
 import { openBatchKey, personalDataFromPlaintext, piiDigestOf } from '../batch/batch-pii.ts';
-import { BATCH_FORMAT } from '../batch/batch-schema.ts';
 import { parseBatchEnvelope } from '../batch/batch-v1.ts';
-import { canonicalBytes } from '../batch/jcs.ts';
 import { newRequestNonce } from '../batch/request-auth.ts';
 import { chainFieldsOf, chainHash } from '../chain/record-chain.ts';
-import { generateSm2KeyPair, sm2Sign } from '../crypto/sm2.ts';
-import { sm3Hex } from '../crypto/sm3.ts';
+import { generateSm2KeyPair } from '../crypto/sm2.ts';
 import { sm4CbcDecrypt } from '../crypto/sm4.ts';
 import { type BankServer, startBankServer } from './server.ts';
 import { SqliteBankStore } from './sqlite-store.ts';
-import { chainedBatches, newTestBox, postBatch, type TestBox } from './test-support/box-kit.ts';
+import { chainedBatches, newTestBox, postBatch, resign, type TestBox } from './test-support/box-kit.ts';
 
 const bankKeys = generateSm2KeyPair();
 let dir: string;
@@ -55,20 +52,6 @@ afterEach(async () => {
   await bank.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Re-signs a batch body as the box would after altering it: a box-side bug or a compromised box. */
-function resign(
-  body: Buffer,
-  mutate: (batch: ReturnType<typeof parseBatchEnvelope>['body']) => void,
-): { body: Buffer; digest: string } {
-  const parsed = parseBatchEnvelope(body);
-  const batch = structuredClone(parsed.body);
-  mutate(batch);
-  const canonical = canonicalBytes(batch);
-  const digest = sm3Hex(canonical);
-  const signature = sm2Sign(canonical, box.keys.privateKeyHex).toString('hex');
-  return { body: canonicalBytes({ format: BATCH_FORMAT, batch, digest, signature }), digest };
-}
 
 describe('POST /v1/batches', () => {
   it('stores a valid batch and answers with an ack signed by the bank key', async () => {
@@ -172,7 +155,7 @@ describe('POST /v1/batches', () => {
   it('refuses a tampered record even when the batch is re-signed', async () => {
     const [b1] = chainedBatches(box, bankKeys.publicKeyHex, [3]);
     if (!b1) throw new Error('no batch');
-    const tampered = resign(b1.body, (batch) => {
+    const tampered = resign(box, b1.body, (batch) => {
       const r = batch.records[1];
       if (r) r.amountFen = 1; // hash no longer matches the record
     });
@@ -209,7 +192,7 @@ describe('POST /v1/batches', () => {
     expect((await postBatch(bank.url, signer(), b1)).status).toBe(200);
     const head = parseBatchEnvelope(b1.body).body.header.newChainHead;
     // One record, seq 5, chained straight from the head of record 2: seqs 3 and 4 are missing.
-    const skipping = resign(b1.body, (batch) => {
+    const skipping = resign(box, b1.body, (batch) => {
       const r = batch.records[0];
       if (!r) return;
       r.seq = 5;

@@ -1,9 +1,10 @@
 import { buildAck } from '../batch/ack-v1.ts';
-import type { ParsedBatch } from '../batch/batch-v1.ts';
+import type { ParsedBatch, ReadBatch } from '../batch/batch-v1.ts';
 import {
-  checkBatchInternals,
-  openPersonalData,
-  parseBatchEnvelope,
+  checkBatchDigest,
+  checkBatchInternalsInSlices,
+  openPersonalDataInSlices,
+  readBatchEnvelope,
   verifyBatchSignature,
 } from '../batch/batch-v1.ts';
 import { type HeaderBag, REQUEST_HEADERS, verifyRequestHeaders } from '../batch/request-auth.ts';
@@ -11,7 +12,7 @@ import { SyncError } from '../sync-error.ts';
 import type { BankMetrics } from './metrics.ts';
 import type { BoxRateLimiter } from './rate-limit.ts';
 import { BankRefusal } from './refusal.ts';
-import type { BankStore, EnrolledBox } from './store.ts';
+import type { BankStore, CommitOutcome, EnrolledBox } from './store.ts';
 
 export interface IngestContext {
   store: BankStore;
@@ -109,10 +110,68 @@ export async function verifyBoxRequestSignature(
   return box;
 }
 
+/** Lets I/O callbacks (the database's answers, socket writes) run between two slices of CPU work. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Runs a sliced check to its end, giving the event loop a turn after every slice. */
+async function runInSlices(slices: Generator<void, void, void>): Promise<void> {
+  for (let step = slices.next(); !step.done; step = slices.next()) await nextTurn();
+}
+
+/**
+ * Everything that makes a read batch trustworthy, in the documented order: digest, enrolment and the
+ * request signature, the batch signature, internals, personal data. CPU-heavy steps run in slices so
+ * the store's transaction for the same batch progresses meanwhile. Throws BankRefusal.
+ */
+async function verifyBatch(
+  ctx: IngestContext,
+  headers: HeaderBag,
+  boxId: string,
+  read: ReadBatch,
+): Promise<ParsedBatch> {
+  let parsed: ParsedBatch;
+  try {
+    parsed = checkBatchDigest(read);
+  } catch (e) {
+    throw refusalFromSync(e, 400, 'BANK_BATCH_MALFORMED');
+  }
+  // 004 §5.1.4 b), §5.3.1 f): both the request and the batch must be signed by the enrolled key.
+  const box = await verifyBoxRequestSignature(ctx, headers, boxId, parsed.digest);
+  await nextTurn();
+  if (!verifyBatchSignature(parsed, box.publicKeyHex)) {
+    throw new BankRefusal(
+      401,
+      'BANK_SIGNATURE_INVALID',
+      'batch signature does not verify with the enrolled box key',
+    );
+  }
+  await nextTurn();
+  try {
+    await runInSlices(checkBatchInternalsInSlices(parsed));
+  } catch (e) {
+    const refusal = refusalFromSync(e, 422, 'BANK_BATCH_INCONSISTENT');
+    await tamperAlert(ctx, boxId, refusal.code, `batch ${read.body.header.batchSeq}: ${refusal.message}`);
+    throw refusal;
+  }
+  try {
+    // 004 §5.1.4 a): the bank checks it can open every seal and that it matches its digest; the
+    // plaintext is dropped here, only the sealed form is stored.
+    await runInSlices(openPersonalDataInSlices(parsed, ctx.bankPrivateKeyHex, new Map()));
+  } catch (e) {
+    throw refusalFromSync(e, 422, 'BANK_BATCH_PII');
+  }
+  return parsed;
+}
+
 /**
  * POST /v1/batches, checks in the documented order (docs/bank-ingest.md): rate limit, request
  * uniqueness, parse, enrolment, signatures, internals, personal data, then dedupe + chain
  * continuity + store in one transaction. Throws BankRefusal; returns the signed ack.
+ *
+ * The store's transaction starts as soon as the batch is parsed, under its claimed digest, and runs
+ * while the checks do: a database on another core inserts the records while this thread verifies
+ * them. It commits only after every check passed (the `verified` gate) and rolls back otherwise, so
+ * nothing unchecked is ever visible; a refusal from the checks wins over anything the store says.
  */
 export async function ingestBatch(
   ctx: IngestContext,
@@ -121,13 +180,13 @@ export async function ingestBatch(
 ): Promise<IngestResult> {
   const boxId = await admitBoxRequest(ctx, headers);
 
-  let parsed: ParsedBatch;
+  let read: ReadBatch;
   try {
-    parsed = parseBatchEnvelope(body);
+    read = readBatchEnvelope(body);
   } catch (e) {
     throw refusalFromSync(e, 400, 'BANK_BATCH_MALFORMED');
   }
-  const header = parsed.body.header;
+  const header = read.body.header;
   if (header.boxId !== boxId) {
     throw new BankRefusal(
       400,
@@ -135,52 +194,47 @@ export async function ingestBatch(
       'the batch belongs to another box than the request header names',
     );
   }
-  // 004 §5.1.4 b), §5.3.1 f): both the request and the batch must be signed by the enrolled key.
-  const box = await verifyBoxRequestSignature(ctx, headers, boxId, parsed.digest);
-  if (!verifyBatchSignature(parsed, box.publicKeyHex)) {
-    throw new BankRefusal(
-      401,
-      'BANK_SIGNATURE_INVALID',
-      'batch signature does not verify with the enrolled box key',
-    );
-  }
-  try {
-    checkBatchInternals(parsed);
-  } catch (e) {
-    const refusal = refusalFromSync(e, 422, 'BANK_BATCH_INCONSISTENT');
-    await tamperAlert(ctx, boxId, refusal.code, `batch ${header.batchSeq}: ${refusal.message}`);
-    throw refusal;
-  }
-  try {
-    // 004 §5.1.4 a): the bank checks it can open every seal and that it matches its digest; the
-    // plaintext is dropped here, only the sealed form is stored.
-    openPersonalData(parsed, ctx.bankPrivateKeyHex);
-  } catch (e) {
-    throw refusalFromSync(e, 422, 'BANK_BATCH_PII');
-  }
+  const verifying = verifyBatch(ctx, headers, boxId, read);
+  const verified = verifying.then(() => undefined);
+  // Both are awaited below (or by the store); these handlers only keep an early refusal from being
+  // reported as unhandled while the store is still busy.
+  verifying.catch(() => {});
+  verified.catch(() => {});
 
-  const outcome = await ctx.store.commitBatch({
-    boxId,
-    batchSeq: header.batchSeq,
-    digest: parsed.digest,
-    firstSeq: header.firstSeq,
-    lastSeq: header.lastSeq,
-    prevChainHead: header.prevChainHead,
-    newChainHead: header.newChainHead,
-    receivedAt: ctx.now().toISOString(),
-    keyEnvelope: parsed.body.keyEnvelope,
-    records: parsed.body.records.map((r) => ({
-      seq: r.seq,
-      kind: r.kind,
-      terminalId: r.terminalId,
-      amountFen: r.amountFen,
-      recordedAt: r.recordedAt,
-      hash: r.hash,
-      payload: r.payload,
-      piiSeal:
-        r.pii && r.piiDigest ? { iv: r.pii.iv, ciphertext: r.pii.ciphertext, piiDigest: r.piiDigest } : null,
-    })),
-  });
+  let outcome: CommitOutcome;
+  try {
+    outcome = await ctx.store.commitBatch(
+      {
+        boxId,
+        batchSeq: header.batchSeq,
+        digest: read.claimedDigest,
+        firstSeq: header.firstSeq,
+        lastSeq: header.lastSeq,
+        prevChainHead: header.prevChainHead,
+        newChainHead: header.newChainHead,
+        receivedAt: ctx.now().toISOString(),
+        keyEnvelope: read.body.keyEnvelope,
+        records: read.body.records.map((r) => ({
+          seq: r.seq,
+          kind: r.kind,
+          terminalId: r.terminalId,
+          amountFen: r.amountFen,
+          recordedAt: r.recordedAt,
+          hash: r.hash,
+          payload: r.payload,
+          piiSeal:
+            r.pii && r.piiDigest
+              ? { iv: r.pii.iv, ciphertext: r.pii.ciphertext, piiDigest: r.piiDigest }
+              : null,
+        })),
+      },
+      verified,
+    );
+  } catch (e) {
+    await verifying; // a refusal from the checks explains a failed transaction better than the store
+    throw e;
+  }
+  const parsed = await verifying;
   switch (outcome.kind) {
     case 'not-enrolled':
       throw new BankRefusal(403, 'BANK_BOX_NOT_ENROLLED', `box ${boxId} is not enrolled at this bank`);

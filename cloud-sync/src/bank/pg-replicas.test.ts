@@ -5,7 +5,7 @@ import { verifyAck } from '../batch/ack-v1.ts';
 import { generateSm2KeyPair } from '../crypto/sm2.ts';
 import { PgBankStore } from './pg-store.ts';
 import { type BankServer, startBankServer } from './server.ts';
-import { chainedBatches, newTestBox, postBatch } from './test-support/box-kit.ts';
+import { chainedBatches, newTestBox, postBatch, resign } from './test-support/box-kit.ts';
 
 const PG_URL = process.env.SCENEWAY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -22,7 +22,7 @@ async function pgReachable(): Promise<boolean> {
 
 const reachable = await pgReachable();
 
-describe.skipIf(!reachable)('two ingest replicas on one PostgreSQL', () => {
+describe.skipIf(!reachable)('ingest replicas on one PostgreSQL', () => {
   const schema = `bank_test_${randomBytes(6).toString('hex')}`;
   const bankKeys = generateSm2KeyPair();
   const replicas: BankServer[] = [];
@@ -88,5 +88,45 @@ describe.skipIf(!reachable)('two ingest replicas on one PostgreSQL', () => {
     expect(await admin.recordCount(box.boxId)).toBe(total);
     const head = await admin.getBox(box.boxId);
     expect(head?.headSeq).toBe(total);
+  });
+
+  // The transaction inserts a batch while its checks still run (ingest.ts): a batch that fails a check
+  // late, after its records went in, must leave nothing behind.
+  it('rolls back a batch whose checks fail after its records were inserted, then stores the genuine one', async () => {
+    const box = newTestBox('box-pg-late');
+    await admin.enrolBox({
+      boxId: box.boxId,
+      siteId: 's',
+      publicKeyHex: box.keys.publicKeyHex,
+      enrolledAt: new Date().toISOString(),
+    });
+    const signer = { boxId: box.boxId, privateKeyHex: box.keys.privateKeyHex };
+    const [genuine] = chainedBatches(box, bankKeys.publicKeyHex, [600]);
+    if (!genuine) throw new Error('no batch');
+    const lastRecordAltered = resign(box, genuine.body, (batch) => {
+      const r = batch.records[599];
+      if (r) r.amountFen = 1; // its hash no longer matches: found at the end of the chain walk
+    });
+    const sealAltered = resign(box, genuine.body, (batch) => {
+      const r = batch.records.findLast((x) => x.pii !== null);
+      if (r?.pii) r.pii.ciphertext = `${'00'.repeat(16)}${r.pii.ciphertext.slice(32)}`;
+    });
+    const digestLies = { body: genuine.body, digest: lastRecordAltered.digest };
+    const refusals: Array<[{ body: Buffer; digest: string }, number, string]> = [
+      [lastRecordAltered, 422, 'BANK_BATCH_CHAIN'],
+      [sealAltered, 422, 'BANK_BATCH_PII_DIGEST'],
+      [digestLies, 401, 'BANK_SIGNATURE_INVALID'],
+    ];
+    for (const [batch, status, code] of refusals) {
+      const res = await postBatch(replicas[0]?.url ?? '', signer, batch);
+      expect(res.status).toBe(status);
+      expect((JSON.parse(res.body.toString()) as { code: string }).code).toBe(code);
+      expect(await admin.recordCount(box.boxId)).toBe(0);
+      expect((await admin.getBox(box.boxId))?.headSeq).toBe(0);
+    }
+    const res = await postBatch(replicas[1]?.url ?? '', signer, genuine);
+    expect(res.status).toBe(200);
+    expect(await admin.recordCount(box.boxId)).toBe(600);
+    expect((await admin.getBox(box.boxId))?.headSeq).toBe(600);
   });
 });

@@ -106,7 +106,7 @@ export class PgBankStore implements BankStore {
     return res.rowCount === 1;
   }
 
-  async commitBatch(b: BatchToCommit): Promise<CommitOutcome> {
+  async commitBatch(b: BatchToCommit, verified?: Promise<void>): Promise<CommitOutcome> {
     return this.db.transaction(async (tx): Promise<CommitOutcome> => {
       const boxes = await tx.execute(
         sql`SELECT * FROM ${this.t('boxes')} WHERE box_id = ${b.boxId} FOR UPDATE`,
@@ -155,6 +155,9 @@ export class PgBankStore implements BankStore {
         await tx.execute(sql`UPDATE ${this.t('boxes')} SET head_seq = ${b.lastSeq}, head_hash = ${b.newChainHead}
         WHERE box_id = ${b.boxId} AND head_seq = ${headSeq} AND head_hash = ${box.head_hash}`);
       if (moved.rowCount !== 1) throw new Error('box head moved inside the transaction');
+      // The inserts ran while the ingest checks did; commit only what passed them (a rejection rolls
+      // the whole transaction back).
+      await verified;
       return { kind: 'stored' };
     });
   }

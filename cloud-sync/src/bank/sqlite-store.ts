@@ -112,7 +112,9 @@ export class SqliteBankStore implements BankStore {
     });
   }
 
-  async commitBatch(b: BatchToCommit): Promise<CommitOutcome> {
+  async commitBatch(b: BatchToCommit, verified?: Promise<void>): Promise<CommitOutcome> {
+    // better-sqlite3 transactions are synchronous, so nothing overlaps here: the checks finish first.
+    await verified;
     // BEGIN IMMEDIATE takes the write lock first, so the head read below cannot go stale.
     return this.db.transaction(
       (tx): CommitOutcome => {

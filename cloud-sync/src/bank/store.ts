@@ -90,7 +90,12 @@ export interface BankStore {
    * window. Entries older than the window are pruned (a stale timestamp is refused before this).
    */
   rememberNonce(boxId: string, nonce: string, seenAtMs: number, windowMs: number): Promise<boolean>;
-  commitBatch(batch: BatchToCommit): Promise<CommitOutcome>;
+  /**
+   * Dedupe, chain continuity and the store, in one transaction. A batch is stored only once `verified`
+   * resolved (the ingest checks run meanwhile); if it rejects, the transaction rolls back and this
+   * rejects with its reason. Outcomes other than 'stored' are returned without waiting for it.
+   */
+  commitBatch(batch: BatchToCommit, verified?: Promise<void>): Promise<CommitOutcome>;
   addAlert(alert: BankAlert): Promise<void>;
   alerts(limit?: number): Promise<BankAlert[]>;
   status(): Promise<BoxStatus[]>;

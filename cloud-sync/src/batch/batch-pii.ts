@@ -114,14 +114,19 @@ export function openBatchKey(keyEnvelopeHex: string, bankPrivateKeyHex: string):
   return key;
 }
 
+/** Records opened and digest-checked between two yields of openSealedPiiInSlices. */
+const OPEN_SLICE_RECORDS = 250;
+
 /**
- * Decrypts every record's personal data and checks it against the chained piiDigest.
- * Throws SyncError 'BATCH_PII_DIGEST' when data and digest disagree (or one is missing).
+ * Decrypts every record's personal data, checks it against the chained piiDigest and fills `out`,
+ * yielding every OPEN_SLICE_RECORDS records (checkBatchInternalsInSlices says why the bank wants
+ * slices). Throws SyncError 'BATCH_PII_DIGEST' when data and digest disagree (or one is missing).
  */
-export function openPersonalDataWithKey(
+export function* openSealedPiiInSlices(
   batch: BatchBody,
   batchKey: Uint8Array,
-): Map<number, Record<string, string>> {
+  out: Map<number, Record<string, string>>,
+): Generator<void, void, void> {
   const sealed: Array<{ seq: number; digest: string; iv: Buffer; ciphertext: Buffer }> = [];
   for (const r of batch.records) {
     if (r.pii === null && r.piiDigest === null) continue;
@@ -144,13 +149,14 @@ export function openPersonalDataWithKey(
       cause,
     });
   }
-  const out = new Map<number, Record<string, string>>();
-  sealed.forEach(({ seq, digest }, i) => {
+  yield;
+  for (let i = 0; i < sealed.length; i++) {
+    const { seq, digest } = sealed[i] as (typeof sealed)[number];
     const { salt, pii } = personalDataFromPlaintext(plaintexts[i] as Buffer, `record ${seq} personal data`);
     if (piiDigestOf(salt, pii) !== digest) {
       throw new SyncError('BATCH_PII_DIGEST', `record ${seq}: personal data does not match its piiDigest`);
     }
     out.set(seq, pii);
-  });
-  return out;
+    if ((i + 1) % OPEN_SLICE_RECORDS === 0) yield;
+  }
 }

@@ -2,11 +2,11 @@ import type { ChainRecord } from '../chain/record-chain.ts';
 import { sm2PublicKeyOf, sm2Sign, sm2Verify } from '../crypto/sm2.ts';
 import { sm3Hex } from '../crypto/sm3.ts';
 import { SyncError } from '../sync-error.ts';
-import { checkBatchInternals, totalsByKind } from './batch-internals.ts';
+import { checkBatchInternals, checkBatchInternalsInSlices, totalsByKind } from './batch-internals.ts';
 import {
   newBatchKey,
   openBatchKey,
-  openPersonalDataWithKey,
+  openSealedPiiInSlices,
   type PersonalDataEntry,
   personalDataFromPlaintext,
   piiDigestOf,
@@ -183,17 +183,42 @@ export function buildBatch(input: BuildBatchInput, keys: BatchKeys, options: Bui
  * field, or 'BATCH_DIGEST' when the envelope's digest is not SM3(JCS(batch)).
  */
 export function parseBatchEnvelope(bytes: Uint8Array): ParsedBatch {
+  return checkBatchDigest(readBatchEnvelope(bytes));
+}
+
+/** An envelope parsed and schema-checked, with the digest it claims (not yet recomputed). */
+export interface ReadBatch {
+  body: BatchBody;
+  claimedDigest: string;
+  signatureDer: Buffer;
+}
+
+/**
+ * The first half of parseBatchEnvelope: JSON and schema only. The bank starts storing a batch under
+ * its claimed digest while it still checks it (bank/ingest.ts); checkBatchDigest, which must pass
+ * before anything commits, recomputes it.
+ */
+export function readBatchEnvelope(bytes: Uint8Array): ReadBatch {
   const envelope = parseJsonWith(bytes, batchEnvelopeSchema, 'BATCH_MALFORMED', 'batch envelope');
-  const canonical = canonicalBytes(envelope.batch);
+  return {
+    body: envelope.batch,
+    claimedDigest: envelope.digest,
+    signatureDer: Buffer.from(envelope.signature, 'hex'),
+  };
+}
+
+/** The second half of parseBatchEnvelope: recomputes JCS(batch) and its SM3 digest and compares. */
+export function checkBatchDigest(read: ReadBatch): ParsedBatch {
+  const canonical = canonicalBytes(read.body);
   const digest = sm3Hex(canonical);
-  if (digest !== envelope.digest) {
+  if (digest !== read.claimedDigest) {
     throw new SyncError(
       'BATCH_DIGEST',
       'envelope digest is not SM3 of the canonical batch',
       'the batch was altered in transit or built by a non-conforming encoder',
     );
   }
-  return { body: envelope.batch, canonical, digest, signatureDer: Buffer.from(envelope.signature, 'hex') };
+  return { body: read.body, canonical, digest, signatureDer: read.signatureDer };
 }
 
 export function verifyBatchSignature(parsed: ParsedBatch, boxPublicKeyHex: string, userId?: string): boolean {
@@ -205,12 +230,24 @@ export function openPersonalData(
   parsed: ParsedBatch,
   bankPrivateKeyHex: string,
 ): Map<number, Record<string, string>> {
+  const out = new Map<number, Record<string, string>>();
+  for (const _ of openPersonalDataInSlices(parsed, bankPrivateKeyHex, out));
+  return out;
+}
+
+/** openPersonalData as a generator that yields between slices of work (bank/ingest.ts). */
+export function* openPersonalDataInSlices(
+  parsed: ParsedBatch,
+  bankPrivateKeyHex: string,
+  out: Map<number, Record<string, string>>,
+): Generator<void, void, void> {
   const key = openBatchKey(parsed.body.keyEnvelope, bankPrivateKeyHex);
   try {
-    return openPersonalDataWithKey(parsed.body, key);
+    yield;
+    yield* openSealedPiiInSlices(parsed.body, key, out);
   } finally {
     key.fill(0);
   }
 }
 
-export { checkBatchInternals };
+export { checkBatchInternals, checkBatchInternalsInSlices };

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { buildBatch } from '../../batch/batch-v1.ts';
+import { BATCH_FORMAT } from '../../batch/batch-schema.ts';
+import { buildBatch, parseBatchEnvelope } from '../../batch/batch-v1.ts';
 import { buildEnrolmentRequest } from '../../batch/enrolment.ts';
+import { canonicalBytes } from '../../batch/jcs.ts';
 import { requestHeaders } from '../../batch/request-auth.ts';
 import { sampleChain } from '../../batch/test-support/sample-records.ts';
 import { GENESIS_HASH } from '../../chain/record-chain.ts';
-import { generateSm2KeyPair, type Sm2KeyPair } from '../../crypto/sm2.ts';
+import { generateSm2KeyPair, type Sm2KeyPair, sm2Sign } from '../../crypto/sm2.ts';
+import { sm3Hex } from '../../crypto/sm3.ts';
 
 /** A simulated box for bank tests: its own key pair, a chained ledger and real signed batches. */
 export interface TestBox {
@@ -90,4 +93,19 @@ export async function postBatch(
     nonce: headers['x-sceneway-nonce'] ?? '',
     headers: res.headers,
   };
+}
+
+/** Re-signs a batch body as the box would after altering it: a box-side bug or a compromised box. */
+export function resign(
+  box: TestBox,
+  body: Buffer,
+  mutate: (batch: ReturnType<typeof parseBatchEnvelope>['body']) => void,
+): { body: Buffer; digest: string } {
+  const parsed = parseBatchEnvelope(body);
+  const batch = structuredClone(parsed.body);
+  mutate(batch);
+  const canonical = canonicalBytes(batch);
+  const digest = sm3Hex(canonical);
+  const signature = sm2Sign(canonical, box.keys.privateKeyHex).toString('hex');
+  return { body: canonicalBytes({ format: BATCH_FORMAT, batch, digest, signature }), digest };
 }
