@@ -14,7 +14,8 @@ export const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase h
 export const hexBytes = z.string().regex(/^(?:[0-9a-f]{2})+$/, 'expected lowercase hex bytes');
 const safeInt = z.number().int().refine(Number.isSafeInteger, 'expected a safe integer');
 const seqNumber = safeInt.refine((n) => n >= 0, 'expected a non-negative integer');
-const isoUtc = z.iso.datetime({ precision: 3, offset: false });
+const ISO_UTC_OPTIONS = { precision: 3, offset: false } as const;
+const isoUtc = z.iso.datetime(ISO_UTC_OPTIONS);
 const shortText = z.string().min(1).max(128);
 
 /** Payload nesting bound: keeps validation and JCS (both recursive) far from the stack limit. */
@@ -34,8 +35,12 @@ export function isIntegerJson(value: unknown, depth = 0): value is JsonValue {
   return Object.values(value).every((v) => isIntegerJson(v, depth + 1));
 }
 
+function isPayload(v: unknown): v is { [key: string]: JsonValue } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && isIntegerJson(v);
+}
+
 const payloadSchema = z.custom<{ [key: string]: JsonValue }>(
-  (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && isIntegerJson(v),
+  isPayload,
   `expected a JSON object with only strings, safe integers, booleans, null, arrays and objects, at most ${MAX_PAYLOAD_DEPTH} deep`,
 );
 
@@ -88,6 +93,81 @@ export const batchEnvelopeSchema = z.strictObject({
   signature: hexBytes,
 });
 
+/**
+ * The envelope with its records left unchecked, for the fast path of parseBatchJson: the records are
+ * checked by isWellFormedRecord instead.
+ */
+const envelopeAroundRecordsSchema = batchEnvelopeSchema.extend({
+  batch: batchBodySchema.extend({ records: z.array(z.unknown()).min(1) }),
+});
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const SM4_IV = /^[0-9a-f]{32}$/;
+const SM4_BLOCKS = /^(?:[0-9a-f]{32})+$/;
+// zod's own pattern for the isoUtc schema above, so both accept exactly the same timestamps.
+const ISO_UTC = z.core.regexes.datetime(ISO_UTC_OPTIONS);
+
+function isShortText(v: unknown): boolean {
+  return typeof v === 'string' && v.length >= 1 && v.length <= 128;
+}
+function isHex64(v: unknown): boolean {
+  return typeof v === 'string' && HEX64.test(v);
+}
+function isPlainObjectWithKeys(v: unknown, keys: number): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  let n = 0;
+  for (const _ in v) n++;
+  return n === keys;
+}
+function isSeal(v: unknown): boolean {
+  return (
+    isPlainObjectWithKeys(v, 2) &&
+    typeof v.ciphertext === 'string' &&
+    SM4_BLOCKS.test(v.ciphertext) &&
+    typeof v.iv === 'string' &&
+    SM4_IV.test(v.iv)
+  );
+}
+
+/**
+ * batchRecordSchema checked by hand, for the bank's hot path: a JSON object with exactly the twelve
+ * members, each as the schema asks. It may refuse what the schema accepts (a caller then asks the schema,
+ * which also names the bad field), never the reverse: a property test holds it to that. zod took ~4 µs
+ * of the bank's ~40 µs per record; this takes about a quarter of that.
+ */
+export function isWellFormedRecord(v: unknown): v is BatchRecord {
+  // Twelve members, and each of the twelve checks below fails on undefined: no member is missing or extra.
+  if (!isPlainObjectWithKeys(v, 12)) return false;
+  return (
+    (v.amountFen === null || Number.isSafeInteger(v.amountFen)) &&
+    isShortText(v.boxId) &&
+    Number.isSafeInteger(v.clockOffsetMs) &&
+    isHex64(v.hash) &&
+    isShortText(v.kind) &&
+    isPayload(v.payload) &&
+    (v.pii === null || isSeal(v.pii)) &&
+    (v.piiDigest === null || isHex64(v.piiDigest)) &&
+    isHex64(v.prevHash) &&
+    typeof v.recordedAt === 'string' &&
+    ISO_UTC.test(v.recordedAt) &&
+    Number.isSafeInteger(v.seq) &&
+    (v.seq as number) >= 0 &&
+    (v.terminalId === null || isShortText(v.terminalId))
+  );
+}
+
+/**
+ * Parses untrusted batch-envelope bytes; the same result and the same errors as
+ * parseJsonWith(bytes, batchEnvelopeSchema, …), but the records (nearly all of the work) are checked by
+ * isWellFormedRecord and only handed to zod when one fails, for its message.
+ */
+export function parseBatchEnvelopeJson(bytes: Uint8Array, code: string): BatchEnvelope {
+  const json = parseJsonText(bytes, code, 'batch envelope');
+  const outer = envelopeAroundRecordsSchema.safeParse(json);
+  if (outer.success && outer.data.batch.records.every(isWellFormedRecord)) return outer.data as BatchEnvelope;
+  return parseValueWith(json, batchEnvelopeSchema, code, 'batch envelope');
+}
+
 export type PiiSeal = z.infer<typeof piiSealSchema>;
 export type BatchRecord = z.infer<typeof batchRecordSchema>;
 export type BatchHeader = z.infer<typeof batchHeaderSchema>;
@@ -108,14 +188,16 @@ export function parseJsonWith<T extends z.ZodType>(
   code: string,
   what: string,
 ): z.infer<T> {
-  let json: unknown;
+  return parseValueWith(parseJsonText(bytes, code, what), schema, code, what);
+}
+
+function parseJsonText(bytes: Uint8Array, code: string, what: string): unknown {
   try {
     // A view, not a copy: a batch body is over a megabyte.
-    json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (cause) {
     throw new SyncError(code, `${what} is not JSON`, undefined, { cause });
   }
-  return parseValueWith(json, schema, code, what);
 }
 
 export function parseValueWith<T extends z.ZodType>(

@@ -20,8 +20,7 @@ import {
   type BatchHeader,
   type BatchRecord,
   batchBodySchema,
-  batchEnvelopeSchema,
-  parseJsonWith,
+  parseBatchEnvelopeJson,
   parseValueWith,
 } from './batch-schema.ts';
 import { canonicalBytes } from './jcs.ts';
@@ -199,7 +198,7 @@ export interface ReadBatch {
  * before anything commits, recomputes it.
  */
 export function readBatchEnvelope(bytes: Uint8Array): ReadBatch {
-  const envelope = parseJsonWith(bytes, batchEnvelopeSchema, 'BATCH_MALFORMED', 'batch envelope');
+  const envelope = parseBatchEnvelopeJson(bytes, 'BATCH_MALFORMED');
   return {
     body: envelope.batch,
     claimedDigest: envelope.digest,
