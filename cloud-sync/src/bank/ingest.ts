@@ -129,6 +129,7 @@ async function verifyBatch(
   boxId: string,
   read: ReadBatch,
 ): Promise<ParsedBatch> {
+  await nextTurn(); // the caller starts the store's transaction first, so it is under way meanwhile
   let parsed: ParsedBatch;
   try {
     parsed = checkBatchDigest(read);
