@@ -45,6 +45,17 @@ describe.skipIf(!reachable)('ingest replicas on one PostgreSQL', () => {
     }
   });
 
+  const enrolledBox = async (boxId: string) => {
+    const box = newTestBox(boxId);
+    await admin.enrolBox({
+      boxId,
+      siteId: 's',
+      publicKeyHex: box.keys.publicKeyHex,
+      enrolledAt: new Date().toISOString(),
+    });
+    return box;
+  };
+
   afterAll(async () => {
     for (const r of replicas) await r.close();
     await admin.dropSchema();
@@ -52,13 +63,7 @@ describe.skipIf(!reachable)('ingest replicas on one PostgreSQL', () => {
   });
 
   it('stores each batch exactly once when both replicas get the same retries concurrently', async () => {
-    const box = newTestBox('box-pg');
-    await admin.enrolBox({
-      boxId: box.boxId,
-      siteId: 's',
-      publicKeyHex: box.keys.publicKeyHex,
-      enrolledAt: new Date().toISOString(),
-    });
+    const box = await enrolledBox('box-pg');
     const sizes = [3, 5, 2, 4];
     const batches = chainedBatches(box, bankKeys.publicKeyHex, sizes);
     const copies = 12;
@@ -93,13 +98,7 @@ describe.skipIf(!reachable)('ingest replicas on one PostgreSQL', () => {
   // The transaction inserts a batch while its checks still run (ingest.ts): a batch that fails a check
   // late, after its records went in, must leave nothing behind.
   it('rolls back a batch whose checks fail after its records were inserted, then stores the genuine one', async () => {
-    const box = newTestBox('box-pg-late');
-    await admin.enrolBox({
-      boxId: box.boxId,
-      siteId: 's',
-      publicKeyHex: box.keys.publicKeyHex,
-      enrolledAt: new Date().toISOString(),
-    });
+    const box = await enrolledBox('box-pg-late');
     const signer = { boxId: box.boxId, privateKeyHex: box.keys.privateKeyHex };
     const [genuine] = chainedBatches(box, bankKeys.publicKeyHex, [600]);
     if (!genuine) throw new Error('no batch');
