@@ -1,29 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAck } from '../batch/ack-v1.ts';
 import { generateSm2KeyPair } from '../crypto/sm2.ts';
 import { PgBankStore } from './pg-store.ts';
 import { type BankServer, startBankServer } from './server.ts';
 import { chainedBatches, newTestBox, postBatch, resign } from './test-support/box-kit.ts';
+import { TEST_PG_URL as PG_URL, testPgReachable, testPgSchema } from './test-support/test-pg.ts';
 
-const PG_URL = process.env.SCENEWAY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function pgReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const reachable = await pgReachable();
+const reachable = await testPgReachable();
 
 describe.skipIf(!reachable)('ingest replicas on one PostgreSQL', () => {
-  const schema = `bank_test_${randomBytes(6).toString('hex')}`;
+  const schema = testPgSchema('bank_test');
   const bankKeys = generateSm2KeyPair();
   const replicas: BankServer[] = [];
   let admin: PgBankStore;

@@ -18,7 +18,8 @@ export interface SyncRig {
   bankKeys: Sm2KeyPair;
   ledger: SqliteLedger;
   bank: BankServer | null;
-  startBank(port?: number): Promise<BankServer>;
+  /** Starts the reference bank on SQLite in `dir`, or on PostgreSQL when `pg` is given. */
+  startBank(port?: number, pg?: { url: string; schema: string }): Promise<BankServer>;
   uploader(overrides?: Partial<UploaderOptions>): ReturnType<typeof createUploader>;
   close(): Promise<void>;
 }
@@ -45,10 +46,10 @@ export async function createSyncRig(options: { enrol?: boolean; boxId?: string }
     bankKeys,
     ledger,
     bank: null,
-    async startBank(port = 0) {
+    async startBank(port = 0, pg) {
       const bank = await startBankServer({
         bankPrivateKeyHex: bankKeys.privateKeyHex,
-        dbPath: join(dir, 'bank.db'),
+        ...(pg ? { pgUrl: pg.url, pgSchema: pg.schema } : { dbPath: join(dir, 'bank.db') }),
         port,
         logLevel: 'silent',
       });

@@ -1,6 +1,12 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  dropTestPgSchema,
+  TEST_PG_URL,
+  testPgReachable,
+  testPgSchema,
+} from '@sceneway/cloud-sync/bank/test-support/test-pg';
 import { openLedger } from '@sceneway/gateway-agent/ledger/ledger';
 import { saleInput, TEST_DATA_KEY } from '@sceneway/gateway-agent/ledger/test-support';
 import { verifyLedgerFile } from '@sceneway/gateway-agent/ledger/verify-ledger';
@@ -35,27 +41,51 @@ async function expectBankHoldsLedgerExactly(r: SyncRig, ledgerPath: string) {
   expect(verifyLedgerFile(ledgerPath)).toMatchObject({ ok: true, records: stats.headSeq });
 }
 
+const pgReachable = await testPgReachable();
+let pgSchema: string | undefined;
+afterEach(async () => {
+  if (pgSchema) await dropTestPgSchema(pgSchema);
+  pgSchema = undefined;
+});
+
 describe('exactly once under faults (real uploader, fault proxy, reference bank)', () => {
-  it('delivers thousands of records through every fault kind: each stored once, all synced, chains equal', async () => {
-    rig = await createSyncRig();
-    const bank = await rig.startBank();
-    proxy = await startFaultProxy({ target: bank.url, plan: { ...ALL_FAULTS, delayMs: 20 }, seed: 20261129 });
-    const uploader = rig.uploader({
-      bankUrl: proxy.url,
-      limits: { maxRecords: 40, maxBytes: 1 << 20, maxAgeMs: 0, backoffBaseMs: 2, backoffCapMs: 20 },
-    });
-    uploader.start();
-    // Sales keep arriving while batches fail and are resent.
-    for (let wave = 0; wave < 6; wave++) {
-      await Promise.all(Array.from({ length: 500 }, (_, i) => rig!.ledger.append(saleInput(wave * 500 + i))));
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await waitFor(() => rig!.ledger.stats().unsyncedCount === 0, 'all 3000 records acknowledged', 120_000);
-    await uploader.stop();
-    const stats = proxy.stats();
-    for (const kind of FAULT_KINDS) expect(stats[kind], `fault ${kind} happened`).toBeGreaterThan(0);
-    await expectBankHoldsLedgerExactly(rig, join(rig.dir, 'ledger.db'));
-  }, 150_000);
+  // PostgreSQL too: there the bank inserts a batch while it still checks it (bank/ingest.ts), and the
+  // proxy's duplicated and resent requests race on the same box row.
+  it.each([
+    ['SQLite', false],
+    ['PostgreSQL', true],
+  ])(
+    'delivers thousands of records through every fault kind into a bank on %s: each stored once, all synced, chains equal',
+    async (_name, onPostgres) => {
+      if (onPostgres && !pgReachable) return;
+      rig = await createSyncRig();
+      if (onPostgres) pgSchema = testPgSchema('exactly_once');
+      const bank = await rig.startBank(0, pgSchema ? { url: TEST_PG_URL, schema: pgSchema } : undefined);
+      proxy = await startFaultProxy({
+        target: bank.url,
+        plan: { ...ALL_FAULTS, delayMs: 20 },
+        seed: 20261129,
+      });
+      const uploader = rig.uploader({
+        bankUrl: proxy.url,
+        limits: { maxRecords: 40, maxBytes: 1 << 20, maxAgeMs: 0, backoffBaseMs: 2, backoffCapMs: 20 },
+      });
+      uploader.start();
+      // Sales keep arriving while batches fail and are resent.
+      for (let wave = 0; wave < 6; wave++) {
+        await Promise.all(
+          Array.from({ length: 500 }, (_, i) => rig!.ledger.append(saleInput(wave * 500 + i))),
+        );
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await waitFor(() => rig!.ledger.stats().unsyncedCount === 0, 'all 3000 records acknowledged', 120_000);
+      await uploader.stop();
+      const stats = proxy.stats();
+      for (const kind of FAULT_KINDS) expect(stats[kind], `fault ${kind} happened`).toBeGreaterThan(0);
+      await expectBankHoldsLedgerExactly(rig, join(rig.dir, 'ledger.db'));
+    },
+    150_000,
+  );
 
   it('stays exactly once when the box is SIGKILLed mid-upload and restarted', async () => {
     rig = await createSyncRig();
