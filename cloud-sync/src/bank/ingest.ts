@@ -89,7 +89,17 @@ export async function verifyBoxRequestSignature(
   boxId: string,
   digest: string,
 ): Promise<EnrolledBox> {
-  const box = await ctx.store.getBox(boxId);
+  return checkBoxRequestSignature(ctx, headers, boxId, await ctx.store.getBox(boxId), digest);
+}
+
+/** verifyBoxRequestSignature with the box already looked up (null: not enrolled). */
+function checkBoxRequestSignature(
+  ctx: IngestContext,
+  headers: HeaderBag,
+  boxId: string,
+  box: EnrolledBox | null,
+  digest: string,
+): EnrolledBox {
   if (!box) throw new BankRefusal(403, 'BANK_BOX_NOT_ENROLLED', `box ${boxId} is not enrolled at this bank`);
   try {
     verifyRequestHeaders(headers, digest, box.publicKeyHex, {
@@ -110,6 +120,9 @@ export async function verifyBoxRequestSignature(
   return box;
 }
 
+/** A refusal that also raises a tamper alert: the batch is signed by the box yet contradicts itself. */
+class TamperRefusal extends BankRefusal {}
+
 /** Lets I/O callbacks (the database's answers, socket writes) run between two slices of CPU work. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -122,11 +135,16 @@ async function runInSlices(slices: Generator<void, void, void>): Promise<void> {
  * Everything that makes a read batch trustworthy, in the documented order: digest, enrolment and the
  * request signature, the batch signature, internals, personal data. CPU-heavy steps run in slices so
  * the store's transaction for the same batch progresses meanwhile. Throws BankRefusal.
+ *
+ * It never touches the store: the transaction it runs beside holds a database connection until these
+ * checks end, so checks that waited for a connection of their own could wait forever on a bank with
+ * more batches in flight than connections (a test holds it to that).
  */
 async function verifyBatch(
   ctx: IngestContext,
   headers: HeaderBag,
   boxId: string,
+  box: EnrolledBox | null,
   read: ReadBatch,
 ): Promise<ParsedBatch> {
   await nextTurn(); // the caller starts the store's transaction first, so it is under way meanwhile
@@ -137,9 +155,9 @@ async function verifyBatch(
     throw refusalFromSync(e, 400, 'BANK_BATCH_MALFORMED');
   }
   // 004 §5.1.4 b), §5.3.1 f): both the request and the batch must be signed by the enrolled key.
-  const box = await verifyBoxRequestSignature(ctx, headers, boxId, parsed.digest);
+  const enrolled = checkBoxRequestSignature(ctx, headers, boxId, box, parsed.digest);
   await nextTurn();
-  if (!verifyBatchSignature(parsed, box.publicKeyHex)) {
+  if (!verifyBatchSignature(parsed, enrolled.publicKeyHex)) {
     throw new BankRefusal(
       401,
       'BANK_SIGNATURE_INVALID',
@@ -151,8 +169,7 @@ async function verifyBatch(
     await runInSlices(checkBatchInternalsInSlices(parsed));
   } catch (e) {
     const refusal = refusalFromSync(e, 422, 'BANK_BATCH_INCONSISTENT');
-    await tamperAlert(ctx, boxId, refusal.code, `batch ${read.body.header.batchSeq}: ${refusal.message}`);
-    throw refusal;
+    throw new TamperRefusal(refusal.status, refusal.code, refusal.message);
   }
   try {
     // 004 §5.1.4 a): the bank checks it can open every seal and that it matches its digest; the
@@ -195,12 +212,23 @@ export async function ingestBatch(
       'the batch belongs to another box than the request header names',
     );
   }
-  const verifying = verifyBatch(ctx, headers, boxId, read);
+  const box = await ctx.store.getBox(boxId);
+  const verifying = verifyBatch(ctx, headers, boxId, box, read);
   const verified = verifying.then(() => undefined);
   // Both are awaited below (or by the store); these handlers only keep an early refusal from being
   // reported as unhandled while the store is still busy.
   verifying.catch(() => {});
   verified.catch(() => {});
+  /** The checks' result, once the transaction has ended: only then may a tamper alert use the store. */
+  const checked = async (): Promise<ParsedBatch> => {
+    try {
+      return await verifying;
+    } catch (e) {
+      if (e instanceof TamperRefusal)
+        await tamperAlert(ctx, boxId, e.code, `batch ${header.batchSeq}: ${e.message}`);
+      throw e;
+    }
+  };
 
   let outcome: CommitOutcome;
   try {
@@ -232,10 +260,10 @@ export async function ingestBatch(
       verified,
     );
   } catch (e) {
-    await verifying; // a refusal from the checks explains a failed transaction better than the store
+    await checked(); // a refusal from the checks explains a failed transaction better than the store
     throw e;
   }
-  const parsed = await verifying;
+  const parsed = await checked();
   switch (outcome.kind) {
     case 'not-enrolled':
       throw new BankRefusal(403, 'BANK_BOX_NOT_ENROLLED', `box ${boxId} is not enrolled at this bank`);

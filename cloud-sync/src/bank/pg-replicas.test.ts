@@ -114,4 +114,31 @@ describe.skipIf(!reachable)('ingest replicas on one PostgreSQL', () => {
     expect(await admin.recordCount(box.boxId)).toBe(600);
     expect((await admin.getBox(box.boxId))?.headSeq).toBe(600);
   });
+
+  // A batch's transaction holds its connection while the checks run: the checks must never wait for a
+  // connection themselves, or a bank busier than its pool would wait on itself forever.
+  it('serves more concurrent batches than it has database connections', async () => {
+    const store = new PgBankStore({ url: PG_URL, schema, poolSize: 2 });
+    const small = await startBankServer({
+      store,
+      bankPrivateKeyHex: bankKeys.privateKeyHex,
+      ratePerSec: 1000,
+      burst: 1000,
+      logLevel: 'silent',
+    });
+    try {
+      const boxes = await Promise.all(Array.from({ length: 6 }, (_, i) => enrolledBox(`box-pool-${i}`)));
+      const posts = boxes.flatMap((box) => {
+        const [batch] = chainedBatches(box, bankKeys.publicKeyHex, [300]);
+        if (!batch) throw new Error('no batch');
+        const signer = { boxId: box.boxId, privateKeyHex: box.keys.privateKeyHex };
+        return [0, 1, 2].map(() => postBatch(small.url, signer, batch));
+      });
+      const results = await Promise.all(posts);
+      expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
+      for (const box of boxes) expect(await admin.recordCount(box.boxId)).toBe(300);
+    } finally {
+      await small.close();
+    }
+  }, 30_000);
 });

@@ -33,10 +33,16 @@ export class PgBankStore implements BankStore {
   private readonly db: NodePgDatabase;
   private readonly schema: string;
 
-  constructor(opts: { url: string; schema?: string; poolSize?: number }) {
+  constructor(opts: { url: string; schema?: string; poolSize?: number; connectionTimeoutMs?: number }) {
     this.schema = opts.schema ?? 'sceneway_bank';
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.schema)) throw new Error(`invalid schema name ${this.schema}`);
-    this.pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 5 });
+    // A bounded wait for a connection: a bank whose pool is exhausted answers 503 (the box retries)
+    // instead of holding requests forever.
+    this.pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolSize ?? 5,
+      connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10_000,
+    });
     this.db = drizzle(this.pool);
   }
 
