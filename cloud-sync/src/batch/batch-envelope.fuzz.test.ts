@@ -1,25 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { generateSm2KeyPair } from '../crypto/sm2.ts';
 import { sm3Hex } from '../crypto/sm3.ts';
 import { SyncError } from '../sync-error.ts';
-import { buildBatch, checkBatchInternals, openPersonalData, parseBatchEnvelope } from './batch-v1.ts';
+import { checkBatchInternals, openPersonalData, parseBatchEnvelope } from './batch-v1.ts';
 import { canonicalBytes } from './jcs.ts';
-import { sampleChain } from './test-support/sample-records.ts';
+import { sampleSignedBatch } from './test-support/sample-batch.ts';
 
 /**
  * The bank parses whatever arrives at POST /v1/batches. Whatever the bytes, parsing and the checks
  * after it either succeed or throw a SyncError with a code the bank turns into a specific refusal:
  * never a TypeError or a RangeError (a 503 and a confused box), never a hang.
  */
-const box = generateSm2KeyPair();
-const bank = generateSm2KeyPair();
-const chain = sampleChain({ boxId: 'box-fuzz', count: 8, salt: () => randomBytes(16).toString('hex') });
-const valid = buildBatch(
-  { boxId: 'box-fuzz', batchSeq: 1, createdAt: '2026-03-02T03:30:00.000Z', ...chain },
-  { boxPrivateKeyHex: box.privateKeyHex, bankPublicKeyHex: bank.publicKeyHex },
-).body;
+const { body: valid, bank } = sampleSignedBatch('box-fuzz', 8);
 
 function parseAndCheck(bytes: Uint8Array): void {
   try {

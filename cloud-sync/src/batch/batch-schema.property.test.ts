@@ -1,18 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { generateSm2KeyPair } from '../crypto/sm2.ts';
 import { batchEnvelopeSchema, batchRecordSchema, isWellFormedRecord } from './batch-schema.ts';
-import { buildBatch, parseBatchEnvelope } from './batch-v1.ts';
-import { sampleChain } from './test-support/sample-records.ts';
+import { parseBatchEnvelope } from './batch-v1.ts';
+import { sampleSignedBatch } from './test-support/sample-batch.ts';
 
-const box = generateSm2KeyPair();
-const bank = generateSm2KeyPair();
-const chain = sampleChain({ boxId: 'box-1', count: 10, salt: () => randomBytes(16).toString('hex') });
-const built = buildBatch(
-  { boxId: 'box-1', batchSeq: 1, createdAt: '2026-03-02T03:30:00.000Z', ...chain },
-  { boxPrivateKeyHex: box.privateKeyHex, bankPublicKeyHex: bank.publicKeyHex },
-);
+const built = sampleSignedBatch('box-1', 10);
 // Records as the bank sees them: fresh from JSON.parse.
 const wireRecords = (JSON.parse(built.body.toString()) as { batch: { records: object[] } }).batch.records;
 
