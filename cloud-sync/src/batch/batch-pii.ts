@@ -5,6 +5,7 @@ import { sm3Hex } from '../crypto/sm3.ts';
 import { SM4_KEY_BYTES } from '../crypto/sm4.ts';
 import { Sm4ItemError, sm4CbcDecryptMany, sm4CbcEncryptMany } from '../crypto/sm4-many.ts';
 import { SyncError } from '../sync-error.ts';
+import { CHECK_SLICE_RECORDS } from './batch-internals.ts';
 import type { BatchBody, PiiSeal } from './batch-schema.ts';
 import { canonicalBytes } from './jcs.ts';
 
@@ -114,12 +115,9 @@ export function openBatchKey(keyEnvelopeHex: string, bankPrivateKeyHex: string):
   return key;
 }
 
-/** Records opened and digest-checked between two yields of openSealedPiiInSlices. */
-const OPEN_SLICE_RECORDS = 250;
-
 /**
  * Decrypts every record's personal data, checks it against the chained piiDigest and fills `out`,
- * yielding every OPEN_SLICE_RECORDS records (checkBatchInternalsInSlices says why the bank wants
+ * yielding every CHECK_SLICE_RECORDS records (checkBatchInternalsInSlices says why the bank wants
  * slices). Throws SyncError 'BATCH_PII_DIGEST' when data and digest disagree (or one is missing).
  */
 export function* openSealedPiiInSlices(
@@ -157,6 +155,6 @@ export function* openSealedPiiInSlices(
       throw new SyncError('BATCH_PII_DIGEST', `record ${seq}: personal data does not match its piiDigest`);
     }
     out.set(seq, pii);
-    if ((i + 1) % OPEN_SLICE_RECORDS === 0) yield;
+    if ((i + 1) % CHECK_SLICE_RECORDS === 0) yield;
   }
 }

@@ -10,13 +10,19 @@ import { SyncError } from '../sync-error.ts';
 export const BATCH_FORMAT = 'sceneway.batch.v1';
 export const BATCH_FORMAT_VERSION = 1;
 
-export const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
+// Patterns and bounds shared by the zod schemas and the hand-written record check (isWellFormedRecord).
+const HEX64 = /^[0-9a-f]{64}$/;
+const SM4_IV = /^[0-9a-f]{32}$/;
+const SM4_BLOCKS = /^(?:[0-9a-f]{32})+$/;
+const SHORT_TEXT_MAX = 128;
+
+export const hex64 = z.string().regex(HEX64, 'expected 64 lowercase hex digits');
 export const hexBytes = z.string().regex(/^(?:[0-9a-f]{2})+$/, 'expected lowercase hex bytes');
 const safeInt = z.number().int().refine(Number.isSafeInteger, 'expected a safe integer');
 const seqNumber = safeInt.refine((n) => n >= 0, 'expected a non-negative integer');
 const ISO_UTC_OPTIONS = { precision: 3, offset: false } as const;
 const isoUtc = z.iso.datetime(ISO_UTC_OPTIONS);
-const shortText = z.string().min(1).max(128);
+const shortText = z.string().min(1).max(SHORT_TEXT_MAX);
 
 /** Payload nesting bound: keeps validation and JCS (both recursive) far from the stack limit. */
 export const MAX_PAYLOAD_DEPTH = 16;
@@ -48,8 +54,8 @@ const payloadSchema = z.custom<{ [key: string]: JsonValue }>(
 // output in shape order, so a parsed batch is already in canonical order and recomputing its JCS bytes
 // (the bank does for every batch) copies nothing (batch/jcs.ts). A test checks the order.
 export const piiSealSchema = z.strictObject({
-  ciphertext: z.string().regex(/^(?:[0-9a-f]{32})+$/, 'expected whole SM4 blocks in hex'),
-  iv: z.string().regex(/^[0-9a-f]{32}$/, 'expected a 16-byte IV in hex'),
+  ciphertext: z.string().regex(SM4_BLOCKS, 'expected whole SM4 blocks in hex'),
+  iv: z.string().regex(SM4_IV, 'expected a 16-byte IV in hex'),
 });
 
 export const batchRecordSchema = z.strictObject({
@@ -94,21 +100,18 @@ export const batchEnvelopeSchema = z.strictObject({
 });
 
 /**
- * The envelope with its records left unchecked, for the fast path of parseBatchJson: the records are
+ * The envelope with its records left unchecked, for the fast path of parseBatchEnvelopeJson: the records are
  * checked by isWellFormedRecord instead.
  */
 const envelopeAroundRecordsSchema = batchEnvelopeSchema.extend({
   batch: batchBodySchema.extend({ records: z.array(z.unknown()).min(1) }),
 });
 
-const HEX64 = /^[0-9a-f]{64}$/;
-const SM4_IV = /^[0-9a-f]{32}$/;
-const SM4_BLOCKS = /^(?:[0-9a-f]{32})+$/;
 // zod's own pattern for the isoUtc schema above, so both accept exactly the same timestamps.
 const ISO_UTC = z.core.regexes.datetime(ISO_UTC_OPTIONS);
 
 function isShortText(v: unknown): boolean {
-  return typeof v === 'string' && v.length >= 1 && v.length <= 128;
+  return typeof v === 'string' && v.length >= 1 && v.length <= SHORT_TEXT_MAX;
 }
 function isHex64(v: unknown): boolean {
   return typeof v === 'string' && HEX64.test(v);

@@ -1,4 +1,4 @@
-import { canonicalBytes, canonicalText } from '../batch/jcs.ts';
+import { canonicalText } from '../batch/jcs.ts';
 import { sm3Hex } from '../crypto/sm3.ts';
 
 /** The hash a chain starts from: a box's first record points at 64 zero hex digits. */
@@ -30,15 +30,6 @@ export interface ChainRecord {
   /** Box clock minus reference time in ms when the record was written (0 when unknown). */
   clockOffsetMs: number;
   prevHash: string;
-}
-
-/**
- * Canonical bytes of a record for hashing: RFC 8785 JSON Canonicalization Scheme. JCS is chosen
- * because a bank can implement it in any language from the RFC (Java, Go and .NET libraries exist),
- * and our values are strings and safe integers only, where JCS is unambiguous.
- */
-export function canonicalRecordBytes(record: ChainRecord): Buffer {
-  return canonicalBytes(record);
 }
 
 /**
@@ -79,7 +70,11 @@ function isStringOrNull(v: unknown): boolean {
   return v === null || typeof v === 'string';
 }
 
-/** JCS text of the chained fields of `r` (the bytes chainHash hashes). */
+/**
+ * JCS text of the chained fields of `r` (the bytes chainHash hashes). RFC 8785 JSON Canonicalization
+ * Scheme, because a bank can implement it in any language from the RFC (Java, Go and .NET libraries
+ * exist), and our values are strings and safe integers only, where JCS is unambiguous.
+ */
 export function chainText(r: ChainRecord): string {
   if (
     !isIntOrNull(r.amountFen) ||
@@ -94,7 +89,7 @@ export function chainText(r: ChainRecord): string {
     typeof r.payload !== 'object' ||
     r.payload === null
   ) {
-    return canonicalBytes(chainFieldsOf(r)).toString('utf8');
+    return canonicalText(chainFieldsOf(r));
   }
   const s = JSON.stringify;
   return `{"amountFen":${r.amountFen},"boxId":${s(r.boxId)},"clockOffsetMs":${r.clockOffsetMs},"kind":${s(r.kind)},"payload":${canonicalText(r.payload)},"piiDigest":${s(r.piiDigest)},"prevHash":${s(r.prevHash)},"recordedAt":${s(r.recordedAt)},"seq":${r.seq},"terminalId":${s(r.terminalId)}}`;
