@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { isIntegerJson } from '@sceneway/cloud-sync/batch/batch-schema';
 import { type ChainRecord, chainHash } from '@sceneway/cloud-sync/chain/record-chain';
 import Database from 'better-sqlite3';
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { type Clock, systemClock } from '../clock.ts';
 import { GatewayError, isGatewayError } from '../gateway-error.ts';
@@ -21,7 +21,7 @@ import {
 import { migrateLedger, outbox, records } from './ledger-schema.ts';
 import { sealPiiAtRestMany } from './pii-at-rest.ts';
 import { quarantineLedgerFile } from './quarantine.ts';
-import { recordFromRow } from './record-row.ts';
+import { RAW_RECORD_COLUMNS_SQL, type RawRecordRow, recordFromRawRow } from './record-row.ts';
 import { prunedAnchor, readMeta, verifyOpenLedger, writeMeta } from './verify-ledger.ts';
 import { createWalSync, type WalSync } from './wal-sync.ts';
 
@@ -170,11 +170,14 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
     .insert(outbox)
     .values({ seq: sql.placeholder('seq') })
     .prepare();
-  const selectByKey = orm
-    .select()
-    .from(records)
-    .where(eq(records.idempotencyKey, sql.placeholder('key')))
-    .prepare();
+  // The same raw read as the outbox and the boot walk, so one converter (recordFromRawRow) serves all.
+  const selectByKey = db
+    .prepare(`SELECT ${RAW_RECORD_COLUMNS_SQL} FROM records WHERE idempotency_key = ?`)
+    .raw(true);
+  const findByKey = (key: string): LedgerRecord | null => {
+    const row = selectByKey.get(key) as RawRecordRow | undefined;
+    return row ? recordFromRawRow(row) : null;
+  };
   const oldestUnsynced = db.prepare(
     'SELECT r.recorded_at AS at FROM outbox o JOIN records r ON r.seq = o.seq ORDER BY o.seq LIMIT 1',
   );
@@ -233,9 +236,9 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
       db.transaction(() => {
         for (const [index, input] of inputs.entries()) {
           if (input.idempotencyKey !== undefined) {
-            const existing = selectByKey.get({ key: input.idempotencyKey });
+            const existing = findByKey(input.idempotencyKey);
             if (existing) {
-              outcomes.push({ ok: true, value: { record: recordFromRow(existing), duplicate: true } });
+              outcomes.push({ ok: true, value: { record: existing, duplicate: true } });
               continue;
             }
           }
@@ -356,8 +359,7 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
       };
     },
     findByIdempotencyKey(key): LedgerRecord | null {
-      const row = selectByKey.get({ key });
-      return row ? recordFromRow(row) : null;
+      return findByKey(key);
     },
     noteSynced(removed, syncedThroughSeq) {
       unsyncedCount = Math.max(0, unsyncedCount - removed);

@@ -1,31 +1,12 @@
 import type { JsonValue } from '@sceneway/cloud-sync/chain/record-chain';
 import type { LedgerRecord, RecordKind } from './ledger-api.ts';
-import type { records } from './ledger-schema.ts';
-
-/** A `records` row as drizzle returns it. */
-export type RecordRow = typeof records.$inferSelect;
-
-export function recordFromRow(row: RecordRow): LedgerRecord {
-  return {
-    boxId: row.boxId,
-    seq: row.seq,
-    kind: row.kind as RecordKind,
-    terminalId: row.terminalId,
-    amountFen: row.amountFen,
-    payload: JSON.parse(row.payload) as { [key: string]: JsonValue },
-    piiDigest: row.piiDigest,
-    recordedAt: row.recordedAt,
-    clockOffsetMs: row.clockOffsetMs,
-    prevHash: row.prevHash,
-    hash: row.hash,
-  };
-}
 
 /**
- * The columns the hot reads stream (the uploader's unsynced read, the chain walk at boot), for
- * statements in raw mode (`.raw(true)`: an array per row). better-sqlite3 builds a row object property
- * by property; arrays made the uploader's 2,000-row read ~40 % cheaper (measured: 6.4 → 3.9 µs a
- * row). The order is the contract between this list, RawRecordRow and recordFromRawRow.
+ * The columns every read of a whole record selects (the uploader's unsynced read, the chain walk at
+ * boot, the idempotency lookup), for statements in raw mode (`.raw(true)`: an array per row).
+ * better-sqlite3 builds a row object property by property; arrays made the uploader's 2,000-row read
+ * ~40 % cheaper (measured: 6.4 → 3.9 µs a row). The order is the contract between this list,
+ * RawRecordRow and recordFromRawRow.
  */
 export const RAW_RECORD_COLUMNS_SQL =
   'seq, box_id, kind, terminal_id, amount_fen, payload, pii_digest, recorded_at, clock_offset_ms, prev_hash, ' +
