@@ -34,6 +34,7 @@ export const DECLINE_REASONS = [
   'VOID_NOT_FOUND',
   'VOID_NOT_ALLOWED',
   'DUPLICATE_RECEIPT',
+  'NO_CREDENTIAL', // a till without its own reader asked to be paid, and its bound reader saw no card
   'SYSTEM_ERROR',
 ] as const;
 export type DeclineReasonName = (typeof DECLINE_REASONS)[number];
@@ -46,7 +47,11 @@ export interface SaleRequest {
   /** Terminal receipt number: with the terminal id, the sale's idempotency key. */
   receiptNo: number;
   amountFen: number;
-  credential: PaymentCredential;
+  /**
+   * Absent when the till has no reader of its own: the scenario takes the credential last presented on
+   * the reader bound to this till (config `scenarios.canteen.readerBindings`).
+   */
+  credential?: PaymentCredential;
   /** Terminal clock, Unix seconds UTC. */
   terminalTime: number;
   /** True when the terminal approved it on its own while cut off and uploads it now. */
@@ -61,35 +66,84 @@ export interface VoidRequest {
   offline: boolean;
 }
 
-/** What a driver tells the agent about its terminals (status, protocol trouble, reader input). */
-export type DeviceEvent =
-  | { type: 'terminal-up'; terminalId: string; detail?: string }
-  | { type: 'terminal-down'; terminalId: string; reason: string }
-  | { type: 'frame-error'; terminalId: string; code: string; detail: string }
-  /** A reader without its own screen (USB HID) presented a credential; the agent pairs it with a till. */
-  | { type: 'credential-presented'; terminalId: string; credential: PaymentCredential };
+/** A face/attendance reader matched (or failed to match) a face; the gate scenario decides. */
+export interface FaceRecognition {
+  /** The reader's own id for this event: readers replay after a reconnect, the scenario dedupes. */
+  eventId: string;
+  /** Enrolled person id, or null when nobody matched. Personal data: never logged in clear. */
+  personId: string | null;
+  /** Match score 0..1 as the reader reports it. */
+  score: number;
+  liveness: 'pass' | 'fail' | 'unknown';
+  /** Reader clock, Unix milliseconds UTC. */
+  at: number;
+}
+
+/** A plate camera read a licence plate at an entry or exit lane; the parking scenario decides. */
+export interface PlateSighting {
+  eventId: string;
+  /** Personal data (it names a car owner): masked in logs. */
+  plate: string;
+  confidence: number;
+  lane: 'entry' | 'exit';
+  at: number;
+}
+
+/** What a gate, door or barrier is told. */
+export type AccessDecision =
+  | { outcome: 'open'; displayText?: string }
+  | { outcome: 'deny'; reason: string; displayText?: string };
+
+/**
+ * Everything a driver hands the agent, scenario-free: what happened at a terminal, never what to do
+ * about it. `ctx.submit(event)` routes it to the scenario that handles its type (or to the agent's
+ * terminal board for status) and resolves with the reply below. Adding an event is one member here
+ * and one line in EventReplies; the agent routes by `type` without knowing any of them.
+ */
+export type TerminalEvent =
+  | { type: 'SaleRequested'; terminalId: string; sale: SaleRequest }
+  | { type: 'VoidRequested'; terminalId: string; request: VoidRequest }
+  /** A reader without its own screen (USB HID) presented a credential; a binding pairs it with a till. */
+  | { type: 'CredentialPresented'; terminalId: string; credential: PaymentCredential }
+  /** A terminal asks which version of the bank-signed blacklist the site applies (0 before the first). */
+  | { type: 'BlacklistVersionAsked'; terminalId: string }
+  | { type: 'FaceRecognized'; terminalId: string; recognition: FaceRecognition }
+  | { type: 'PlateSighted'; terminalId: string; sighting: PlateSighting }
+  | { type: 'TerminalStatus'; terminalId: string; up: boolean; detail?: string }
+  /** A frame or report the driver could not use (bad CRC, junk, unknown command): for ops, not a decision. */
+  | { type: 'FrameRejected'; terminalId: string; code: string; detail: string };
+
+export type TerminalEventType = TerminalEvent['type'];
+export type TerminalEventOf<T extends TerminalEventType> = Extract<TerminalEvent, { type: T }>;
+
+/** What the scenario answered the reader about a presented credential. */
+export type CredentialAnswer = { outcome: 'accepted'; forTerminal: string } | { outcome: 'ignored'; why: string };
+
+export interface EventReplies {
+  SaleRequested: SaleDecision;
+  VoidRequested: SaleDecision;
+  CredentialPresented: CredentialAnswer;
+  BlacklistVersionAsked: { version: number };
+  FaceRecognized: AccessDecision;
+  PlateSighted: AccessDecision;
+  TerminalStatus: undefined;
+  FrameRejected: undefined;
+}
+export type ReplyTo<E extends TerminalEvent> = EventReplies[E['type']];
 
 export interface DriverContext {
   transports: TransportFactory;
   logger: DriverLogger;
   clock: DriverClock;
   signal: AbortSignal;
-  emit(event: DeviceEvent): void;
   /**
-   * Asks the agent's scenario rules for a decision. Resolves only once an approved sale is durable in
-   * the ledger (DESIGN invariant 1); the driver turns the decision into the terminal's reply. Asking
-   * again for the same (terminal, receiptNo) returns the first decision: a retransmission or a
-   * re-upload is never charged twice.
+   * Hands one event to the agent. Resolves with the reply to give the terminal, and only once anything
+   * the decision wrote is durable (DESIGN invariant 1). Submitting the same request again (same terminal,
+   * same receipt, same content) returns the first decision: a retransmission is never charged twice.
+   * Rejects with a GatewayError when no scenario handles the event or the scenario failed; the driver
+   * then gives the terminal its protocol's "system error" answer.
    */
-  decideSale(terminalId: string, sale: SaleRequest): Promise<SaleDecision>;
-  decideVoid(terminalId: string, request: VoidRequest): Promise<SaleDecision>;
-  /** What the site's rules hold that terminals ask about (e.g. the bank blacklist version in force). */
-  siteState?: SiteState;
-}
-
-export interface SiteState {
-  /** Version of the bank-signed blacklist the box applies (0 before the first one). */
-  blacklistVersion(): number;
+  submit<E extends TerminalEvent>(event: E): Promise<ReplyTo<E>>;
 }
 
 export interface DriverInstance {
@@ -98,11 +152,41 @@ export interface DriverInstance {
   stop(): Promise<void>;
 }
 
+/**
+ * An MQTT terminal as the embedded broker must know it before it starts: who may log in, and the
+ * topics (relative to the terminal's own prefix `sceneway/t/<terminalId>/`) it may publish and
+ * subscribe to. Declared as data by the driver from its config; the broker enforces it.
+ */
+export interface MqttTerminalGrant {
+  terminalId: string;
+  username: string;
+  /** scrypt hash from `sceneway broker hash-password`. */
+  passwordHash: string;
+  /** Subtopic filters the terminal may publish to (`+` and `#` allowed), e.g. ['events', 'status']. */
+  publish: readonly string[];
+  /** Subtopic filters the terminal may subscribe to; the box publishes its commands here. */
+  subscribe: readonly string[];
+}
+
 export interface DriverDefinition<Schema extends z.ZodType = z.ZodType> {
   id: string;
-  apiVersion: 1;
+  apiVersion: 2;
   configSchema: Schema;
+  /** The event types the driver submits: the agent routes each to a scenario before the driver starts. */
+  emits: readonly TerminalEventType[];
+  /** Every terminal id the config names (the agent refuses one id used twice across drivers). */
+  terminalIds(config: z.infer<Schema>): string[];
+  /** For MQTT families: the terminals the broker must admit, and their topic ACL, as data. */
+  mqttTerminals?(config: z.infer<Schema>): MqttTerminalGrant[];
   create(ctx: DriverContext, config: z.infer<Schema>): DriverInstance;
+}
+
+/**
+ * Types a driver definition by its own schema and hands it to the registry by the common shape: the
+ * agent validates each entry with that same schema before create() sees it, so the widening is safe.
+ */
+export function defineDriver<Schema extends z.ZodType>(definition: DriverDefinition<Schema>): DriverDefinition {
+  return definition as unknown as DriverDefinition;
 }
 
 export type { TransportEndpoint };

@@ -1,28 +1,32 @@
 import { dirname } from 'node:path';
 import { warmUpSm2 } from '@sceneway/cloud-sync/crypto/sm2';
-import type { DeviceEvent, DriverDefinition, DriverInstance } from '@sceneway/device-drivers/driver-api';
+import type { DriverDefinition, ReplyTo, TerminalEvent } from '@sceneway/device-drivers/driver-api';
 import type { TransportFactory } from '@sceneway/device-drivers/transport';
-import { createTransportFactory } from '@sceneway/device-drivers/transports/index';
+import { createTransportFactory, type TransportParts } from '@sceneway/device-drivers/transports/index';
 import { type AdminServer, type AgentStatus, startAdminServer } from './admin/admin-server.ts';
 import { createAgentMetrics } from './admin/agent-metrics.ts';
 import { AlertBoard } from './alerts.ts';
 import { startTerminalBroker, type TerminalBroker } from './broker/index.ts';
-import { startBlacklistPoller } from './canteen/blacklist-poller.ts';
-import { createCanteenRules } from './canteen/index.ts';
+import { createBrokerTransportHub } from './broker/broker-transports.ts';
 import { type Clock, measuredClock, systemClock } from './clock.ts';
 import type { FullBoxConfig } from './config/driver-config.ts';
+import { driversPart, mqttGrantsOf, resolveDrivers, terminalsOf } from './drivers/driver-part.ts';
 import { DRIVER_REGISTRY } from './drivers/registry.ts';
-import { GatewayError } from './gateway-error.ts';
 import type { BoxSecrets } from './keys/box-keys.ts';
 import { cachedFreeSpace } from './ledger/disk-space.ts';
 import { openLedger, type SqliteLedger } from './ledger/ledger.ts';
 import { scheduleRetention } from './ledger/retention.ts';
+import { type AgentPart, startLifecycle } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
-import { createBankClient } from './sync/bank-client.ts';
+import { createEventRouter, type RunningScenario } from './scenarios/event-router.ts';
+import type { ScenarioDefinition } from './scenarios/scenario-api.ts';
+import { SCENARIO_REGISTRY } from './scenarios/registry.ts';
+import { type BankClient, createBankClient } from './sync/bank-client.ts';
 import { batchWorkerBundle, workerBatchBuilder } from './sync/batch-builder.ts';
 import { scheduleBoxReconciliation } from './sync/recon-file.ts';
 import { createReconUploader } from './sync/recon-upload.ts';
 import { createUploader, type Uploader } from './sync/uploader.ts';
+import { createTerminalBoard } from './terminal-board.ts';
 import { AGENT_VERSION } from './version.ts';
 
 export interface StartAgentOptions {
@@ -30,9 +34,10 @@ export interface StartAgentOptions {
   secrets: BoxSecrets;
   logger: Logger;
   clock?: Clock;
-  /** The production factory opens real ttys and HID devices; tests pass the same one on socat ptys. */
-  transports?: TransportFactory;
+  /** Bindings of the byte transports; default the real serial ports and node-hid (tests: a fake USB bus). */
+  transports?: Pick<TransportParts, 'serial' | 'hid' | 'http'>;
   drivers?: readonly DriverDefinition[];
+  scenarios?: readonly ScenarioDefinition[];
   onBatchAcked?: (info: { batchSeq: number; lastSeq: number; records: number }) => void;
 }
 
@@ -40,23 +45,21 @@ export interface RunningAgent {
   adminUrl: string;
   broker: TerminalBroker;
   ledger: SqliteLedger;
-  uploader: Uploader;
-  rules: ReturnType<typeof createCanteenRules>;
+  readonly uploader: Uploader;
   alerts: AlertBoard;
+  /** Names of the running parts in start order (stop runs the reverse). */
+  parts(): string[];
   status(): AgentStatus;
+  /** The same route a driver's event takes, for tools and tests that speak for a terminal. */
+  submit<E extends TerminalEvent>(event: E): Promise<ReplyTo<E>>;
   stop(): Promise<void>;
 }
 
-interface TerminalState {
-  driver: string;
-  up: boolean;
-  detail?: string;
-}
-
 /**
- * Starts every part of the agent in dependency order (ledger → rules → uploader → broker → drivers →
- * admin API) and stops them in reverse. Terminals are started last, so no terminal is ever answered
- * before the ledger that must hold its sale is open and verified.
+ * The agent is its parts, listed below as data in dependency order: the ledger first, terminals last, so
+ * no terminal is ever answered before the ledger that must hold its sale is open and verified, and the
+ * admin API opens once there is something to report. startLifecycle stops them in reverse, and a part
+ * that fails to start stops the ones already started.
  */
 export async function startAgent(options: StartAgentOptions): Promise<RunningAgent> {
   const { config, secrets, logger } = options;
@@ -73,265 +76,294 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     onDriftCleared: () => alerts.clear('CLOCK_DRIFT'),
   });
   const startedAt = clock.now();
-  const stops: Array<() => Promise<void> | void> = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) {
-      try {
-        await stop();
-      } catch (err) {
-        logger.error({ err: (err as Error).message }, 'error while stopping');
-      }
-    }
-  };
+  const drivers = resolveDrivers(config.drivers, options.drivers ?? DRIVER_REGISTRY);
+  const terminals = terminalsOf(drivers);
+  const scenarioDefinitions = (options.scenarios ?? SCENARIO_REGISTRY).filter(
+    (s) => config.scenarios[s.id] !== undefined,
+  );
+  const board = createTerminalBoard(logger);
+  const brokerHub = createBrokerTransportHub();
 
-  try {
-    const ledger = openLedger({
-      path: config.ledger.path,
-      boxId: config.box.id,
-      dataKey: secrets.dataKey,
-      clock,
-      quarantineDir: config.ledger.quarantineDir,
-      freeSpaceFloorMb: config.ledger.freeSpaceFloorMb,
-      alerts,
-      logger: logger.child({ part: 'ledger' }),
-    });
-    stops.push(() => ledger.close());
-    const retention = scheduleRetention({
-      ledger,
-      cron: config.retention.cron,
-      days: config.retention.days,
-      timezone: config.limits.timezone,
-      now: () => clock.now(),
-      logger: logger.child({ part: 'retention' }),
-    });
-    stops.push(() => retention.stop());
-    // One connection to the bank (keep-alive, mutual TLS material read once) for the uploader, the
-    // reconciliation upload and the blacklist poller; closed after all of them have stopped.
-    const bankClient = createBankClient({ baseUrl: config.bank.url, tls: config.bank.tls });
-    stops.push(() => bankClient.close());
-    const reconUpload = createReconUploader({
-      client: bankClient,
-      boxId: config.box.id,
-      boxPrivateKeyHex: secrets.privateKeyHex,
-      userId: config.bank.userId,
-      clock,
-      logger: logger.child({ part: 'reconciliation' }),
-      alerts,
-    });
-    const recon = scheduleBoxReconciliation({
-      ledger,
-      dir: config.reconciliation.dir,
-      cron: config.reconciliation.cron,
-      now: () => clock.now(),
-      logger: logger.child({ part: 'reconciliation' }),
-      upload: (report, path) => reconUpload.send(report, path),
-    });
-    stops.push(() => {
-      recon.stop();
-      reconUpload.stop();
-    });
+  // What the parts hand on to the parts after them; each is set by its part's start.
+  let ledger!: SqliteLedger;
+  let bankClient!: BankClient;
+  let uploader!: Uploader;
+  let broker!: TerminalBroker;
+  let router!: ReturnType<typeof createEventRouter>;
+  let admin!: AdminServer;
+  let agentSubmit!: ReturnType<ReturnType<typeof createEventRouter>['submitterFor']>;
+  const stopsOf: Record<string, () => Promise<void> | void> = {};
 
+  const parts: AgentPart[] = [
+    {
+      name: 'ledger',
+      start() {
+        ledger = openLedger({
+          path: config.ledger.path,
+          boxId: config.box.id,
+          dataKey: secrets.dataKey,
+          clock,
+          quarantineDir: config.ledger.quarantineDir,
+          freeSpaceFloorMb: config.ledger.freeSpaceFloorMb,
+          alerts,
+          logger: logger.child({ part: 'ledger' }),
+        });
+      },
+      stop: () => ledger.close(),
+    },
+    {
+      name: 'retention',
+      start() {
+        const retention = scheduleRetention({
+          ledger,
+          cron: config.retention.cron,
+          days: config.retention.days,
+          timezone: config.site.timezone,
+          now: () => clock.now(),
+          logger: logger.child({ part: 'retention' }),
+        });
+        stopsOf.retention = () => retention.stop();
+      },
+      stop: () => stopsOf.retention?.(),
+    },
+    {
+      // One connection to the bank (keep-alive, mutual TLS read once) for the uploader, the reconciliation
+      // upload and the scenarios' fetches; closed after all of them have stopped.
+      name: 'bank-client',
+      start() {
+        bankClient = createBankClient({ baseUrl: config.bank.url, tls: config.bank.tls });
+      },
+      stop: () => bankClient.close(),
+    },
+    {
+      name: 'reconciliation',
+      start() {
+        const reconUpload = createReconUploader({
+          client: bankClient,
+          boxId: config.box.id,
+          boxPrivateKeyHex: secrets.privateKeyHex,
+          userId: config.bank.userId,
+          clock,
+          logger: logger.child({ part: 'reconciliation' }),
+          alerts,
+        });
+        const recon = scheduleBoxReconciliation({
+          ledger,
+          dir: config.reconciliation.dir,
+          cron: config.reconciliation.cron,
+          now: () => clock.now(),
+          logger: logger.child({ part: 'reconciliation' }),
+          upload: (report, path) => reconUpload.send(report, path),
+        });
+        stopsOf.reconciliation = () => {
+          recon.stop();
+          reconUpload.stop();
+        };
+      },
+      stop: () => stopsOf.reconciliation?.(),
+    },
+    uploaderPart(),
+    {
+      name: 'scenarios',
+      async start() {
+        const running: RunningScenario[] = scenarioDefinitions.map((definition) => ({
+          definition,
+          instance: definition.create(
+            {
+              ledger,
+              clock,
+              logger: logger.child({ part: 'scenario', scenario: definition.id }),
+              alerts,
+              bank: {
+                client: bankClient,
+                boxId: config.box.id,
+                boxPrivateKeyHex: secrets.privateKeyHex,
+                publicKeyHex: config.bank.publicKeyHex,
+                userId: config.bank.userId,
+                blacklistPollSeconds: config.bank.blacklistPollSeconds,
+              },
+              isBankReachable: () => uploader.status().consecutiveFailures === 0,
+              // Asked on every sale: the same short-lived statfs cache the ledger's own floor check uses.
+              freeDiskMb: cachedFreeSpace(dirname(config.ledger.path)),
+              terminals,
+            },
+            config.scenarios[definition.id],
+          ),
+        }));
+        router = createEventRouter({
+          scenarios: running,
+          onReplied(event, reply) {
+            if (event.type === 'SaleRequested') {
+              const decision = reply as ReplyTo<typeof event>;
+              metrics.salesDecided.inc({
+                outcome: decision.outcome,
+                reason: decision.outcome === 'declined' ? decision.reason : '',
+              });
+            }
+            // Whatever a scenario recorded, the uploader may have something to send now.
+            uploader.wake();
+          },
+        });
+        agentSubmit = router.submitterFor(-1, undefined, scenarioDefinitions.flatMap((s) => s.handles));
+        for (const s of running) await s.instance.start?.();
+        stopsOf.scenarios = async () => {
+          for (const s of [...running].reverse()) await s.instance.stop?.();
+        };
+      },
+      stop: () => stopsOf.scenarios?.(),
+    },
+    {
+      // The first verification with the bank key builds its SM2 table (≈75 ms): pay that before any
+      // terminal is served, not in the middle of a lunch rush when the first ack arrives.
+      name: 'sm2-warm-up',
+      start: () =>
+        warmUpSm2({
+          verifyKeyHex: config.bank.publicKeyHex,
+          signKeyHex: secrets.privateKeyHex,
+          userId: config.bank.userId,
+        }),
+      stop: () => undefined,
+    },
+    {
+      name: 'broker',
+      async start() {
+        broker = await startTerminalBroker({
+          terminals: mqttGrantsOf(drivers).map((g) => ({
+            id: g.terminalId,
+            username: g.username,
+            passwordHash: g.passwordHash,
+            publish: g.publish,
+            subscribe: g.subscribe,
+          })),
+          tcp: config.broker.tcp,
+          tls: config.broker.tls,
+          logger: logger.child({ part: 'broker' }),
+          onTerminalMessage: brokerHub.onTerminalMessage,
+          onTerminalConnection: brokerHub.onTerminalConnection,
+        });
+        brokerHub.attach(broker);
+      },
+      stop: () => broker.close(),
+    },
+    driversPart({
+      drivers,
+      transports: (): TransportFactory => createTransportFactory({ ...options.transports, mqtt: brokerHub.factory }),
+      router: () => router,
+      board,
+      clock,
+      logger,
+    }),
+    {
+      name: 'admin',
+      async start() {
+        admin = await startAdminServer({
+          host: config.admin.host,
+          port: config.admin.port,
+          status,
+          metrics,
+          logger: logger.child({ part: 'admin' }),
+          beforeScrape: () => {
+            const s = status();
+            metrics.ledgerUnsyncedRecords.set(s.ledger.depth);
+            metrics.ledgerOldestUnsyncedAge.set(s.ledger.oldestUnsyncedAgeSeconds ?? 0);
+            metrics.ledgerHeadSeq.set(s.ledger.headSeq);
+            metrics.brokerConnectedClients.set(broker.connectedTerminals().length);
+            metrics.terminalsUp.reset();
+            for (const t of board.list()) if (t.up) metrics.terminalsUp.inc({ driver: t.driver });
+          },
+        });
+      },
+      stop: () => admin.close(),
+    },
+  ];
+
+  /** Recreated on every (re)start: a crashed uploader's loop and abort signal cannot be reused. */
+  function uploaderPart(): AgentPart {
     // Batches are built on a worker thread when its bundle is there, so terminals never wait on sync.
     const workerPath = batchWorkerBundle();
-    const buildKeys = {
-      boxPrivateKeyHex: secrets.privateKeyHex,
-      bankPublicKeyHex: config.bank.publicKeyHex,
-      userId: config.bank.userId,
-    };
     if (!workerPath)
       logger.warn('batch worker bundle not found (npm run build); building batches on the main thread');
-    const uploader = createUploader({
-      ledger,
-      ...(workerPath
-        ? {
-            builder: workerBatchBuilder(workerPath, {
-              ledgerPath: ledger.path,
-              dataKey: ledger.dataKey,
-              keys: buildKeys,
-            }),
-          }
-        : {}),
-      boxId: config.box.id,
-      boxPrivateKeyHex: secrets.privateKeyHex,
-      bankPublicKeyHex: config.bank.publicKeyHex,
-      bankUrl: config.bank.url,
-      userId: config.bank.userId,
-      client: bankClient,
-      limits: config.sync,
-      clock,
-      logger: logger.child({ part: 'sync' }),
-      alerts,
-      onAck: (info) => {
-        metrics.syncBatchesAcked.inc();
-        options.onBatchAcked?.(info);
-      },
-      onClockSample: (offsetMs) => clock.sample(offsetMs),
-    });
-    uploader.start();
-    stops.push(() => uploader.stop());
-
-    const rules = createCanteenRules({
-      ledger,
-      limits: config.limits,
-      bankPublicKeyHex: config.bank.publicKeyHex,
-      bankUserId: config.bank.userId,
-      clock,
-      isBankReachable: () => uploader.status().consecutiveFailures === 0,
-      // Asked on every sale: the same short-lived statfs cache the ledger's own floor check uses.
-      freeDiskMb: cachedFreeSpace(dirname(config.ledger.path)),
-      alerts: {
-        raise: (code: string, message: string, hint?: string) =>
-          alerts.raise({ code, message, ...(hint ? { hint } : {}) }),
-        clear: (code: string) => alerts.clear(code),
-      },
-      logger: logger.child({ part: 'canteen' }),
-    });
-    if (config.bank.blacklistPollSeconds > 0) {
-      const poller = startBlacklistPoller({
-        client: bankClient,
-        boxId: config.box.id,
-        boxPrivateKeyHex: secrets.privateKeyHex,
-        userId: config.bank.userId,
-        intervalMs: config.bank.blacklistPollSeconds * 1000,
-        clock,
-        logger: logger.child({ part: 'canteen' }),
-        alerts,
-        currentVersion: () => rules.blacklistVersion(),
-        apply: (signed) => rules.applyBlacklist(signed),
-      });
-      stops.push(() => poller.stop());
-    }
-
-    // The first verification with the bank key builds its SM2 table (≈75 ms): pay that before any
-    // terminal is served, not in the middle of a lunch rush when the first ack arrives.
-    warmUpSm2({
-      verifyKeyHex: config.bank.publicKeyHex,
-      signKeyHex: secrets.privateKeyHex,
-      userId: config.bank.userId,
-    });
-
-    const broker = await startTerminalBroker({
-      terminals: config.mqttTerminals,
-      tcp: config.broker.tcp,
-      tls: config.broker.tls,
-      logger: logger.child({ part: 'broker' }),
-    });
-    stops.push(() => broker.close());
-
-    const terminals = new Map<string, TerminalState>();
-    const transports = options.transports ?? createTransportFactory();
-    const registry = options.drivers ?? DRIVER_REGISTRY;
-    // One controller per driver instance: drivers listen on their signal, and a site with fifty tills
-    // would otherwise hang fifty listeners on one shared signal.
-    const driverAborts: AbortController[] = [];
-    const instances: DriverInstance[] = [];
-    for (const [index, entry] of config.drivers.entries()) {
-      const definition = registry.find((d) => d.id === entry.driver);
-      if (!definition) {
-        throw new GatewayError(
-          'CONFIG_DRIVER_UNKNOWN',
-          `drivers[${index}].driver: no driver "${entry.driver}" in this agent`,
-        );
-      }
-      const driverLogger = logger.child({ part: 'driver', driver: definition.id, index });
-      const driverAbort = new AbortController();
-      driverAborts.push(driverAbort);
-      const onEvent = (event: DeviceEvent) => {
-        if (event.type === 'terminal-up')
-          terminals.set(event.terminalId, {
-            driver: definition.id,
-            up: true,
-            ...(event.detail ? { detail: event.detail } : {}),
-          });
-        if (event.type === 'terminal-down')
-          terminals.set(event.terminalId, { driver: definition.id, up: false, detail: event.reason });
-        if (event.type === 'frame-error')
-          driverLogger.warn({ terminal: event.terminalId, code: event.code }, event.detail);
-      };
-      const instance = definition.create(
-        {
-          transports,
-          logger: driverLogger,
+    let onCrash: ((error: Error) => void) | undefined;
+    return {
+      name: 'uploader',
+      start() {
+        uploader = createUploader({
+          ledger,
+          ...(workerPath
+            ? {
+                builder: workerBatchBuilder(workerPath, {
+                  ledgerPath: ledger.path,
+                  dataKey: ledger.dataKey,
+                  keys: {
+                    boxPrivateKeyHex: secrets.privateKeyHex,
+                    bankPublicKeyHex: config.bank.publicKeyHex,
+                    userId: config.bank.userId,
+                  },
+                }),
+              }
+            : {}),
+          boxId: config.box.id,
+          boxPrivateKeyHex: secrets.privateKeyHex,
+          bankPublicKeyHex: config.bank.publicKeyHex,
+          bankUrl: config.bank.url,
+          userId: config.bank.userId,
+          client: bankClient,
+          limits: config.sync,
           clock,
-          signal: driverAbort.signal,
-          emit: (event) => {
-            try {
-              onEvent(event);
-            } catch (err) {
-              driverLogger.error({ err: (err as Error).message }, 'event handler failed');
-            }
+          logger: logger.child({ part: 'sync' }),
+          alerts,
+          onAck: (info) => {
+            metrics.syncBatchesAcked.inc();
+            options.onBatchAcked?.(info);
           },
-          decideSale: async (terminalId, sale) => {
-            const decision = await rules.decideSale(terminalId, sale);
-            metrics.salesDecided.inc({
-              outcome: decision.outcome,
-              reason: decision.outcome === 'declined' ? decision.reason : '',
-            });
-            if (decision.outcome === 'approved') uploader.wake();
-            return decision;
-          },
-          siteState: { blacklistVersion: () => rules.blacklistVersion() },
-          decideVoid: async (terminalId, request) => {
-            const decision = await rules.decideVoid(terminalId, request);
-            if (decision.outcome === 'approved') uploader.wake();
-            return decision;
-          },
-        },
-        entry.config,
-      );
-      instances.push(instance);
-    }
-    stops.push(async () => {
-      for (const a of driverAborts) a.abort();
-      await Promise.all(instances.map((i) => i.stop()));
-    });
-    await Promise.all(instances.map((i) => i.start()));
-
-    const status = (): AgentStatus => {
-      const stats = ledger.stats();
-      const sync = uploader.status();
-      return {
-        version: AGENT_VERSION,
-        siteId: config.site.id,
-        boxId: config.box.id,
-        uptimeSeconds: (clock.now() - startedAt) / 1000,
-        ledger: {
-          headSeq: stats.headSeq,
-          depth: stats.unsyncedCount,
-          oldestUnsyncedAgeSeconds:
-            stats.oldestUnsyncedAt === null ? null : (clock.now() - stats.oldestUnsyncedAt) / 1000,
-          lastSyncedSeq: stats.lastSyncedSeq,
-        },
-        sync: {
-          status: sync.state,
-          lastError: sync.lastError ? `${sync.lastError.code}: ${sync.lastError.message}` : null,
-        },
-        terminals: [...terminals.entries()].map(([id, t]) => ({ id, ...t })),
-        alerts: alerts.list().map((a) => ({ code: a.code, message: a.message, at: a.at })),
-      };
-    };
-
-    const admin: AdminServer = await startAdminServer({
-      host: config.admin.host,
-      port: config.admin.port,
-      status,
-      metrics,
-      logger: logger.child({ part: 'admin' }),
-      beforeScrape: () => {
-        const s = status();
-        metrics.ledgerUnsyncedRecords.set(s.ledger.depth);
-        metrics.ledgerOldestUnsyncedAge.set(s.ledger.oldestUnsyncedAgeSeconds ?? 0);
-        metrics.ledgerHeadSeq.set(s.ledger.headSeq);
-        metrics.brokerConnectedClients.set(broker.connectedTerminals().length);
-        metrics.terminalsUp.reset();
-        for (const t of terminals.values()) if (t.up) metrics.terminalsUp.inc({ driver: t.driver });
+          onClockSample: (offsetMs) => clock.sample(offsetMs),
+          onCrash: (error) => onCrash?.(error),
+        });
+        uploader.start();
       },
-    });
-    stops.push(() => admin.close());
-
-    return { adminUrl: admin.url, broker, ledger, uploader, rules, alerts, status, stop: stopAll };
-  } catch (err) {
-    await stopAll();
-    throw err;
+      stop: () => uploader.stop(),
+      supervise(callback) {
+        onCrash = callback;
+      },
+    };
   }
+
+  const status = (): AgentStatus => {
+    const stats = ledger.stats();
+    const sync = uploader.status();
+    return {
+      version: AGENT_VERSION,
+      siteId: config.site.id,
+      boxId: config.box.id,
+      uptimeSeconds: (clock.now() - startedAt) / 1000,
+      ledger: {
+        headSeq: stats.headSeq,
+        depth: stats.unsyncedCount,
+        oldestUnsyncedAgeSeconds:
+          stats.oldestUnsyncedAt === null ? null : (clock.now() - stats.oldestUnsyncedAt) / 1000,
+        lastSyncedSeq: stats.lastSyncedSeq,
+      },
+      sync: {
+        status: sync.state,
+        lastError: sync.lastError ? `${sync.lastError.code}: ${sync.lastError.message}` : null,
+      },
+      terminals: board.list(),
+      alerts: alerts.list().map((a) => ({ code: a.code, message: a.message, at: a.at })),
+    };
+  };
+
+  const lifecycle = await startLifecycle(parts, { logger, alerts });
+  return {
+    adminUrl: admin.url,
+    broker,
+    ledger,
+    get uploader() {
+      return uploader;
+    },
+    alerts,
+    parts: lifecycle.running,
+    status,
+    submit: (event) => agentSubmit(event),
+    stop: lifecycle.stop,
+  };
 }

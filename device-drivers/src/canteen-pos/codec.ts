@@ -37,6 +37,12 @@ const RECORD_KIND_VOID = 1;
 // ---- decoding ---------------------------------------------------------------------------------------
 
 function readCredential(r: TlvReader): Credential {
+  const credential = readOptionalCredential(r);
+  if (credential) return credential;
+  throw new DriverError('POS_FIELD_MISSING', 'one of CARD_UID or QR_TOKEN is required');
+}
+
+function readOptionalCredential(r: TlvReader): Credential | undefined {
   const hasCard = r.has(Tag.CARD_UID);
   const hasQr = r.has(Tag.QR_TOKEN);
   if (hasCard && hasQr)
@@ -48,7 +54,7 @@ function readCredential(r: TlvReader): Credential {
     };
   }
   if (hasQr) return { kind: 'qr', token: r.ascii(Tag.QR_TOKEN, 1, MAX_QR_TOKEN_BYTES) };
-  throw new DriverError('POS_FIELD_MISSING', 'one of CARD_UID or QR_TOKEN is required');
+  return undefined;
 }
 
 function readDecision(r: TlvReader): Decision {
@@ -179,14 +185,20 @@ export function decodeMessage(frame: { command: number; body: Uint8Array }): Pos
       }
       return msg;
     }
-    case Command.SALE_REQUEST:
+    case Command.SALE_REQUEST: {
+      const receiptNo = r.u32(Tag.RECEIPT_NO);
+      const amountFen = r.u32(Tag.AMOUNT_FEN);
+      // A live sale may come without a credential from a till whose reader is a separate USB device
+      // (doc §7.5); an offline record always carries one, as the terminal decided it alone.
+      const credential = readOptionalCredential(r);
       return {
         type: 'sale-request',
-        receiptNo: r.u32(Tag.RECEIPT_NO),
-        amountFen: r.u32(Tag.AMOUNT_FEN),
-        credential: readCredential(r),
+        receiptNo,
+        amountFen,
+        ...(credential ? { credential } : {}),
         terminalTime: r.u32(Tag.TERMINAL_TIME),
       };
+    }
     case Command.VOID_REQUEST:
       return {
         type: 'void-request',
@@ -306,7 +318,7 @@ function writeBody(msg: PosMessage): TlvWriter {
       return w;
     case 'sale-request':
       w.u32(Tag.RECEIPT_NO, msg.receiptNo).u32(Tag.AMOUNT_FEN, msg.amountFen);
-      writeCredential(w, msg.credential);
+      if (msg.credential) writeCredential(w, msg.credential);
       return w.u32(Tag.TERMINAL_TIME, msg.terminalTime);
     case 'void-request':
       return w

@@ -1,5 +1,5 @@
 import { sleep } from '../backoff.ts';
-import type { DeviceEvent, DriverContext, DriverInstance } from '../driver-api.ts';
+import type { DriverContext, DriverInstance, TerminalEventOf } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import { type PendingAnswer, type TurnOutcome, waitForAnswer } from './answer-waiter.ts';
 import { decodeMessage, encodePosFrame } from './codec.ts';
@@ -34,7 +34,7 @@ export interface CanteenPosDriverOptions {
   random?: () => number;
 }
 
-/** At most this many frame-error events per second per port; the rest are counted in the log. */
+/** At most this many FrameRejected events per second per port; the rest are counted in the log. */
 const FRAME_ERRORS_PER_SECOND = 20;
 
 export function createCanteenPosDriver(
@@ -46,20 +46,17 @@ export function createCanteenPosDriver(
   const now = () => ctx.clock.now();
   const catalog: CanteenCatalog = {
     priceList: options.catalog?.priceList ?? (() => config.priceList ?? { version: 0, items: [] }),
-    blacklistVersion: options.catalog?.blacklistVersion ?? (() => ctx.siteState?.blacklistVersion() ?? 0),
+    blacklistVersion:
+      options.catalog?.blacklistVersion ??
+      (async (terminalId) => (await ctx.submit({ type: 'BlacklistVersionAsked', terminalId })).version),
   };
-  const emit = (event: DeviceEvent) => {
+  const emit = (event: TerminalEventOf<'TerminalStatus' | 'FrameRejected'>) => {
     // After stop() nothing more is reported: a late decision or timer must not resurrect a terminal.
     if (controller?.signal.aborted ?? true) return;
-    try {
-      ctx.emit(event);
-    } catch (err) {
-      // One bad listener must not take the till down (zigbee-herdsman's lesson).
-      ctx.logger.error(
-        { err: err instanceof Error ? err.message : String(err) },
-        'device event listener threw',
-      );
-    }
+    // Status needs no answer; a failing listener must not take the till down (zigbee-herdsman's lesson).
+    ctx.submit(event).catch((err: unknown) =>
+      ctx.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'status event refused'),
+    );
   };
   const sessions = config.terminals.map((t) => new TerminalSession(t, emit, random));
   const byAddress = new Map(sessions.map((s) => [s.address, s]));
@@ -195,7 +192,7 @@ export function createCanteenPosDriver(
     }
   }
 
-  function probeFor(session: TerminalSession): PosMessage {
+  async function probeFor(session: TerminalSession): Promise<PosMessage> {
     const t = now();
     if (session.lastTimeSyncAt === null || t - session.lastTimeSyncAt >= config.timeSyncIntervalMs) {
       return { type: 'time-sync', utcMs: t, tzOffsetMinutes: config.timezoneOffsetMinutes };
@@ -203,14 +200,14 @@ export function createCanteenPosDriver(
     return {
       type: 'poll',
       priceListVersion: catalog.priceList().version,
-      blacklistVersion: catalog.blacklistVersion(),
+      blacklistVersion: await Promise.resolve(catalog.blacklistVersion(session.id)).catch(() => 0),
     };
   }
 
   /** One bus turn: a POLL or TIME_SYNC to one terminal, sent up to maxTries times until it is answered. */
   async function turn(session: TerminalSession, signal: AbortSignal): Promise<void> {
     session.lastPolledAt = now();
-    const probe = probeFor(session);
+    const probe = await probeFor(session);
     const seq = session.nextSeq();
     const bytes = encodePosFrame(session.address, seq, probe);
     // A terminal already reported down gets one try per turn, so it cannot stall the others on the bus.

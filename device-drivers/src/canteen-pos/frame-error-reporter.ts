@@ -1,7 +1,7 @@
-import type { DeviceEvent, DriverLogger } from '../driver-api.ts';
+import type { DriverLogger, TerminalEventOf } from '../driver-api.ts';
 
 /**
- * Reports protocol trouble as frame-error events, with a rate limit: a terminal spewing junk at 9600
+ * Reports protocol trouble as FrameRejected events, with a rate limit: a terminal spewing junk at 9600
  * baud would otherwise turn into a thousand events a second for the agent and the fleet. Every error is
  * still logged at debug; the ones not reported are counted in one warning per second.
  */
@@ -10,7 +10,7 @@ export interface FrameErrorReporter {
 }
 
 export function createFrameErrorReporter(opts: {
-  emit(event: DeviceEvent): void;
+  emit(event: TerminalEventOf<'FrameRejected'>): void;
   logger: DriverLogger;
   now(): number;
   port: string;
@@ -38,7 +38,7 @@ export function createFrameErrorReporter(opts: {
         suppressed++;
         return;
       }
-      opts.emit({ type: 'frame-error', terminalId, code, detail });
+      opts.emit({ type: 'FrameRejected', terminalId, code, detail });
     },
   };
 }

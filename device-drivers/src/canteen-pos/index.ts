@@ -1,14 +1,16 @@
-import type { DriverDefinition } from '../driver-api.ts';
+import { defineDriver } from '../driver-api.ts';
 import { createCanteenPosDriver } from './driver.ts';
 import { canteenPosConfigSchema } from './schema.ts';
 
 /** The canteen POS driver for the agent's registry (gateway-agent/src/drivers/registry.ts). */
-export const canteenPosDriver: DriverDefinition<typeof canteenPosConfigSchema> = {
+export const canteenPosDriver = defineDriver({
   id: 'canteen-pos',
-  apiVersion: 1,
+  apiVersion: 2,
   configSchema: canteenPosConfigSchema,
+  emits: ['SaleRequested', 'VoidRequested', 'BlacklistVersionAsked', 'TerminalStatus', 'FrameRejected'],
+  terminalIds: (config) => config.terminals.map((t) => t.id),
   create: (ctx, config) => createCanteenPosDriver(ctx, config),
-};
+});
 
 export * from './codec.ts';
 export * from './crc16.ts';

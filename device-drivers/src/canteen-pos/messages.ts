@@ -74,6 +74,7 @@ export const DeclineReason = {
   VOID_NOT_FOUND: 0x0b,
   VOID_NOT_ALLOWED: 0x0c,
   DUPLICATE_RECEIPT: 0x0d,
+  NO_CREDENTIAL: 0x0e,
   SYSTEM_ERROR: 0xff,
 } as const satisfies Record<DeclineReasonName, number>;
 export type { DeclineReasonName };
@@ -145,7 +146,8 @@ export type PosMessage =
       type: 'sale-request';
       receiptNo: number;
       amountFen: number;
-      credential: Credential;
+      /** Absent when the till pays with a separate reader bound to it (doc §7.5). */
+      credential?: Credential;
       terminalTime: number;
     }
   | {

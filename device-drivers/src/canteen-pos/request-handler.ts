@@ -16,7 +16,8 @@ import {
 /** What the box serves for the requests that need no decision (doc §7.10, §7.11). */
 export interface CanteenCatalog {
   priceList(): { version: number; items: Array<{ code: number; name: string; priceFen: number }> };
-  blacklistVersion(): number;
+  /** Asked through the agent on every poll, so a new bank list reaches the terminals within a round. */
+  blacklistVersion(terminalId: string): Promise<number> | number;
 }
 
 /** Items per PRICE_LIST frame: 40 × at most 50 bytes stays well inside the 4096-byte body limit. */
@@ -67,7 +68,7 @@ const SYSTEM_ERROR: SaleDecision = {
 };
 
 export interface RequestHandlerDeps {
-  ctx: Pick<DriverContext, 'decideSale' | 'decideVoid' | 'logger'>;
+  ctx: Pick<DriverContext, 'submit' | 'logger'>;
   catalog: CanteenCatalog;
 }
 
@@ -100,19 +101,33 @@ export async function answerRequest(
   switch (request.type) {
     case 'sale-request': {
       const decision = await decide(deps, terminalId, `sale ${request.receiptNo}`, () =>
-        deps.ctx.decideSale(terminalId, {
-          receiptNo: request.receiptNo,
-          amountFen: request.amountFen,
-          credential: request.credential,
-          terminalTime: request.terminalTime,
-          offline: false,
+        deps.ctx.submit({
+          type: 'SaleRequested',
+          terminalId,
+          sale: {
+            receiptNo: request.receiptNo,
+            amountFen: request.amountFen,
+            ...(request.credential ? { credential: request.credential } : {}),
+            terminalTime: request.terminalTime,
+            offline: false,
+          },
         }),
       );
       return { type: 'sale-result', receiptNo: request.receiptNo, ...toWire(decision) };
     }
     case 'void-request': {
       const decision = await decide(deps, terminalId, `void ${request.receiptNo}`, () =>
-        deps.ctx.decideVoid(terminalId, { ...request, offline: false }),
+        deps.ctx.submit({
+          type: 'VoidRequested',
+          terminalId,
+          request: {
+            receiptNo: request.receiptNo,
+            originalReceiptNo: request.originalReceiptNo,
+            amountFen: request.amountFen,
+            terminalTime: request.terminalTime,
+            offline: false,
+          },
+        }),
       );
       const { decision: wire, displayText } = toWire(decision);
       return { type: 'void-result', receiptNo: request.receiptNo, decision: wire, displayText };
@@ -123,19 +138,27 @@ export async function answerRequest(
       for (const record of request.records) {
         const decision = await decide(deps, terminalId, `offline ${record.kind} ${record.receiptNo}`, () =>
           record.kind === 'sale'
-            ? deps.ctx.decideSale(terminalId, {
-                receiptNo: record.receiptNo,
-                amountFen: record.amountFen,
-                credential: record.credential,
-                terminalTime: record.terminalTime,
-                offline: true,
+            ? deps.ctx.submit({
+                type: 'SaleRequested',
+                terminalId,
+                sale: {
+                  receiptNo: record.receiptNo,
+                  amountFen: record.amountFen,
+                  credential: record.credential,
+                  terminalTime: record.terminalTime,
+                  offline: true,
+                },
               })
-            : deps.ctx.decideVoid(terminalId, {
-                receiptNo: record.receiptNo,
-                originalReceiptNo: record.originalReceiptNo ?? 0,
-                amountFen: record.amountFen,
-                terminalTime: record.terminalTime,
-                offline: true,
+            : deps.ctx.submit({
+                type: 'VoidRequested',
+                terminalId,
+                request: {
+                  receiptNo: record.receiptNo,
+                  originalReceiptNo: record.originalReceiptNo ?? 0,
+                  amountFen: record.amountFen,
+                  terminalTime: record.terminalTime,
+                  offline: true,
+                },
               }),
         );
         results.push({ receiptNo: record.receiptNo, decision: toWire(decision).decision });
@@ -163,6 +186,6 @@ export async function answerRequest(
       };
     }
     case 'blacklist-version-query':
-      return { type: 'blacklist-version', version: deps.catalog.blacklistVersion() };
+      return { type: 'blacklist-version', version: await deps.catalog.blacklistVersion(terminalId) };
   }
 }

@@ -31,7 +31,7 @@ export interface RequestServer {
 }
 
 export function createRequestServer(opts: {
-  ctx: Pick<DriverContext, 'decideSale' | 'decideVoid' | 'logger'>;
+  ctx: Pick<DriverContext, 'submit' | 'logger'>;
   catalog: CanteenCatalog;
   write(bytes: Buffer): Promise<void>;
   reportError(session: TerminalSession, code: string, detail: string): void;
@@ -61,7 +61,7 @@ export function createRequestServer(opts: {
           terminalId: session.id,
           receiptNo: request.receiptNo,
           amountFen: request.amountFen,
-          credential: maskCredential(request.credential),
+          credential: request.credential ? maskCredential(request.credential) : 'from bound reader',
         },
         'sale request',
       );

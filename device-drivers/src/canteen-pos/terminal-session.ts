@@ -1,4 +1,4 @@
-import type { DeviceEvent } from '../driver-api.ts';
+import type { TerminalEventOf } from '../driver-api.ts';
 import type { PosMessageOf } from './messages.ts';
 import { ReplyCache } from './reply-cache.ts';
 import type { CanteenPosTerminalConfig } from './schema.ts';
@@ -22,7 +22,7 @@ export class TerminalSession {
 
   constructor(
     readonly config: CanteenPosTerminalConfig,
-    private readonly emit: (event: DeviceEvent) => void,
+    private readonly emit: (event: TerminalEventOf<'TerminalStatus'>) => void,
     random: () => number,
   ) {
     // A random first seq: a terminal that kept running while the box restarted must not take the box's
@@ -55,8 +55,9 @@ export class TerminalSession {
     this.state = 'up';
     const firmware = this.lastStatus?.firmwareVersion;
     this.emit({
-      type: 'terminal-up',
+      type: 'TerminalStatus',
       terminalId: this.id,
+      up: true,
       ...(firmware ? { detail: `firmware ${firmware}` } : {}),
     });
   }
@@ -65,7 +66,7 @@ export class TerminalSession {
     this.lastTimeSyncAt = null;
     if (this.state === 'down') return;
     this.state = 'down';
-    this.emit({ type: 'terminal-down', terminalId: this.id, reason });
+    this.emit({ type: 'TerminalStatus', terminalId: this.id, up: false, detail: reason });
   }
 
   /** Forget up/down so a restarted driver reports the terminal afresh (the cache stays: see reply-cache.ts). */

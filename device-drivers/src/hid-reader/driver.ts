@@ -1,7 +1,7 @@
 import { fullJitterDelay, sleep } from '../backoff.ts';
-import type { DriverContext, DriverInstance, PaymentCredential } from '../driver-api.ts';
+import type { DriverContext, DriverInstance, PaymentCredential, TerminalEventOf } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
-import type { Transport, TransportEndpoint } from '../transport.ts';
+import type { HidEndpoint, Transport } from '../transport.ts';
 import { credentialFromText } from './credential-text.ts';
 import { createKeyboardWedgeDecoder } from './keyboard-wedge.ts';
 import type { HidReaderConfig } from './schema.ts';
@@ -9,7 +9,7 @@ import { decodeVendorReport } from './vendor-report.ts';
 
 /**
  * One USB HID reader. The reader has no screen and no till of its own: each read becomes a
- * `credential-presented` event that the agent pairs with a till. Hotplug: while the reader is absent
+ * `CredentialPresented` event that the agent pairs with a till. Hotplug: while the reader is absent
  * the driver polls the device list (each open looks the device up) with exponential backoff and full
  * jitter; when it is unplugged the transport closes, the terminal is reported down, and polling
  * starts again, so a reader that reappears (same or another USB socket) is back up by itself.
@@ -26,7 +26,7 @@ function maskCredential(c: PaymentCredential): string {
 
 export function createHidReaderSession(ctx: DriverContext, config: HidReaderConfig): DriverInstance {
   const terminalId = config.id;
-  const endpoint: TransportEndpoint = {
+  const endpoint: HidEndpoint = {
     kind: 'hid',
     vendorId: config.vendorId,
     productId: config.productId,
@@ -38,13 +38,21 @@ export function createHidReaderSession(ctx: DriverContext, config: HidReaderConf
   let loop: Promise<void> | null = null;
   let current: Transport | null = null;
 
+  const report = (event: TerminalEventOf<'TerminalStatus' | 'FrameRejected'>) => {
+    ctx.submit(event).catch((error: unknown) =>
+      ctx.logger.error({ terminalId, err: errorText(error) }, 'hid reader: status event refused'),
+    );
+  };
   const frameError = (code: string, detail: string) => {
     ctx.logger.warn({ terminalId, code }, detail);
-    ctx.emit({ type: 'frame-error', terminalId, code, detail });
+    report({ type: 'FrameRejected', terminalId, code, detail });
   };
   const present = (credential: PaymentCredential) => {
     ctx.logger.debug({ terminalId, credential: maskCredential(credential) }, 'hid reader: credential read');
-    ctx.emit({ type: 'credential-presented', terminalId, credential });
+    // The scenario pairs the read with a till (a binding); an unbound reader is logged there, not here.
+    ctx.submit({ type: 'CredentialPresented', terminalId, credential }).catch((error: unknown) => {
+      ctx.logger.warn({ terminalId, err: errorText(error) }, 'hid reader: the read was not taken');
+    });
   };
 
   function onReport(report: Buffer): void {
@@ -81,7 +89,7 @@ export function createHidReaderSession(ctx: DriverContext, config: HidReaderConf
         if (reason !== lastReason) ctx.logger.warn({ terminalId, reason }, 'hid reader still down');
       } else {
         ctx.logger.warn({ terminalId, reason }, 'hid reader down');
-        ctx.emit({ type: 'terminal-down', terminalId, reason });
+        report({ type: 'TerminalStatus', terminalId, up: false, detail: reason });
       }
       state = 'down';
       lastReason = reason;
@@ -103,14 +111,14 @@ export function createHidReaderSession(ctx: DriverContext, config: HidReaderConf
       transport.onData(onReport);
       state = 'up';
       ctx.logger.info({ terminalId }, 'hid reader up');
-      ctx.emit({ type: 'terminal-up', terminalId, detail: `USB HID ${config.format} reader` });
+      report({ type: 'TerminalStatus', terminalId, up: true, detail: `USB HID ${config.format} reader` });
       const error = await closed;
       current = null;
       if (signal.aborted) break;
       down(error ? `${errorCode(error)}: ${errorText(error)}` : 'HID_CLOSED: the device closed');
       if (!(await sleep(fullJitterDelay(policy, ++attempt), signal))) break;
     }
-    if (state === 'up') ctx.emit({ type: 'terminal-down', terminalId, reason: 'driver stopped' });
+    if (state === 'up') report({ type: 'TerminalStatus', terminalId, up: false, detail: 'driver stopped' });
   }
 
   return {

@@ -1,5 +1,5 @@
 import { DriverError } from '../driver-error.ts';
-import type { Transport, TransportEndpoint, TransportFactory } from '../transport.ts';
+import type { ByteTransportFactory, Transport, TransportEndpoint } from '../transport.ts';
 import { createTransportEvents } from './transport-events.ts';
 
 /**
@@ -71,7 +71,7 @@ function findPath(devices: HidDeviceInfo[], e: HidEndpoint): string {
   return paths[0]!;
 }
 
-export function createHidTransportFactory(hidApi?: HidApi): TransportFactory {
+export function createHidTransportFactory(hidApi?: HidApi): ByteTransportFactory {
   let api: Promise<HidApi> | undefined = hidApi && Promise.resolve(hidApi);
   const openPaths = new Set<string>();
 

@@ -2,7 +2,7 @@ import { read } from 'node:fs';
 import { promisify } from 'node:util';
 import { SerialPort } from 'serialport';
 import { DriverError } from '../driver-error.ts';
-import type { Transport, TransportEndpoint, TransportFactory } from '../transport.ts';
+import type { ByteTransportFactory, Transport, TransportEndpoint } from '../transport.ts';
 import { createTransportEvents } from './transport-events.ts';
 
 /**
@@ -187,7 +187,7 @@ function wrap(port: SerialPort, path: string): Transport {
   };
 }
 
-export function createSerialTransportFactory(): TransportFactory {
+export function createSerialTransportFactory(): ByteTransportFactory {
   return {
     async open(endpoint, signal) {
       if (endpoint.kind !== 'serial') {

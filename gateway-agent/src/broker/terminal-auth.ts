@@ -1,11 +1,24 @@
 import { Socket } from 'node:net';
 import type { AedesOptions, AuthErrorCode, AuthenticateError, Client } from 'aedes';
-import type { BoxConfig } from '../config/schema.ts';
 import { GatewayError } from '../gateway-error.ts';
 import { decoyPasswordHash, verifyPasswordAsync } from './password-hash.ts';
-import { publishSubtopic } from './terminal-topics.ts';
+import { publishSubtopic, type TerminalAcl } from './terminal-topics.ts';
 
-export type MqttTerminal = BoxConfig['mqttTerminals'][number];
+/** One terminal the broker admits: its login and topic ACL, as its driver declared them. */
+export interface MqttTerminal {
+  id: string;
+  username: string;
+  /** scrypt hash from `sceneway broker hash-password`; the clear password is never in config. */
+  passwordHash: string;
+  publish?: readonly string[] | undefined;
+  subscribe?: readonly string[] | undefined;
+}
+
+export const aclOf = (terminal: MqttTerminal) => ({
+  terminalId: terminal.id,
+  publish: terminal.publish,
+  subscribe: terminal.subscribe,
+});
 
 type LogFn = (obj: object, msg?: string) => void;
 /** The pino methods the broker uses; a pino Logger fits. */
@@ -21,6 +34,8 @@ export interface TerminalAuth {
   authenticate: NonNullable<AedesOptions['authenticate']>;
   /** The terminal a connection logged in as; absent until authenticate accepted it. */
   terminalOf: WeakMap<Client, string>;
+  /** The ACL of each admitted terminal, by terminal id. */
+  aclById: ReadonlyMap<string, TerminalAcl>;
   terminalCount: number;
 }
 
@@ -60,6 +75,7 @@ export function createTerminalAuth(options: {
 
   return {
     terminalOf,
+    aclById: new Map(options.terminals.map((t) => [t.id, aclOf(t)])),
     terminalCount: byUsername.size,
     preConnect(client, packet, callback) {
       connectFacts.set(client, { emptyClientId: packet.clientId === '', willTopic: packet.will?.topic });
@@ -96,7 +112,7 @@ export function createTerminalAuth(options: {
             return;
           }
           const willTopic = facts?.willTopic;
-          if (willTopic !== undefined && publishSubtopic(terminal.id, willTopic) === null) {
+          if (willTopic !== undefined && publishSubtopic(aclOf(terminal), willTopic) === null) {
             const reason = `terminal refused: will topic ${willTopic} is outside its own prefix`;
             done(refusal(client, NOT_AUTHORIZED, reason, username), false);
             return;

@@ -19,7 +19,7 @@ import {
   type MqttTerminal,
   remoteAddressOf,
 } from './terminal-auth.ts';
-import { commandTopic, maySubscribe, publishSubtopic } from './terminal-topics.ts';
+import { isCommandSubtopic, maySubscribe, publishSubtopic, type TerminalAcl, terminalPrefix } from './terminal-topics.ts';
 
 export type { BrokerLogger, MqttTerminal };
 
@@ -30,6 +30,8 @@ export interface TerminalBrokerOptions {
   logger: BrokerLogger;
   /** Called for every publish a terminal is allowed to make, with the part after its own prefix. */
   onTerminalMessage?: (terminalId: string, subtopic: string, payload: Buffer) => void;
+  /** A terminal's connection came up or went away (the last of its connections). */
+  onTerminalConnection?: (terminalId: string, connected: boolean) => void;
 }
 
 export interface TerminalBroker {
@@ -37,6 +39,8 @@ export interface TerminalBroker {
   tlsAddress?: ListenAddress;
   /** QoS 1 to sceneway/t/<id>/cmd; queued for a terminal that holds a persistent session. */
   publishCommand(terminalId: string, payload: Buffer | string): Promise<void>;
+  /** QoS 1 to sceneway/t/<id>/<subtopic>, where the terminal's ACL lets it subscribe (its command side). */
+  publishTo(terminalId: string, subtopic: string, payload: Buffer | string): Promise<void>;
   connectedTerminals(): string[];
   close(): Promise<void>;
 }
@@ -49,7 +53,8 @@ export interface TerminalBroker {
 export async function startTerminalBroker(options: TerminalBrokerOptions): Promise<TerminalBroker> {
   const { logger } = options;
   const auth = createTerminalAuth({ terminals: options.terminals, logger });
-  const { terminalOf } = auth;
+  const { terminalOf, aclById } = auth;
+  const aclOfId = (terminalId: string) => aclById.get(terminalId) ?? { terminalId, publish: [], subscribe: [] };
   const liveClients = new Set<Client>();
 
   const aedes = await Aedes.createBroker({
@@ -61,9 +66,9 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
         callback(new Error('publish without an authenticated terminal'));
         return;
       }
-      if (publishSubtopic(terminalId, packet.topic) === null) {
+      if (publishSubtopic(aclOfId(terminalId), packet.topic) === null) {
         // MQTT 3.1.1 has no negative PUBACK: the only answer to a forbidden publish is to disconnect.
-        const reason = 'terminal publish refused: topic is outside its own prefix; disconnecting it';
+        const reason = 'terminal publish refused: topic is outside its declared ACL; disconnecting it';
         logger.warn({ terminalId, topic: packet.topic, remoteAddress: remoteAddressOf(client) }, reason);
         callback(new Error(reason));
         return;
@@ -72,19 +77,19 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
     },
     authorizeSubscribe(client, subscription, callback) {
       const terminalId = terminalOf.get(client);
-      if (terminalId !== undefined && maySubscribe(terminalId, subscription.topic)) {
+      if (terminalId !== undefined && maySubscribe(aclOfId(terminalId), subscription.topic)) {
         callback(null, subscription);
         return;
       }
       logger.warn(
         { terminalId, topic: subscription.topic, remoteAddress: remoteAddressOf(client) },
-        'terminal subscribe refused: only its own command topic is allowed',
+        'terminal subscribe refused: only its own declared command topics are allowed',
       );
       callback(null, null); // SUBACK 0x80 for this filter, the connection stays up
     },
     published(packet, client, callback) {
       const terminalId = client === null ? undefined : terminalOf.get(client);
-      const subtopic = terminalId === undefined ? null : publishSubtopic(terminalId, packet.topic);
+      const subtopic = terminalId === undefined ? null : publishSubtopic(aclOfId(terminalId), packet.topic);
       if (terminalId !== undefined && subtopic !== null && options.onTerminalMessage) {
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
         try {
@@ -98,13 +103,28 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
     },
   });
 
+  const connectionsOf = new Map<string, number>();
+  const noteConnection = (terminalId: string | undefined, delta: 1 | -1) => {
+    if (terminalId === undefined) return;
+    const before = connectionsOf.get(terminalId) ?? 0;
+    const after = Math.max(0, before + delta);
+    connectionsOf.set(terminalId, after);
+    if ((before === 0) !== (after === 0)) {
+      try {
+        options.onTerminalConnection?.(terminalId, after > 0);
+      } catch (err) {
+        logger.error({ terminalId, err }, 'terminal connection handler failed');
+      }
+    }
+  };
   aedes.on('clientReady', (client) => {
     liveClients.add(client);
+    noteConnection(terminalOf.get(client), 1);
     const fields = { terminalId: terminalOf.get(client), clientId: client.id };
     logger.info({ ...fields, remoteAddress: remoteAddressOf(client) }, 'terminal connected');
   });
   aedes.on('clientDisconnect', (client) => {
-    liveClients.delete(client);
+    if (liveClients.delete(client)) noteConnection(terminalOf.get(client), -1);
     logger.info({ terminalId: terminalOf.get(client), clientId: client.id }, 'terminal disconnected');
   });
   aedes.on('clientError', (client, err) => {
@@ -152,7 +172,11 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
       ...(tlsAddress ? { tlsAddress } : {}),
       publishCommand: (terminalId, payload) => {
         if (closed) return Promise.reject(new GatewayError('BROKER_CLOSED', 'the terminal broker is closed'));
-        return publishCommand(aedes, options.terminals, terminalId, payload);
+        return publishTo(aedes, aclById, terminalId, 'cmd', payload);
+      },
+      publishTo: (terminalId, subtopic, payload) => {
+        if (closed) return Promise.reject(new GatewayError('BROKER_CLOSED', 'the terminal broker is closed'));
+        return publishTo(aedes, aclById, terminalId, subtopic, payload);
       },
       connectedTerminals: () =>
         [...new Set([...liveClients].map((c) => terminalOf.get(c)))].filter((id) => id !== undefined).sort(),
@@ -164,20 +188,32 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
   }
 }
 
-function publishCommand(
+function publishTo(
   aedes: Aedes,
-  terminals: ReadonlyArray<MqttTerminal>,
+  aclById: ReadonlyMap<string, TerminalAcl>,
   terminalId: string,
+  subtopic: string,
   payload: Buffer | string,
 ): Promise<void> {
-  if (!terminals.some((terminal) => terminal.id === terminalId)) {
+  const acl = aclById.get(terminalId);
+  if (!acl) {
     const message = `no MQTT terminal ${terminalId} is configured`;
-    return Promise.reject(new GatewayError('BROKER_UNKNOWN_TERMINAL', message, 'add it to mqttTerminals'));
+    return Promise.reject(
+      new GatewayError('BROKER_UNKNOWN_TERMINAL', message, 'add it to the drivers[] entry of its family'),
+    );
+  }
+  if (!isCommandSubtopic(acl, subtopic)) {
+    return Promise.reject(
+      new GatewayError(
+        'BROKER_TOPIC_REFUSED',
+        `the box publishes to ${terminalId} only where it subscribes; ${subtopic} is not one of them`,
+      ),
+    );
   }
   const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
   const packet = {
     cmd: 'publish',
-    topic: commandTopic(terminalId),
+    topic: `${terminalPrefix(terminalId)}${subtopic}`,
     payload: bytes,
     qos: 1,
     retain: false,
@@ -187,7 +223,7 @@ function publishCommand(
     aedes.publish(packet, (err) => {
       if (err)
         reject(
-          new GatewayError('BROKER_PUBLISH', `command to ${terminalId} failed`, undefined, { cause: err }),
+          new GatewayError('BROKER_PUBLISH', `message to ${terminalId} failed`, undefined, { cause: err }),
         );
       else resolve();
     });

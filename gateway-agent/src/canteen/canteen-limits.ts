@@ -1,4 +1,2 @@
-import type { BoxConfig } from '../config/schema.ts';
-
-/** The canteen's limits exactly as the box config declares them (config/schema.ts `limits`; never written twice). */
-export type CanteenLimits = BoxConfig['limits'];
+/** The canteen's limits exactly as the box config declares them (canteen-config.ts; never written twice). */
+export type { CanteenLimits } from './canteen-config.ts';

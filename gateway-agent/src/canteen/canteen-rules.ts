@@ -1,5 +1,5 @@
 import { isSm2PublicKey } from '@sceneway/cloud-sync/crypto/sm2';
-import type { SaleDecision, SaleRequest, VoidRequest } from '@sceneway/device-drivers/driver-api';
+import type { PaymentCredential, SaleDecision, SaleRequest, VoidRequest } from '@sceneway/device-drivers/driver-api';
 import { GatewayError } from '../gateway-error.ts';
 import type { Ledger } from '../ledger/ledger-api.ts';
 import type { Logger } from '../logger.ts';
@@ -29,6 +29,8 @@ export interface CanteenRulesOptions {
   /** Free MiB on the ledger's file system; called once per sale, so it should be a cheap statfs. */
   freeDiskMb(): number;
   alerts?: CanteenAlerts;
+  /** The card waiting on the reader bound to a till (reader-bindings.ts); none when absent. */
+  takeBoundCredential?: (tillId: string) => PaymentCredential | undefined;
   logger: Logger;
 }
 
@@ -85,6 +87,7 @@ export function createCanteenRules(opts: CanteenRulesOptions): CanteenRules {
     clock: opts.clock,
     isBankReachable: opts.isBankReachable,
     localDay,
+    takeBoundCredential: opts.takeBoundCredential ?? (() => undefined),
     logger: opts.logger,
   };
 

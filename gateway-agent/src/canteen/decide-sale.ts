@@ -30,6 +30,13 @@ export async function decideSale(
   });
   if (prior) return prior;
   const log = { terminalId, receiptNo: sale.receiptNo, amountFen: sale.amountFen, offline: sale.offline };
+  // A till without its own reader: the card comes from the reader bound to it, taken only now that the
+  // sale is known to be new (a retransmission above must not use up the next diner's card).
+  const credential = sale.credential ?? ctx.takeBoundCredential(terminalId);
+  if (!credential) {
+    ctx.logger.info(log, 'canteen: sale declined, no card presented on the bound reader');
+    return decline('NO_CREDENTIAL');
+  }
 
   const full = ctx.fullBuffer.check();
   if (full) {
@@ -57,7 +64,7 @@ export async function decideSale(
   const day = ctx.localDay(atMs);
   const { holder, findings } = checkSale(ctx, {
     amountFen: sale.amountFen,
-    credential: sale.credential,
+    credential,
     atMs,
     day,
     // A terminal uploading what it approved alone was cut off: its sales met the floor limit's case.

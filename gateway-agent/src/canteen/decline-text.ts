@@ -20,6 +20,7 @@ export const DECLINE_TEXT: Record<DeclineReasonName, string> = {
   VOID_NOT_FOUND: '原交易不存在 Sale not found',
   VOID_NOT_ALLOWED: '不可撤销 Void not allowed',
   DUPLICATE_RECEIPT: '重复单号 Duplicate receipt',
+  NO_CREDENTIAL: '请先刷卡 Present your card first',
   SYSTEM_ERROR: '系统忙 请重试 System busy, retry',
 };
 

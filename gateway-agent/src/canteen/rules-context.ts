@@ -1,4 +1,4 @@
-import type { DeclineReasonName, SaleDecision } from '@sceneway/device-drivers/driver-api';
+import type { DeclineReasonName, PaymentCredential, SaleDecision } from '@sceneway/device-drivers/driver-api';
 import { GatewayError } from '../gateway-error.ts';
 import type { Ledger } from '../ledger/ledger-api.ts';
 import type { Logger } from '../logger.ts';
@@ -15,6 +15,8 @@ export interface RulesContext extends SaleCheckContext {
   clock: { now(): number };
   isBankReachable(): boolean;
   localDay(epochMs: number): string;
+  /** The card last presented on the reader bound to this till, taken once (reader-bindings.ts). */
+  takeBoundCredential(tillId: string): PaymentCredential | undefined;
   logger: Logger;
 }
 

@@ -18,6 +18,22 @@ const MIGRATIONS: Record<number, (doc: RawConfig) => RawConfig> = {
     };
     return { ...rest, version: 1, bank, ledger };
   },
+  // Version 2: the canteen's limits move under scenarios.canteen, and MQTT terminals into drivers[] (each
+  // under the driver of its family, which declares its topic ACL). Version 1's mqttTerminals had no
+  // driver and their messages went nowhere, so there is nothing to carry over but the installer's intent.
+  1: (doc) => {
+    const { limits, mqttTerminals, ...rest } = doc;
+    if (Array.isArray(mqttTerminals) && mqttTerminals.length > 0) {
+      throw new GatewayError(
+        'CONFIG_MIGRATION',
+        'mqttTerminals: in config version 2 each MQTT terminal is configured under the drivers[] entry of its family',
+        'Move each terminal (id, username, passwordHash) into its family driver, e.g. drivers: [{ driver: face-reader, config: { terminals: [...] } }], and set version: 2.',
+      );
+    }
+    const scenarios = (rest.scenarios as RawConfig | undefined) ?? {};
+    const canteen = { ...(scenarios.canteen as RawConfig | undefined), ...(limits === undefined ? {} : { limits }) };
+    return { ...rest, version: 2, scenarios: { ...scenarios, canteen } };
+  },
 };
 
 export function migrateConfig(doc: unknown): { doc: unknown; migratedFrom: number | null } {

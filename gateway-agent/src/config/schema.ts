@@ -6,7 +6,7 @@ import { z } from 'zod';
  * the loader can never disagree. Terminal drivers contribute their own config schemas through the
  * driver registry (see driver-config.ts); this file holds what every box has.
  */
-export const CONFIG_VERSION = 1;
+export const CONFIG_VERSION = 2;
 
 const hex = (bytes: number, what: string) =>
   z.string().regex(new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`), `expected ${what}: ${bytes * 2} hex digits`);
@@ -30,20 +30,15 @@ const listener = z.object({
   port,
 });
 
-export const mqttTerminalSchema = z.object({
-  id: identifier,
-  /** Face/attendance readers and other MQTT terminals log in with their own username. */
-  username: z.string().min(1),
-  /** scrypt hash from `sceneway broker hash-password`; the clear password is never in config. */
-  passwordHash: z
-    .string()
-    .regex(/^scrypt\$/, 'expected an scrypt hash (run `sceneway broker hash-password`)'),
-});
-
 export const boxConfigSchema = z
   .object({
     version: z.literal(CONFIG_VERSION),
-    site: z.object({ id: identifier, name: z.string().max(200).optional() }),
+    site: z.object({
+      id: identifier,
+      name: z.string().max(200).optional(),
+      /** IANA zone of the site: when the nightly jobs (retention, reconciliation) run. */
+      timezone: z.string().min(1).default('Asia/Shanghai'),
+    }),
     box: z.object({ id: identifier }),
     bank: z.object({
       /** Bank ingest endpoint; HTTPS in production, http only on loopback for the demo. */
@@ -86,23 +81,11 @@ export const boxConfigSchema = z
       })
       .prefault({}),
     admin: listener.prefault({ host: '127.0.0.1', port: 8080 }),
-    mqttTerminals: z.array(mqttTerminalSchema).default([]),
     retention: z
       .object({
         /** Acknowledged records older than this are pruned; unacknowledged ones never are. */
         days: z.number().int().min(1).max(3650).default(90),
         cron: z.string().min(9).default('17 3 * * *'),
-      })
-      .prefault({}),
-    limits: z
-      .object({
-        perTransactionLimitFen: z.number().int().min(0).default(50_000),
-        perDayLimitFen: z.number().int().min(0).default(200_000),
-        offlineFloorLimitFen: z.number().int().min(0).default(10_000),
-        /** The full-buffer ceiling: above this many unsynced records new sales are declined, none dropped. */
-        maxUnsyncedRecords: z.number().int().min(1).default(500_000),
-        minFreeDiskMb: z.number().int().min(0).default(128),
-        timezone: z.string().min(1).default('Asia/Shanghai'),
       })
       .prefault({}),
     sync: z

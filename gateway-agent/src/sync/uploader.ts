@@ -38,6 +38,8 @@ export interface UploaderOptions {
   onAck?: (info: { batchSeq: number; lastSeq: number; records: number; status: string }) => void;
   /** Box clock minus bank clock, estimated from each verified ack (bank time at mid round trip). */
   onClockSample?: (offsetMs: number) => void;
+  /** The send loop died of an unexpected error (a bug, not a bank answer): the agent restarts the part. */
+  onCrash?: (error: Error) => void;
 }
 
 export type UploaderState = 'idle' | 'sending' | 'backoff' | 'stopped';
@@ -282,6 +284,7 @@ export function createUploader(options: UploaderOptions) {
         .catch((err) => {
           status.state = 'stopped';
           options.logger.error({ err: (err as Error).message }, 'uploader crashed');
+          if (!abort.signal.aborted) options.onCrash?.(err instanceof Error ? err : new Error(String(err)));
         });
     },
     /** New records arrived: skip the idle wait (not a backoff). */

@@ -1,0 +1,103 @@
+import type { DriverDefinition, DriverInstance, MqttTerminalGrant } from '@sceneway/device-drivers/driver-api';
+import type { TransportFactory } from '@sceneway/device-drivers/transport';
+import type { Clock } from '../clock.ts';
+import type { DriverEntry } from '../config/driver-config.ts';
+import { GatewayError } from '../gateway-error.ts';
+import type { AgentPart } from '../lifecycle.ts';
+import type { Logger } from '../logger.ts';
+import type { createEventRouter } from '../scenarios/event-router.ts';
+import type { TerminalBoard } from '../terminal-board.ts';
+
+export interface ConfiguredDriver {
+  index: number;
+  definition: DriverDefinition;
+  entry: DriverEntry;
+}
+
+/** Looks every `drivers[i].driver` up in the registry; an unknown one is a config error naming the field. */
+export function resolveDrivers(
+  entries: readonly DriverEntry[],
+  registry: readonly DriverDefinition[],
+): ConfiguredDriver[] {
+  return entries.map((entry, index) => {
+    const definition = registry.find((d) => d.id === entry.driver);
+    if (!definition) {
+      throw new GatewayError('CONFIG_DRIVER_UNKNOWN', `drivers[${index}].driver: no driver "${entry.driver}" in this agent`);
+    }
+    return { index, definition, entry };
+  });
+}
+
+/** Every terminal id → its driver; one id used by two entries is a config error (the ledger keys on it). */
+export function terminalsOf(drivers: readonly ConfiguredDriver[]): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const { index, definition, entry } of drivers) {
+    for (const id of definition.terminalIds(entry.config)) {
+      if (owners.has(id)) {
+        throw new GatewayError(
+          'CONFIG_TERMINAL_DUPLICATE',
+          `drivers[${index}]: terminal id "${id}" is also used by another driver entry`,
+          'give every terminal on the box its own id',
+        );
+      }
+      owners.set(id, definition.id);
+    }
+  }
+  return owners;
+}
+
+/** The MQTT logins and topic ACLs the broker must admit, declared by the drivers as data. */
+export function mqttGrantsOf(drivers: readonly ConfiguredDriver[]): MqttTerminalGrant[] {
+  return drivers.flatMap(({ definition, entry }) => definition.mqttTerminals?.(entry.config) ?? []);
+}
+
+/**
+ * The drivers as one agent part: each gets its own context (transports, a child logger, the clock, an
+ * AbortSignal of its own, and `submit` routed by the event router), and all start together.
+ */
+export function driversPart(options: {
+  drivers: readonly ConfiguredDriver[];
+  transports: () => TransportFactory;
+  router: () => ReturnType<typeof createEventRouter>;
+  board: TerminalBoard;
+  clock: Clock;
+  logger: Logger;
+}): AgentPart {
+  let running: Array<{ instance: DriverInstance; abort: AbortController }> = [];
+  return {
+    name: 'drivers',
+    async start() {
+      const router = options.router();
+      const transports = options.transports();
+      for (const { index, definition, entry } of options.drivers) {
+        for (const id of definition.terminalIds(entry.config)) options.board.expect(id, definition.id);
+        // One controller per driver instance: fifty tills must not hang fifty listeners on one signal.
+        const abort = new AbortController();
+        const submit = router.submitterFor(index, entry.scenario, definition.emits);
+        const instance = definition.create(
+          {
+            transports,
+            logger: options.logger.child({ part: 'driver', driver: definition.id, index }),
+            clock: options.clock,
+            signal: abort.signal,
+            submit: (event) => {
+              if (event.type === 'TerminalStatus' || event.type === 'FrameRejected') {
+                options.board.record(definition.id, event);
+              }
+              return submit(event);
+            },
+          },
+          entry.config,
+        );
+        running.push({ instance, abort });
+      }
+      await Promise.all(running.map((r) => r.instance.start()));
+    },
+    async stop() {
+      const stopping = running;
+      running = [];
+      for (const r of stopping) r.abort.abort();
+      await Promise.all(stopping.map((r) => r.instance.stop()));
+    },
+  };
+}
