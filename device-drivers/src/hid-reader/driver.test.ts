@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { DeviceEvent, DriverContext } from '../driver-api.ts';
+import { createRecordingContext, type RecordedEvent as DeviceEvent } from '../testing/recording-context.ts';
 import { createHidTransportFactory } from '../transports/hid-transport.ts';
 import { createFakeUsbBus, type FakeUsbBus } from './fake-hid-api.ts';
 import { VENDOR_FIXTURES, WEDGE_FIXTURES } from './fixtures/recorded-reports.ts';
@@ -14,16 +14,12 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 function harness(bus: FakeUsbBus, config: Record<string, unknown>) {
   const events: DeviceEvent[] = [];
   const controller = new AbortController();
-  const notUsed = () => Promise.reject(new Error('a HID reader never decides sales itself'));
-  const ctx: DriverContext = {
+  const ctx = createRecordingContext({
     transports: createHidTransportFactory(bus.api),
     logger: quiet,
-    clock: { now: () => Date.now() },
     signal: controller.signal,
-    emit: (e) => events.push(e),
-    decideSale: notUsed,
-    decideVoid: notUsed,
-  };
+    onEvent: (e) => events.push(e),
+  });
   const parsed = hidReaderDriver.configSchema.parse({
     id: 'window-3',
     vendorId: DEVICE.vendorId,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createFakeUsbBus } from '../hid-reader/fake-hid-api.ts';
-import type { TransportEndpoint } from '../transport.ts';
+import type { HidEndpoint } from '../transport.ts';
 import { createHidTransportFactory } from './hid-transport.ts';
 
 const READER = {
@@ -10,7 +10,7 @@ const READER = {
   serialNumber: 'R-0001',
   interface: 0,
 };
-const endpoint = (extra: Partial<Extract<TransportEndpoint, { kind: 'hid' }>> = {}): TransportEndpoint => ({
+const endpoint = (extra: Partial<HidEndpoint> = {}): HidEndpoint => ({
   kind: 'hid',
   vendorId: READER.vendorId,
   productId: READER.productId,

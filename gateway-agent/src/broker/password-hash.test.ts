@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mqttTerminalSchema } from '../config/schema.ts';
+import { mqttLoginSchema } from '@sceneway/device-drivers/mqtt-login';
 import {
   decoyPasswordHash,
   hashPassword,
@@ -38,7 +38,7 @@ describe('hashPassword / verifyPassword', () => {
     const [a, b] = [hashPassword('same'), hashPassword('same')];
     expect(a).not.toBe(b);
     expect(verifyPassword('same', a) && verifyPassword('same', b)).toBe(true);
-    const parsed = mqttTerminalSchema.safeParse({ id: 'face-1', username: 'face-1', passwordHash: a });
+    const parsed = mqttLoginSchema.safeParse({ username: 'face-1', passwordHash: a });
     expect(parsed.success).toBe(true);
   });
 

@@ -161,7 +161,7 @@ describe('terminal topic ACL', () => {
     expect(
       log
         .records()
-        .filter((r) => r.msg === 'terminal subscribe refused: only its own command topic is allowed'),
+        .filter((r) => r.msg === 'terminal subscribe refused: only its own declared command topics are allowed'),
     ).toHaveLength(5);
   });
 });

@@ -9,7 +9,7 @@ import { ConfigError, loadBoxConfig, parseBoxConfig } from './load-config.ts';
 
 const BANK_KEY = `04${'ab'.repeat(64)}`;
 const minimal = {
-  version: 1,
+  version: 2,
   site: { id: 'canteen-north' },
   box: { id: 'box-0001' },
   bank: { url: 'https://bank.example/ingest', publicKeyHex: BANK_KEY },
@@ -54,15 +54,15 @@ describe('box config', () => {
   it('indexes array fields and refuses unknown keys', () => {
     const issues = issuesFor({
       ...minimal,
-      mqttTerminals: [
-        { id: 'face-1', username: 'f1', passwordHash: 'scrypt$ok' },
-        { id: 'bad id!', username: '' },
+      drivers: [
+        { driver: 'hid-reader', config: { id: 'r-1', vendorId: 1, productId: 2, format: 'vendor' } },
+        { driver: 'hid-reader', config: { id: 'bad id!', vendorId: 1 } },
       ],
       surprise: true,
     });
     const paths = issues.map((i) => i.path);
-    expect(paths).toContain('mqttTerminals[1].id');
-    expect(paths).toContain('mqttTerminals[1].passwordHash');
+    expect(paths).toContain('drivers[1].config.id');
+    expect(paths).toContain('drivers[1].config.productId');
     expect(issues.some((i) => i.path === '(root)' && /surprise/.test(i.message))).toBe(true);
   });
 
@@ -104,8 +104,10 @@ describe('box config', () => {
   it('validates driver config with the driver schema, under drivers[i].config', () => {
     const fake = {
       id: 'fake-pos',
-      apiVersion: 1 as const,
+      apiVersion: 2 as const,
       configSchema: z.object({ port: z.string().startsWith('/dev/', 'expected /dev/...') }),
+      emits: [],
+      terminalIds: () => [],
       create: () => ({ start: async () => {}, stop: async () => {} }),
     };
     const schema = buildBoxConfigSchema([fake]);

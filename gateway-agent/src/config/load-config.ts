@@ -4,6 +4,9 @@ import { extname } from 'node:path';
 import type { z } from 'zod';
 import { GatewayError } from '../gateway-error.ts';
 import { buildBoxConfigSchema, type FullBoxConfig } from './driver-config.ts';
+import { resolveDrivers, terminalsOf } from '../drivers/driver-part.ts';
+import { DRIVER_REGISTRY } from '../drivers/registry.ts';
+import { SCENARIO_REGISTRY } from '../scenarios/registry.ts';
 import { migrateConfig } from './migrations.ts';
 
 export interface ConfigIssue {
@@ -33,7 +36,26 @@ export function parseBoxConfig(doc: unknown): { config: FullBoxConfig; migratedF
     const issues = issuesOf(result.error);
     throw new ConfigError(issues);
   }
-  return { config: result.data as FullBoxConfig, migratedFrom };
+  const config = result.data as FullBoxConfig;
+  const crossIssues = crossCheckConfig(config);
+  if (crossIssues.length > 0) throw new ConfigError(crossIssues);
+  return { config, migratedFrom };
+}
+
+/** What one field's schema cannot see: terminal ids unique across drivers, bindings naming real terminals. */
+function crossCheckConfig(config: FullBoxConfig): ConfigIssue[] {
+  let terminals: Map<string, string>;
+  try {
+    terminals = terminalsOf(resolveDrivers(config.drivers, DRIVER_REGISTRY));
+  } catch (error) {
+    const message = (error as Error).message;
+    const at = message.indexOf(': ');
+    return [{ path: at > 0 ? message.slice(0, at) : 'drivers', message: at > 0 ? message.slice(at + 2) : message }];
+  }
+  return SCENARIO_REGISTRY.flatMap((scenario) => {
+    const own = config.scenarios[scenario.id];
+    return own === undefined ? [] : (scenario.crossCheck?.(own, terminals) ?? []);
+  });
 }
 
 export class ConfigError extends GatewayError {

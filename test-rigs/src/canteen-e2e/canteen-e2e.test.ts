@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BankServer } from '@sceneway/cloud-sync/bank/server';
 import { type RunningAgent, startAgent } from '@sceneway/gateway-agent/agent';
-import { cardHolderDigest, issueQrToken, signBlacklistUpdate } from '@sceneway/gateway-agent/canteen/index';
+import { issueQrToken } from '@sceneway/gateway-agent/canteen/index';
 import type { FullBoxConfig } from '@sceneway/gateway-agent/config/driver-config';
 import type { BoxSecrets } from '@sceneway/gateway-agent/keys/box-keys';
 import { verifyLedgerFile } from '@sceneway/gateway-agent/ledger/verify-ledger';
@@ -74,6 +74,14 @@ beforeAll(async () => {
   await startBox();
 }, 60_000);
 
+async function waitForAsync(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 afterAll(async () => {
   await stopBox();
   await pair?.close();
@@ -102,19 +110,15 @@ describe('canteen end to end over real ptys', () => {
   });
 
   it('declines over the per-transaction limit and a blacklisted card, for the right reasons', async () => {
-    const over = await till.swipe(CARD, config.limits.perTransactionLimitFen + 1);
+    const limits = (config.scenarios.canteen as { limits: { perTransactionLimitFen: number } }).limits;
+    const over = await till.swipe(CARD, limits.perTransactionLimitFen + 1);
     expect(over.decision).toMatchObject({ outcome: 'declined', reason: 'INSUFFICIENT_LIMIT' });
-    agent!.rules.applyBlacklist(
-      signBlacklistUpdate(
-        {
-          kind: 'full',
-          version: 1,
-          issuedAt: new Date().toISOString(),
-          add: [cardHolderDigest(STOLEN)],
-          remove: [],
-        },
-        bankKey,
-      ),
+    // The demo bank publishes a signed list with STOLEN on it; the agent's poller fetches and verifies it.
+    // Wait for that state (not for time): a loaded machine may take a while to poll.
+    await waitForAsync(
+      async () => (await agent!.submit({ type: 'BlacklistVersionAsked', terminalId: TILL })).version >= 1,
+      'the agent to apply the bank blacklist',
+      20_000,
     );
     expect(await till.queryBlacklistVersion()).toBe(1); // the till learns the version the box applies
     const stolen = await till.swipe(STOLEN, 500);

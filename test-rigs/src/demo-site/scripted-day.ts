@@ -14,7 +14,7 @@ export interface ScriptedDayOptions {
   tills: Array<{ id: string; till: SimTill }>;
   bankPrivateKeyHex: string;
   /** The box's blacklist version: the agent fetches the bank's list itself (GET /v1/blacklist). */
-  blacklistVersion(): number;
+  blacklistVersion(): Promise<number>;
   log(line: string): void;
   signal: AbortSignal;
   paceMs?: number;
@@ -51,12 +51,14 @@ export async function playScriptedDay(options: ScriptedDayOptions): Promise<void
   const { tills, log, signal } = options;
   const pace = options.paceMs ?? 700;
   // The agent's blacklist poller asks the bank soon after start; wait for it before the stolen card.
-  for (let waited = 0; options.blacklistVersion() < 1 && waited < 10_000; waited += 100) {
+  let version = await options.blacklistVersion();
+  for (let waited = 0; version < 1 && waited < 10_000; waited += 100) {
     if (!(await sleep(100, signal))) return;
+    version = await options.blacklistVersion();
   }
   log(
-    options.blacklistVersion() >= 1
-      ? `bank blacklist v${options.blacklistVersion()} fetched from the bank, signature verified`
+    version >= 1
+      ? `bank blacklist v${version} fetched from the bank, signature verified`
       : 'bank blacklist not fetched yet (is the bank up?)',
   );
   let step = 0;

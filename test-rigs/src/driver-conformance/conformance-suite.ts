@@ -1,4 +1,5 @@
-import type { DeviceEvent, DriverInstance } from '@sceneway/device-drivers/driver-api';
+import type { DriverInstance } from '@sceneway/device-drivers/driver-api';
+import type { RecordedEvent as DeviceEvent } from '@sceneway/device-drivers/testing/recording-context';
 import { afterEach, describe, expect, it } from 'vitest';
 
 /**

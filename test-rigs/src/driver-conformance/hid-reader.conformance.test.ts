@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { DeviceEvent, DriverContext } from '@sceneway/device-drivers/driver-api';
 import { createFakeUsbBus } from '@sceneway/device-drivers/hid-reader/fake-hid-api';
 import { hidReaderDriver } from '@sceneway/device-drivers/hid-reader/index';
 import { encodeKeyboardWedge } from '@sceneway/device-drivers/hid-reader/keyboard-wedge';
+import {
+  createRecordingContext,
+  type RecordedEvent as DeviceEvent,
+} from '@sceneway/device-drivers/testing/recording-context';
 import { createHidTransportFactory } from '@sceneway/device-drivers/transports/hid-transport';
 import { silentLogger } from '../sim-canteen-pos/driver-harness.ts';
 import { type ConformanceRig, runDriverConformance } from './conformance-suite.ts';
@@ -21,16 +24,12 @@ async function hidRig(): Promise<ConformanceRig> {
   bus.plug(DEVICE);
   const events: DeviceEvent[] = [];
   const abort = new AbortController();
-  const notUsed = () => Promise.reject(new Error('a HID reader never decides sales itself'));
-  const ctx: DriverContext = {
+  const ctx = createRecordingContext({
     transports: createHidTransportFactory(bus.api),
     logger: silentLogger,
-    clock: { now: () => Date.now() },
     signal: abort.signal,
-    emit: (e) => events.push(e),
-    decideSale: notUsed,
-    decideVoid: notUsed,
-  };
+    onEvent: (e) => events.push(e),
+  });
   const config = hidReaderDriver.configSchema.parse({
     id: TERMINAL_ID,
     vendorId: DEVICE.vendorId,

@@ -25,7 +25,7 @@ describe('sim-canteen-pos CLI', () => {
   it('swipes through the real driver, with faults on, and prints the answers as JSON lines', async () => {
     harness = await startDriverHarness({
       decideSale: (_id, sale) =>
-        sale.credential.kind === 'qr'
+        sale.credential?.kind === 'qr'
           ? { outcome: 'declined', reason: 'QR_REUSED', displayText: '二维码已使用' }
           : { outcome: 'approved', balanceFen: 5000 },
     });

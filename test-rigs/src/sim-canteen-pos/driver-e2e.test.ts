@@ -10,7 +10,7 @@ import { driverRigPerTest } from './driver-test-rig.ts';
 const BLACKLISTED_UID = '04DEAD00BEEF';
 
 function decide(_terminalId: string, sale: SaleRequest): SaleDecision {
-  if (sale.credential.kind === 'card' && sale.credential.uidHex === BLACKLISTED_UID) {
+  if (sale.credential?.kind === 'card' && sale.credential.uidHex === BLACKLISTED_UID) {
     return { outcome: 'declined', reason: 'BLACKLISTED', displayText: '卡已挂失' };
   }
   return { outcome: 'approved', balanceFen: 10_000 - sale.amountFen };

@@ -4,14 +4,16 @@ import { join } from 'node:path';
 import { canteenPosConfigSchema, canteenPosDriver } from '@sceneway/device-drivers/canteen-pos/index';
 import type { CanteenPosConfigInput } from '@sceneway/device-drivers/canteen-pos/schema';
 import type {
-  DeviceEvent,
-  DriverContext,
   DriverInstance,
   DriverLogger,
   SaleDecision,
   SaleRequest,
   VoidRequest,
 } from '@sceneway/device-drivers/driver-api';
+import {
+  createRecordingContext,
+  type RecordedEvent as DeviceEvent,
+} from '@sceneway/device-drivers/testing/recording-context';
 import { createSerialTransportFactory } from '@sceneway/device-drivers/transports/serial-transport';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 
@@ -62,7 +64,7 @@ export async function startDriverHarness(options: DriverHarnessOptions): Promise
   const abort = new AbortController();
   const serial = createSerialTransportFactory();
   let portOpens = 0;
-  const ctx: DriverContext = {
+  const ctx = createRecordingContext({
     transports: {
       async open(endpoint, signal) {
         const transport = await serial.open(endpoint, signal);
@@ -71,9 +73,8 @@ export async function startDriverHarness(options: DriverHarnessOptions): Promise
       },
     },
     logger: options.logger ?? silentLogger,
-    clock: { now: () => Date.now() },
     signal: abort.signal,
-    emit(event) {
+    onEvent(event) {
       events.push(event);
       for (const l of listeners) l();
     },
@@ -81,12 +82,8 @@ export async function startDriverHarness(options: DriverHarnessOptions): Promise
       saleCalls.push({ terminalId, sale });
       return options.decideSale(terminalId, sale);
     },
-    async decideVoid(terminalId, request) {
-      if (!options.decideVoid)
-        return { outcome: 'declined', reason: 'VOID_NOT_ALLOWED', displayText: '不可撤销' };
-      return options.decideVoid(terminalId, request);
-    },
-  };
+    ...(options.decideVoid ? { decideVoid: options.decideVoid } : {}),
+  });
   const parsed = canteenPosConfigSchema.safeParse({
     terminals: [{ id: 'till-1', address: 1 }],
     ackTimeoutMs: 150,
