@@ -68,17 +68,27 @@ export function ensureDemoBoxKeys(dataDir: string): BoxSecrets {
   return loadBoxKeys({ dir, passphrase: DEMO_PASSPHRASE });
 }
 
-/** The demo box config: the same schema, loader and validation a real box config goes through. */
-export function demoBoxConfig(options: {
+export interface DemoConfigOptions {
   dataDir: string;
   ports: DemoPorts;
   bankUrl: string;
   bankPrivateKeyHex: string;
   canteenLines: Array<{ path: string; terminalId: string }>;
-}): FullBoxConfig {
+  /** More drivers[] entries (a HID reader, a test's own family), after the canteen lines. */
+  extraDrivers?: Array<{ driver: string; config: unknown }>;
+  readerBindings?: Array<{ reader: string; till: string }>;
+}
+
+/** The demo box config: the same schema, loader and validation a real box config goes through. */
+export function demoBoxConfig(options: DemoConfigOptions): FullBoxConfig {
+  return parseBoxConfig(demoConfigDocument(options)).config;
+}
+
+/** The demo config as the document a box's YAML file would hold (before validation). */
+export function demoConfigDocument(options: DemoConfigOptions): Record<string, unknown> {
   mkdirSync(options.dataDir, { recursive: true });
-  const { config } = parseBoxConfig({
-    version: 1,
+  return {
+    version: 2,
     site: { id: 'demo-campus', name: 'Demo campus canteen' },
     box: { id: 'demo-box-1' },
     bank: {
@@ -92,18 +102,21 @@ export function demoBoxConfig(options: {
     broker: { tcp: { host: '127.0.0.1', port: options.ports.broker } },
     admin: { host: '127.0.0.1', port: options.ports.admin },
     sync: { maxRecords: 200, maxAgeMs: 2000, backoffBaseMs: 500, backoffCapMs: 10_000 },
-    drivers: options.canteenLines.map((line) => ({
-      driver: 'canteen-pos',
-      config: {
-        port: { path: line.path, baudRate: 115200 },
-        mode: 'rs232',
-        // On RS-232 a till speaks when it has something to say; polling is only its heartbeat.
-        pollIntervalMs: 1000,
-        terminals: [{ id: line.terminalId, address: 1 }],
-      },
-    })),
-  });
-  return config;
+    scenarios: { canteen: { readerBindings: options.readerBindings ?? [] } },
+    drivers: [
+      ...options.canteenLines.map((line) => ({
+        driver: 'canteen-pos',
+        config: {
+          port: { path: line.path, baudRate: 115200 },
+          mode: 'rs232',
+          // On RS-232 a till speaks when it has something to say; polling is only its heartbeat.
+          pollIntervalMs: 1000,
+          terminals: [{ id: line.terminalId, address: 1 }],
+        },
+      })),
+      ...(options.extraDrivers ?? []),
+    ],
+  };
 }
 
 /** Enrols the box with the bank the way a site does: the box's signed request, imported by the bank. */

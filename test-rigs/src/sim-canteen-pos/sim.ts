@@ -29,6 +29,8 @@ export interface SimTill {
   readonly terminal: SimTerminal;
   swipe(cardUidHex: string, amountFen: number): Promise<SaleResult>;
   qrPay(token: string, amountFen: number): Promise<SaleResult>;
+  /** A sale with no credential: the diner pays on the separate reader bound to this till (doc §7.5). */
+  payOnBoundReader(amountFen: number): Promise<SaleResult>;
   voidSale(originalReceiptNo: number, amountFen: number): Promise<PosMessageOf<'void-result'>>;
   /** Uploads stored offline records, MAX_RECORDS_PER_UPLOAD per frame; resolves with all record results. */
   uploadOffline(records: OfflineRecord[]): Promise<PosMessageOf<'upload-result'>['results']>;
@@ -102,6 +104,8 @@ export async function startCanteenPosSim(options: CanteenPosSimOptions): Promise
           credential: { kind: 'qr', token },
           terminalTime: nowSeconds(),
         }),
+      payOnBoundReader: (amountFen) =>
+        terminal.request({ type: 'sale-request', receiptNo: take(), amountFen, terminalTime: nowSeconds() }),
       voidSale: (originalReceiptNo, amountFen) =>
         terminal.request({
           type: 'void-request',
