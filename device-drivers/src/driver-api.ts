@@ -117,7 +117,9 @@ export type TerminalEventType = TerminalEvent['type'];
 export type TerminalEventOf<T extends TerminalEventType> = Extract<TerminalEvent, { type: T }>;
 
 /** What the scenario answered the reader about a presented credential. */
-export type CredentialAnswer = { outcome: 'accepted'; forTerminal: string } | { outcome: 'ignored'; why: string };
+export type CredentialAnswer =
+  | { outcome: 'accepted'; forTerminal: string }
+  | { outcome: 'ignored'; why: string };
 
 export interface EventReplies {
   SaleRequested: SaleDecision;
@@ -185,7 +187,9 @@ export interface DriverDefinition<Schema extends z.ZodType = z.ZodType> {
  * Types a driver definition by its own schema and hands it to the registry by the common shape: the
  * agent validates each entry with that same schema before create() sees it, so the widening is safe.
  */
-export function defineDriver<Schema extends z.ZodType>(definition: DriverDefinition<Schema>): DriverDefinition {
+export function defineDriver<Schema extends z.ZodType>(
+  definition: DriverDefinition<Schema>,
+): DriverDefinition {
   return definition as unknown as DriverDefinition;
 }
 

@@ -6,8 +6,8 @@ import { createTransportFactory, type TransportParts } from '@sceneway/device-dr
 import { type AdminServer, type AgentStatus, startAdminServer } from './admin/admin-server.ts';
 import { createAgentMetrics } from './admin/agent-metrics.ts';
 import { AlertBoard } from './alerts.ts';
-import { startTerminalBroker, type TerminalBroker } from './broker/index.ts';
 import { createBrokerTransportHub } from './broker/broker-transports.ts';
+import { startTerminalBroker, type TerminalBroker } from './broker/index.ts';
 import { type Clock, measuredClock, systemClock } from './clock.ts';
 import type { FullBoxConfig } from './config/driver-config.ts';
 import { driversPart, mqttGrantsOf, resolveDrivers, terminalsOf } from './drivers/driver-part.ts';
@@ -19,8 +19,8 @@ import { scheduleRetention } from './ledger/retention.ts';
 import { type AgentPart, startLifecycle } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
 import { createEventRouter, type RunningScenario } from './scenarios/event-router.ts';
-import type { ScenarioDefinition } from './scenarios/scenario-api.ts';
 import { SCENARIO_REGISTRY } from './scenarios/registry.ts';
+import type { ScenarioDefinition } from './scenarios/scenario-api.ts';
 import { type BankClient, createBankClient } from './sync/bank-client.ts';
 import { batchWorkerBundle, workerBatchBuilder } from './sync/batch-builder.ts';
 import { scheduleBoxReconciliation } from './sync/recon-file.ts';
@@ -204,7 +204,11 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
             uploader.wake();
           },
         });
-        agentSubmit = router.submitterFor(-1, undefined, scenarioDefinitions.flatMap((s) => s.handles));
+        agentSubmit = router.submitterFor(
+          -1,
+          undefined,
+          scenarioDefinitions.flatMap((s) => s.handles),
+        );
         for (const s of running) await s.instance.start?.();
         stopsOf.scenarios = async () => {
           for (const s of [...running].reverse()) await s.instance.stop?.();
@@ -247,7 +251,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     },
     driversPart({
       drivers,
-      transports: (): TransportFactory => createTransportFactory({ ...options.transports, mqtt: brokerHub.factory }),
+      transports: (): TransportFactory =>
+        createTransportFactory({ ...options.transports, mqtt: brokerHub.factory }),
       router: () => router,
       board,
       clock,

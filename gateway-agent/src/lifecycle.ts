@@ -37,7 +37,10 @@ export const PART_CRASHED = 'AGENT_PART_CRASHED';
  * Starts the parts in order and stops them in reverse. A part that fails to start stops the ones already
  * started (in reverse) and the error is rethrown with the part's name: nothing is left half running.
  */
-export async function startLifecycle(parts: readonly AgentPart[], options: LifecycleOptions): Promise<Lifecycle> {
+export async function startLifecycle(
+  parts: readonly AgentPart[],
+  options: LifecycleOptions,
+): Promise<Lifecycle> {
   const { logger } = options;
   const started: AgentPart[] = [];
   const stopping = new AbortController();
@@ -99,7 +102,10 @@ export async function startLifecycle(parts: readonly AgentPart[], options: Lifec
     try {
       await part.start();
     } catch (err) {
-      logger.error({ part: part.name, err: (err as Error).message }, 'part failed to start; stopping the others');
+      logger.error(
+        { part: part.name, err: (err as Error).message },
+        'part failed to start; stopping the others',
+      );
       await stopAll();
       throw err;
     }

@@ -249,10 +249,17 @@ describe('codec', () => {
     };
     // no credential: a live sale from a till paid through a bound reader (doc §7.5) decodes without one
     const bare = decodeMessage(sale('01 00 04 00 00 04 D2 02 00 04 00 00 04 E2 05 00 04 69 55 F1 40'));
-    expect(bare).toEqual({ type: 'sale-request', receiptNo: 1234, amountFen: 1250, terminalTime: 1767240000 });
+    expect(bare).toEqual({
+      type: 'sale-request',
+      receiptNo: 1234,
+      amountFen: 1250,
+      terminalTime: 1767240000,
+    });
     // ...but an offline record must carry its credential (RECORD: kind, receipt, amount, time)
     const record = '17 00 01 00 01 00 04 00 00 00 01 02 00 04 00 00 00 64 05 00 04 69 55 F1 40';
-    expect(codeOf({ command: Command.OFFLINE_UPLOAD, body: hex(`0D 00 19 ${record}`) })).toBe('POS_FIELD_MISSING');
+    expect(codeOf({ command: Command.OFFLINE_UPLOAD, body: hex(`0D 00 19 ${record}`) })).toBe(
+      'POS_FIELD_MISSING',
+    );
     // card and QR at once
     expect(
       codeOf(

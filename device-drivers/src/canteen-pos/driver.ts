@@ -54,9 +54,11 @@ export function createCanteenPosDriver(
     // After stop() nothing more is reported: a late decision or timer must not resurrect a terminal.
     if (controller?.signal.aborted ?? true) return;
     // Status needs no answer; a failing listener must not take the till down (zigbee-herdsman's lesson).
-    ctx.submit(event).catch((err: unknown) =>
-      ctx.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'status event refused'),
-    );
+    ctx
+      .submit(event)
+      .catch((err: unknown) =>
+        ctx.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'status event refused'),
+      );
   };
   const sessions = config.terminals.map((t) => new TerminalSession(t, emit, random));
   const byAddress = new Map(sessions.map((s) => [s.address, s]));

@@ -39,9 +39,11 @@ export function createHidReaderSession(ctx: DriverContext, config: HidReaderConf
   let current: Transport | null = null;
 
   const report = (event: TerminalEventOf<'TerminalStatus' | 'FrameRejected'>) => {
-    ctx.submit(event).catch((error: unknown) =>
-      ctx.logger.error({ terminalId, err: errorText(error) }, 'hid reader: status event refused'),
-    );
+    ctx
+      .submit(event)
+      .catch((error: unknown) =>
+        ctx.logger.error({ terminalId, err: errorText(error) }, 'hid reader: status event refused'),
+      );
   };
   const frameError = (code: string, detail: string) => {
     ctx.logger.warn({ terminalId, code }, detail);

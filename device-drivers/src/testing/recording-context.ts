@@ -26,7 +26,11 @@ export function recordedOf(event: TerminalEvent): RecordedEvent | null {
   switch (event.type) {
     case 'TerminalStatus':
       return event.up
-        ? { type: 'terminal-up', terminalId: event.terminalId, ...(event.detail ? { detail: event.detail } : {}) }
+        ? {
+            type: 'terminal-up',
+            terminalId: event.terminalId,
+            ...(event.detail ? { detail: event.detail } : {}),
+          }
         : { type: 'terminal-down', terminalId: event.terminalId, reason: event.detail ?? '' };
     case 'FrameRejected':
       return { type: 'frame-error', terminalId: event.terminalId, code: event.code, detail: event.detail };
@@ -99,4 +103,3 @@ export function createRecordingContext(options: RecordingContextOptions): Driver
     submit: <E extends TerminalEvent>(event: E) => submit(event) as Promise<ReplyTo<E>>,
   };
 }
-

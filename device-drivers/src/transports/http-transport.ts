@@ -31,7 +31,8 @@ export function createHttpTransportFactory(): HttpTransportFactory {
           return !closer.signal.aborted;
         },
         async request(method, path, options = {}) {
-          if (closer.signal.aborted) throw new DriverError('HTTP_CLOSED', `${base.origin} transport is closed`);
+          if (closer.signal.aborted)
+            throw new DriverError('HTTP_CLOSED', `${base.origin} transport is closed`);
           const url = new URL(path, base);
           if (url.origin !== base.origin) {
             throw new DriverError('HTTP_PATH_INVALID', `${path} leaves ${base.origin}`);
@@ -72,7 +73,10 @@ async function readBounded(response: Response, maxBytes: number, what: string): 
   const declared = Number(response.headers.get('content-length') ?? '0');
   if (declared > maxBytes) {
     await response.body?.cancel();
-    throw new DriverError('HTTP_RESPONSE_TOO_LARGE', `${what}: ${declared} bytes declared, limit ${maxBytes}`);
+    throw new DriverError(
+      'HTTP_RESPONSE_TOO_LARGE',
+      `${what}: ${declared} bytes declared, limit ${maxBytes}`,
+    );
   }
   const chunks: Buffer[] = [];
   let size = 0;

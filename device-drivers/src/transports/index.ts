@@ -39,7 +39,10 @@ export function createTransportFactory(parts: TransportParts = {}): TransportFac
       case 'mqtt':
         if (!parts.mqtt) {
           return Promise.reject(
-            new DriverError('TRANSPORT_KIND', 'no MQTT broker runs in this agent: mqtt transports are unavailable'),
+            new DriverError(
+              'TRANSPORT_KIND',
+              'no MQTT broker runs in this agent: mqtt transports are unavailable',
+            ),
           );
         }
         return parts.mqtt.open(endpoint, signal);
@@ -47,7 +50,10 @@ export function createTransportFactory(parts: TransportParts = {}): TransportFac
         return http.open(endpoint, signal);
       default:
         return Promise.reject(
-          new DriverError('TRANSPORT_KIND', `no transport for endpoint kind ${(endpoint as { kind: string }).kind}`),
+          new DriverError(
+            'TRANSPORT_KIND',
+            `no transport for endpoint kind ${(endpoint as { kind: string }).kind}`,
+          ),
         );
     }
   };

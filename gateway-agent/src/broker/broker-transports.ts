@@ -45,7 +45,9 @@ export function createBrokerTransportHub(): BrokerTransportHub {
         onConnection: (listener) => void sub.onConnection.push(listener),
         publish(subtopic, payload) {
           if (!sub.open || !broker) {
-            return Promise.reject(new GatewayError('BROKER_CLOSED', `transport of ${endpoint.terminalId} is closed`));
+            return Promise.reject(
+              new GatewayError('BROKER_CLOSED', `transport of ${endpoint.terminalId} is closed`),
+            );
           }
           return broker.publishTo(endpoint.terminalId, subtopic, payload);
         },

@@ -49,7 +49,7 @@ describe('sceneway broker hash-password', () => {
 
   it('explains in --help where the hash goes', () => {
     const help = runBroker(['broker', 'hash-password', '--help'], '');
-    expect(help.stdout).toContain('mqttTerminals[].passwordHash');
+    expect(help.stdout).toContain('passwordHash of an MQTT terminal');
     expect(help.stdout).toContain('stdin');
   });
 });

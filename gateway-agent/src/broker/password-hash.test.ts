@@ -1,6 +1,6 @@
+import { mqttLoginSchema } from '@sceneway/device-drivers/mqtt-login';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mqttLoginSchema } from '@sceneway/device-drivers/mqtt-login';
 import {
   decoyPasswordHash,
   hashPassword,

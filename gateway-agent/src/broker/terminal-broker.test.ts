@@ -161,7 +161,9 @@ describe('terminal topic ACL', () => {
     expect(
       log
         .records()
-        .filter((r) => r.msg === 'terminal subscribe refused: only its own declared command topics are allowed'),
+        .filter(
+          (r) => r.msg === 'terminal subscribe refused: only its own declared command topics are allowed',
+        ),
     ).toHaveLength(5);
   });
 });

@@ -19,7 +19,13 @@ import {
   type MqttTerminal,
   remoteAddressOf,
 } from './terminal-auth.ts';
-import { isCommandSubtopic, maySubscribe, publishSubtopic, type TerminalAcl, terminalPrefix } from './terminal-topics.ts';
+import {
+  isCommandSubtopic,
+  maySubscribe,
+  publishSubtopic,
+  type TerminalAcl,
+  terminalPrefix,
+} from './terminal-topics.ts';
 
 export type { BrokerLogger, MqttTerminal };
 
@@ -54,7 +60,8 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
   const { logger } = options;
   const auth = createTerminalAuth({ terminals: options.terminals, logger });
   const { terminalOf, aclById } = auth;
-  const aclOfId = (terminalId: string) => aclById.get(terminalId) ?? { terminalId, publish: [], subscribe: [] };
+  const aclOfId = (terminalId: string) =>
+    aclById.get(terminalId) ?? { terminalId, publish: [], subscribe: [] };
   const liveClients = new Set<Client>();
 
   const aedes = await Aedes.createBroker({

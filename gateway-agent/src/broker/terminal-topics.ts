@@ -73,5 +73,7 @@ export function maySubscribe(acl: TerminalAcl, topicFilter: string): boolean {
   const prefix = terminalPrefix(acl.terminalId);
   if (!topicFilter.startsWith(prefix)) return false;
   const sub = topicFilter.slice(prefix.length);
-  return subscribeSide(acl).some((allowed) => allowed === sub || (!/[#+]/.test(sub) && topicMatches(allowed, sub)));
+  return subscribeSide(acl).some(
+    (allowed) => allowed === sub || (!/[#+]/.test(sub) && topicMatches(allowed, sub)),
+  );
 }

@@ -29,7 +29,9 @@ export const canteenLimitsSchema = z
       .int()
       .min(1)
       .default(500_000)
-      .describe('The full-buffer ceiling: above this many unsynced records new sales are declined, none dropped.'),
+      .describe(
+        'The full-buffer ceiling: above this many unsynced records new sales are declined, none dropped.',
+      ),
     minFreeDiskMb: z
       .number()
       .int()
@@ -56,7 +58,7 @@ export const readerBindingSchema = z
       .min(1000)
       .max(300_000)
       .default(30_000)
-      .describe('A card read counts for the till\'s next sale for this long, and for that one sale only.'),
+      .describe("A card read counts for the till's next sale for this long, and for that one sale only."),
   })
   .strict();
 

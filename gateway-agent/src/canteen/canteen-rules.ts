@@ -1,5 +1,10 @@
 import { isSm2PublicKey } from '@sceneway/cloud-sync/crypto/sm2';
-import type { PaymentCredential, SaleDecision, SaleRequest, VoidRequest } from '@sceneway/device-drivers/driver-api';
+import type {
+  PaymentCredential,
+  SaleDecision,
+  SaleRequest,
+  VoidRequest,
+} from '@sceneway/device-drivers/driver-api';
 import { GatewayError } from '../gateway-error.ts';
 import type { Ledger } from '../ledger/ledger-api.ts';
 import type { Logger } from '../logger.ts';

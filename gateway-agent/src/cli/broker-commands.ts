@@ -8,7 +8,7 @@ export function registerBrokerCommands(program: Command, setExit: (code: number)
   broker
     .command('hash-password')
     .description(
-      'Read a terminal password from stdin and print its scrypt hash, for mqttTerminals[].passwordHash in the box config.',
+      "Read a terminal password from stdin and print its scrypt hash, for the passwordHash of an MQTT terminal in its driver's config.",
     )
     .option('--password-stdin', 'read the password from stdin (the default, and the only source)')
     .addHelpText(
@@ -17,12 +17,15 @@ export function registerBrokerCommands(program: Command, setExit: (code: number)
         '',
         'The password is read from stdin, never from an argument, so it stays out of shell history and `ps`.',
         'On a terminal it is asked for without echo; piped input may end with one newline, which is dropped.',
-        "Only the hash is printed. Put it in the config next to the terminal's username:",
+        "Only the hash is printed. Put it in the config next to the terminal's username, under its driver:",
         '',
-        '  mqttTerminals:',
-        '    - id: face-gate-1',
-        '      username: face-gate-1',
-        "      passwordHash: 'scrypt$32768$8$1$...'",
+        '  drivers:',
+        '    - driver: face-reader',
+        '      config:',
+        '        terminals:',
+        '          - id: face-gate-1',
+        '            username: face-gate-1',
+        "            passwordHash: 'scrypt$32768$8$1$...'",
         '',
         'Example:  printf %s "$PASSWORD" | sceneway broker hash-password',
       ].join('\n'),

@@ -1,8 +1,8 @@
 import type { DriverDefinition } from '@sceneway/device-drivers/driver-api';
 import { z } from 'zod';
 import { DRIVER_REGISTRY } from '../drivers/registry.ts';
-import type { ScenarioDefinition } from '../scenarios/scenario-api.ts';
 import { SCENARIO_REGISTRY } from '../scenarios/registry.ts';
+import type { ScenarioDefinition } from '../scenarios/scenario-api.ts';
 import { boxConfigSchema } from './schema.ts';
 
 /** One configured driver instance: which driver, its own config, and optionally the scenario it feeds. */
@@ -35,7 +35,10 @@ function driverEntrySchema(drivers: readonly DriverDefinition[], scenarioIds: re
 
 function scenariosSchema(scenarios: readonly ScenarioDefinition[]) {
   const shape = Object.fromEntries(
-    scenarios.map((s) => [s.id, s.configSchema.optional().describe(`The ${s.id} scenario; absent = not run.`)]),
+    scenarios.map((s) => [
+      s.id,
+      s.configSchema.optional().describe(`The ${s.id} scenario; absent = not run.`),
+    ]),
   );
   return z
     .object(shape)
@@ -55,7 +58,12 @@ export function buildBoxConfigSchema(
   return boxConfigSchema.extend({
     scenarios: scenariosSchema(scenarios),
     drivers: z
-      .array(driverEntrySchema(drivers, scenarios.map((s) => s.id)))
+      .array(
+        driverEntrySchema(
+          drivers,
+          scenarios.map((s) => s.id),
+        ),
+      )
       .default([])
       .describe('The terminal families on this box: one entry per port, bus, reader or camera group.'),
   });

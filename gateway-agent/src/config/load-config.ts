@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import type { z } from 'zod';
-import { GatewayError } from '../gateway-error.ts';
-import { buildBoxConfigSchema, type FullBoxConfig } from './driver-config.ts';
 import { resolveDrivers, terminalsOf } from '../drivers/driver-part.ts';
 import { DRIVER_REGISTRY } from '../drivers/registry.ts';
+import { GatewayError } from '../gateway-error.ts';
 import { SCENARIO_REGISTRY } from '../scenarios/registry.ts';
+import { buildBoxConfigSchema, type FullBoxConfig } from './driver-config.ts';
 import { migrateConfig } from './migrations.ts';
 
 export interface ConfigIssue {
@@ -50,7 +50,9 @@ function crossCheckConfig(config: FullBoxConfig): ConfigIssue[] {
   } catch (error) {
     const message = (error as Error).message;
     const at = message.indexOf(': ');
-    return [{ path: at > 0 ? message.slice(0, at) : 'drivers', message: at > 0 ? message.slice(at + 2) : message }];
+    return [
+      { path: at > 0 ? message.slice(0, at) : 'drivers', message: at > 0 ? message.slice(at + 2) : message },
+    ];
   }
   return SCENARIO_REGISTRY.flatMap((scenario) => {
     const own = config.scenarios[scenario.id];

@@ -31,7 +31,10 @@ const MIGRATIONS: Record<number, (doc: RawConfig) => RawConfig> = {
       );
     }
     const scenarios = (rest.scenarios as RawConfig | undefined) ?? {};
-    const canteen = { ...(scenarios.canteen as RawConfig | undefined), ...(limits === undefined ? {} : { limits }) };
+    const canteen = {
+      ...(scenarios.canteen as RawConfig | undefined),
+      ...(limits === undefined ? {} : { limits }),
+    };
     return { ...rest, version: 2, scenarios: { ...scenarios, canteen } };
   },
 };

@@ -1,4 +1,8 @@
-import type { DriverDefinition, DriverInstance, MqttTerminalGrant } from '@sceneway/device-drivers/driver-api';
+import type {
+  DriverDefinition,
+  DriverInstance,
+  MqttTerminalGrant,
+} from '@sceneway/device-drivers/driver-api';
 import type { TransportFactory } from '@sceneway/device-drivers/transport';
 import type { Clock } from '../clock.ts';
 import type { DriverEntry } from '../config/driver-config.ts';
@@ -22,7 +26,10 @@ export function resolveDrivers(
   return entries.map((entry, index) => {
     const definition = registry.find((d) => d.id === entry.driver);
     if (!definition) {
-      throw new GatewayError('CONFIG_DRIVER_UNKNOWN', `drivers[${index}].driver: no driver "${entry.driver}" in this agent`);
+      throw new GatewayError(
+        'CONFIG_DRIVER_UNKNOWN',
+        `drivers[${index}].driver: no driver "${entry.driver}" in this agent`,
+      );
     }
     return { index, definition, entry };
   });

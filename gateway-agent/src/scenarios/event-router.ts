@@ -86,7 +86,10 @@ export function createEventRouter(options: EventRouterOptions) {
       const handler = routes.get(event.type);
       if (!handler) {
         return Promise.reject(
-          new GatewayError('SCENARIO_UNHANDLED', `drivers[${driverIndex}] submitted ${event.type}, which it does not declare`),
+          new GatewayError(
+            'SCENARIO_UNHANDLED',
+            `drivers[${driverIndex}] submitted ${event.type}, which it does not declare`,
+          ),
         );
       }
       return handler(event).then((reply) => {

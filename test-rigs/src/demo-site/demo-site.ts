@@ -108,7 +108,8 @@ async function main(): Promise<void> {
   const day = playScriptedDay({
     tills: sims.map((sim, i) => ({ id: TILLS[i]!, till: sim.till() })),
     bankPrivateKeyHex,
-    blacklistVersion: async () => (await agent.submit({ type: 'BlacklistVersionAsked', terminalId: 'demo' })).version,
+    blacklistVersion: async () =>
+      (await agent.submit({ type: 'BlacklistVersionAsked', terminalId: 'demo' })).version,
     log: (line) => say(`  ${line}`),
     signal: abort.signal,
   });

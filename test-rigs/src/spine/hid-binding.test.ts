@@ -45,7 +45,12 @@ beforeAll(async () => {
     extraDrivers: [
       {
         driver: 'hid-reader',
-        config: { id: READER, vendorId: DEVICE.vendorId, productId: DEVICE.productId, format: 'keyboard-wedge' },
+        config: {
+          id: READER,
+          vendorId: DEVICE.vendorId,
+          productId: DEVICE.productId,
+          format: 'keyboard-wedge',
+        },
       },
     ],
     readerBindings: [{ reader: READER, till: TILL }],

@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSm2KeyPair, sm2PublicKeyOf } from '@sceneway/cloud-sync/crypto/sm2';
-import { defineDriver, type DriverDefinition, type TerminalEventOf } from '@sceneway/device-drivers/driver-api';
+import {
+  type DriverDefinition,
+  defineDriver,
+  type TerminalEventOf,
+} from '@sceneway/device-drivers/driver-api';
 import { mqttLoginSchema } from '@sceneway/device-drivers/mqtt-login';
 import { type RunningAgent, startAgent } from '@sceneway/gateway-agent/agent';
 import { hashPassword } from '@sceneway/gateway-agent/broker/password-hash';
@@ -24,7 +28,11 @@ const kioskConfigSchema = z
   .object({ terminals: z.array(mqttLoginSchema.extend({ id: z.string().min(1) }).strict()).min(1) })
   .strict();
 
-const saleMessage = z.object({ receiptNo: z.number().int(), amountFen: z.number().int(), cardUid: z.string() });
+const saleMessage = z.object({
+  receiptNo: z.number().int(),
+  amountFen: z.number().int(),
+  cardUid: z.string(),
+});
 
 const kioskDriver: DriverDefinition = defineDriver({
   id: 'fixture-kiosk',
