@@ -63,7 +63,43 @@ describe('box config', () => {
     const paths = issues.map((i) => i.path);
     expect(paths).toContain('mqttTerminals[1].id');
     expect(paths).toContain('mqttTerminals[1].passwordHash');
-    expect(issues.some((i) => i.path === '(root)' && /surprise/.test(i.message))).toBe(true);
+    expect(issues).toContainEqual({ path: 'surprise', message: 'unknown key' });
+  });
+
+  it('refuses an unknown key at any depth, naming its full path and the key that was meant', () => {
+    const issues = issuesFor({
+      ...minimal,
+      limits: { perTransactionLimit: 100 },
+      ledger: { quarantineDirectory: '/var/lib/q' },
+      bank: { ...minimal.bank, tls: { certPath: 'a.crt', keyPath: 'a.key', caPaht: 'ca.crt' } },
+      broker: { tcp: { host: '0.0.0.0', port: 1883, backlog: 5 } },
+      drivers: [
+        {
+          driver: 'canteen-pos',
+          config: { port: { path: '/dev/ttyS0', baudrate: 9600 }, terminals: [{ id: 't1' }] },
+        },
+      ],
+    });
+    expect(issues).toEqual([
+      { path: 'bank.tls.caPaht', message: 'unknown key; did you mean `caPath`?' },
+      { path: 'ledger.quarantineDirectory', message: 'unknown key; did you mean `quarantineDir`?' },
+      { path: 'broker.tcp.backlog', message: 'unknown key' },
+      { path: 'limits.perTransactionLimit', message: 'unknown key; did you mean `perTransactionLimitFen`?' },
+      { path: 'drivers[0].config.port.baudrate', message: 'unknown key; did you mean `baudRate`?' },
+    ]);
+  });
+
+  it('lists every problem of a file in one error, each by field', () => {
+    try {
+      parseBoxConfig({ ...minimal, box: { id: '' }, limits: { perDayLimit: 1 }, retention: { days: 0 } });
+      expect.unreachable();
+    } catch (err) {
+      expect(isGatewayError(err, 'CONFIG_INVALID')).toBe(true);
+      const message = (err as Error).message;
+      expect(message).toMatch(/^ {2}box\.id: /m);
+      expect(message).toMatch(/^ {2}limits\.perDayLimit: unknown key; did you mean `perDayLimitFen`\?$/m);
+      expect(message).toMatch(/^ {2}retention\.days: /m);
+    }
   });
 
   it('migrates a version 0 file', () => {

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { extname } from 'node:path';
-import type { z } from 'zod';
+import { dirname, extname, resolve } from 'node:path';
+import { z } from 'zod';
 import { GatewayError } from '../gateway-error.ts';
+import { resolveConfigPaths } from './config-paths.ts';
+import { closestKey } from './did-you-mean.ts';
 import { buildBoxConfigSchema, type FullBoxConfig } from './driver-config.ts';
 import { migrateConfig } from './migrations.ts';
 
@@ -21,19 +23,52 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(root)' : out;
 }
 
-function issuesOf(error: z.ZodError): ConfigIssue[] {
-  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+/**
+ * One issue per problem, each named by its full path. zod reports unknown keys as one issue on the
+ * enclosing object; the installer needs the key itself (`limits.perTransactionLimit: unknown key`) and,
+ * for a near miss, the key that was meant. `knownKeys` maps an object's path to the keys it accepts.
+ */
+function issuesOf(error: z.ZodError, knownKeys: ReadonlyMap<string, readonly string[]>): ConfigIssue[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code !== 'unrecognized_keys') return [{ path: formatPath(issue.path), message: issue.message }];
+    const known = knownKeys.get(formatPath(issue.path)) ?? [];
+    return issue.keys.map((key) => {
+      const meant = closestKey(key, known);
+      return {
+        path: formatPath([...issue.path, key]),
+        message: meant === undefined ? 'unknown key' : `unknown key; did you mean \`${meant}\`?`,
+      };
+    });
+  });
+}
+
+export interface ParseOptions {
+  /** Folder that relative path fields resolve against (the config file's); absent = left as written. */
+  baseDir?: string;
 }
 
 /** Parses a config document (already read) into a validated config, migrating older versions first. */
-export function parseBoxConfig(doc: unknown): { config: FullBoxConfig; migratedFrom: number | null } {
+export function parseBoxConfig(
+  doc: unknown,
+  options: ParseOptions = {},
+): { config: FullBoxConfig; migratedFrom: number | null } {
   const { doc: migrated, migratedFrom } = migrateConfig(doc);
-  const result = buildBoxConfigSchema().safeParse(migrated);
-  if (!result.success) {
-    const issues = issuesOf(result.error);
-    throw new ConfigError(issues);
-  }
-  return { config: result.data as FullBoxConfig, migratedFrom };
+  const knownKeys = new Map<string, readonly string[]>();
+  const result = buildBoxConfigSchema().safeParse(migrated, {
+    // Runs while the issue still carries the object schema that raised it: the only moment its keys are at hand.
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys' && issue.inst instanceof z.ZodObject) {
+        knownKeys.set(formatPath(issue.path ?? []), Object.keys(issue.inst.shape));
+      }
+      return undefined;
+    },
+  });
+  if (!result.success) throw new ConfigError(issuesOf(result.error, knownKeys));
+  const config = result.data as FullBoxConfig;
+  return {
+    config: options.baseDir === undefined ? config : resolveConfigPaths(config, options.baseDir),
+    migratedFrom,
+  };
 }
 
 export class ConfigError extends GatewayError {
@@ -82,6 +117,7 @@ export function readConfigDocument(file: string): unknown {
   }
 }
 
+/** Reads and parses a config file; relative paths in it resolve against the file's own folder. */
 export function loadBoxConfig(file: string): { config: FullBoxConfig; migratedFrom: number | null } {
-  return parseBoxConfig(readConfigDocument(file));
+  return parseBoxConfig(readConfigDocument(file), { baseDir: dirname(resolve(file)) });
 }
