@@ -173,7 +173,11 @@ export const canteenPosConfigSchema = z
         message: `must exceed ackTimeoutMs × maxTries (${config.ackTimeoutMs * config.maxTries} ms), or one lost poll would report the terminal down`,
       });
     }
-  });
+  })
+  .describe(
+    'One serial line of canteen POS terminals. Besides the bounds below: rs232 carries exactly one terminal; ' +
+      'addresses and ids are unique on a line; silenceTimeoutMs must exceed ackTimeoutMs × maxTries.',
+  );
 
 export type CanteenPosConfig = z.infer<typeof canteenPosConfigSchema>;
 export type CanteenPosConfigInput = z.input<typeof canteenPosConfigSchema>;

@@ -58,6 +58,7 @@ export const hidReaderConfigSchema = z
       .default({ initialDelayMs: 250, maxDelayMs: 10_000 })
       .describe('Device-list polling while the reader is absent: exponential backoff with full jitter.'),
   })
-  .strict();
+  .strict()
+  .describe('One USB HID card/QR reader, found by vendor and product id (and serial number when two match).');
 
 export type HidReaderConfig = z.infer<typeof hidReaderConfigSchema>;

@@ -46,9 +46,9 @@ const listener = (what: string, defaultPort: number) =>
         .describe(
           `Address the ${what} listens on; 127.0.0.1 keeps it on the box, 0.0.0.0 opens it to the LAN.`,
         ),
-      port: port.describe(`TCP port of the ${what}; 0 picks any free port (tests).`),
+      port: port.default(defaultPort).describe(`TCP port of the ${what}; 0 picks any free port (tests).`),
     })
-    .prefault({ host: '127.0.0.1', port: defaultPort });
+    .prefault({});
 
 /** Mutual TLS material: the box's certificate and key, and the CA that signed the other side's. */
 const tlsFiles = (presentedTo: string, caDescription: string) => ({
@@ -137,7 +137,7 @@ const brokerSchema = z
     tls: z
       .strictObject({
         host: z.string().min(1).default('0.0.0.0').describe('Address the MQTT over TLS listener listens on.'),
-        port: port.describe('TCP port of the MQTT over TLS listener (8883 by convention).'),
+        port: port.default(8883).describe('TCP port of the MQTT over TLS listener.'),
         ...tlsFiles(
           'terminals',
           "PEM CA certificate(s) that signed the terminals' client certificates; required by requireClientCert.",
