@@ -89,6 +89,21 @@ describe('box config', () => {
     ]);
   });
 
+  it('names the registered drivers when an entry names none of them', () => {
+    const issues = issuesFor({
+      ...minimal,
+      drivers: [{ driver: 'canteen-pso', config: {} }, { config: {} }, { driver: 'face-reader', config: {} }],
+    });
+    expect(issues).toEqual([
+      { path: 'drivers[0].driver', message: 'unknown driver "canteen-pso"; did you mean `canteen-pos`?' },
+      { path: 'drivers[1].driver', message: 'expected one of canteen-pos, hid-reader' },
+      {
+        path: 'drivers[2].driver',
+        message: 'unknown driver "face-reader"; expected one of canteen-pos, hid-reader',
+      },
+    ]);
+  });
+
   it('lists every problem of a file in one error, each by field', () => {
     try {
       parseBoxConfig({ ...minimal, box: { id: '' }, limits: { perDayLimit: 1 }, retention: { days: 0 } });

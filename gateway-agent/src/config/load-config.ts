@@ -42,6 +42,22 @@ function issuesOf(error: z.ZodError, knownKeys: ReadonlyMap<string, readonly str
   });
 }
 
+/** `drivers[i].driver` naming no registered driver: say which ones exist, and the likely one. */
+function unknownVariantMessage(issue: z.core.$ZodRawIssue<z.core.$ZodIssueInvalidUnion>): string | undefined {
+  const options: unknown = 'options' in issue ? issue.options : undefined;
+  if (issue.discriminator === undefined || !Array.isArray(options)) return undefined;
+  const known = options.map(String);
+  const value =
+    typeof issue.input === 'object' && issue.input !== null
+      ? (issue.input as Record<string, unknown>)[issue.discriminator]
+      : undefined;
+  const expected = `expected one of ${known.join(', ')}`;
+  if (typeof value !== 'string')
+    return `${expected}${value === undefined ? '' : `, got ${JSON.stringify(value)}`}`;
+  const meant = closestKey(value, known);
+  return `unknown ${issue.discriminator} "${value}"; ${meant === undefined ? expected : `did you mean \`${meant}\`?`}`;
+}
+
 export interface ParseOptions {
   /** Folder that relative path fields resolve against (the config file's); absent = left as written. */
   baseDir?: string;
@@ -60,6 +76,7 @@ export function parseBoxConfig(
       if (issue.code === 'unrecognized_keys' && issue.inst instanceof z.ZodObject) {
         knownKeys.set(formatPath(issue.path ?? []), Object.keys(issue.inst.shape));
       }
+      if (issue.code === 'invalid_union') return unknownVariantMessage(issue);
       return undefined;
     },
   });
