@@ -15,6 +15,7 @@ describe('did you mean', () => {
     expect(closestKey('perDayLimit', limits)).toBe('perDayLimitFen');
     expect(closestKey('timeZone', limits)).toBe('timezone');
     expect(closestKey('timzone', limits)).toBe('timezone');
+    expect(closestKey('directory', ['dir'])).toBe('dir');
     expect(closestKey('colour', limits)).toBeUndefined();
     expect(closestKey('per', limits)).toBeUndefined();
     expect(closestKey('anything', [])).toBeUndefined();

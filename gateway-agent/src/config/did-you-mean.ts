@@ -26,10 +26,11 @@ export function closestKey(typed: string, known: readonly string[]): string | un
   let best: { key: string; score: number } | undefined;
   for (const key of known) {
     const candidate = key.toLowerCase();
-    // A typed key that is a prefix (or extension) of a known one missed a unit or a suffix: `perTransactionLimit`.
+    // A typed key that is a prefix of a known one missed a unit or a suffix (`perTransactionLimit`); one that
+    // extends a known key spelt it out (`directory` for `dir`). Too short a prefix (`per`) says nothing.
     const sharesStem =
-      Math.min(lower.length, candidate.length) >= 4 &&
-      (candidate.startsWith(lower) || lower.startsWith(candidate));
+      (lower.length >= 4 && candidate.startsWith(lower)) ||
+      (candidate.length >= 3 && lower.startsWith(candidate));
     const distance = editDistance(lower, candidate);
     if (distance > budget && !sharesStem) continue;
     const score = sharesStem ? Math.min(distance, 1) : distance;
