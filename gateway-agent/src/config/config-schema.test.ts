@@ -6,6 +6,7 @@ import { boxConfigSchema, RELATIVE_PATH_NOTE } from './schema.ts';
 
 type JsonSchemaNode = {
   description?: string;
+  additionalProperties?: unknown;
   type?: string;
   properties?: Record<string, JsonSchemaNode>;
   items?: JsonSchemaNode;
@@ -28,6 +29,17 @@ function propertiesOf(node: JsonSchemaNode, path = ''): Array<{ path: string; no
   return out;
 }
 
+/** Every object schema anywhere in a JSON Schema: properties, list items and union branches included. */
+function objectsOf(node: JsonSchemaNode, path = '(root)'): Array<{ path: string; node: JsonSchemaNode }> {
+  const here = node.properties ? [{ path, node }] : [];
+  const children = [
+    ...Object.entries(node.properties ?? {}).map(([key, child]) => objectsOf(child, `${path}.${key}`)),
+    ...(node.items ? [objectsOf(node.items, `${path}[]`)] : []),
+    ...[...(node.anyOf ?? []), ...(node.oneOf ?? []), ...(node.allOf ?? [])].map((b) => objectsOf(b, path)),
+  ];
+  return [...here, ...children.flat()];
+}
+
 const jsonSchemaOf = (schema: z.ZodType) =>
   z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode;
 
@@ -40,6 +52,15 @@ describe('box config schema as a product', () => {
     expect(fields.map((f) => f.path)).toContain('drivers[].config.vendorId');
     const undescribed = fields.filter((f) => !f.node.description?.trim()).map((f) => f.path);
     expect(undescribed).toEqual([]);
+  });
+
+  it('refuses unknown keys in every object, the box and every registered driver', () => {
+    const objects = objectsOf(jsonSchemaOf(buildBoxConfigSchema()));
+    // The walk reaches list items and each driver's entry (a union branch), not only nested properties.
+    expect(objects.map((o) => o.path)).toContain('(root).drivers[].config.terminals[]');
+    expect(objects.map((o) => o.path)).toContain('(root).drivers[]');
+    const open = objects.filter((f) => f.node.additionalProperties !== false).map((f) => f.path);
+    expect(open).toEqual([]);
   });
 
   it('lists every file and folder field for resolution against the config folder, and says so in its description', () => {
