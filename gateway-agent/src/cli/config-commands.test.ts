@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from './main.ts';
@@ -55,9 +55,14 @@ describe('sceneway config', () => {
   });
 
   it('validate exits 0 on the example site', async () => {
-    const r = await sceneway(['config', 'validate', EXAMPLE]);
+    const r = await sceneway(['config', 'validate', EXAMPLE, '--print']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/valid config for site campus-north-canteen, box box-north-0001, 3 driver\(s\)/);
+    // --print shows the effective config: paths as the agent will open them, beside the file.
+    const printed = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as {
+      bank: { tls: { certPath: string } };
+    };
+    expect(printed.bank.tls.certPath).toBe(join(dirname(EXAMPLE), 'tls/box-north-0001.crt'));
   });
 
   it('schema prints a JSON Schema whose fields carry their descriptions', async () => {
