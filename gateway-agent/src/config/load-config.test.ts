@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -141,15 +141,19 @@ describe('box config', () => {
 
   it('reads YAML and reports syntax errors with a position', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sceneway-config-'));
-    const good = join(dir, 'box.yaml');
-    writeFileSync(
-      good,
-      `version: 1\nsite: { id: s1 }\nbox: { id: b1 }\nbank:\n  url: http://127.0.0.1:9000\n  publicKeyHex: "${BANK_KEY}"\n`,
-    );
-    expect(loadBoxConfig(good).config.box.id).toBe('b1');
-    const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'version: 1\nsite: [unclosed\n');
-    expect(() => loadBoxConfig(bad)).toThrow(/line|col/i);
+    try {
+      const good = join(dir, 'box.yaml');
+      writeFileSync(
+        good,
+        `version: 1\nsite: { id: s1 }\nbox: { id: b1 }\nbank:\n  url: http://127.0.0.1:9000\n  publicKeyHex: "${BANK_KEY}"\n`,
+      );
+      expect(loadBoxConfig(good).config.box.id).toBe('b1');
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, 'version: 1\nsite: [unclosed\n');
+      expect(() => loadBoxConfig(bad)).toThrow(/line|col/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('validates driver config with the driver schema, under drivers[i].config', () => {
