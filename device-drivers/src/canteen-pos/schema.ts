@@ -32,12 +32,12 @@ const terminalSchema = z
 
 const priceItemSchema = z
   .object({
-    code: z.number().int().min(0).max(0xffff),
+    code: z.number().int().min(0).max(0xffff).describe('Item code 0..65535 the terminal sends in a sale.'),
     name: z
       .string()
       .refine((s) => Buffer.byteLength(s, 'utf8') <= 32, 'at most 32 UTF-8 bytes (10 Chinese characters)')
       .describe('Shown on the terminal screen.'),
-    priceFen: z.number().int().min(0).max(0xffffffff),
+    priceFen: z.number().int().min(0).max(0xffffffff).describe('Price in integer fen.'),
   })
   .strict();
 
@@ -46,14 +46,19 @@ export const canteenPosConfigSchema = z
     port: z
       .object({
         path: portPath,
-        baudRate: z.number().int().positive().default(9600),
+        baudRate: z.number().int().positive().default(9600).describe('Line speed set on the terminal.'),
       })
-      .strict(),
+      .strict()
+      .describe('The serial line the terminals hang on.'),
     mode: z
       .enum(['rs232', 'rs485'])
       .default('rs232')
       .describe('rs232: one terminal, full duplex. rs485: multidrop, the box polls each address in turn.'),
-    terminals: z.array(terminalSchema).min(1).max(32),
+    terminals: z
+      .array(terminalSchema)
+      .min(1)
+      .max(32)
+      .describe('Terminals on this line: exactly one on rs232, up to 32 addresses on an rs485 bus.'),
     ackTimeoutMs: z
       .number()
       .int()
@@ -90,17 +95,42 @@ export const canteenPosConfigSchema = z
       .max(60_000)
       .default(2000)
       .describe('RS-485: how long the bus is held for a decision before polling moves on.'),
-    timeSyncIntervalMs: z.number().int().min(1000).default(3_600_000),
+    timeSyncIntervalMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(3_600_000)
+      .describe("How often the box sets each terminal's clock."),
     reconnect: z
       .object({
-        initialDelayMs: z.number().int().min(1).default(100),
-        maxDelayMs: z.number().int().min(1).default(10_000),
+        initialDelayMs: z
+          .number()
+          .int()
+          .min(1)
+          .default(100)
+          .describe('First reopen delay after the port drops.'),
+        maxDelayMs: z.number().int().min(1).default(10_000).describe('Longest reopen delay.'),
       })
       .strict()
-      .default({ initialDelayMs: 100, maxDelayMs: 10_000 }),
-    timezoneOffsetMinutes: z.number().int().min(-720).max(840).default(480),
+      .default({ initialDelayMs: 100, maxDelayMs: 10_000 })
+      .describe('Reopening a lost port: exponential backoff with full jitter.'),
+    timezoneOffsetMinutes: z
+      .number()
+      .int()
+      .min(-720)
+      .max(840)
+      .default(480)
+      .describe('UTC offset of the local time the terminals display (480 = UTC+8).'),
     priceList: z
-      .object({ version: z.number().int().min(0).max(0xffffffff), items: z.array(priceItemSchema).max(2000) })
+      .object({
+        version: z
+          .number()
+          .int()
+          .min(0)
+          .max(0xffffffff)
+          .describe('Price list version; terminals download it when theirs differs.'),
+        items: z.array(priceItemSchema).max(2000).describe('Menu items, at most 2000.'),
+      })
       .strict()
       .optional()
       .describe('Menu the terminals download (PRICE_LIST); absent = version 0, no items.'),
@@ -143,7 +173,11 @@ export const canteenPosConfigSchema = z
         message: `must exceed ackTimeoutMs × maxTries (${config.ackTimeoutMs * config.maxTries} ms), or one lost poll would report the terminal down`,
       });
     }
-  });
+  })
+  .describe(
+    'One serial line of canteen POS terminals. Besides the bounds below: rs232 carries exactly one terminal; ' +
+      'addresses and ids are unique on a line; silenceTimeoutMs must exceed ackTimeoutMs × maxTries.',
+  );
 
 export type CanteenPosConfig = z.infer<typeof canteenPosConfigSchema>;
 export type CanteenPosConfigInput = z.input<typeof canteenPosConfigSchema>;

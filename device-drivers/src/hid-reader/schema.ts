@@ -10,7 +10,10 @@ const usbId = z.number().int().min(0).max(0xffff);
 export const hidReaderConfigSchema = z
   .object({
     /** Optional echo of the registry entry's `driver` field, accepted so a flat config also validates. */
-    driver: z.literal('hid-reader').optional(),
+    driver: z
+      .literal('hid-reader')
+      .optional()
+      .describe("Optional echo of the entry's `driver` field; accepted so a flat config also validates."),
     id: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected 1-64 letters, digits, ".", "_" or "-"')
@@ -43,13 +46,19 @@ export const hidReaderConfigSchema = z
       .describe('keyboard-wedge only: a read left unfinished this long is discarded.'),
     reconnect: z
       .object({
-        initialDelayMs: z.number().int().min(1).default(250),
-        maxDelayMs: z.number().int().min(1).default(10_000),
+        initialDelayMs: z
+          .number()
+          .int()
+          .min(1)
+          .default(250)
+          .describe('First poll delay after the reader goes.'),
+        maxDelayMs: z.number().int().min(1).default(10_000).describe('Longest poll delay.'),
       })
       .strict()
       .default({ initialDelayMs: 250, maxDelayMs: 10_000 })
       .describe('Device-list polling while the reader is absent: exponential backoff with full jitter.'),
   })
-  .strict();
+  .strict()
+  .describe('One USB HID card/QR reader, found by vendor and product id (and serial number when two match).');
 
 export type HidReaderConfig = z.infer<typeof hidReaderConfigSchema>;

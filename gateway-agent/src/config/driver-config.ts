@@ -20,12 +20,12 @@ function driverEntrySchema(drivers: readonly DriverDefinition[], scenarioIds: re
     .describe('The scenario this driver feeds; needed only when two configured scenarios decide its events.');
   const options = drivers.map((d) =>
     z
-      .object({
-        driver: z.literal(d.id).describe('Which terminal family (driver) this entry runs.'),
-        config: d.configSchema,
+      .strictObject({
+        driver: z.literal(d.id).describe('Which driver runs this entry (one of the driver registry).'),
+        config: d.configSchema.describe(d.configSchema.description ?? `Config of the ${d.id} driver.`),
         scenario,
       })
-      .strict(),
+      .describe(`A ${d.id} driver instance.`),
   );
   if (options.length === 0) return z.never();
   if (options.length === 1) return options[0]!;
@@ -41,8 +41,7 @@ function scenariosSchema(scenarios: readonly ScenarioDefinition[]) {
     ]),
   );
   return z
-    .object(shape)
-    .strict()
+    .strictObject(shape)
     .default({})
     .describe('Which kinds of site decision this box makes, each with its own settings.');
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,7 +63,68 @@ describe('box config', () => {
     const paths = issues.map((i) => i.path);
     expect(paths).toContain('drivers[1].config.id');
     expect(paths).toContain('drivers[1].config.productId');
-    expect(issues.some((i) => i.path === '(root)' && /surprise/.test(i.message))).toBe(true);
+    expect(issues).toContainEqual({ path: 'surprise', message: 'unknown key' });
+  });
+
+  it('refuses an unknown key at any depth, naming its full path and the key that was meant', () => {
+    const issues = issuesFor({
+      ...minimal,
+      scenarios: { canteen: { limits: { perTransactionLimit: 100 } } },
+      ledger: { quarantineDirectory: '/var/lib/q' },
+      bank: { ...minimal.bank, tls: { certPath: 'a.crt', keyPath: 'a.key', caPaht: 'ca.crt' } },
+      broker: { tcp: { host: '0.0.0.0', port: 1883, backlog: 5 } },
+      drivers: [
+        {
+          driver: 'canteen-pos',
+          config: { port: { path: '/dev/ttyS0', baudrate: 9600 }, terminals: [{ id: 't1' }] },
+        },
+      ],
+    });
+    expect(issues).toEqual([
+      { path: 'bank.tls.caPaht', message: 'unknown key; did you mean `caPath`?' },
+      { path: 'ledger.quarantineDirectory', message: 'unknown key; did you mean `quarantineDir`?' },
+      { path: 'broker.tcp.backlog', message: 'unknown key' },
+      {
+        path: 'scenarios.canteen.limits.perTransactionLimit',
+        message: 'unknown key; did you mean `perTransactionLimitFen`?',
+      },
+      { path: 'drivers[0].config.port.baudrate', message: 'unknown key; did you mean `baudRate`?' },
+    ]);
+  });
+
+  it('names the registered drivers when an entry names none of them', () => {
+    const issues = issuesFor({
+      ...minimal,
+      drivers: [{ driver: 'canteen-pso', config: {} }, { config: {} }, { driver: 'face-reader', config: {} }],
+    });
+    expect(issues).toEqual([
+      { path: 'drivers[0].driver', message: 'unknown driver "canteen-pso"; did you mean `canteen-pos`?' },
+      { path: 'drivers[1].driver', message: 'expected one of canteen-pos, hid-reader' },
+      {
+        path: 'drivers[2].driver',
+        message: 'unknown driver "face-reader"; expected one of canteen-pos, hid-reader',
+      },
+    ]);
+  });
+
+  it('lists every problem of a file in one error, each by field', () => {
+    try {
+      parseBoxConfig({
+        ...minimal,
+        box: { id: '' },
+        scenarios: { canteen: { limits: { perDayLimit: 1 } } },
+        retention: { days: 0 },
+      });
+      expect.unreachable();
+    } catch (err) {
+      expect(isGatewayError(err, 'CONFIG_INVALID')).toBe(true);
+      const message = (err as Error).message;
+      expect(message).toMatch(/^ {2}box\.id: /m);
+      expect(message).toMatch(
+        /^ {2}scenarios\.canteen\.limits\.perDayLimit: unknown key; did you mean `perDayLimitFen`\?$/m,
+      );
+      expect(message).toMatch(/^ {2}retention\.days: /m);
+    }
   });
 
   it('migrates a version 0 file', () => {
@@ -90,15 +151,19 @@ describe('box config', () => {
 
   it('reads YAML and reports syntax errors with a position', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sceneway-config-'));
-    const good = join(dir, 'box.yaml');
-    writeFileSync(
-      good,
-      `version: 1\nsite: { id: s1 }\nbox: { id: b1 }\nbank:\n  url: http://127.0.0.1:9000\n  publicKeyHex: "${BANK_KEY}"\n`,
-    );
-    expect(loadBoxConfig(good).config.box.id).toBe('b1');
-    const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'version: 1\nsite: [unclosed\n');
-    expect(() => loadBoxConfig(bad)).toThrow(/line|col/i);
+    try {
+      const good = join(dir, 'box.yaml');
+      writeFileSync(
+        good,
+        `version: 1\nsite: { id: s1 }\nbox: { id: b1 }\nbank:\n  url: http://127.0.0.1:9000\n  publicKeyHex: "${BANK_KEY}"\n`,
+      );
+      expect(loadBoxConfig(good).config.box.id).toBe('b1');
+      const bad = join(dir, 'bad.yaml');
+      writeFileSync(bad, 'version: 1\nsite: [unclosed\n');
+      expect(() => loadBoxConfig(bad)).toThrow(/line|col/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('validates driver config with the driver schema, under drivers[i].config', () => {

@@ -1,45 +1,38 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { extname } from 'node:path';
-import type { z } from 'zod';
+import { dirname, extname, resolve } from 'node:path';
 import { resolveDrivers, terminalsOf } from '../drivers/driver-part.ts';
 import { DRIVER_REGISTRY } from '../drivers/registry.ts';
 import { GatewayError } from '../gateway-error.ts';
 import { SCENARIO_REGISTRY } from '../scenarios/registry.ts';
+import { type ConfigIssue, createIssueReader } from './config-issues.ts';
+import { resolveConfigPaths } from './config-paths.ts';
 import { buildBoxConfigSchema, type FullBoxConfig } from './driver-config.ts';
 import { migrateConfig } from './migrations.ts';
 
-export interface ConfigIssue {
-  /** Dotted path with indices, e.g. `drivers[2].config.port`. */
-  path: string;
-  message: string;
-}
+export type { ConfigIssue } from './config-issues.ts';
 
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out === '' ? '(root)' : out;
-}
-
-function issuesOf(error: z.ZodError): ConfigIssue[] {
-  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+export interface ParseOptions {
+  /** Folder that relative path fields resolve against (the config file's); absent = left as written. */
+  baseDir?: string;
 }
 
 /** Parses a config document (already read) into a validated config, migrating older versions first. */
-export function parseBoxConfig(doc: unknown): { config: FullBoxConfig; migratedFrom: number | null } {
+export function parseBoxConfig(
+  doc: unknown,
+  options: ParseOptions = {},
+): { config: FullBoxConfig; migratedFrom: number | null } {
   const { doc: migrated, migratedFrom } = migrateConfig(doc);
-  const result = buildBoxConfigSchema().safeParse(migrated);
-  if (!result.success) {
-    const issues = issuesOf(result.error);
-    throw new ConfigError(issues);
-  }
+  const reader = createIssueReader();
+  const result = buildBoxConfigSchema().safeParse(migrated, { error: reader.errorMap });
+  if (!result.success) throw new ConfigError(reader.issuesOf(result.error));
   const config = result.data as FullBoxConfig;
   const crossIssues = crossCheckConfig(config);
   if (crossIssues.length > 0) throw new ConfigError(crossIssues);
-  return { config, migratedFrom };
+  return {
+    config: options.baseDir === undefined ? config : resolveConfigPaths(config, options.baseDir),
+    migratedFrom,
+  };
 }
 
 /** What one field's schema cannot see: terminal ids unique across drivers, bindings naming real terminals. */
@@ -106,6 +99,7 @@ export function readConfigDocument(file: string): unknown {
   }
 }
 
+/** Reads and parses a config file; relative paths in it resolve against the file's own folder. */
 export function loadBoxConfig(file: string): { config: FullBoxConfig; migratedFrom: number | null } {
-  return parseBoxConfig(readConfigDocument(file));
+  return parseBoxConfig(readConfigDocument(file), { baseDir: dirname(resolve(file)) });
 }

@@ -1,10 +1,15 @@
 import { z } from 'zod';
 
 /**
- * The box configuration, version 1. One zod schema is the single source: the TypeScript type is
- * z.infer of it and `sceneway config schema` prints its JSON Schema, so the installer UI, the docs and
- * the loader can never disagree. Terminal drivers contribute their own config schemas through the
- * driver registry (see driver-config.ts); this file holds what every box has.
+ * The box configuration, version 2. One zod schema is the single source: the TypeScript type is
+ * z.infer of it, `sceneway config schema` prints its JSON Schema and docs/configuration.md is generated
+ * from it (`npm run docs:config`), so the installer UI, the docs and the loader can never disagree.
+ * Terminal drivers contribute their own config schemas through the driver registry (see
+ * driver-config.ts); this file holds what every box has.
+ *
+ * Every object is strict: a misspelt key is an error naming it, never a silently applied default
+ * (`scenarios.canteen.limits: { perTransactionLimit: 100 }` once validated and left the 50,000 fen default in force).
+ * Every field carries a description; a test fails on any field without one.
  */
 export const CONFIG_VERSION = 2;
 
@@ -25,95 +30,228 @@ const identifier = z
 
 const port = z.number().int().min(0, 'expected a TCP port 0-65535 (0 = any free port)').max(65535);
 
-const listener = z.object({
-  host: z.string().min(1).default('127.0.0.1'),
-  port,
+/** The sentence every file or folder field carries; config-paths.ts resolves exactly these fields. */
+export const RELATIVE_PATH_NOTE = "A relative path resolves against the config file's folder.";
+
+/** A file or folder on the box. Listed in config-paths.ts, which resolves it after parsing. */
+const fsPath = (description: string) => z.string().min(1).describe(`${description} ${RELATIVE_PATH_NOTE}`);
+
+const listener = (what: string, defaultPort: number) =>
+  z
+    .strictObject({
+      host: z
+        .string()
+        .min(1)
+        .default('127.0.0.1')
+        .describe(
+          `Address the ${what} listens on; 127.0.0.1 keeps it on the box, 0.0.0.0 opens it to the LAN.`,
+        ),
+      port: port.default(defaultPort).describe(`TCP port of the ${what}; 0 picks any free port (tests).`),
+    })
+    .prefault({});
+
+/** Mutual TLS material: the box's certificate and key, and the CA that signed the other side's. */
+const tlsFiles = (presentedTo: string, caDescription: string) => ({
+  certPath: fsPath(`PEM certificate the box presents to ${presentedTo}.`),
+  keyPath: fsPath('PEM private key of that certificate (keep it 0600).'),
+  caPath: fsPath(caDescription).optional(),
 });
 
-export const boxConfigSchema = z
-  .object({
-    version: z.literal(CONFIG_VERSION),
-    site: z.object({
-      id: identifier,
-      name: z.string().max(200).optional(),
-      /** IANA zone of the site: when the nightly jobs (retention, reconciliation) run. */
-      timezone: z.string().min(1).default('Asia/Shanghai'),
-    }),
-    box: z.object({ id: identifier }),
-    bank: z.object({
-      /** Bank ingest endpoint; HTTPS in production, http only on loopback for the demo. */
-      url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL of the bank ingest service' }),
-      /** The bank's pinned SM2 public key: verifies acks, blacklists and firmware (DESIGN invariant 7). */
-      publicKeyHex: sm2PublicKeyHex,
-      userId: z.string().min(1).default('1234567812345678'),
-      /** How often the box asks the bank for canteen blacklist updates (GET /v1/blacklist); 0 = never. */
-      blacklistPollSeconds: z.number().int().min(0).max(86_400).default(300),
-      tls: z
-        .object({
-          certPath: z.string().min(1),
-          keyPath: z.string().min(1),
-          caPath: z.string().min(1).optional(),
-        })
-        .optional(),
-    }),
-    ledger: z
-      .object({
-        path: z.string().min(1).default('data/ledger.db'),
-        quarantineDir: z.string().min(1).optional(),
-        /** Below this many free MiB the ledger refuses new records (LEDGER_DISK_FULL) before SQLite must. */
-        freeSpaceFloorMb: z.number().int().min(0).default(64),
-      })
-      .prefault({}),
-    keys: z.object({ dir: z.string().min(1).default('data/keys') }).prefault({}),
-    broker: z
-      .object({
-        tcp: listener.prefault({ host: '127.0.0.1', port: 1883 }),
-        tls: z
-          .object({
-            host: z.string().min(1).default('0.0.0.0'),
-            port,
-            certPath: z.string().min(1),
-            keyPath: z.string().min(1),
-            caPath: z.string().min(1).optional(),
-            requireClientCert: z.boolean().default(false),
-          })
-          .optional(),
-      })
-      .prefault({}),
-    admin: listener.prefault({ host: '127.0.0.1', port: 8080 }),
-    retention: z
-      .object({
-        /** Acknowledged records older than this are pruned; unacknowledged ones never are. */
-        days: z.number().int().min(1).max(3650).default(90),
-        cron: z.string().min(9).default('17 3 * * *'),
-      })
-      .prefault({}),
-    sync: z
-      .object({
-        maxRecords: z.number().int().min(1).max(100_000).default(1000),
-        maxBytes: z
-          .number()
-          .int()
-          .min(1024)
-          .default(4 * 1024 * 1024),
-        maxAgeMs: z.number().int().min(0).default(5000),
-        backoffBaseMs: z.number().int().min(1).default(500),
-        backoffCapMs: z.number().int().min(1).default(60_000),
-      })
-      .prefault({}),
-    reconciliation: z
-      .object({
-        /** Where the daily `sceneway.recon.v1` reports go (docs/reconciliation.md). */
-        dir: z.string().min(1).default('data/recon'),
-        /** node-cron expression, UTC: after the day closes and its outbox has drained. */
-        cron: z.string().min(9).default('20 0 * * *'),
-      })
-      .prefault({}),
-    log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
-      .prefault({}),
+const bankSchema = z
+  .strictObject({
+    url: z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL of the bank ingest service' })
+      .describe('Bank ingest endpoint; HTTPS in production, http only on loopback for the demo.'),
+    publicKeyHex: sm2PublicKeyHex.describe(
+      "The bank's pinned SM2 public key (130 hex digits, 04...): verifies acks, blacklists and firmware.",
+    ),
+    userId: z
+      .string()
+      .min(1)
+      .default('1234567812345678')
+      .describe('SM2 signer user id agreed with the bank (GM/T 0009 default 1234567812345678).'),
+    blacklistPollSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(86_400)
+      .default(300)
+      .describe(
+        'How often the box asks the bank for canteen blacklist updates (GET /v1/blacklist); 0 = never.',
+      ),
+    tls: z
+      .strictObject(
+        tlsFiles(
+          'the bank',
+          "PEM CA certificate(s) that signed the bank's server certificate; absent = the system CAs.",
+        ),
+      )
+      .optional()
+      .describe('Mutual TLS towards the bank: the client certificate the bank enrolled for this box.'),
   })
-  .strict();
+  .describe('Where signed batches go, and the key that checks what the bank signs.');
+
+const ledgerSchema = z
+  .strictObject({
+    path: fsPath('SQLite ledger file (created on first start; its WAL and SHM files sit beside it).').default(
+      'data/ledger.db',
+    ),
+    quarantineDir: fsPath(
+      'Where a ledger that fails the boot check is moved before a fresh one starts; absent = a `quarantine` folder beside the ledger.',
+    ).optional(),
+    freeSpaceFloorMb: z
+      .number()
+      .int()
+      .min(0)
+      .default(64)
+      .describe(
+        'Below this many free MiB the ledger refuses new records (LEDGER_DISK_FULL) before SQLite must.',
+      ),
+  })
+  .prefault({})
+  .describe('The durable record of every transaction on the box.');
+
+const brokerSchema = z
+  .strictObject({
+    tcp: listener('terminal MQTT broker (plain TCP)', 1883).describe(
+      'Plain MQTT listener for terminals on the site LAN.',
+    ),
+    tls: z
+      .strictObject({
+        host: z.string().min(1).default('0.0.0.0').describe('Address the MQTT over TLS listener listens on.'),
+        port: port.default(8883).describe('TCP port of the MQTT over TLS listener.'),
+        ...tlsFiles(
+          'terminals',
+          "PEM CA certificate(s) that signed the terminals' client certificates; required by requireClientCert.",
+        ),
+        requireClientCert: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Also require a terminal certificate signed by caPath, on top of username and password (004 §5.3.1 f).',
+          ),
+      })
+      .superRefine((tls, ctx) => {
+        // Caught here so `config validate` says it, not only the broker at start.
+        if (tls.requireClientCert && tls.caPath === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['caPath'],
+            message: "requireClientCert needs caPath: the CA that signed the terminals' client certificates",
+          });
+        }
+      })
+      .optional()
+      .describe('MQTT over TLS listener; absent = no TLS listener.'),
+  })
+  .prefault({})
+  .describe('The embedded MQTT broker (aedes) the site terminals connect to.');
+
+const retentionSchema = z
+  .strictObject({
+    days: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(90)
+      .describe('Acknowledged records older than this are pruned; unacknowledged ones never are.'),
+    cron: z
+      .string()
+      .min(9)
+      .default('17 3 * * *')
+      .describe('node-cron expression of the prune job, in site.timezone.'),
+  })
+  .prefault({})
+  .describe('Pruning of records the bank has acknowledged (personal data is not kept longer than needed).');
+
+const syncSchema = z
+  .strictObject({
+    maxRecords: z.number().int().min(1).max(100_000).default(1000).describe('Most records in one batch.'),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(4 * 1024 * 1024)
+      .describe('Most bytes in one batch body (a single record larger than this is still sent alone).'),
+    maxAgeMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(5000)
+      .describe('A batch smaller than maxRecords is sent once its oldest record is this old.'),
+    backoffBaseMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(500)
+      .describe('First retry delay after a failed upload; doubles per failure, with full jitter.'),
+    backoffCapMs: z.number().int().min(1).default(60_000).describe('Longest retry delay between uploads.'),
+  })
+  .prefault({})
+  .describe('How the uploader cuts the outbox into batches and retries the bank.');
+
+const reconciliationSchema = z
+  .strictObject({
+    dir: fsPath('Where the daily `sceneway.recon.v1` reports go (docs/reconciliation.md).').default(
+      'data/recon',
+    ),
+    cron: z
+      .string()
+      .min(9)
+      .default('20 0 * * *')
+      .describe('node-cron expression, UTC: after the day closes and its outbox has drained.'),
+  })
+  .prefault({})
+  .describe('The daily reconciliation report the box writes and sends to the bank.');
+
+export const boxConfigSchema = z.strictObject({
+  version: z
+    .literal(CONFIG_VERSION)
+    .describe('Config format version; older files are migrated on load (`config validate --print`).'),
+  site: z
+    .strictObject({
+      id: identifier.describe('Site id, the same on every box of the site, e.g. "campus-north-canteen".'),
+      name: z.string().max(200).optional().describe('Human name of the site, shown in dashboards.'),
+      timezone: z
+        .string()
+        .min(1)
+        .default('Asia/Shanghai')
+        .describe('IANA time zone of the site: when the nightly jobs (retention, reconciliation) run.'),
+    })
+    .describe('The site this box serves.'),
+  box: z
+    .strictObject({
+      id: identifier.describe(
+        'Box id enrolled with the bank; every record id is this box id plus a sequence.',
+      ),
+    })
+    .describe('This box.'),
+  bank: bankSchema,
+  ledger: ledgerSchema,
+  keys: z
+    .strictObject({
+      dir: fsPath('Folder of the sealed box keys written by `sceneway keys init`.').default('data/keys'),
+    })
+    .prefault({})
+    .describe('Where the SM2 box key and SM4 data key live (0600, encrypted at rest).'),
+  broker: brokerSchema,
+  admin: listener('local admin API (status, metrics, installer UI)', 8080).describe(
+    'Local admin API: /api/status, /metrics and the installer UI.',
+  ),
+  retention: retentionSchema,
+  sync: syncSchema,
+  reconciliation: reconciliationSchema,
+  log: z
+    .strictObject({
+      level: z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+        .default('info')
+        .describe('Least severe level written (JSON on stderr); `sceneway start --log-level` overrides it.'),
+    })
+    .prefault({})
+    .describe('Structured logging.'),
+});
 
 export type BoxConfig = z.infer<typeof boxConfigSchema>;
 export type BoxConfigInput = z.input<typeof boxConfigSchema>;
