@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   dropTestPgSchema,
+  requireTestPg,
   TEST_PG_URL,
-  testPgReachable,
   testPgSchema,
 } from '@sceneway/cloud-sync/bank/test-support/test-pg';
 import { openLedger } from '@sceneway/gateway-agent/ledger/ledger';
@@ -41,7 +41,6 @@ async function expectBankHoldsLedgerExactly(r: SyncRig, ledgerPath: string) {
   expect(verifyLedgerFile(ledgerPath)).toMatchObject({ ok: true, records: stats.headSeq });
 }
 
-const pgReachable = await testPgReachable();
 let pgSchema: string | undefined;
 afterEach(async () => {
   if (pgSchema) await dropTestPgSchema(pgSchema);
@@ -57,7 +56,7 @@ describe('exactly once under faults (real uploader, fault proxy, reference bank)
   ])(
     'delivers thousands of records through every fault kind into a bank on %s: each stored once, all synced, chains equal',
     async (_name, onPostgres) => {
-      if (onPostgres && !pgReachable) return;
+      if (onPostgres) await requireTestPg();
       rig = await createSyncRig();
       if (onPostgres) pgSchema = testPgSchema('exactly_once');
       const bank = await rig.startBank(0, pgSchema ? { url: TEST_PG_URL, schema: pgSchema } : undefined);
