@@ -94,6 +94,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       freeSpaceFloorMb: config.ledger.freeSpaceFloorMb,
       alerts,
       logger: logger.child({ part: 'ledger' }),
+      onAppended: (kind) => metrics.ledgerRecordsAppended.inc({ kind }),
     });
     stops.push(() => ledger.close());
     const retention = scheduleRetention({
@@ -165,6 +166,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         metrics.syncBatchesAcked.inc();
         options.onBatchAcked?.(info);
       },
+      onFailure: (code) => metrics.syncFailures.inc({ code }),
       onClockSample: (offsetMs) => clock.sample(offsetMs),
     });
     uploader.start();
@@ -215,6 +217,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       tcp: config.broker.tcp,
       tls: config.broker.tls,
       logger: logger.child({ part: 'broker' }),
+      onLoginRefused: (reason) => metrics.brokerAuthFailures.inc({ reason }),
     });
     stops.push(() => broker.close());
 

@@ -16,6 +16,7 @@ import {
   type BrokerLogger,
   createTerminalAuth,
   formatRemote,
+  type LoginRefusal,
   type MqttTerminal,
   remoteAddressOf,
 } from './terminal-auth.ts';
@@ -30,6 +31,8 @@ export interface TerminalBrokerOptions {
   logger: BrokerLogger;
   /** Called for every publish a terminal is allowed to make, with the part after its own prefix. */
   onTerminalMessage?: (terminalId: string, subtopic: string, payload: Buffer) => void;
+  /** Every refused login, by reason (never by username): the agent's auth-failure counter. */
+  onLoginRefused?: (reason: LoginRefusal) => void;
 }
 
 export interface TerminalBroker {
@@ -48,7 +51,11 @@ export interface TerminalBroker {
  */
 export async function startTerminalBroker(options: TerminalBrokerOptions): Promise<TerminalBroker> {
   const { logger } = options;
-  const auth = createTerminalAuth({ terminals: options.terminals, logger });
+  const auth = createTerminalAuth({
+    terminals: options.terminals,
+    logger,
+    ...(options.onLoginRefused ? { onLoginRefused: options.onLoginRefused } : {}),
+  });
   const { terminalOf } = auth;
   const liveClients = new Set<Client>();
 
