@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BankServer } from '@sceneway/cloud-sync/bank/server';
@@ -80,6 +80,7 @@ afterAll(async () => {
   await stopBox();
   await pair?.close();
   await bank?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('canteen end to end over real ptys', () => {
