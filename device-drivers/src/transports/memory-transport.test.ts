@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DriverError } from '../driver-error.ts';
+import { runTransportContract } from '../test-support/transport-contract.ts';
 import type { Transport } from '../transport.ts';
 import { createMemoryTransports, endpointKey } from './memory-transport.ts';
 
@@ -110,4 +111,26 @@ describe('memory transport', () => {
     await memory.open(hid);
     expect(memory.port(endpointKey(hid)).driverOpen).toBe(true);
   });
+});
+
+runTransportContract({
+  name: 'memory',
+  async setup() {
+    const memory = createMemoryTransports();
+    const port = memory.port(TTY.path);
+    const missing = { ...TTY, path: '/dev/ttyMEM-missing' };
+    memory.port(missing.path).unplug();
+    return {
+      factory: memory,
+      endpoint: TTY,
+      missing,
+      openFar: () => memory.devices.open(TTY),
+      unplug: async () => port.unplug(),
+      async stallWrite(near) {
+        port.hold();
+        return { pending: near.write(Buffer.from('held')) };
+      },
+      close: async () => port.unplug(),
+    };
+  },
 });
