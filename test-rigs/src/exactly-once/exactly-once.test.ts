@@ -14,6 +14,7 @@ import { createSyncRig, type SyncRig, waitFor } from '@sceneway/gateway-agent/sy
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAULT_KINDS } from '../fault-proxy/fault-plan.ts';
 import { type FaultProxy, startFaultProxy } from '../fault-proxy/fault-proxy.ts';
+import { seededRandom } from '../fault-proxy/seeded-random.ts';
 
 /** Every fault kind at once: about two requests in three go wrong somewhere. */
 const ALL_FAULTS = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0.08])) as Record<
@@ -99,6 +100,10 @@ describe('exactly once under faults (real uploader, fault proxy, reference bank)
       bankPublicKeyHex: rig.bankKeys.publicKeyHex,
     });
     const child = fileURLToPath(new URL('./upload-child.ts', import.meta.url));
+    // The kill moments are seeded and the seed printed, so a failing run can be replayed.
+    const killSeed = Number(process.env.SCENEWAY_KILL_SEED ?? Date.now() % 2 ** 31);
+    console.info(`exactly-once kill test: SCENEWAY_KILL_SEED=${killSeed}`);
+    const killAfter = seededRandom(killSeed);
     let kills = 0;
     for (let run = 0; run < 6; run++) {
       await new Promise<void>((resolve, reject) => {
@@ -114,7 +119,7 @@ describe('exactly once under faults (real uploader, fault proxy, reference bank)
           out += c.toString();
           // Kill at a random moment after uploading started (some acks in, more in flight).
           if (/ACKED/.test(out) && !p.killed)
-            setTimeout(() => p.kill('SIGKILL'), Math.floor(Math.random() * 60));
+            setTimeout(() => p.kill('SIGKILL'), Math.floor(killAfter.next() * 60));
         });
         p.on('exit', (_code, signal) => {
           if (signal === 'SIGKILL') {
