@@ -46,7 +46,7 @@ export interface OpenLedgerOptions {
   maxGroupSize?: number;
   alerts?: AlertSink;
   logger?: Logger;
-  /** Told of each new record once it is durable (not of a duplicate answered from the ledger). */
+  /** Told of each new record once it is durable (not of a duplicate); must not throw: the append has succeeded. */
   onAppended?: (kind: string) => void;
 }
 
