@@ -107,6 +107,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           freeSpaceFloorMb: config.ledger.freeSpaceFloorMb,
           alerts,
           logger: logger.child({ part: 'ledger' }),
+          onAppended: (kind) => metrics.ledgerRecordsAppended.inc({ kind }),
         });
       },
       stop: () => ledger.close(),
@@ -244,6 +245,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           logger: logger.child({ part: 'broker' }),
           onTerminalMessage: brokerHub.onTerminalMessage,
           onTerminalConnection: brokerHub.onTerminalConnection,
+          onLoginRefused: (reason) => metrics.brokerAuthFailures.inc({ reason }),
         });
         brokerHub.attach(broker);
       },
@@ -321,6 +323,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
             metrics.syncBatchesAcked.inc();
             options.onBatchAcked?.(info);
           },
+          onFailure: (code) => metrics.syncFailures.inc({ code }),
           onClockSample: (offsetMs) => clock.sample(offsetMs),
           onCrash: (error) => onCrash?.(error),
         });

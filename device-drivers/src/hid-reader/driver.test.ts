@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createRecordingContext, type RecordedEvent as DeviceEvent } from '../testing/recording-context.ts';
+import { createTestDriverContext } from '../test-support/driver-context.ts';
 import { createHidTransportFactory } from '../transports/hid-transport.ts';
 import { createFakeUsbBus, type FakeUsbBus } from './fake-hid-api.ts';
 import { VENDOR_FIXTURES, WEDGE_FIXTURES } from './fixtures/recorded-reports.ts';
@@ -9,17 +9,11 @@ import { encodeKeyboardWedge } from './keyboard-wedge.ts';
 
 const PATH = '/dev/hidraw7';
 const DEVICE = { vendorId: 0x1a86, productId: 0xe026, path: PATH, serialNumber: 'R-42' };
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 function harness(bus: FakeUsbBus, config: Record<string, unknown>) {
-  const events: DeviceEvent[] = [];
-  const controller = new AbortController();
-  const ctx = createRecordingContext({
-    transports: createHidTransportFactory(bus.api),
-    logger: quiet,
-    signal: controller.signal,
-    onEvent: (e) => events.push(e),
-  });
+  // No decide functions: a HID reader never decides sales itself, and asking fails the test.
+  const test = createTestDriverContext({ transports: createHidTransportFactory(bus.api) });
+  const { events } = test;
   const parsed = hidReaderDriver.configSchema.parse({
     id: 'window-3',
     vendorId: DEVICE.vendorId,
@@ -27,7 +21,7 @@ function harness(bus: FakeUsbBus, config: Record<string, unknown>) {
     reconnect: { initialDelayMs: 2, maxDelayMs: 20 },
     ...config,
   });
-  const instance = hidReaderDriver.create(ctx, parsed);
+  const instance = hidReaderDriver.create(test.ctx, parsed);
   const brief = () =>
     events.map((e) =>
       e.type === 'credential-presented'
@@ -38,7 +32,7 @@ function harness(bus: FakeUsbBus, config: Record<string, unknown>) {
             ? `error:${e.code}`
             : 'up',
     );
-  return { events, instance, brief, controller };
+  return { events, instance, brief, abort: test.abort };
 }
 
 /** Waits for a condition on the event log; fails the test (not a speed assertion) after a long grace. */
@@ -110,7 +104,7 @@ describe('hid-reader driver', () => {
     const bus = createFakeUsbBus();
     bus.plug(DEVICE);
     bus.holdElsewhere(PATH, true);
-    const { instance, brief, controller } = harness(bus, { format: 'keyboard-wedge' });
+    const { instance, brief, abort } = harness(bus, { format: 'keyboard-wedge' });
     await instance.start();
     await until(() => brief().length > 0, 'terminal-down');
     expect(brief()).toEqual(['down:HID_BUSY']);
@@ -120,7 +114,7 @@ describe('hid-reader driver', () => {
     await until(() => brief().length === 3, 'frame-error');
     expect(brief()[2]).toBe('error:HID_WEDGE_TEXT');
     // The agent's shutdown signal alone stops the driver too.
-    controller.abort();
+    abort();
     await instance.stop();
     expect(bus.isOpen(PATH)).toBe(false);
   });

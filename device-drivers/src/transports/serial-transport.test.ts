@@ -1,9 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPtyPair, type PtyPair } from '@sceneway/test-rigs/pty/pty-pair';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DriverError } from '../driver-error.ts';
+import { runTransportContract } from '../test-support/transport-contract.ts';
 import type { Transport } from '../transport.ts';
 import { createSerialTransportFactory } from './serial-transport.ts';
 
@@ -125,4 +126,36 @@ describe('serial transport', () => {
       code: 'SERIAL_OPEN_ABORTED',
     });
   });
+});
+
+runTransportContract({
+  name: 'serial on a socat pty pair',
+  async setup() {
+    const line = await openPtyPair();
+    const noPortDir = mkdtempSync(join(tmpdir(), 'no-port-'));
+    return {
+      factory,
+      endpoint: { kind: 'serial', path: line.a, baudRate: 9600 },
+      missing: { kind: 'serial', path: join(noPortDir, 'ttyUSB9'), baudRate: 9600 },
+      openFar: () => factory.open({ kind: 'serial', path: line.b, baudRate: 9600 }),
+      unplug: () => line.close(),
+      async stallWrite(near, far) {
+        // The far end stops reading: socat backs up, then the kernel buffer of the near end fills.
+        await far.close();
+        for (let i = 0; i < 1000; i++) {
+          const write = near.write(Buffer.alloc(4096, 0x55));
+          const done = await Promise.race([
+            write.then(() => true),
+            new Promise((r) => setTimeout(() => r(false), 300)),
+          ]);
+          if (!done) return { pending: write };
+        }
+        throw new Error('the pty never pushed back');
+      },
+      async close() {
+        await line.close();
+        rmSync(noPortDir, { recursive: true, force: true });
+      },
+    };
+  },
 });

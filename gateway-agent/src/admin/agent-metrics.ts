@@ -65,7 +65,8 @@ export function createAgentMetrics() {
     }),
     brokerAuthFailures: new Counter({
       name: 'sceneway_broker_auth_failures_total',
-      help: 'MQTT connections refused for bad credentials.',
+      help: 'MQTT logins the terminal broker refused, by reason (never by username).',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     terminalsUp: new Gauge({

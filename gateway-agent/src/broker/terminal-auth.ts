@@ -29,6 +29,14 @@ export interface BrokerLogger {
   debug: LogFn;
 }
 
+/** Why a login was refused: a metric label, so never the username or anything the client chose. */
+export type LoginRefusal =
+  | 'empty_client_id'
+  | 'unknown_username'
+  | 'wrong_password'
+  | 'client_id_in_use'
+  | 'will_topic_outside_prefix';
+
 export interface TerminalAuth {
   preConnect: NonNullable<AedesOptions['preConnect']>;
   authenticate: NonNullable<AedesOptions['authenticate']>;
@@ -56,6 +64,7 @@ const NOT_AUTHORIZED = 5 as AuthErrorCode;
 export function createTerminalAuth(options: {
   terminals: ReadonlyArray<MqttTerminal>;
   logger: BrokerLogger;
+  onLoginRefused?: (reason: LoginRefusal) => void;
 }): TerminalAuth {
   const { logger } = options;
   const byUsername = indexTerminals(options.terminals);
@@ -67,7 +76,14 @@ export function createTerminalAuth(options: {
   // session: aedes closes the older connection with the same id ([MQTT-3.1.4-2]).
   const clientIdOwner = new Map<string, string>();
 
-  const refusal = (client: Client, returnCode: AuthErrorCode, reason: string, username?: string) => {
+  const refusal = (
+    client: Client,
+    returnCode: AuthErrorCode,
+    label: LoginRefusal,
+    reason: string,
+    username?: string,
+  ) => {
+    options.onLoginRefused?.(label);
     logger.warn({ username, clientId: client.id, remoteAddress: remoteAddressOf(client), reason }, reason);
     const err: AuthenticateError = Object.assign(new Error(reason), { returnCode });
     return err;
@@ -92,7 +108,7 @@ export function createTerminalAuth(options: {
       // MQTT 3.1 (protocol level 3) requires a 1-23 character id, so there any empty id is refused.
       if (emptyClientId && (!client.clean || client.version === 3)) {
         const reason = 'terminal refused: zero-length client id without a clean session';
-        done(refusal(client, IDENTIFIER_REJECTED, reason, username), false);
+        done(refusal(client, IDENTIFIER_REJECTED, 'empty_client_id', reason, username), false);
         return;
       }
       const terminal = username === undefined ? undefined : byUsername.get(username);
@@ -101,20 +117,21 @@ export function createTerminalAuth(options: {
           // The CONNACK does not say whether the user or the password was wrong (bank standard 004
           // §5.3.2: a failed login gets no precise reason); the log, read only by the operator, does.
           if (terminal === undefined || password === undefined || !ok) {
+            const label = terminal === undefined ? 'unknown_username' : 'wrong_password';
             const reason = `terminal refused: ${terminal === undefined ? 'unknown username' : 'wrong password'}`;
-            done(refusal(client, BAD_USERNAME_OR_PASSWORD, reason, username), false);
+            done(refusal(client, BAD_USERNAME_OR_PASSWORD, label, reason, username), false);
             return;
           }
           const owner = emptyClientId ? undefined : clientIdOwner.get(client.id);
           if (owner !== undefined && owner !== terminal.id) {
             const reason = `terminal refused: client id is in use by terminal ${owner}`;
-            done(refusal(client, IDENTIFIER_REJECTED, reason, username), false);
+            done(refusal(client, IDENTIFIER_REJECTED, 'client_id_in_use', reason, username), false);
             return;
           }
           const willTopic = facts?.willTopic;
           if (willTopic !== undefined && publishSubtopic(aclOf(terminal), willTopic) === null) {
             const reason = `terminal refused: will topic ${willTopic} is outside its own prefix`;
-            done(refusal(client, NOT_AUTHORIZED, reason, username), false);
+            done(refusal(client, NOT_AUTHORIZED, 'will_topic_outside_prefix', reason, username), false);
             return;
           }
           if (!emptyClientId) clientIdOwner.set(client.id, terminal.id);

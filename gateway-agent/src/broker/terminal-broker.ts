@@ -16,6 +16,7 @@ import {
   type BrokerLogger,
   createTerminalAuth,
   formatRemote,
+  type LoginRefusal,
   type MqttTerminal,
   remoteAddressOf,
 } from './terminal-auth.ts';
@@ -38,6 +39,8 @@ export interface TerminalBrokerOptions {
   onTerminalMessage?: (terminalId: string, subtopic: string, payload: Buffer) => void;
   /** A terminal's connection came up or went away (the last of its connections). */
   onTerminalConnection?: (terminalId: string, connected: boolean) => void;
+  /** Every refused login, by reason (never by username): the agent's auth-failure counter. */
+  onLoginRefused?: (reason: LoginRefusal) => void;
 }
 
 export interface TerminalBroker {
@@ -58,7 +61,11 @@ export interface TerminalBroker {
  */
 export async function startTerminalBroker(options: TerminalBrokerOptions): Promise<TerminalBroker> {
   const { logger } = options;
-  const auth = createTerminalAuth({ terminals: options.terminals, logger });
+  const auth = createTerminalAuth({
+    terminals: options.terminals,
+    logger,
+    ...(options.onLoginRefused ? { onLoginRefused: options.onLoginRefused } : {}),
+  });
   const { terminalOf, aclById } = auth;
   const aclOfId = (terminalId: string) =>
     aclById.get(terminalId) ?? { terminalId, publish: [], subscribe: [] };

@@ -57,7 +57,10 @@ async function setUp(publish: (dir: string, bankPrivateKeyHex: string) => void) 
     client,
     boxId: rig.boxId,
     boxPrivateKeyHex: rig.boxKeys.privateKeyHex,
-    intervalMs: 3_600_000, // rounds are driven by the test
+    // Rounds are driven by the test alone: a scheduled round landing between two pollOnce calls (a
+    // loaded machine) would apply the test's next update first and make its pollOnce answer 'current'.
+    intervalMs: 3_600_000,
+    firstRoundMs: 3_600_000,
     clock: systemClock,
     logger: silentLogger,
     alerts: { raise: (a) => alerts.push(`${a.code}: ${a.message}`), clear: (c) => alerts.push(`clear ${c}`) },

@@ -14,6 +14,8 @@ export interface BlacklistPollerOptions {
   boxPrivateKeyHex: string;
   userId?: string | undefined;
   intervalMs: number;
+  /** Delay of the first round; default min(1 s, intervalMs). Tests that drive rounds with pollOnce set it past their end. */
+  firstRoundMs?: number;
   clock: Clock;
   logger: Logger;
   alerts?: AlertSink;
@@ -87,7 +89,7 @@ export function startBlacklistPoller(options: BlacklistPollerOptions) {
     timer.unref();
   };
   // The first round soon after start: a box that was off for a while catches up at once.
-  schedule(Math.min(1_000, options.intervalMs));
+  schedule(options.firstRoundMs ?? Math.min(1_000, options.intervalMs));
 
   return {
     pollOnce,

@@ -46,6 +46,8 @@ export interface OpenLedgerOptions {
   maxGroupSize?: number;
   alerts?: AlertSink;
   logger?: Logger;
+  /** Told of each new record once it is durable (not of a duplicate); must not throw: the append has succeeded. */
+  onAppended?: (kind: string) => void;
 }
 
 export interface SqliteLedger extends Ledger {
@@ -346,7 +348,10 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
       } catch (error) {
         return Promise.reject(error);
       }
-      return committer.submit(input);
+      return committer.submit(input).then((result) => {
+        if (!result.duplicate) options.onAppended?.(result.record.kind);
+        return result;
+      });
     },
     stats(): LedgerStats {
       const oldest = unsyncedCount > 0 ? (oldestUnsynced.get() as { at: string } | undefined) : undefined;

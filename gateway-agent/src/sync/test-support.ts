@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,7 @@ export async function createSyncRig(options: { enrol?: boolean; boxId?: string }
     async close() {
       await rig.bank?.close();
       await rig.ledger.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
   return rig;

@@ -36,6 +36,8 @@ export interface UploaderOptions {
   /** Where batches are built; default: on this thread. The agent passes a worker-thread builder. */
   builder?: BatchBuilder;
   onAck?: (info: { batchSeq: number; lastSeq: number; records: number; status: string }) => void;
+  /** Every failed attempt (send, answer, build, recording the ack), with its SYNC_* code. */
+  onFailure?: (code: string) => void;
   /** Box clock minus bank clock, estimated from each verified ack (bank time at mid round trip). */
   onClockSample?: (offsetMs: number) => void;
   /** The send loop died of an unexpected error (a bug, not a bank answer): the agent restarts the part. */
@@ -84,6 +86,7 @@ export function createUploader(options: UploaderOptions) {
   const fail = (code: string, message: string) => {
     status.consecutiveFailures++;
     status.lastError = { code, message };
+    options.onFailure?.(code);
   };
 
   const builder =

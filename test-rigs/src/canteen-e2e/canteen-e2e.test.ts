@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BankServer } from '@sceneway/cloud-sync/bank/server';
@@ -12,6 +12,7 @@ import { silentLogger } from '@sceneway/gateway-agent/logger';
 import { waitFor } from '@sceneway/gateway-agent/sync/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoBoxConfig, enrolBox, ensureDemoBoxKeys, startDemoBank } from '../demo-site/demo-parts.ts';
+import { STOLEN_CARD } from '../demo-site/scripted-day.ts';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 import { type CanteenPosSim, type SimTill, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
 
@@ -21,7 +22,7 @@ import { type CanteenPosSim, type SimTill, startCanteenPosSim } from '../sim-can
  */
 const TILL = 'e2e-till-1';
 const CARD = '04A1B2C3D4';
-const STOLEN = '04DEADBEEF';
+const STOLEN = STOLEN_CARD; // on the blacklist the demo bank serves
 
 let dataDir: string;
 let bank: BankServer;
@@ -35,6 +36,7 @@ let sim: CanteenPosSim | undefined;
 let till: SimTill;
 let approved = 0;
 let nextReceiptNo = 1;
+const saleAnswers = () => till.terminal.received.filter((r) => r.message.type === 'sale-result').length;
 
 async function startBox(): Promise<void> {
   agent = await startAgent({ config, secrets, logger: silentLogger });
@@ -86,6 +88,7 @@ afterAll(async () => {
   await stopBox();
   await pair?.close();
   await bank?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('canteen end to end over real ptys', () => {
@@ -101,11 +104,15 @@ describe('canteen end to end over real ptys', () => {
 
   it('answers a retransmitted sale frame again but charges it once', async () => {
     const head = agent!.ledger.stats().headSeq;
+    const answersBefore = saleAnswers();
     till.terminal.faults.duplicateNextRequest = true;
     const result = await till.swipe(CARD, 800);
     expect(result.decision.outcome).toBe('approved');
     approved++;
-    await new Promise((r) => setTimeout(r, 300)); // let the duplicate frame be answered too
+    // Both copies are answered, the same way: wait for the second answer, then compare.
+    await expect.poll(saleAnswers, { timeout: 10_000 }).toBe(answersBefore + 2);
+    const [first, second] = till.terminal.received.filter((r) => r.message.type === 'sale-result').slice(-2);
+    expect(second).toEqual(first);
     expect(agent!.ledger.stats().headSeq).toBe(head + 1);
   });
 

@@ -21,7 +21,8 @@ export interface ScriptedDayOptions {
 }
 
 const CARDS = ['04A1B2C3D4', '04A1B2C3D5', '04A1B2C3D6', '04A1B2C3D7', '04A1B2C3D8', '04A1B2C3D9'];
-const STOLEN_CARD = '04DEADBEEF';
+/** The card on the demo bank's blacklist (publishDemoBlacklist). */
+export const STOLEN_CARD = '04DEADBEEF';
 const DISHES = [800, 1200, 1500, 650, 2200, 1000];
 
 const masked = (uid: string) => `${uid.slice(0, 2)}******${uid.slice(-2)}`;

@@ -13,9 +13,10 @@ const approve = (): SaleDecision => ({ outcome: 'approved' });
 async function canteenRig(): Promise<ConformanceRig> {
   const h = await startDriverHarness({
     decideSale: approve,
+    line: 'pty',
     config: { silenceTimeoutMs: SILENCE_TIMEOUT_MS, ackTimeoutMs: 150, maxTries: 3 },
   });
-  const sim = await startCanteenPosSim({ path: h.pair.b, answerTimeoutMs: 400 });
+  const sim = await startCanteenPosSim({ ...h.simLine, answerTimeoutMs: 400 });
   const till = sim.till();
   let card = 0;
   return {

@@ -1,5 +1,5 @@
 import type { DriverInstance } from '@sceneway/device-drivers/driver-api';
-import type { RecordedEvent as DeviceEvent } from '@sceneway/device-drivers/testing/recording-context';
+import type { DeviceEvent } from '@sceneway/device-drivers/test-support/driver-context';
 import { afterEach, describe, expect, it } from 'vitest';
 
 /**

@@ -2,12 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createFakeUsbBus } from '@sceneway/device-drivers/hid-reader/fake-hid-api';
 import { hidReaderDriver } from '@sceneway/device-drivers/hid-reader/index';
 import { encodeKeyboardWedge } from '@sceneway/device-drivers/hid-reader/keyboard-wedge';
-import {
-  createRecordingContext,
-  type RecordedEvent as DeviceEvent,
-} from '@sceneway/device-drivers/testing/recording-context';
+import { createTestDriverContext } from '@sceneway/device-drivers/test-support/driver-context';
 import { createHidTransportFactory } from '@sceneway/device-drivers/transports/hid-transport';
-import { silentLogger } from '../sim-canteen-pos/driver-harness.ts';
 import { type ConformanceRig, runDriverConformance } from './conformance-suite.ts';
 
 /**
@@ -22,14 +18,9 @@ const TERMINAL_ID = 'window-3';
 async function hidRig(): Promise<ConformanceRig> {
   const bus = createFakeUsbBus();
   bus.plug(DEVICE);
-  const events: DeviceEvent[] = [];
-  const abort = new AbortController();
-  const ctx = createRecordingContext({
-    transports: createHidTransportFactory(bus.api),
-    logger: silentLogger,
-    signal: abort.signal,
-    onEvent: (e) => events.push(e),
-  });
+  // No decide functions: a HID reader never decides sales itself, and asking fails the check.
+  const test = createTestDriverContext({ transports: createHidTransportFactory(bus.api) });
+  const { events } = test;
   const config = hidReaderDriver.configSchema.parse({
     id: TERMINAL_ID,
     vendorId: DEVICE.vendorId,
@@ -37,7 +28,7 @@ async function hidRig(): Promise<ConformanceRig> {
     format: 'keyboard-wedge',
     reconnect: { initialDelayMs: 5, maxDelayMs: 50 },
   });
-  const driver = hidReaderDriver.create(ctx, config);
+  const driver = hidReaderDriver.create(test.ctx, config);
   let card = 0;
   const credentials = () =>
     events.flatMap((e) =>
@@ -78,7 +69,7 @@ async function hidRig(): Promise<ConformanceRig> {
     },
     async close() {
       await driver.stop();
-      abort.abort();
+      test.abort();
     },
   };
 }

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   dropTestPgSchema,
+  requireTestPg,
   TEST_PG_URL,
-  testPgReachable,
   testPgSchema,
 } from '@sceneway/cloud-sync/bank/test-support/test-pg';
 import { openLedger } from '@sceneway/gateway-agent/ledger/ledger';
@@ -14,6 +14,7 @@ import { createSyncRig, type SyncRig, waitFor } from '@sceneway/gateway-agent/sy
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAULT_KINDS } from '../fault-proxy/fault-plan.ts';
 import { type FaultProxy, startFaultProxy } from '../fault-proxy/fault-proxy.ts';
+import { seededRandom } from '../fault-proxy/seeded-random.ts';
 
 /** Every fault kind at once: about two requests in three go wrong somewhere. */
 const ALL_FAULTS = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0.08])) as Record<
@@ -41,7 +42,6 @@ async function expectBankHoldsLedgerExactly(r: SyncRig, ledgerPath: string) {
   expect(verifyLedgerFile(ledgerPath)).toMatchObject({ ok: true, records: stats.headSeq });
 }
 
-const pgReachable = await testPgReachable();
 let pgSchema: string | undefined;
 afterEach(async () => {
   if (pgSchema) await dropTestPgSchema(pgSchema);
@@ -57,7 +57,7 @@ describe('exactly once under faults (real uploader, fault proxy, reference bank)
   ])(
     'delivers thousands of records through every fault kind into a bank on %s: each stored once, all synced, chains equal',
     async (_name, onPostgres) => {
-      if (onPostgres && !pgReachable) return;
+      if (onPostgres) await requireTestPg();
       rig = await createSyncRig();
       if (onPostgres) pgSchema = testPgSchema('exactly_once');
       const bank = await rig.startBank(0, pgSchema ? { url: TEST_PG_URL, schema: pgSchema } : undefined);
@@ -100,6 +100,10 @@ describe('exactly once under faults (real uploader, fault proxy, reference bank)
       bankPublicKeyHex: rig.bankKeys.publicKeyHex,
     });
     const child = fileURLToPath(new URL('./upload-child.ts', import.meta.url));
+    // The kill moments are seeded and the seed printed, so a failing run can be replayed.
+    const killSeed = Number(process.env.SCENEWAY_KILL_SEED ?? Date.now() % 2 ** 31);
+    console.info(`exactly-once kill test: SCENEWAY_KILL_SEED=${killSeed}`);
+    const killAfter = seededRandom(killSeed);
     let kills = 0;
     for (let run = 0; run < 6; run++) {
       await new Promise<void>((resolve, reject) => {
@@ -115,7 +119,7 @@ describe('exactly once under faults (real uploader, fault proxy, reference bank)
           out += c.toString();
           // Kill at a random moment after uploading started (some acks in, more in flight).
           if (/ACKED/.test(out) && !p.killed)
-            setTimeout(() => p.kill('SIGKILL'), Math.floor(Math.random() * 60));
+            setTimeout(() => p.kill('SIGKILL'), Math.floor(killAfter.next() * 60));
         });
         p.on('exit', (_code, signal) => {
           if (signal === 'SIGKILL') {

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canteenPosConfigSchema, canteenPosDriver } from '@sceneway/device-drivers/canteen-pos/index';
@@ -11,78 +11,126 @@ import type {
   VoidRequest,
 } from '@sceneway/device-drivers/driver-api';
 import {
-  createRecordingContext,
-  type RecordedEvent as DeviceEvent,
-} from '@sceneway/device-drivers/testing/recording-context';
+  createTestDriverContext,
+  type DeviceEvent,
+  quietDriverLogger,
+} from '@sceneway/device-drivers/test-support/driver-context';
+import type { ByteTransportFactory } from '@sceneway/device-drivers/transport';
+import {
+  createMemoryTransports,
+  type MemoryPort,
+} from '@sceneway/device-drivers/transports/memory-transport';
 import { createSerialTransportFactory } from '@sceneway/device-drivers/transports/serial-transport';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 
 /**
- * The real canteen POS driver on one end of a socat pty pair, with the agent's side played by the
- * caller's decide functions. Everything between is production code: serial transport, framing, codec,
- * driver. Used by the end-to-end tests and the simulator's `loopback` CLI command.
+ * The real canteen POS driver on one end of a line, with the agent's side played by the caller's
+ * decide functions. The line is either the in-memory transport (driver unit tests: fast, and a test
+ * can hold writes or pull the cable at an exact point) or a socat pty pair through the production
+ * serial transport (the conformance suite and the simulator's CLI, which runs in another process).
+ * Framing, codec and driver are production code either way.
  */
 export interface DriverHarnessOptions {
   decideSale(terminalId: string, sale: SaleRequest): Promise<SaleDecision> | SaleDecision;
   decideVoid?(terminalId: string, request: VoidRequest): Promise<SaleDecision> | SaleDecision;
   config?: Partial<Omit<CanteenPosConfigInput, 'port'>>;
   logger?: DriverLogger;
+  /** Default 'pty'. */
+  line?: 'memory' | 'pty';
 }
 
 export interface DriverHarness {
-  dir: string;
-  pair: PtyPair;
   driver: DriverInstance;
   events: DeviceEvent[];
   saleCalls: Array<{ terminalId: string; sale: SaleRequest }>;
-  /** Successful opens of the driver's port (through the real serial transport factory). */
+  /** Where a simulator opens the terminal's end of the line: pass it to startCanteenPosSim. */
+  readonly simLine: { path: string; transports?: ByteTransportFactory };
+  /** The pty pair (line 'pty' only; throws on the memory line). */
+  readonly pair: PtyPair;
+  /** The line itself (line 'memory' only; throws on a pty). */
+  readonly memoryPort: MemoryPort;
+  /** Successful opens of the driver's port through the context's transport factory. */
   readonly portOpens: number;
   /** Resolves with the first event (from now, or already seen after `since`) that matches. */
   waitForEvent(match: (e: DeviceEvent) => boolean, timeoutMs?: number, since?: number): Promise<DeviceEvent>;
   /** Aborts the context's AbortSignal, as the agent does when it shuts down. */
   abortSignal(): void;
-  /** Unplug: socat dies, both ptys vanish. */
+  /** Unplug: both ends of the line vanish (socat dies / the memory port goes absent). */
   unplug(): Promise<void>;
-  /** Replug: a new socat on the same link names. */
-  replug(): Promise<PtyPair>;
+  /** Replug: the same line names come back. */
+  replug(): Promise<void>;
   close(): Promise<void>;
 }
 
-export const silentLogger: DriverLogger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
+export const silentLogger: DriverLogger = quietDriverLogger;
 
-export async function startDriverHarness(options: DriverHarnessOptions): Promise<DriverHarness> {
+const MEMORY_PATH = '/dev/ttyMEM-canteen';
+
+interface Line {
+  driverPath: string;
+  simLine: DriverHarness['simLine'];
+  transports: ByteTransportFactory;
+  pair(): PtyPair;
+  memoryPort(): MemoryPort;
+  unplug(): Promise<void>;
+  replug(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function ptyLine(): Promise<Line> {
   const dir = mkdtempSync(join(tmpdir(), 'canteen-pos-'));
   let pair = await openPtyPair(dir);
-  const events: DeviceEvent[] = [];
-  const listeners = new Set<() => void>();
-  const saleCalls: DriverHarness['saleCalls'] = [];
-  const abort = new AbortController();
-  const serial = createSerialTransportFactory();
-  let portOpens = 0;
-  const ctx = createRecordingContext({
-    transports: {
-      async open(endpoint, signal) {
-        const transport = await serial.open(endpoint, signal);
-        portOpens++;
-        return transport;
-      },
+  return {
+    driverPath: pair.a,
+    simLine: { path: pair.b },
+    transports: createSerialTransportFactory(),
+    pair: () => pair,
+    memoryPort: () => {
+      throw new Error('this harness runs on a pty pair; start it with line: "memory" for a memory port');
     },
+    unplug: () => pair.close(),
+    async replug() {
+      pair = await openPtyPair(dir);
+    },
+    async close() {
+      await pair.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function memoryLine(): Line {
+  const memory = createMemoryTransports();
+  const port = memory.port(MEMORY_PATH);
+  return {
+    driverPath: MEMORY_PATH,
+    simLine: { path: MEMORY_PATH, transports: memory.devices },
+    transports: memory,
+    pair: () => {
+      throw new Error('this harness runs on the memory transport; start it with line: "pty" for a pty pair');
+    },
+    memoryPort: () => port,
+    async unplug() {
+      port.unplug();
+    },
+    async replug() {
+      port.plug();
+    },
+    async close() {
+      port.unplug();
+    },
+  };
+}
+
+export async function startDriverHarness(options: DriverHarnessOptions): Promise<DriverHarness> {
+  const line = options.line === 'memory' ? memoryLine() : await ptyLine();
+  const test = createTestDriverContext({
+    transports: line.transports,
     logger: options.logger ?? silentLogger,
-    signal: abort.signal,
-    onEvent(event) {
-      events.push(event);
-      for (const l of listeners) l();
-    },
-    async decideSale(terminalId, sale) {
-      saleCalls.push({ terminalId, sale });
-      return options.decideSale(terminalId, sale);
-    },
-    ...(options.decideVoid ? { decideVoid: options.decideVoid } : {}),
+    decideSale: options.decideSale,
+    decideVoid:
+      options.decideVoid ??
+      (() => ({ outcome: 'declined', reason: 'VOID_NOT_ALLOWED', displayText: '不可撤销' })),
   });
   const parsed = canteenPosConfigSchema.safeParse({
     terminals: [{ id: 'till-1', address: 1 }],
@@ -91,55 +139,36 @@ export async function startDriverHarness(options: DriverHarnessOptions): Promise
     pollIntervalMs: 20,
     reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
     ...options.config,
-    port: { path: pair.a },
+    port: { path: line.driverPath },
   });
   if (!parsed.success) {
-    await pair.close();
+    await line.close();
     throw parsed.error;
   }
-  const config = parsed.data;
-  const driver = canteenPosDriver.create(ctx, config);
+  const driver = canteenPosDriver.create(test.ctx, parsed.data);
 
   return {
-    dir,
-    get pair() {
-      return pair;
-    },
     driver,
-    events,
-    saleCalls,
+    events: test.events,
+    saleCalls: test.saleCalls,
+    simLine: line.simLine,
+    get pair() {
+      return line.pair();
+    },
+    get memoryPort() {
+      return line.memoryPort();
+    },
     get portOpens() {
-      return portOpens;
+      return test.transportOpens();
     },
-    waitForEvent(match, timeoutMs = 5000, since = events.length) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = events.slice(since).find(match);
-          if (!found) return false;
-          listeners.delete(check);
-          clearTimeout(timer);
-          resolve(found);
-          return true;
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(
-            new Error(`no matching event within ${timeoutMs} ms; saw ${JSON.stringify(events.slice(since))}`),
-          );
-        }, timeoutMs);
-        if (!check()) listeners.add(check);
-      });
-    },
-    abortSignal: () => abort.abort(),
-    unplug: () => pair.close(),
-    async replug() {
-      pair = await openPtyPair(dir);
-      return pair;
-    },
+    waitForEvent: test.waitForEvent,
+    abortSignal: test.abort,
+    unplug: line.unplug,
+    replug: line.replug,
     async close() {
       await driver.stop();
-      abort.abort();
-      await pair.close();
+      test.abort();
+      await line.close();
     },
   };
 }

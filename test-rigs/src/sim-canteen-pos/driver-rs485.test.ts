@@ -1,16 +1,14 @@
 import type { SaleDecision } from '@sceneway/device-drivers/driver-api';
 import { describe, expect, it } from 'vitest';
-import { startDriverHarness } from './driver-harness.ts';
 import { driverRigPerTest } from './driver-test-rig.ts';
-import { startCanteenPosSim } from './sim.ts';
 
-// RS-485 multidrop over one pty: the box polls each address in turn; terminals speak only when polled.
+// RS-485 multidrop on one memory line: the box polls each address in turn; terminals speak only when polled.
 
-const { closeAfterTest } = driverRigPerTest();
+const { startHarness, startSim } = driverRigPerTest('memory');
 
 describe('canteen POS driver on an RS-485 bus', () => {
   it('polls every address, serves concurrent sales, and one absent terminal does not stall the others', async () => {
-    const h = await startDriverHarness({
+    const h = await startHarness({
       decideSale: (terminalId, sale): SaleDecision => ({
         outcome: 'approved',
         displayText: `${terminalId}#${sale.receiptNo}`,
@@ -25,14 +23,7 @@ describe('canteen POS driver on an RS-485 bus', () => {
         ],
       },
     });
-    closeAfterTest(h);
-    const s = await startCanteenPosSim({
-      path: h.pair.b,
-      mode: 'rs485',
-      addresses: [1, 2, 3],
-      answerTimeoutMs: 400,
-    });
-    closeAfterTest(s);
+    const s = await startSim(h, { mode: 'rs485', addresses: [1, 2, 3] });
     await h.driver.start();
     for (const id of ['till-1', 'till-2', 'till-3']) {
       await h.waitForEvent((e) => e.type === 'terminal-up' && e.terminalId === id, 5000, 0);
@@ -54,18 +45,11 @@ describe('canteen POS driver on an RS-485 bus', () => {
   });
 
   it('answers a repeated request on the next poll from the cache', async () => {
-    const h = await startDriverHarness({
+    const h = await startHarness({
       decideSale: (): SaleDecision => ({ outcome: 'approved' }),
       config: { mode: 'rs485', terminals: [{ id: 'till-5', address: 5 }] },
     });
-    closeAfterTest(h);
-    const s = await startCanteenPosSim({
-      path: h.pair.b,
-      mode: 'rs485',
-      addresses: [5],
-      answerTimeoutMs: 400,
-    });
-    closeAfterTest(s);
+    const s = await startSim(h, { mode: 'rs485', addresses: [5] });
     await h.driver.start();
     await h.waitForEvent((e) => e.type === 'terminal-up', 5000, 0);
     const till = s.till(5);

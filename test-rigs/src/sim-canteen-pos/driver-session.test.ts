@@ -2,14 +2,17 @@ import { encodeFrame } from '@sceneway/device-drivers/canteen-pos/framing';
 import { Command } from '@sceneway/device-drivers/canteen-pos/messages';
 import type { SaleDecision } from '@sceneway/device-drivers/driver-api';
 import { describe, expect, it } from 'vitest';
-import { type DriverHarnessOptions, startDriverHarness } from './driver-harness.ts';
+import type { DriverHarnessOptions } from './driver-harness.ts';
 import { driverRigPerTest } from './driver-test-rig.ts';
-import { type CanteenPosSimOptions, startCanteenPosSim } from './sim.ts';
+import type { CanteenPosSimOptions } from './sim.ts';
 
-/** Session behaviour over real ptys: watchdog, NAK storms, slow decisions, lifecycle, every message type. */
+/**
+ * Session behaviour on the memory line: watchdog, NAK storms, slow decisions, lifecycle, every message
+ * type. The same driver over a real pty is covered by the conformance suite and canteen-e2e.
+ */
 const approve = (): SaleDecision => ({ outcome: 'approved' });
 
-const { startTill, closeAfterTest } = driverRigPerTest();
+const { startTill, startHarness, startSim } = driverRigPerTest('memory');
 
 const setUp = (driver: Partial<DriverHarnessOptions> = {}, simOptions: Partial<CanteenPosSimOptions> = {}) =>
   startTill({ decideSale: approve, ...driver }, simOptions);
@@ -42,20 +45,18 @@ describe('watchdog and faults', () => {
   });
 
   it('decides a sale once even when the terminal retransmits while the decision is in flight', async () => {
-    const { h, s } = await setUp(
-      {
-        decideSale: async () => {
-          await pause(450);
-          return { outcome: 'approved', balanceFen: 42 };
-        },
-      },
-      { answerTimeoutMs: 100, maxTries: 8 },
-    );
+    // The decision is held until the terminal has resent its request: in flight by construction.
+    let decide: (d: SaleDecision) => void = () => undefined;
+    const held = new Promise<SaleDecision>((resolve) => {
+      decide = resolve;
+    });
+    const { h, s } = await setUp({ decideSale: () => held }, { answerTimeoutMs: 100, maxTries: 8 });
     const till = s.till();
-    const result = await till.swipe('04A1B2C3', 100);
-    expect(result).toMatchObject({ decision: { outcome: 'approved' }, balanceFen: 42 });
+    const swipe = till.swipe('04A1B2C3', 100);
+    await expect.poll(() => till.terminal.requestFramesSent, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
+    decide({ outcome: 'approved', balanceFen: 42 });
+    expect(await swipe).toMatchObject({ decision: { outcome: 'approved' }, balanceFen: 42 });
     expect(h.saleCalls).toHaveLength(1);
-    expect(s.line.framesSent).toBeGreaterThan(1);
   });
 
   it('declines with SYSTEM_ERROR when the agent fails, instead of leaving the diner waiting', async () => {
@@ -137,13 +138,13 @@ describe('lifecycle', () => {
   });
 
   it('starts without the port, reports the terminal down, and comes up when the port appears', async () => {
-    const h = closeAfterTest(await startDriverHarness({ decideSale: approve }));
+    const h = await startHarness({ decideSale: approve });
     await h.unplug();
     await h.driver.start();
     const down = await h.waitForEvent((e) => e.type === 'terminal-down', 5000, 0);
     expect(down).toMatchObject({ reason: expect.stringContaining('not available') });
     await h.replug();
-    const sim = closeAfterTest(await startCanteenPosSim({ path: h.pair.b, answerTimeoutMs: 400 }));
+    const sim = await startSim(h);
     await h.waitForEvent((e) => e.type === 'terminal-up', 5000, 0);
     expect((await sim.till().swipe('04A1B2C3', 100)).decision.outcome).toBe('approved');
   });

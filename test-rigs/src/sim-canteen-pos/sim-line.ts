@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createFrameParser, type Frame, HEADER_LENGTH } from '@sceneway/device-drivers/canteen-pos/framing';
-import type { Transport } from '@sceneway/device-drivers/transport';
+import type { ByteTransportFactory, Transport } from '@sceneway/device-drivers/transport';
 import { createSerialTransportFactory } from '@sceneway/device-drivers/transports/serial-transport';
 
 const serialTransports = createSerialTransportFactory();
@@ -17,6 +16,8 @@ export interface SimLineOptions {
   path: string;
   baudRate: number;
   onFrame(frame: Frame): void;
+  /** How the terminal's end is opened; default the serial transport (a pty or a real device). */
+  transports?: ByteTransportFactory;
 }
 
 const SPLIT_PAUSE_MS = 3;
@@ -45,7 +46,7 @@ export class SimLine {
 
   async open(): Promise<void> {
     if (this.transport?.isOpen) return;
-    const transport = await serialTransports.open({
+    const transport = await (this.options.transports ?? serialTransports).open({
       kind: 'serial',
       path: this.options.path,
       baudRate: this.options.baudRate,
@@ -63,20 +64,18 @@ export class SimLine {
     this.transport = transport;
   }
 
-  /** After a replug: wait for the link to come back, then open it again. */
+  /** After a replug: try to open the line again until it is back (an absent line refuses the open). */
   async reopen(timeoutMs = 5000): Promise<void> {
     await this.close();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (existsSync(this.options.path)) {
-        try {
-          await this.open();
-          return;
-        } catch (err) {
-          if (Date.now() > deadline) throw err;
+      try {
+        await this.open();
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          throw new Error(`${this.options.path} did not come back within ${timeoutMs} ms`, { cause: err });
         }
-      } else if (Date.now() > deadline) {
-        throw new Error(`${this.options.path} did not come back within ${timeoutMs} ms`);
       }
       await pause(20);
     }

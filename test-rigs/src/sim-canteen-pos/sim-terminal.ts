@@ -96,6 +96,8 @@ export class SimTerminal {
   knownPriceListVersion = 0;
   knownBlacklistVersion = 0;
   offlineCount = 0;
+  /** Request frames this terminal put on the line, every retransmission and duplicate included. */
+  requestFramesSent = 0;
   private seq = 0;
   private outstanding: Outstanding | null = null;
   private readonly queue: Array<{ begin(): void; reject(error: Error): void }> = [];
@@ -200,9 +202,11 @@ export class SimTerminal {
     }
     out.sends++;
     this.send(out.frame);
+    this.requestFramesSent++;
     if (this.faults.duplicateNextRequest) {
       this.faults.duplicateNextRequest = false;
       this.send(out.frame);
+      this.requestFramesSent++;
     }
     if (this.options.mode === 'rs232') {
       clearTimeout(out.timer);

@@ -1,5 +1,6 @@
 import type { OfflineRecord, PosMessageOf } from '@sceneway/device-drivers/canteen-pos/messages';
 import { MAX_RECORDS_PER_UPLOAD } from '@sceneway/device-drivers/canteen-pos/messages';
+import type { ByteTransportFactory } from '@sceneway/device-drivers/transport';
 import { SimLine } from './sim-line.ts';
 import { SimTerminal } from './sim-terminal.ts';
 
@@ -8,8 +9,10 @@ import { SimTerminal } from './sim-terminal.ts';
  * multidrop bus (RS-485). Tests drive it programmatically; the CLI (cli.ts) drives the same object.
  */
 export interface CanteenPosSimOptions {
-  /** The simulator's end of the pty pair (or a real serial device). */
+  /** The simulator's end of the pty pair (or a real serial device, or a memory port's path). */
   path: string;
+  /** How that end is opened; default the serial transport. The memory transport's `devices` for unit tests. */
+  transports?: ByteTransportFactory;
   baudRate?: number;
   mode?: 'rs232' | 'rs485';
   /** Terminal addresses on this line; RS-232 uses exactly one. Default [1]. */
@@ -63,6 +66,7 @@ export async function startCanteenPosSim(options: CanteenPosSimOptions): Promise
     baudRate: options.baudRate ?? 9600,
     // Multidrop: every terminal hears every frame and acts only on its own address.
     onFrame: (frame) => terminals.get(frame.address)?.onFrame(frame),
+    ...(options.transports ? { transports: options.transports } : {}),
   });
   for (const address of addresses) {
     terminals.set(

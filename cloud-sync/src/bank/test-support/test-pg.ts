@@ -5,15 +5,25 @@ import { PgBankStore } from '../pg-store.ts';
 /** The PostgreSQL the tests use: this machine's (trust auth, database `test`) unless the env names another. */
 export const TEST_PG_URL = process.env.SCENEWAY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** Whether TEST_PG_URL answers; PostgreSQL tests are skipped where it does not. */
-export async function testPgReachable(): Promise<boolean> {
+/**
+ * Fails, with what to do, when TEST_PG_URL does not answer. PostgreSQL tests never skip: CI always has
+ * a PostgreSQL (.ci/run starts it), and a skipped test is a green one that proved nothing.
+ */
+export async function requireTestPg(): Promise<void> {
   const client = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
+  } catch (err) {
+    const where = new URL(TEST_PG_URL);
+    where.password = '';
+    throw new Error(
+      `PostgreSQL at ${where.href} does not answer (${(err as Error).message}). Start it ` +
+        '(.ci/run does: pg_ctlcluster <version> main start) or set SCENEWAY_TEST_PG_URL to one that runs; ' +
+        'PostgreSQL tests fail rather than skip.',
+      { cause: err },
+    );
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 

@@ -4,8 +4,10 @@ import type { DriverHarness } from './driver-harness.ts';
 import { driverRigPerTest } from './driver-test-rig.ts';
 
 /**
- * Driver ↔ simulator over real socat ptys, both ends opened with `serialport`: the production byte path.
- * The test plays the agent: it approves every card except a blacklisted one.
+ * Driver ↔ simulator on the memory line: what the driver does with the line's troubles (retransmitted
+ * and lost frames, junk, bad CRCs, split frames, an unplug, a line that pushes back). The test plays
+ * the agent: it approves every card except a blacklisted one. The production byte path (serialport on
+ * socat ptys) is covered once per scenario by canteen-e2e, and by the conformance suite.
  */
 const BLACKLISTED_UID = '04DEAD00BEEF';
 
@@ -16,14 +18,14 @@ function decide(_terminalId: string, sale: SaleRequest): SaleDecision {
   return { outcome: 'approved', balanceFen: 10_000 - sale.amountFen };
 }
 
-const { startTill } = driverRigPerTest();
+const { startTill } = driverRigPerTest('memory');
 
 const rs232 = () => startTill({ decideSale: decide });
 
 const callsFor = (h: DriverHarness, receiptNo: number) =>
   h.saleCalls.filter((c) => c.sale.receiptNo === receiptNo).length;
 
-describe('canteen POS driver over a pty pair (RS-232)', () => {
+describe('canteen POS driver on one line (RS-232)', () => {
   it('approves a swipe and declines a blacklisted card with the right reason', async () => {
     const { h, s } = await rs232();
     const till = s.till();
@@ -106,5 +108,25 @@ describe('canteen POS driver over a pty pair (RS-232)', () => {
     expect(after.decision.outcome).toBe('approved');
     const kinds = h.events.slice(since).filter((e) => e.type === 'terminal-up' || e.type === 'terminal-down');
     expect(kinds.map((e) => e.type)).toEqual(['terminal-down', 'terminal-up']);
+  });
+
+  it('answers late but loses and doubles nothing while the line pushes back', async () => {
+    // A long silence timeout: polls are held too, and a held line is not a silent terminal.
+    const { h, s } = await startTill({ decideSale: decide, config: { silenceTimeoutMs: 10_000 } });
+    const till = s.till();
+    const port = h.memoryPort;
+    port.hold();
+    const receiptNo = till.nextReceiptNo;
+    const swipe = till.swipe('04A1B2C3', 900);
+    // Decided, and its answer handed to a line that has not taken it yet...
+    await expect.poll(() => callsFor(h, receiptNo)).toBe(1);
+    await expect.poll(() => port.heldWrites).toBeGreaterThanOrEqual(1);
+    // ...while the terminal, hearing nothing, sends the request again.
+    await expect.poll(() => till.terminal.requestFramesSent, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    expect(till.terminal.received.filter((r) => r.message.type === 'sale-result')).toHaveLength(0);
+    port.release();
+    expect((await swipe).decision.outcome).toBe('approved');
+    expect(callsFor(h, receiptNo)).toBe(1);
+    expect(h.events.some((e) => e.type === 'terminal-down')).toBe(false);
   });
 });
