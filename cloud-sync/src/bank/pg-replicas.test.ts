@@ -4,17 +4,17 @@ import { generateSm2KeyPair } from '../crypto/sm2.ts';
 import { PgBankStore } from './pg-store.ts';
 import { type BankServer, startBankServer } from './server.ts';
 import { chainedBatches, newTestBox, postBatch, resign } from './test-support/box-kit.ts';
-import { TEST_PG_URL as PG_URL, testPgReachable, testPgSchema } from './test-support/test-pg.ts';
+import { TEST_PG_URL as PG_URL, requireTestPg, testPgSchema } from './test-support/test-pg.ts';
 
-const reachable = await testPgReachable();
-
-describe.skipIf(!reachable)('ingest replicas on one PostgreSQL', () => {
+// Fails, never skips, without PostgreSQL (requireTestPg says how to start it).
+describe('ingest replicas on one PostgreSQL', () => {
   const schema = testPgSchema('bank_test');
   const bankKeys = generateSm2KeyPair();
   const replicas: BankServer[] = [];
   let admin: PgBankStore;
 
   beforeAll(async () => {
+    await requireTestPg();
     admin = new PgBankStore({ url: PG_URL, schema });
     await admin.init();
     for (let i = 0; i < 2; i++) {
@@ -44,8 +44,8 @@ describe.skipIf(!reachable)('ingest replicas on one PostgreSQL', () => {
 
   afterAll(async () => {
     for (const r of replicas) await r.close();
-    await admin.dropSchema();
-    await admin.close();
+    await admin?.dropSchema();
+    await admin?.close();
   });
 
   it('stores each batch exactly once when both replicas get the same retries concurrently', async () => {

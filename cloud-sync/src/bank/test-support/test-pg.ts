@@ -5,7 +5,7 @@ import { PgBankStore } from '../pg-store.ts';
 /** The PostgreSQL the tests use: this machine's (trust auth, database `test`) unless the env names another. */
 export const TEST_PG_URL = process.env.SCENEWAY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** Whether TEST_PG_URL answers; PostgreSQL tests are skipped where it does not. */
+/** Whether TEST_PG_URL answers. */
 export async function testPgReachable(): Promise<boolean> {
   const client = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 2000 });
   try {
@@ -15,6 +15,22 @@ export async function testPgReachable(): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+let reachable: Promise<boolean> | undefined;
+
+/**
+ * For tests that must run on PostgreSQL: throws (the test fails, it is not skipped) when TEST_PG_URL
+ * does not answer, saying how to start one. Asked once per test file.
+ */
+export async function requireTestPg(): Promise<void> {
+  reachable ??= testPgReachable();
+  if (await reachable) return;
+  throw new Error(
+    `PostgreSQL is not reachable at ${TEST_PG_URL}, and these tests need it. Start it ` +
+      '(`pg_ctlcluster 15 main start`, or `docker run --rm -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust ' +
+      '-e POSTGRES_DB=test postgres:15`), or point SCENEWAY_TEST_PG_URL at one (trust auth, an empty database).',
+  );
 }
 
 /** A fresh schema name per test run, so runs never see each other's banks. */
