@@ -2,8 +2,7 @@ import { generateSm2KeyPair, type Sm2KeyPair } from '@sceneway/cloud-sync/crypto
 import type { SaleRequest, VoidRequest } from '@sceneway/device-drivers/driver-api';
 import { manualClock } from '../clock.ts';
 import type { SqliteLedger } from '../ledger/ledger.ts';
-import { createOutbox } from '../ledger/outbox.ts';
-import { openTempLedger, tempLedgerFile } from '../ledger/temp-ledger.ts';
+import { acknowledgeThrough, openTempLedger, tempLedgerFile } from '../ledger/temp-ledger.ts';
 import { silentLogger } from '../logger.ts';
 import type { CanteenLimits } from './canteen-limits.ts';
 import { type CanteenRules, createCanteenRules } from './canteen-rules.ts';
@@ -122,27 +121,7 @@ export const recordsOf = (ledger: SqliteLedger) =>
       payload: JSON.parse(r.payload) as Record<string, unknown>,
     }));
 
-/**
- * Plays the bank acknowledging the oldest `count` unsynced records, through the production outbox
- * (a stored batch, then its verified ack), so the full-buffer policy sees the outbox shrink.
- */
+/** Plays the bank acknowledging the oldest `count` unsynced records (the full-buffer tests). */
 export function acknowledgeOldest(ledger: SqliteLedger, count: number): void {
-  const outbox = createOutbox(ledger);
-  const cursor = outbox.cursor();
-  const records = outbox.readUnsynced(cursor.afterSeq, count).map((u) => u.record);
-  const last = records.at(-1);
-  if (!last || records.length < count) throw new Error(`only ${records.length} unsynced records`);
-  const batch = {
-    batchSeq: cursor.nextBatchSeq,
-    firstSeq: records[0]?.seq ?? last.seq,
-    lastSeq: last.seq,
-    recordCount: records.length,
-    prevChainHead: cursor.chainHead,
-    chainHead: last.hash,
-    digest: '0'.repeat(64),
-    body: Buffer.from('{}'),
-    createdAt: new Date(0).toISOString(),
-  };
-  outbox.savePendingBatch(batch);
-  outbox.markBatchAcknowledged(batch, '{}');
+  acknowledgeThrough(ledger, ledger.stats().lastSyncedSeq + count);
 }

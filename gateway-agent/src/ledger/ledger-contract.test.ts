@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type OpenLedgerOptions, openLedger, type SqliteLedger } from './ledger.ts';
 import { runLedgerContract } from './ledger-contract.ts';
+import { acknowledgeThrough } from './temp-ledger.ts';
 import { TEST_DATA_KEY, tempLedgerPath } from './test-support.ts';
 
 // The production ledger is the only implementation of the Ledger interface (TestLedger was removed;
@@ -16,6 +17,9 @@ const sqliteLedger = (extra: Partial<OpenLedgerOptions> = {}) => {
       await current.close();
       current = open();
       return current;
+    },
+    acknowledge(throughSeq: number) {
+      acknowledgeThrough(current, throughSeq);
     },
     async cleanup() {
       await current.close();

@@ -15,6 +15,8 @@ export interface LedgerUnderTest {
   ledger: Ledger;
   /** Closes this ledger and opens the same store again, as a restart of the agent would. */
   reopen(): Promise<Ledger>;
+  /** Plays the bank acknowledging every record up to `throughSeq`, through the open ledger's outbox. */
+  acknowledge(throughSeq: number): void;
   /** Closes whatever is still open and removes the store. */
   cleanup(): Promise<void>;
 }
@@ -132,6 +134,29 @@ export function runLedgerContract(
       expect(await reopened.append(withKey(2))).toEqual({ duplicate: true, record: before[1]?.record });
       const next = await reopened.append(withKey(4));
       expectChain([...stored, next.record]);
+    });
+
+    it('counts the outbox as head minus the synced watermark, through acknowledgements and a restart', async () => {
+      const subject = await fresh();
+      const appended: LedgerRecord[] = [];
+      for (let i = 1; i <= 5; i++) appended.push((await subject.ledger.append(withKey(i))).record);
+      const at = (seq: number) => Date.parse(appended[seq - 1]?.recordedAt ?? '');
+      subject.acknowledge(2);
+      const afterAck = { headSeq: 5, unsyncedCount: 3, lastSyncedSeq: 2, oldestUnsyncedAt: at(3) };
+      expect(subject.ledger.stats()).toMatchObject(afterAck);
+      const reopened = await subject.reopen();
+      expect(reopened.stats()).toMatchObject(afterAck);
+      // Acknowledged records stay in the ledger: idempotency still answers from them.
+      expect(await reopened.append(withKey(1))).toEqual({ duplicate: true, record: appended[0] });
+      subject.acknowledge(5);
+      expect(reopened.stats()).toMatchObject({ unsyncedCount: 0, lastSyncedSeq: 5, oldestUnsyncedAt: null });
+      const sixth = await reopened.append(withKey(6));
+      expect(reopened.stats()).toMatchObject({
+        headSeq: 6,
+        unsyncedCount: 1,
+        lastSyncedSeq: 5,
+        oldestUnsyncedAt: Date.parse(sixth.record.recordedAt),
+      });
     });
 
     it('refuses only the append whose withinCommit step throws, rolls that step back, and leaves no hole', async () => {
