@@ -2,6 +2,8 @@ import { type SQL, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { GENESIS_HASH } from '../chain/record-chain.ts';
+import { BANK_TABLES, createBankTableSql, missingColumnsSql } from './bank-schema.ts';
+import { decideBatchAdmission } from './batch-admission.ts';
 import type {
   BankAlert,
   BankStore,
@@ -60,20 +62,26 @@ export class PgBankStore implements BankStore {
     await this.db.transaction(async (tx) => {
       await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${this.schema}))`);
       await tx.execute(sql.raw(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`));
-      await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${this.t('boxes')} (box_id TEXT PRIMARY KEY, public_key TEXT NOT NULL,
-        site_id TEXT NOT NULL, enrolled_at TEXT NOT NULL, head_seq BIGINT NOT NULL DEFAULT 0, head_hash TEXT NOT NULL)`);
-      await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${this.t('batches')} (box_id TEXT NOT NULL, batch_seq BIGINT NOT NULL,
-        digest TEXT NOT NULL, first_seq BIGINT NOT NULL, last_seq BIGINT NOT NULL, received_at TEXT NOT NULL,
-        key_envelope TEXT, PRIMARY KEY (box_id, batch_seq))`);
-      // Banks created before 2026-11-29 kept the key envelope in every record's pii_encrypted instead.
-      await tx.execute(sql`ALTER TABLE ${this.t('batches')} ADD COLUMN IF NOT EXISTS key_envelope TEXT`);
-      await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${this.t('records')} (box_id TEXT NOT NULL, seq BIGINT NOT NULL,
-        kind TEXT NOT NULL, terminal_id TEXT, amount_fen BIGINT, recorded_at TEXT NOT NULL, hash TEXT NOT NULL,
-        payload JSONB NOT NULL, pii_encrypted JSONB, batch_seq BIGINT NOT NULL, PRIMARY KEY (box_id, seq))`);
-      await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${this.t('nonces')} (box_id TEXT NOT NULL, nonce TEXT NOT NULL,
-        seen_at BIGINT NOT NULL, PRIMARY KEY (box_id, nonce))`);
-      await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${this.t('alerts')} (id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL,
-        kind TEXT NOT NULL, box_id TEXT NOT NULL, detail TEXT NOT NULL)`);
+      // One definition for both stores (bank-schema.ts): new tables are created from it, and a bank
+      // made by an older version gets the columns added since (e.g. batches.key_envelope, 2026-11-29).
+      const found = await tx.execute(
+        sql`SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = ${this.schema}`,
+      );
+      const existing = new Map<string, Set<string>>();
+      for (const row of found.rows as Array<{ table_name: string; column_name: string }>) {
+        const columns = existing.get(row.table_name) ?? new Set<string>();
+        columns.add(row.column_name);
+        existing.set(row.table_name, columns);
+      }
+      for (const table of BANK_TABLES) {
+        const columns = existing.get(table.name);
+        const name = `"${this.schema}"."${table.name}"`;
+        if (!columns) await tx.execute(sql.raw(createBankTableSql('postgres', table, name)));
+        else {
+          const adds = missingColumnsSql('postgres', table, columns);
+          if (adds.length > 0) await tx.execute(sql.raw(`ALTER TABLE ${name} ${adds.join(', ')}`));
+        }
+      }
     });
   }
 
@@ -118,21 +126,16 @@ export class PgBankStore implements BankStore {
         sql`SELECT * FROM ${this.t('boxes')} WHERE box_id = ${b.boxId} FOR UPDATE`,
       );
       const box = boxes.rows[0] as BoxRow | undefined;
-      if (!box) return { kind: 'not-enrolled' };
       const prior = await tx.execute(
         sql`SELECT digest FROM ${this.t('batches')} WHERE box_id = ${b.boxId} AND batch_seq = ${b.batchSeq}`,
       );
-      const priorDigest = (prior.rows[0] as { digest: string } | undefined)?.digest;
-      if (priorDigest !== undefined)
-        return priorDigest === b.digest
-          ? { kind: 'duplicate' }
-          : { kind: 'conflict', storedDigest: priorDigest };
-      const headSeq = Number(box.head_seq);
-      // A batch that does not start from the stored head was sent out of order (or forged); one
-      // that starts from the head but skips sequence numbers means the box lost records.
-      if (b.prevChainHead !== box.head_hash)
-        return { kind: 'chain-broken', headSeq, headHash: box.head_hash };
-      if (b.firstSeq !== headSeq + 1) return { kind: 'sequence-gap', headSeq };
+      const decision = decideBatchAdmission({
+        head: box ? { seq: Number(box.head_seq), hash: box.head_hash } : null,
+        storedDigest: (prior.rows[0] as { digest: string } | undefined)?.digest ?? null,
+        batch: b,
+      });
+      if (decision.kind !== 'store') return decision;
+      const { head } = decision;
       await tx.execute(sql`INSERT INTO ${this.t('batches')} (box_id, batch_seq, digest, first_seq, last_seq, received_at,
         key_envelope) VALUES (${b.boxId}, ${b.batchSeq}, ${b.digest}, ${b.firstSeq}, ${b.lastSeq}, ${b.receivedAt},
         ${b.keyEnvelope})`);
@@ -159,7 +162,7 @@ export class PgBankStore implements BankStore {
             payload jsonb, pii jsonb)`);
       const moved =
         await tx.execute(sql`UPDATE ${this.t('boxes')} SET head_seq = ${b.lastSeq}, head_hash = ${b.newChainHead}
-        WHERE box_id = ${b.boxId} AND head_seq = ${headSeq} AND head_hash = ${box.head_hash}`);
+        WHERE box_id = ${b.boxId} AND head_seq = ${head.seq} AND head_hash = ${head.hash}`);
       if (moved.rowCount !== 1) throw new Error('box head moved inside the transaction');
       // The inserts ran while the ingest checks did; commit only what passed them (a rejection rolls
       // the whole transaction back).

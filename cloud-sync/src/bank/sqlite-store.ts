@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { GENESIS_HASH } from '../chain/record-chain.ts';
+import { BANK_TABLES, createBankTableSql, missingColumnsSql } from './bank-schema.ts';
+import { type AdmissionFacts, decideBatchAdmission } from './batch-admission.ts';
 import type {
   BankAlert,
   BankStore,
@@ -11,20 +13,6 @@ import type {
   DayRecord,
   EnrolledBox,
 } from './store.ts';
-
-const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS boxes (box_id TEXT PRIMARY KEY, public_key TEXT NOT NULL, site_id TEXT NOT NULL,
-     enrolled_at TEXT NOT NULL, head_seq INTEGER NOT NULL DEFAULT 0, head_hash TEXT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS batches (box_id TEXT NOT NULL, batch_seq INTEGER NOT NULL, digest TEXT NOT NULL,
-     first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, received_at TEXT NOT NULL, key_envelope TEXT,
-     PRIMARY KEY (box_id, batch_seq))`,
-  `CREATE TABLE IF NOT EXISTS records (box_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, terminal_id TEXT,
-     amount_fen INTEGER, recorded_at TEXT NOT NULL, hash TEXT NOT NULL, payload TEXT NOT NULL, pii_encrypted TEXT,
-     batch_seq INTEGER NOT NULL, PRIMARY KEY (box_id, seq))`,
-  `CREATE TABLE IF NOT EXISTS nonces (box_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at INTEGER NOT NULL, PRIMARY KEY (box_id, nonce))`,
-  `CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL,
-     box_id TEXT NOT NULL, detail TEXT NOT NULL)`,
-];
 
 interface BoxRow {
   box_id: string;
@@ -61,13 +49,36 @@ export class SqliteBankStore implements BankStore {
   }
 
   async init(): Promise<void> {
-    for (const stmt of SCHEMA) this.db.run(sql.raw(stmt));
-    // Banks created before 2026-11-29 kept the key envelope in every record's pii_encrypted instead.
-    const columns = this.sqlite.pragma('table_info(batches)') as Array<{ name: string }>;
-    if (!columns.some((c) => c.name === 'key_envelope'))
-      this.sqlite.exec('ALTER TABLE batches ADD COLUMN key_envelope TEXT');
+    // One definition for both stores (bank-schema.ts): new tables are created from it, and a bank
+    // made by an older version gets the columns added since (e.g. batches.key_envelope, 2026-11-29).
+    this.sqlite.transaction(() => {
+      for (const table of BANK_TABLES) {
+        const columns = this.sqlite.pragma(`table_info(${table.name})`) as Array<{ name: string }>;
+        const existing = new Set(columns.map((c) => c.name));
+        if (existing.size === 0) this.sqlite.exec(createBankTableSql('sqlite', table));
+        for (const add of missingColumnsSql('sqlite', table, existing))
+          this.sqlite.exec(`ALTER TABLE ${table.name} ${add}`);
+      }
+    })();
   }
 
+  // Prepared at first use: the tables exist only after init().
+  private selectHead: Database.Statement | undefined;
+  private selectDigest: Database.Statement | undefined;
+  /** What decideBatchAdmission needs, read through the connection (inside or outside a transaction). */
+  private admissionFacts(b: BatchToCommit): AdmissionFacts {
+    this.selectHead ??= this.sqlite.prepare('SELECT head_seq, head_hash FROM boxes WHERE box_id = ?');
+    this.selectDigest ??= this.sqlite.prepare(
+      'SELECT digest FROM batches WHERE box_id = ? AND batch_seq = ?',
+    );
+    const box = this.selectHead.get(b.boxId) as { head_seq: number; head_hash: string } | undefined;
+    const prior = this.selectDigest.get(b.boxId, b.batchSeq) as { digest: string } | undefined;
+    return {
+      head: box ? { seq: Number(box.head_seq), hash: box.head_hash } : null,
+      storedDigest: prior?.digest ?? null,
+      batch: b,
+    };
+  }
   /** Rows per multi-row INSERT: one statement step per 50 records (500 parameters, under SQLite's 32,766). */
   private static readonly ROWS_PER_INSERT = 50;
   private readonly insertStatements = new Map<number, Database.Statement>();
@@ -113,26 +124,18 @@ export class SqliteBankStore implements BankStore {
   }
 
   async commitBatch(b: BatchToCommit, verified?: Promise<void>): Promise<CommitOutcome> {
-    // better-sqlite3 transactions are synchronous, so nothing overlaps here: the checks finish first.
+    // better-sqlite3 transactions are synchronous, so the checks must finish before it starts. A
+    // batch that will not be stored is answered at once, without waiting for them (store.ts); the
+    // decision that counts is taken again inside the write transaction.
+    const early = decideBatchAdmission(this.admissionFacts(b));
+    if (early.kind !== 'store') return early;
     await verified;
     // BEGIN IMMEDIATE takes the write lock first, so the head read below cannot go stale.
     return this.db.transaction(
       (tx): CommitOutcome => {
-        const box = tx.get<BoxRow>(sql`SELECT * FROM boxes WHERE box_id = ${b.boxId}`);
-        if (!box) return { kind: 'not-enrolled' };
-        const prior = tx.get<{ digest: string }>(
-          sql`SELECT digest FROM batches WHERE box_id = ${b.boxId} AND batch_seq = ${b.batchSeq}`,
-        );
-        if (prior)
-          return prior.digest === b.digest
-            ? { kind: 'duplicate' }
-            : { kind: 'conflict', storedDigest: prior.digest };
-        const headSeq = Number(box.head_seq);
-        // A batch that does not start from the stored head was sent out of order (or forged); one
-        // that starts from the head but skips sequence numbers means the box lost records.
-        if (b.prevChainHead !== box.head_hash)
-          return { kind: 'chain-broken', headSeq, headHash: box.head_hash };
-        if (b.firstSeq !== headSeq + 1) return { kind: 'sequence-gap', headSeq };
+        const decision = decideBatchAdmission(this.admissionFacts(b));
+        if (decision.kind !== 'store') return decision;
+        const { head } = decision;
         tx.run(sql`INSERT INTO batches (box_id, batch_seq, digest, first_seq, last_seq, received_at, key_envelope)
           VALUES (${b.boxId}, ${b.batchSeq}, ${b.digest}, ${b.firstSeq}, ${b.lastSeq}, ${b.receivedAt}, ${b.keyEnvelope})`);
         // Prepared multi-row INSERTs: a drizzle template per row, then one statement per row, were each
@@ -158,7 +161,7 @@ export class SqliteBankStore implements BankStore {
           this.insertRecords(chunk.length).run(...params);
         }
         const moved = tx.run(sql`UPDATE boxes SET head_seq = ${b.lastSeq}, head_hash = ${b.newChainHead}
-          WHERE box_id = ${b.boxId} AND head_seq = ${headSeq} AND head_hash = ${box.head_hash}`);
+          WHERE box_id = ${b.boxId} AND head_seq = ${head.seq} AND head_hash = ${head.hash}`);
         if (moved.changes !== 1) throw new Error('box head moved inside the transaction');
         return { kind: 'stored' };
       },

@@ -1,8 +1,10 @@
 /**
  * The bank ingest store: one interface, two implementations (SQLite for one bank process and the
- * demo, PostgreSQL for stateless ingest replicas). Exactly-once (DESIGN invariant 2) lives in
- * `commitBatch`: dedupe, chain continuity and the head move happen in ONE transaction that holds the
- * box row locked, so two replicas racing on the same batch cannot both store it.
+ * demo, PostgreSQL for stateless ingest replicas), one contract suite for both
+ * (bank-store-contract.ts) and one table definition (bank-schema.ts). Exactly-once (DESIGN
+ * invariant 2) lives in `commitBatch`: the facts are read, decided by decideBatchAdmission
+ * (batch-admission.ts, the same pure function for both) and the head moved in ONE transaction that
+ * holds the box row locked, so two replicas racing on the same batch cannot both store it.
  */
 export interface EnrolledBox {
   boxId: string;

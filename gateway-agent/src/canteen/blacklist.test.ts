@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { isGatewayError } from '../gateway-error.ts';
+import { openTempLedger, tempLedgerFile } from '../ledger/temp-ledger.ts';
 import { silentLogger } from '../logger.ts';
 import { type BlacklistUpdate, openBlacklistStore, signBlacklistUpdate } from './blacklist.ts';
 import { cardHolderDigest } from './holder-digest.ts';
-import { openTestLedger, tempDbPath } from './test-ledger.ts';
 import { BANK, NOON, OTHER_KEY } from './test-support.ts';
 
 const A = cardHolderDigest('04A1B2C3D4E5F6');
 const B = cardHolderDigest('11223344');
 const C = cardHolderDigest('55667788');
 
-function open(path = tempDbPath()) {
-  const ledger = openTestLedger(path);
+function open(path = tempLedgerFile('blacklist-')) {
+  const ledger = openTempLedger({ path });
   const store = openBlacklistStore({
     db: ledger.db,
     bankPublicKeyHex: BANK.publicKeyHex,

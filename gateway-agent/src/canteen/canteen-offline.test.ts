@@ -4,6 +4,7 @@ import { DECLINE_TEXT } from './decline-text.ts';
 import { BACKLOG_ALERT, DISK_ALERT } from './full-buffer.ts';
 import { cardHolderDigest } from './holder-digest.ts';
 import {
+  acknowledgeOldest,
   BANK,
   cardSale,
   LIMITS,
@@ -45,7 +46,7 @@ describe('full-buffer policy', () => {
     });
     expect(recordsOf(c.ledger)).toHaveLength(3);
 
-    c.ledger.drain(1);
+    acknowledgeOldest(c.ledger, 1);
     await expect(c.rules.decideSale('pos-1', upload)).resolves.toMatchObject({ outcome: 'approved' });
     expect(c.alerts.has(BACKLOG_ALERT)).toBe(false);
     await expect(c.rules.decideSale('pos-1', refused)).resolves.toMatchObject({

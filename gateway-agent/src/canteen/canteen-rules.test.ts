@@ -1,12 +1,12 @@
 import { DECLINE_REASONS } from '@sceneway/device-drivers/driver-api';
 import { describe, expect, it } from 'vitest';
 import { isGatewayError } from '../gateway-error.ts';
+import { openTempLedger } from '../ledger/temp-ledger.ts';
 import { silentLogger } from '../logger.ts';
 import { signBlacklistUpdate } from './blacklist.ts';
 import { createCanteenRules } from './canteen-rules.ts';
 import { DECLINE_TEXT } from './decline-text.ts';
 import { accountHolderDigest, cardHolderDigest } from './holder-digest.ts';
-import { openTestLedger, tempDbPath } from './test-ledger.ts';
 import {
   BANK,
   cardSale,
@@ -233,7 +233,7 @@ describe('canteen sale decisions', () => {
   it('commits the day total and the used token with the sale or not at all', async () => {
     const c = openCanteen();
     // A real failure of the commit after withinCommit ran: the record insert aborts the transaction.
-    c.ledger.db.exec(`CREATE TRIGGER fail_commit BEFORE INSERT ON test_records WHEN NEW.amount_fen = 777
+    c.ledger.db.exec(`CREATE TRIGGER fail_commit BEFORE INSERT ON records WHEN NEW.amount_fen = 777
       BEGIN SELECT RAISE(ABORT, 'simulated I/O error'); END`);
     const token = qrToken();
     const sale = qrSale(token, 777);
@@ -242,11 +242,11 @@ describe('canteen sale decisions', () => {
     expect([count('canteen_used_qr'), count('canteen_day_totals'), count('canteen_sales')]).toEqual([
       0, 0, 0,
     ]);
-    expect(count('test_records')).toBe(0);
+    expect(count('records')).toBe(0);
     // The failure was not cached as the answer: once the fault is gone the same sale goes through.
     c.ledger.db.exec('DROP TRIGGER fail_commit');
     await expect(c.rules.decideSale('pos-1', sale)).resolves.toMatchObject({ outcome: 'approved' });
-    expect([count('canteen_used_qr'), count('canteen_day_totals'), count('test_records')]).toEqual([1, 1, 1]);
+    expect([count('canteen_used_qr'), count('canteen_day_totals'), count('records')]).toEqual([1, 1, 1]);
   });
 
   it('has a screen text for every decline reason that fits the 64-byte POS display field', () => {
@@ -256,7 +256,7 @@ describe('canteen sale decisions', () => {
   });
 
   it('refuses a bank key that is not an SM2 point and a time zone that does not exist', () => {
-    const ledger = openTestLedger(tempDbPath());
+    const ledger = openTempLedger();
     const base = {
       ledger,
       limits: LIMITS,

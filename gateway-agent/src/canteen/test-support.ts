@@ -1,13 +1,17 @@
 import { generateSm2KeyPair, type Sm2KeyPair } from '@sceneway/cloud-sync/crypto/sm2';
 import type { SaleRequest, VoidRequest } from '@sceneway/device-drivers/driver-api';
 import { manualClock } from '../clock.ts';
+import type { SqliteLedger } from '../ledger/ledger.ts';
+import { acknowledgeThrough, openTempLedger, tempLedgerFile } from '../ledger/temp-ledger.ts';
 import { silentLogger } from '../logger.ts';
 import type { CanteenLimits } from './canteen-limits.ts';
 import { type CanteenRules, createCanteenRules } from './canteen-rules.ts';
 import { issueQrToken, type QrClaims } from './qr-token.ts';
-import { openTestLedger, type TestLedger, tempDbPath } from './test-ledger.ts';
 
-/** TESTS ONLY: a canteen on a real SQLite file, with a bank key pair, a movable clock and knobs. */
+/**
+ * TESTS ONLY: a canteen on the production ledger in a temp file (removed when the test ends), with a
+ * bank key pair, a movable clock and knobs.
+ */
 export const BANK: Sm2KeyPair = generateSm2KeyPair();
 export const OTHER_KEY: Sm2KeyPair = generateSm2KeyPair();
 
@@ -25,7 +29,7 @@ export const LIMITS: CanteenLimits = {
 
 export interface Canteen {
   rules: CanteenRules;
-  ledger: TestLedger;
+  ledger: SqliteLedger;
   path: string;
   clock: ReturnType<typeof manualClock>;
   knobs: { bankReachable: boolean; freeMb: number };
@@ -36,9 +40,9 @@ export interface Canteen {
 export function openCanteen(
   opts: { path?: string; limits?: Partial<CanteenLimits>; clock?: ReturnType<typeof manualClock> } = {},
 ): Canteen {
-  const path = opts.path ?? tempDbPath();
+  const path = opts.path ?? tempLedgerFile('canteen-');
   const clock = opts.clock ?? manualClock(NOON);
-  const ledger = openTestLedger(path);
+  const ledger = openTempLedger({ path });
   const knobs = { bankReachable: true, freeMb: 10_000 };
   const alerts = new Map<string, string>();
   const rules = createCanteenRules({
@@ -105,10 +109,10 @@ export function qrToken(extra: Partial<QrClaims> = {}, key: Sm2KeyPair = BANK): 
   return issueQrToken(claims, key.privateKeyHex);
 }
 
-export const recordsOf = (ledger: TestLedger) =>
+export const recordsOf = (ledger: SqliteLedger) =>
   ledger.db
     .prepare<[], { kind: string; amount_fen: number; payload: string; terminal_id: string }>(
-      'SELECT kind, amount_fen, payload, terminal_id FROM test_records ORDER BY seq',
+      'SELECT kind, amount_fen, payload, terminal_id FROM records ORDER BY seq',
     )
     .all()
     .map((r) => ({
@@ -116,3 +120,8 @@ export const recordsOf = (ledger: TestLedger) =>
       amountFen: r.amount_fen,
       payload: JSON.parse(r.payload) as Record<string, unknown>,
     }));
+
+/** Plays the bank acknowledging the oldest `count` unsynced records (the full-buffer tests). */
+export function acknowledgeOldest(ledger: SqliteLedger, count: number): void {
+  acknowledgeThrough(ledger, ledger.stats().lastSyncedSeq + count);
+}

@@ -1,28 +1,37 @@
 import type Database from 'better-sqlite3';
-import { blob, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { sql } from 'drizzle-orm';
+import { blob, check, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { createTableSql } from './sqlite-ddl.ts';
 
 /**
- * The ledger's tables, as drizzle sees them (queries) and as SQLite creates them (DDL below).
- * drizzle-kit is a build-time tool we do not ship to boxes, so the DDL is kept here beside the
- * table definitions and applied by `migrateLedger` under `PRAGMA user_version`.
+ * The ledger's tables: the one definition of its schema. drizzle builds the queries from them and
+ * sqlite-ddl.ts the CREATE TABLE statements that `migrateLedger` applies (docs/decisions.md D18).
  */
-export const records = sqliteTable('records', {
-  seq: integer('seq').primaryKey(),
-  boxId: text('box_id').notNull(),
-  kind: text('kind').notNull(),
-  terminalId: text('terminal_id'),
-  amountFen: integer('amount_fen'),
-  payload: text('payload').notNull(),
-  piiDigest: text('pii_digest'),
-  /** SM4-CBC(dataKey, JCS({salt, ...fields})): personal data at rest (DESIGN invariant 5). */
-  piiIv: blob('pii_iv', { mode: 'buffer' }),
-  piiSealed: blob('pii_sealed', { mode: 'buffer' }),
-  recordedAt: text('recorded_at').notNull(),
-  clockOffsetMs: integer('clock_offset_ms').notNull(),
-  prevHash: text('prev_hash').notNull(),
-  hash: text('hash').notNull(),
-  idempotencyKey: text('idempotency_key'),
-});
+export const records = sqliteTable(
+  'records',
+  {
+    seq: integer('seq').primaryKey(),
+    boxId: text('box_id').notNull(),
+    kind: text('kind').notNull(),
+    terminalId: text('terminal_id'),
+    amountFen: integer('amount_fen'),
+    payload: text('payload').notNull(),
+    piiDigest: text('pii_digest'),
+    /** SM4-CBC(dataKey, JCS({salt, ...fields})): personal data at rest (DESIGN invariant 5). */
+    piiIv: blob('pii_iv', { mode: 'buffer' }),
+    piiSealed: blob('pii_sealed', { mode: 'buffer' }),
+    recordedAt: text('recorded_at').notNull(),
+    clockOffsetMs: integer('clock_offset_ms').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+    /** Unique: a repeated business event finds its stored record (ledger-api.ts AppendInput). */
+    idempotencyKey: text('idempotency_key').unique(),
+  },
+  () => [
+    // Money is integer fen in the file too (DESIGN invariant 4): SQLite would store 12.5 as REAL.
+    check('amount_fen_integer', sql`amount_fen IS NULL OR typeof(amount_fen) = 'integer'`),
+  ],
+);
 
 /** One row per record not yet acknowledged by the bank: the uploader's work queue. */
 export const outbox = sqliteTable('outbox', {
@@ -48,54 +57,32 @@ export const meta = sqliteTable('meta', {
   value: text('value').notNull(),
 });
 
-const MIGRATIONS: string[] = [
-  // v1
-  `CREATE TABLE records (
-     seq INTEGER PRIMARY KEY,
-     box_id TEXT NOT NULL,
-     kind TEXT NOT NULL,
-     terminal_id TEXT,
-     amount_fen INTEGER CHECK (amount_fen IS NULL OR typeof(amount_fen) = 'integer'),
-     payload TEXT NOT NULL,
-     pii_digest TEXT,
-     pii_iv BLOB,
-     pii_sealed BLOB,
-     recorded_at TEXT NOT NULL,
-     clock_offset_ms INTEGER NOT NULL,
-     prev_hash TEXT NOT NULL,
-     hash TEXT NOT NULL,
-     idempotency_key TEXT UNIQUE
-   );
-   CREATE TABLE outbox (seq INTEGER PRIMARY KEY);
-   CREATE TABLE pending_batches (
-     batch_seq INTEGER PRIMARY KEY,
-     first_seq INTEGER NOT NULL,
-     last_seq INTEGER NOT NULL,
-     record_count INTEGER NOT NULL,
-     prev_chain_head TEXT NOT NULL,
-     chain_head TEXT NOT NULL,
-     digest TEXT NOT NULL,
-     body BLOB NOT NULL,
-     created_at TEXT NOT NULL
-   );
-   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
-];
+/** Every table of the ledger, in creation order. */
+export const LEDGER_TABLES = [records, outbox, pendingBatches, meta];
 
-export const LEDGER_SCHEMA_VERSION = MIGRATIONS.length;
+/** The schema version the tables above describe; a change to them bumps it and adds an upgrade. */
+export const LEDGER_SCHEMA_VERSION = 1;
 
-/** Applies the DDL steps the file has not seen yet, each in its own transaction. */
+/**
+ * UPGRADES[v - 1] takes a file made by an older agent from version v to v + 1 (ALTER TABLE and
+ * friends). A new file is created straight from the tables, so a step is a delta, never a second
+ * copy of the schema, and ledger-schema.test.ts checks that an upgraded file ends up with the same
+ * schema as a new one. Version 1 is the schema every ledger made so far has (it was raw DDL before).
+ */
+const UPGRADES: Array<(db: Database.Database) => void> = [];
+
+/** Brings the file to LEDGER_SCHEMA_VERSION in one transaction, under `PRAGMA user_version`. */
 export function migrateLedger(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
+  if (current > LEDGER_SCHEMA_VERSION) {
     throw new Error(
-      `ledger schema v${current} is newer than this agent (v${MIGRATIONS.length}); upgrade the agent`,
+      `ledger schema v${current} is newer than this agent (v${LEDGER_SCHEMA_VERSION}); upgrade the agent`,
     );
   }
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    const step = MIGRATIONS[v] as string;
-    db.transaction(() => {
-      db.exec(step);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+  if (current === LEDGER_SCHEMA_VERSION) return;
+  db.transaction(() => {
+    if (current === 0) for (const table of LEDGER_TABLES) db.exec(createTableSql(table));
+    else for (let v = current; v < LEDGER_SCHEMA_VERSION; v++) UPGRADES[v - 1]?.(db);
+    db.pragma(`user_version = ${LEDGER_SCHEMA_VERSION}`);
+  })();
 }

@@ -17,66 +17,9 @@ import { createWalSync } from './wal-sync.ts';
 const open = (path: string, extra: Partial<Parameters<typeof openLedger>[0]> = {}) =>
   openLedger({ path, boxId: 'box-1', dataKey: TEST_DATA_KEY, ...extra });
 
-describe('ledger append', () => {
-  it('commits concurrent appends in groups with consecutive seqs and a verifying chain', async () => {
-    const path = tempLedgerPath();
-    const ledger = open(path);
-    const results = await Promise.all(Array.from({ length: 500 }, (_, i) => ledger.append(saleInput(i))));
-    const seqs = results.map((r) => r.record.seq).sort((a, b) => a - b);
-    expect(seqs).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
-    expect(ledger.stats()).toMatchObject({ headSeq: 500, unsyncedCount: 500 });
-    await ledger.close();
-    expect(verifyLedgerFile(path)).toMatchObject({ ok: true, records: 500, head: { seq: 500 } });
-  });
-
-  it('returns the stored record for a repeated idempotency key and writes nothing new', async () => {
-    const ledger = open(tempLedgerPath());
-    const first = await ledger.append(saleInput(1, { idempotencyKey: 'sale:pos-1:1' }));
-    const [again, concurrent] = await Promise.all([
-      ledger.append(saleInput(1, { idempotencyKey: 'sale:pos-1:1' })),
-      ledger.append(saleInput(1, { idempotencyKey: 'sale:pos-1:1' })),
-    ]);
-    expect(first.duplicate).toBe(false);
-    expect(again).toMatchObject({
-      duplicate: true,
-      record: { seq: first.record.seq, hash: first.record.hash },
-    });
-    expect(concurrent.duplicate).toBe(true);
-    expect(ledger.stats().headSeq).toBe(1);
-    await ledger.close();
-  });
-
-  it('refuses only the append whose withinCommit step throws, and rolls that step back', async () => {
-    const ledger = open(tempLedgerPath());
-    ledger.db.exec('CREATE TABLE used_tokens (token TEXT PRIMARY KEY)');
-    const use =
-      (token: string, fail = false) =>
-      (db: Database.Database) => {
-        db.prepare('INSERT INTO used_tokens VALUES (?)').run(token);
-        if (fail) throw new Error('declined after the insert');
-      };
-    const outcomes = await Promise.allSettled([
-      ledger.append(saleInput(1, { withinCommit: use('a') })),
-      ledger.append(saleInput(2, { withinCommit: use('b', true) })),
-      ledger.append(saleInput(3, { withinCommit: use('c') })),
-    ]);
-    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    const tokens = ledger.db.prepare('SELECT token FROM used_tokens ORDER BY token').pluck().all();
-    expect(tokens).toEqual(['a', 'c']);
-    expect(ledger.stats().headSeq).toBe(2);
-    await ledger.close();
-  });
-
-  it('rejects floats and unknown kinds before they reach the chain', async () => {
-    const ledger = open(tempLedgerPath());
-    await expect(ledger.append(saleInput(1, { amountFen: 12.5 }))).rejects.toMatchObject({
-      code: 'LEDGER_RECORD_INVALID',
-    });
-    await expect(ledger.append(saleInput(1, { payload: { rate: 0.3 } }))).rejects.toThrow(/payload/);
-    expect(ledger.stats().headSeq).toBe(0);
-    await ledger.close();
-  });
-
+// Append, idempotency, withinCommit, validation, stats and close are the Ledger contract
+// (ledger-contract.ts, run by ledger-contract.test.ts); this file keeps what only the SQLite file shows.
+describe('ledger personal data at rest', () => {
   it('keeps personal data SM4-sealed at rest and opens it for the uploader', async () => {
     const path = tempLedgerPath();
     const ledger = open(path);
