@@ -152,6 +152,8 @@ export function openTestLedger(path: string, boxId = 'box-test'): TestLedger {
       const row = byKey.get(key);
       return row ? toRecord(row) : null;
     },
+    // Commits here run synchronous=FULL: each is on disk when its append resolves.
+    async durable() {},
     drain(count) {
       markSynced.run(count);
     },
