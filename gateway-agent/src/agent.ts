@@ -34,6 +34,8 @@ export interface StartAgentOptions {
   transports?: TransportFactory;
   drivers?: readonly DriverDefinition[];
   onBatchAcked?: (info: { batchSeq: number; lastSeq: number; records: number }) => void;
+  /** A WAL fsync failed (LEDGER_SYNC_FAILED): the ledger stopped writing; the process must exit. */
+  onLedgerFatal?: (error: GatewayError) => void;
 }
 
 export interface RunningAgent {
@@ -94,6 +96,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       freeSpaceFloorMb: config.ledger.freeSpaceFloorMb,
       alerts,
       logger: logger.child({ part: 'ledger' }),
+      onFatal: options.onLedgerFatal,
     });
     stops.push(() => ledger.close());
     const retention = scheduleRetention({
