@@ -18,8 +18,9 @@ import { createWalSync } from './wal-sync.ts';
  * Every 50 records a synthetic bank ack moves the synced watermark, so the outbox transaction is
  * killed too.
  */
-const [path, mode = 'append', arg = '0'] = process.argv.slice(2);
-if (!path) throw new Error('usage: kill9-child LEDGER_PATH MODE [ARG]');
+const [pathArg, mode = 'append', arg = '0'] = process.argv.slice(2);
+if (!pathArg) throw new Error('usage: kill9-child LEDGER_PATH MODE [ARG]');
+const path: string = pathArg;
 
 // Synchronous writes: the parent must see every line written before the kill, in order.
 const say = (line: string) => writeSync(1, `${line}\n`);
