@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { tempLedgerPath } from '../ledger/test-support.ts';
 import { EXIT_LEDGER_FATAL } from './start-command.ts';
 
 const CHILD = fileURLToPath(new URL('./ledger-fatal-child.ts', import.meta.url));
+const SCENEWAY = fileURLToPath(new URL('../../bin/sceneway.js', import.meta.url));
 
 describe('sceneway start on a failed ledger fsync', () => {
   it(`exits with code ${EXIT_LEDGER_FATAL} after logging LEDGER_SYNC_FAILED, for the supervisor to restart it`, async () => {
@@ -40,4 +41,11 @@ describe('sceneway start on a failed ledger fsync', () => {
       rmSync(dirname(path), { recursive: true, force: true });
     }
   }, 30_000);
+
+  it('documents the exit code in `sceneway start --help`', () => {
+    const help = spawnSync(process.execPath, [SCENEWAY, 'start', '--help'], { encoding: 'utf8' });
+    expect(help.stdout.replace(/\s+/g, ' ')).toMatch(
+      new RegExp(`${EXIT_LEDGER_FATAL} the ledger could not sync to disk \\(LEDGER_SYNC_FAILED\\)`),
+    );
+  });
 });

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type GatewayError, isGatewayError } from '../gateway-error.ts';
@@ -9,6 +11,7 @@ import { saleInput, TEST_DATA_KEY, tempLedgerPath } from './test-support.ts';
 import { verifyLedgerFile, writeMeta } from './verify-ledger.ts';
 import { createWalSync, type WalSync } from './wal-sync.ts';
 
+const SCENEWAY = fileURLToPath(new URL('../../bin/sceneway.js', import.meta.url));
 const paths: string[] = [];
 afterEach(() => {
   for (const path of paths.splice(0)) rmSync(dirname(path), { recursive: true, force: true });
@@ -180,6 +183,11 @@ describe('ledger durability: a tail missing below a watermark', () => {
     expect(verified.chainBreak).toBeNull(); // what is left still chains: only the watermark can tell
     expect(verified.tailMissing).toMatchObject({ headSeq: 5, expectedSeq: 8 });
     expect(verified.tailMissing?.reason).toMatch(/synced_seq/);
+    const cli = spawnSync(process.execPath, [SCENEWAY, 'ledger', 'verify', '--db', path], {
+      encoding: 'utf8',
+    });
+    expect(cli.status).toBe(1);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ ok: false, tailMissing: { headSeq: 5, expectedSeq: 8 } });
 
     const alerts: string[] = [];
     let error: unknown;
