@@ -1,4 +1,4 @@
-import { statSync, writeSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { openLedger, type SqliteLedger } from './ledger.ts';
 import { createOutbox } from './outbox.ts';
@@ -22,8 +22,9 @@ const [pathArg, mode = 'append', arg = '0'] = process.argv.slice(2);
 if (!pathArg) throw new Error('usage: kill9-child LEDGER_PATH MODE [ARG]');
 const path: string = pathArg;
 
-// Synchronous writes: the parent must see every line written before the kill, in order.
-const say = (line: string) => writeSync(1, `${line}\n`);
+// process.stdout on a pipe writes synchronously on Linux, in order; a line not written when the kill
+// lands was never claimed. (fs.writeSync(1) fails with EAGAIN on the non-blocking pipe when it is full.)
+const say = (line: string) => process.stdout.write(`${line}\n`);
 
 // CommonJS, run by the worker: waits (delay, or a file reaching a size) and SIGKILLs the process.
 const KILLER = `
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
     const pageSize = ledger.db.pragma('page_size', { simple: true }) as number;
     const finalSize = (ledger.db.pragma('page_count', { simple: true }) as number) * pageSize;
     const atLeast = size + Math.max(1, Math.floor((finalSize - size) * Number(arg)));
+    say(`CHECKPOINT ${size} ${finalSize}`);
     kill({ file: path, atLeast });
     ledger.db.pragma('wal_checkpoint(TRUNCATE)');
     say('PHASE-DONE');
