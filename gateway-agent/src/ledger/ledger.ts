@@ -363,7 +363,12 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
     }
     options.alerts?.raise({ code: 'LEDGER_SYNC_FAILED', message: fatal.message, hint: SYNC_FAILED_HINT });
     logger.fatal({ code: 'LEDGER_SYNC_FAILED', err: (cause as Error).message }, fatal.message);
-    options.onFatal?.(fatal);
+    try {
+      options.onFatal?.(fatal);
+    } catch (err) {
+      // The callers must still see LEDGER_SYNC_FAILED: any other error would be answered "declined".
+      logger.error({ err: (err as Error).message }, 'the ledger fatal handler failed');
+    }
     return fatal;
   };
   const durable = async () => {
