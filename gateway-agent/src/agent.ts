@@ -12,6 +12,7 @@ import { type Clock, measuredClock, systemClock } from './clock.ts';
 import type { FullBoxConfig } from './config/driver-config.ts';
 import { driversPart, mqttGrantsOf, resolveDrivers, terminalsOf } from './drivers/driver-part.ts';
 import { DRIVER_REGISTRY } from './drivers/registry.ts';
+import type { GatewayError } from './gateway-error.ts';
 import type { BoxSecrets } from './keys/box-keys.ts';
 import { cachedFreeSpace } from './ledger/disk-space.ts';
 import { openLedger, type SqliteLedger } from './ledger/ledger.ts';
@@ -39,6 +40,12 @@ export interface StartAgentOptions {
   drivers?: readonly DriverDefinition[];
   scenarios?: readonly ScenarioDefinition[];
   onBatchAcked?: (info: { batchSeq: number; lastSeq: number; records: number }) => void;
+  /**
+   * A WAL fsync failed (LEDGER_SYNC_FAILED): the ledger stopped writing, and the process owner must exit
+   * so the supervisor restarts it and the boot check decides what is on disk (D17). `sceneway start`
+   * exits with code 3.
+   */
+  onLedgerFatal?: (error: GatewayError) => void;
 }
 
 export interface RunningAgent {
@@ -108,6 +115,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           alerts,
           logger: logger.child({ part: 'ledger' }),
           onAppended: (kind) => metrics.ledgerRecordsAppended.inc({ kind }),
+          ...(options.onLedgerFatal ? { onFatal: options.onLedgerFatal } : {}),
         });
       },
       stop: () => ledger.close(),

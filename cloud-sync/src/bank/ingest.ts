@@ -278,12 +278,16 @@ export async function ingestBatch(
         409,
         'BANK_BATCH_CONFLICT',
         `batch ${header.batchSeq} was already stored with different content`,
+        {},
+        { bankHeadSeq: (await ctx.store.getBox(boxId))?.headSeq ?? 0 },
       );
     case 'chain-broken':
       throw new BankRefusal(
         409,
         'BANK_CHAIN_BROKEN',
         `batch ${header.batchSeq} does not continue the stored chain (bank head is seq ${outcome.headSeq}); send batches in order`,
+        {},
+        { bankHeadSeq: outcome.headSeq },
       );
     case 'sequence-gap':
       await tamperAlert(
@@ -296,6 +300,8 @@ export async function ingestBatch(
         409,
         'BANK_SEQUENCE_GAP',
         `batch ${header.batchSeq} starts at seq ${header.firstSeq} but the bank expects ${outcome.headSeq + 1}`,
+        {},
+        { bankHeadSeq: outcome.headSeq },
       );
     default: {
       const status = outcome.kind;

@@ -9,6 +9,12 @@ export class BankRefusal extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /**
+     * Facts the box needs to act on the refusal, sent beside code and message. `bankHeadSeq`: the last
+     * seq the bank holds for this box, on the order refusals, so a box restored from an older copy
+     * learns it is behind (LEDGER_BEHIND_BANK) instead of re-using sequence numbers.
+     */
+    readonly detail: { bankHeadSeq?: number } = {},
   ) {
     super(message);
   }

@@ -180,7 +180,7 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
           { code: e.code, status: e.status, box: req.headers['x-sceneway-box'] },
           'request refused',
         );
-        sendJson(res, e.status, { code: e.code, message: e.message }, e.headers);
+        sendJson(res, e.status, { code: e.code, message: e.message, ...e.detail }, e.headers);
         return;
       }
       metrics.inc('sceneway_bank_refusals_total', { code: 'BANK_INTERNAL' });

@@ -1,7 +1,15 @@
 import type { JsonValue } from '@sceneway/cloud-sync/chain/record-chain';
 import type { SaleDecision, SaleRequest } from '@sceneway/device-drivers/driver-api';
 import { APPROVED_TEXT, decline } from './decline-text.ts';
-import { isPositiveFen, priorDecision, type RulesContext, remember, veto, vetoOf } from './rules-context.ts';
+import {
+  isPositiveFen,
+  priorDecision,
+  type RulesContext,
+  remember,
+  unansweredAfterSyncFailure,
+  veto,
+  vetoOf,
+} from './rules-context.ts';
 import { checkSale } from './sale-checks.ts';
 
 const APPROVED: SaleDecision = { outcome: 'approved', displayText: APPROVED_TEXT };
@@ -23,13 +31,20 @@ export async function decideSale(
   sale: SaleRequest,
 ): Promise<SaleDecision> {
   const key = saleKey(terminalId, sale.receiptNo);
-  const prior = priorDecision(ctx, key, {
-    ignoreDeclines: sale.offline,
-    approved: APPROVED,
-    amountFen: sale.amountFen,
-  });
-  if (prior) return prior;
   const log = { terminalId, receiptNo: sale.receiptNo, amountFen: sale.amountFen, offline: sale.offline };
+  let prior: SaleDecision | null;
+  try {
+    prior = await priorDecision(ctx, key, {
+      ignoreDeclines: sale.offline,
+      approved: APPROVED,
+      amountFen: sale.amountFen,
+    });
+  } catch (error) {
+    const unanswered = unansweredAfterSyncFailure(ctx, error, log);
+    if (unanswered) return unanswered;
+    throw error;
+  }
+  if (prior) return prior;
   // A till without its own reader: the card comes from the reader bound to it, taken only now that the
   // sale is known to be new (a retransmission above must not use up the next diner's card).
   const credential = sale.credential ?? ctx.takeBoundCredential(terminalId);
@@ -119,6 +134,9 @@ export async function decideSale(
       );
       return remember(ctx, key, refused.decision);
     }
+    // Not a decline: the group holding this sale may be committed (docs/decisions.md D17).
+    const unanswered = unansweredAfterSyncFailure(ctx, error, log);
+    if (unanswered) return unanswered;
     ctx.logger.error({ ...log, err: error }, 'canteen: recording the sale failed; declined, nothing charged');
     return decline('SYSTEM_ERROR');
   }

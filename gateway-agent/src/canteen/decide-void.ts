@@ -2,7 +2,15 @@ import type { JsonValue } from '@sceneway/cloud-sync/chain/record-chain';
 import type { SaleDecision, VoidRequest } from '@sceneway/device-drivers/driver-api';
 import { saleKey } from './decide-sale.ts';
 import { decline, VOIDED_TEXT } from './decline-text.ts';
-import { isPositiveFen, priorDecision, type RulesContext, remember, veto, vetoOf } from './rules-context.ts';
+import {
+  isPositiveFen,
+  priorDecision,
+  type RulesContext,
+  remember,
+  unansweredAfterSyncFailure,
+  veto,
+  vetoOf,
+} from './rules-context.ts';
 
 const VOIDED: SaleDecision = { outcome: 'approved', displayText: VOIDED_TEXT };
 
@@ -22,14 +30,21 @@ export async function decideVoid(
   v: VoidRequest,
 ): Promise<SaleDecision> {
   const key = `void:${terminalId}:${v.receiptNo}`;
-  const prior = priorDecision(ctx, key, { ignoreDeclines: v.offline, approved: VOIDED });
-  if (prior) return prior;
   const log = {
     terminalId,
     receiptNo: v.receiptNo,
     originalReceiptNo: v.originalReceiptNo,
     offline: v.offline,
   };
+  let prior: SaleDecision | null;
+  try {
+    prior = await priorDecision(ctx, key, { ignoreDeclines: v.offline, approved: VOIDED });
+  } catch (error) {
+    const unanswered = unansweredAfterSyncFailure(ctx, error, log);
+    if (unanswered) return unanswered;
+    throw error;
+  }
+  if (prior) return prior;
   if (!isPositiveFen(v.amountFen)) {
     ctx.logger.error(log, 'canteen: void amount is not a positive integer of fen');
     return decline('SYSTEM_ERROR');
@@ -81,6 +96,8 @@ export async function decideVoid(
   } catch (error) {
     const refused = vetoOf(error);
     if (refused) return remember(ctx, key, refused.decision);
+    const unanswered = unansweredAfterSyncFailure(ctx, error, log);
+    if (unanswered) return unanswered;
     ctx.logger.error({ ...log, err: error }, 'canteen: recording the void failed; declined');
     return decline('SYSTEM_ERROR');
   }

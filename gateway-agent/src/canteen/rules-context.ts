@@ -1,5 +1,5 @@
 import type { DeclineReasonName, PaymentCredential, SaleDecision } from '@sceneway/device-drivers/driver-api';
-import { GatewayError } from '../gateway-error.ts';
+import { GatewayError, isGatewayError } from '../gateway-error.ts';
 import type { Ledger } from '../ledger/ledger-api.ts';
 import type { Logger } from '../logger.ts';
 import type { CanteenStore } from './canteen-store.ts';
@@ -49,14 +49,19 @@ export function veto(reason: DeclineReasonName): never {
  * (its idempotency key is the authority); a decline lives only in the decision cache, so a
  * retransmitted declined sale is answered the same. An offline upload ignores cached declines: the
  * terminal approved it on its own, so the box's earlier "no" never reached the diner.
+ *
+ * A stored record is answered from only once it is durable: it may be a commit whose fsync is still
+ * running (or failed), and an approval a power loss erases is a free meal the bank never sees
+ * (DESIGN invariant 1; docs/decisions.md D17). A failed fsync rejects here with LEDGER_SYNC_FAILED.
  */
-export function priorDecision(
+export async function priorDecision(
   ctx: RulesContext,
   key: string,
   opts: { ignoreDeclines: boolean; approved: SaleDecision; amountFen?: number },
-): SaleDecision | null {
+): Promise<SaleDecision | null> {
   const stored = ctx.ledger.findByIdempotencyKey(key);
   if (stored) {
+    await ctx.ledger.durable();
     // Same receipt number, different amount: not a retransmission but a terminal whose receipt counter
     // went back (reset, replaced). Charging it would be wrong and answering "approved" would hide a sale.
     if (opts.amountFen !== undefined && stored.amountFen !== opts.amountFen) {
@@ -70,6 +75,22 @@ export function priorDecision(
   }
   if (opts.ignoreDeclines) return null;
   return ctx.store.cachedDecision(key) ?? null;
+}
+
+/**
+ * After a failed fsync (LEDGER_SYNC_FAILED) a request gets no answer at all: its record may be
+ * committed, so "declined, nothing charged" could be false, and "approved" is not known to be on disk.
+ * The ledger has told the agent to exit; the terminal retransmits to the restarted box, whose boot
+ * check decides what is on disk (docs/decisions.md D17). Every other failure is the caller's to handle.
+ */
+export function unansweredAfterSyncFailure(
+  ctx: RulesContext,
+  error: unknown,
+  log: Record<string, unknown>,
+): Promise<never> | null {
+  if (!isGatewayError(error, 'LEDGER_SYNC_FAILED')) return null;
+  ctx.logger.error({ ...log, code: error.code }, 'canteen: ledger sync failed; request left unanswered');
+  return new Promise<never>(() => {});
 }
 
 /** Caches a decline for retransmissions; a failing cache write must not turn a decline into an error. */

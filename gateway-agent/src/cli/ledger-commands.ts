@@ -13,7 +13,8 @@ export function registerLedgerCommands(program: Command, setExit: (code: number)
     .command('verify')
     .description(
       'Check the ledger file: SQLite integrity and the SM3 hash chain of every record. Prints a JSON ' +
-        'summary {records, head, ok, ...}; exits 1 on a broken chain or a failed integrity check. Safe to ' +
+        'summary {records, head, ok, ...}; exits 1 on a broken chain, a failed integrity check or a tail ' +
+        'missing below the synced watermark (tailMissing: records deleted, or an older copy restored). Safe to ' +
         'run beside a running agent (opens the file read-only).',
     )
     .requiredOption('--db <path>', 'ledger file, e.g. data/ledger.db')

@@ -1,8 +1,35 @@
 import type { Command } from 'commander';
 import { startAgent } from '../agent.ts';
 import { loadBoxConfig } from '../config/load-config.ts';
+import type { GatewayError } from '../gateway-error.ts';
 import { loadBoxKeys, resolvePassphrase } from '../keys/box-keys.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger, type Logger } from '../logger.ts';
+
+/** `sceneway start`'s exit code when the ledger could not sync to disk (LEDGER_SYNC_FAILED). */
+export const EXIT_LEDGER_FATAL = 3;
+
+/**
+ * What the daemon does when the ledger reports a failed fsync: one best-effort log line, then exit
+ * at once with EXIT_LEDGER_FATAL, without the orderly stop (which would still write: a last sync, a
+ * checkpoint). The supervisor restarts the agent; its boot check decides what reached the disk, and
+ * the terminals resend what was left unanswered (docs/decisions.md D17).
+ */
+export function exitOnLedgerFatal(
+  logger: Logger,
+  exit: (code: number) => never = process.exit,
+): (error: GatewayError) => void {
+  return (error) => {
+    try {
+      logger.fatal(
+        { code: error.code, exitCode: EXIT_LEDGER_FATAL },
+        `${error.message}; exiting for the supervisor to restart the agent`,
+      );
+    } catch {
+      // Best effort: the exit matters more than the line.
+    }
+    exit(EXIT_LEDGER_FATAL);
+  };
+}
 
 /**
  * `sceneway start`: the daemon. Logs are JSON on stderr (for journald / a log shipper); stdout gets
@@ -12,7 +39,12 @@ import { createLogger } from '../logger.ts';
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
-    .description('Run the gateway agent: ledger, terminal broker, drivers, uploader and the local admin API.')
+    .description(
+      'Run the gateway agent: ledger, terminal broker, drivers, uploader and the local admin API. ' +
+        'Exit codes: 0 stopped by SIGINT/SIGTERM; 1 invalid config; 2 could not start; ' +
+        `${EXIT_LEDGER_FATAL} the ledger could not sync to disk (LEDGER_SYNC_FAILED): check the storage; ` +
+        'the supervisor should restart the agent, whose boot check decides what reached the disk.',
+    )
     .requiredOption(
       '--config <file>',
       'box config (YAML or JSON); check it first with `sceneway config validate`',
@@ -26,7 +58,7 @@ export function registerStartCommand(program: Command): void {
         dir: config.keys.dir,
         passphrase: resolvePassphrase(opts.passphraseFile),
       });
-      const agent = await startAgent({ config, secrets, logger });
+      const agent = await startAgent({ config, secrets, logger, onLedgerFatal: exitOnLedgerFatal(logger) });
       const broker = agent.broker.tcpAddress;
       process.stdout.write(
         `sceneway ready: admin ${agent.adminUrl} (status: ${agent.adminUrl}/api/status, metrics: ${agent.adminUrl}/metrics), ` +

@@ -54,7 +54,13 @@ export interface Ledger {
   /** Resolves only after the transaction holding the record has committed (fsync, WAL FULL). */
   append(input: AppendInput): Promise<AppendResult>;
   stats(): LedgerStats;
+  /**
+   * The stored record of a business event. It may be committed but not yet on disk: await `durable()`
+   * before answering a terminal from it (DESIGN invariant 1).
+   */
   findByIdempotencyKey(key: string): LedgerRecord | null;
+  /** Resolves once every commit made so far is on disk; rejects for good after a failed fsync. */
+  durable(): Promise<void>;
   /** The open better-sqlite3 handle, for scenario tables that live in the same file. */
   readonly db: import('better-sqlite3').Database;
   close(): Promise<void>;
@@ -82,4 +88,10 @@ export interface LedgerVerifyResult {
   head: { seq: number; hash: string };
   integrity: 'ok' | string;
   chainBreak: null | { seq: number; reason: string };
+  /**
+   * The file ends below a record it is known to have held: the synced watermark (the bank acknowledged
+   * it) or the last boot's verified checkpoint. Deleted records leave the rest of the chain valid, so
+   * only these watermarks can tell (docs/decisions.md D17).
+   */
+  tailMissing: null | { headSeq: number; expectedSeq: number; reason: string };
 }

@@ -33,5 +33,5 @@ runLedgerContract('SqliteLedger, WAL fsync on the temp disk', () => sqliteLedger
 // The same contract when the sync settles at once: timing that a real disk hides (close racing a
 // queued group, a group committing while the previous one syncs) must not change what callers see.
 runLedgerContract('SqliteLedger, a sync that settles at once', () =>
-  sqliteLedger({ walSync: { sync: async () => {}, close: async () => {} } }),
+  sqliteLedger({ walSync: { sync: async () => {}, syncInherited: () => {}, close: async () => {} } }),
 );

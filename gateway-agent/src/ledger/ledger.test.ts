@@ -12,7 +12,6 @@ import { createOutbox } from './outbox.ts';
 import { pruneAcknowledged } from './retention.ts';
 import { saleInput, TEST_DATA_KEY, tempLedgerPath } from './test-support.ts';
 import { verifyLedgerFile } from './verify-ledger.ts';
-import { createWalSync } from './wal-sync.ts';
 
 const open = (path: string, extra: Partial<Parameters<typeof openLedger>[0]> = {}) =>
   openLedger({ path, boxId: 'box-1', dataKey: TEST_DATA_KEY, ...extra });
@@ -70,53 +69,7 @@ describe('ledger personal data at rest', () => {
   });
 });
 
-describe('ledger durability', () => {
-  it('acknowledges an append only after the WAL sync that covers its commit has completed', async () => {
-    const path = tempLedgerPath();
-    const real = createWalSync(path);
-    let syncs = 0;
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const ledger = open(path, {
-      walSync: {
-        sync: async () => {
-          syncs++;
-          await gate;
-          await real.sync();
-        },
-        close: () => real.close(),
-      },
-    });
-    let acked = false;
-    const append = ledger.append(saleInput(1)).then((r) => {
-      acked = true;
-      return r;
-    });
-    await new Promise((r) => setTimeout(r, 50));
-    // Committed (another connection sees it) but not acknowledged while the sync is held back.
-    const reader = new Database(path, { readonly: true });
-    expect(reader.prepare('SELECT count(*) FROM records').pluck().get()).toBe(1);
-    reader.close();
-    expect(syncs).toBe(1);
-    expect(acked).toBe(false);
-    release();
-    expect((await append).record.seq).toBe(1);
-    await ledger.close();
-  });
-
-  it('does not acknowledge a group whose sync fails, and says so', async () => {
-    const alerts: string[] = [];
-    const ledger = open(tempLedgerPath(), {
-      walSync: { sync: () => Promise.reject(new Error('EIO')), close: async () => {} },
-      alerts: { raise: (a) => alerts.push(a.code), clear: () => {} },
-    });
-    await expect(ledger.append(saleInput(1))).rejects.toMatchObject({ code: 'LEDGER_WRITE' });
-    expect(alerts).toContain('LEDGER_SYNC_FAILED');
-    await ledger.close();
-  });
-});
+// Durability (WAL sync, fsync at open, a failed fsync, a missing tail): ledger-durability.test.ts.
 
 describe('ledger boot check', () => {
   it('quarantines a file whose pages were overwritten, never deleting it', async () => {

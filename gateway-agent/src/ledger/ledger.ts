@@ -16,6 +16,7 @@ import {
   type Ledger,
   type LedgerRecord,
   type LedgerStats,
+  type LedgerVerifyResult,
   RECORD_KINDS,
 } from './ledger-api.ts';
 import { migrateLedger, outbox, records } from './ledger-schema.ts';
@@ -48,6 +49,12 @@ export interface OpenLedgerOptions {
   logger?: Logger;
   /** Told of each new record once it is durable (not of a duplicate); must not throw: the append has succeeded. */
   onAppended?: (kind: string) => void;
+  /**
+   * Told once when a WAL fsync failed (LEDGER_SYNC_FAILED): the ledger has stopped writing and the
+   * process must exit so the supervisor restarts it and the boot check decides what is on disk
+   * (docs/decisions.md D17). `sceneway start` exits with code 3.
+   */
+  onFatal?: (error: GatewayError) => void;
 }
 
 export interface SqliteLedger extends Ledger {
@@ -58,14 +65,20 @@ export interface SqliteLedger extends Ledger {
   /**
    * Resolves once every commit made so far is on disk. Appends wait for it themselves; other writes
    * that must survive a power loss before the box acts on them (a batch stored before it is sent)
-   * await it.
+   * await it. Rejects with LEDGER_SYNC_FAILED, for good, once an fsync has failed.
    */
   durable(): Promise<void>;
+  /** The fatal error once a WAL fsync failed, else null. */
+  readonly fatal: GatewayError | null;
   /** Called by the outbox when the bank acknowledged records up to `syncedThroughSeq`. */
   noteSynced(removedFromOutbox: number, syncedThroughSeq: number): void;
   /** Changes the file cap at run time (operators, and the disk-full test). */
   setMaxSizeMb(mb: number | undefined): void;
 }
+
+const SYNC_FAILED_HINT =
+  'The disk may be failing: check the storage and the kernel log. The agent stops writing and exits; on ' +
+  'restart its boot check decides what reached the disk, and terminals resend what was not answered.';
 
 const DISK_FULL_HINT =
   'Free space on the data volume (or raise ledger.freeSpaceFloorMb / the size cap). Everything already ' +
@@ -136,6 +149,10 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
   }
 
   const boot = verifyOpenLedger(db, { from: 'checkpoint', integrity: 'quick' });
+  if (boot.tailMissing) {
+    db.close();
+    throw tailMissing(options, boot.tailMissing);
+  }
   if (!boot.ok) {
     db.close();
     const what =
@@ -147,6 +164,22 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
   writeMeta(db, 'verified_seq', String(boot.head.seq));
   writeMeta(db, 'verified_hash', boot.head.hash);
   writeMeta(db, 'box_id', options.boxId);
+
+  const walSync = options.walSync ?? createWalSync(options.path);
+  // Before anything reads a decision from this file: a crashed predecessor's commits may sit only in
+  // the page cache, and answering from them would be answering from what a power loss erases
+  // (DESIGN invariant 1; docs/decisions.md D17). Blocking, once, before any terminal is served.
+  try {
+    walSync.syncInherited();
+  } catch (cause) {
+    db.close();
+    throw new GatewayError(
+      'LEDGER_SYNC_FAILED',
+      `cannot sync the ledger at ${options.path} to disk at open: ${(cause as Error).message}`,
+      SYNC_FAILED_HINT,
+      { cause },
+    );
+  }
 
   const orm = drizzle(db);
   const insertRecord = orm
@@ -190,6 +223,7 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
   const syncedMeta = readMeta(db, 'synced_seq');
   let lastSyncedSeq = syncedMeta !== undefined ? Number(syncedMeta) : prunedAnchor(db).seq;
   let closed = false;
+  let fatal: GatewayError | null = null;
   const freeMb = cachedFreeSpace(dirname(options.path));
   const floorMb = options.freeSpaceFloorMb ?? 0;
   let diskFullRaised = false;
@@ -221,6 +255,7 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
 
   const commitGroup = (inputs: AppendInput[]): Array<ItemOutcome<AppendResult>> => {
     if (closed) throw new GatewayError('LEDGER_CLOSED', 'the ledger is closed');
+    if (fatal) throw fatal;
     if (floorMb > 0) {
       const free = freeMb();
       if (free < floorMb) throw diskFull(`${free.toFixed(0)} MiB free, below the floor of ${floorMb} MiB`);
@@ -308,27 +343,45 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
     return outcomes;
   };
 
-  const walSync = options.walSync ?? createWalSync(options.path);
+  /**
+   * A failed fsync is fatal (docs/decisions.md D17). The group is committed but not known to be on
+   * disk, and after EIO no later fsync can be trusted to say otherwise (fsyncgate), so: no fsync is
+   * tried again, every later write is refused (query_only stops the outbox and scenario tables too),
+   * the alert is raised and the agent is told to exit. Nobody is answered for that group: "declined"
+   * would be false for a committed sale, "approved" is not known to be true.
+   */
+  const enterFatal = (cause: unknown): GatewayError => {
+    if (fatal) return fatal;
+    fatal = new GatewayError(
+      'LEDGER_SYNC_FAILED',
+      `syncing the ledger to disk failed: ${(cause as Error).message}; the ledger refuses every further write`,
+      SYNC_FAILED_HINT,
+      { cause },
+    );
+    try {
+      db.pragma('query_only = ON');
+    } catch {
+      // Best effort: commitGroup refuses appends by itself.
+    }
+    options.alerts?.raise({ code: 'LEDGER_SYNC_FAILED', message: fatal.message, hint: SYNC_FAILED_HINT });
+    logger.fatal({ code: 'LEDGER_SYNC_FAILED', err: (cause as Error).message }, fatal.message);
+    try {
+      options.onFatal?.(fatal);
+    } catch (err) {
+      // The callers must still see LEDGER_SYNC_FAILED: any other error would be answered "declined".
+      logger.error({ err: (err as Error).message }, 'the ledger fatal handler failed');
+    }
+    return fatal;
+  };
   const durable = async () => {
+    if (fatal) throw fatal;
     try {
       await walSync.sync();
     } catch (cause) {
-      // The group is committed but not known to be on disk: it is not acknowledged. A terminal's
-      // retransmission finds the stored decision (idempotency key) once the disk syncs again.
-      options.alerts?.raise({
-        code: 'LEDGER_SYNC_FAILED',
-        message: `the ledger could not be synced to disk: ${(cause as Error).message}`,
-        hint: 'The disk may be failing. Nothing was acknowledged; check the storage and the kernel log.',
-      });
-      throw new GatewayError(
-        'LEDGER_WRITE',
-        `syncing the ledger to disk failed: ${(cause as Error).message}`,
-        undefined,
-        {
-          cause,
-        },
-      );
+      throw enterFatal(cause);
     }
+    // A sync that succeeded after another one failed proves nothing (fsyncgate).
+    if (fatal) throw fatal;
   };
   const committer = createGroupCommitter<AppendInput, AppendResult>({
     commit: commitGroup,
@@ -372,17 +425,38 @@ export function openLedger(options: OpenLedgerOptions): SqliteLedger {
     },
     setMaxSizeMb,
     durable,
+    get fatal() {
+      return fatal;
+    },
     async close() {
       if (closed) return;
       // Let appends already queued commit first: they were accepted before close was asked for.
       while (committer.queued > 0) await new Promise((r) => setImmediate(r));
-      await walSync.sync().catch(() => {});
+      if (!fatal) await walSync.sync().catch(() => {});
       await walSync.close();
       closed = true;
-      db.close();
+      // After a failed fsync the connection is left for the process exit to drop: closing it would
+      // checkpoint (copy the WAL into the database and reset the log), writing after the failure.
+      if (!fatal) db.close();
     },
   };
   return ledger;
+}
+
+function tailMissing(
+  options: OpenLedgerOptions,
+  missing: NonNullable<LedgerVerifyResult['tailMissing']>,
+): GatewayError {
+  const message =
+    `the ledger at ${options.path} ends at record ${missing.headSeq}, below record ${missing.expectedSeq} ` +
+    `that ${missing.reason}: its tail was deleted or the file was restored from an older copy`;
+  const hint =
+    'The file was left in place and the agent does not start: new records would re-use sequence numbers ' +
+    'the bank already holds. Restore the newest ledger copy of this box, or contact support; ' +
+    '`sceneway ledger verify --db FILE` shows the same finding.';
+  options.alerts?.raise({ code: 'LEDGER_TAIL_MISSING', message, hint });
+  (options.logger ?? silentLogger).error({ code: 'LEDGER_TAIL_MISSING', ...missing }, message);
+  return new GatewayError('LEDGER_TAIL_MISSING', message, hint);
 }
 
 function quarantine(options: OpenLedgerOptions, what: string, clock: Clock, cause?: unknown): GatewayError {

@@ -56,6 +56,7 @@ export function verifyOpenLedger(
       head: { seq: 0, hash: '' },
       integrity: `${code}: ${(err as Error).message}`,
       chainBreak: null,
+      tailMissing: null,
     };
   }
 }
@@ -93,8 +94,58 @@ function walkLedger(
         reason: `${found.reason}: expected ${found.expected}, found ${found.actual}`,
       };
   }
-  const head = last ?? anchor;
-  return { ok: integrity === 'ok' && chainBreak === null, records: count, head, integrity, chainBreak };
+  // Not `anchor`: with every record gone, a boot's checkpoint would otherwise pass for the head.
+  const head = last ?? pruned;
+  const tailMissing = integrity === 'ok' ? findMissingTail(db, head) : null;
+  if (!chainBreak && !tailMissing && integrity === 'ok') chainBreak = syncedHashMismatch(db);
+  return {
+    ok: integrity === 'ok' && chainBreak === null && tailMissing === null,
+    records: count,
+    head,
+    integrity,
+    chainBreak,
+    tailMissing,
+  };
+}
+
+/**
+ * Records deleted from the end leave a chain that verifies, so the file's own watermarks are the only
+ * witnesses: the head may never be below the record the bank acknowledged last (synced_seq), nor below
+ * what an earlier boot verified. Either means acknowledged or answered records are gone, and appending
+ * on top would re-use sequence numbers the bank already holds (DESIGN invariant 2).
+ */
+function findMissingTail(db: Database.Database, head: ChainAnchor): LedgerVerifyResult['tailMissing'] {
+  const synced = readMeta(db, 'synced_seq');
+  if (synced !== undefined && Number(synced) > head.seq) {
+    return {
+      headSeq: head.seq,
+      expectedSeq: Number(synced),
+      reason: 'the bank has acknowledged (meta synced_seq)',
+    };
+  }
+  const verified = readMeta(db, 'verified_seq');
+  if (verified !== undefined && Number(verified) > head.seq) {
+    return {
+      headSeq: head.seq,
+      expectedSeq: Number(verified),
+      reason: 'an earlier boot verified (meta verified_seq)',
+    };
+  }
+  return null;
+}
+
+/** The record at the synced watermark must be the one the bank acknowledged, not a re-written one. */
+function syncedHashMismatch(db: Database.Database): LedgerVerifyResult['chainBreak'] {
+  const synced = anchorFrom(db, 'synced');
+  if (!synced) return null;
+  const row = db.prepare('SELECT hash FROM records WHERE seq = ?').get(synced.seq) as
+    | { hash: string }
+    | undefined;
+  if (!row || row.hash === synced.hash) return null;
+  return {
+    seq: synced.seq,
+    reason: `hash differs from the one the bank acknowledged: expected ${synced.hash}, found ${row.hash}`,
+  };
 }
 
 /** `sceneway ledger verify --db PATH`: opens the file read-only so a running agent is not disturbed. */

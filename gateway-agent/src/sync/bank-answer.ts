@@ -6,7 +6,28 @@
 export type BankVerdict =
   | { kind: 'ack' }
   | { kind: 'retry'; code: string; message: string }
-  | { kind: 'stop'; code: string; message: string };
+  | { kind: 'stop'; code: string; message: string; bankHeadSeq?: number };
+
+/** The bank's refusals about batch order; they carry the bank's head for the box (bankHeadSeq). */
+const ORDER_REFUSALS = new Set(['BANK_BATCH_CONFLICT', 'BANK_CHAIN_BROKEN', 'BANK_SEQUENCE_GAP']);
+
+/**
+ * Whether a permanent refusal says the bank holds more of this box's chain than the box knows was
+ * acknowledged: the bank's head is at or past the first record of the refused batch. The box's ledger
+ * was restored from an older copy (or lost its tail), and its new records re-use sequence numbers the
+ * bank already holds (docs/decisions.md D17). A batchSeq stored with other content says the same even
+ * from a bank that does not send its head.
+ */
+export function behindBank(
+  verdict: Extract<BankVerdict, { kind: 'stop' }>,
+  batch: { firstSeq: number },
+): { bankHeadSeq: number | null } | null {
+  if (!ORDER_REFUSALS.has(verdict.code)) return null;
+  if (verdict.bankHeadSeq !== undefined) {
+    return verdict.bankHeadSeq >= batch.firstSeq ? { bankHeadSeq: verdict.bankHeadSeq } : null;
+  }
+  return verdict.code === 'BANK_BATCH_CONFLICT' ? { bankHeadSeq: null } : null;
+}
 
 const RETRYABLE_REFUSALS = new Set([
   'BANK_NONCE_REPLAYED',
@@ -16,13 +37,20 @@ const RETRYABLE_REFUSALS = new Set([
 ]);
 
 /** The bank's refusal `{code, message}` in an answer body, or null when the body is not one. */
-export function refusalOf(body: Buffer): { code: string; message: string } | null {
+export function refusalOf(body: Buffer): { code: string; message: string; bankHeadSeq?: number } | null {
   try {
-    const parsed = JSON.parse(body.toString('utf8')) as { code?: unknown; message?: unknown };
+    const parsed = JSON.parse(body.toString('utf8')) as {
+      code?: unknown;
+      message?: unknown;
+      bankHeadSeq?: unknown;
+    };
     if (typeof parsed.code === 'string' && /^[A-Z0-9_]{3,64}$/.test(parsed.code)) {
       return {
         code: parsed.code,
         message: typeof parsed.message === 'string' ? parsed.message.slice(0, 300) : '',
+        ...(Number.isSafeInteger(parsed.bankHeadSeq) && (parsed.bankHeadSeq as number) >= 0
+          ? { bankHeadSeq: parsed.bankHeadSeq as number }
+          : {}),
       };
     }
   } catch {
@@ -40,5 +68,7 @@ export function classifyBankAnswer(answer: { status: number; body: Buffer }): Ba
     return { kind: 'retry', code, message };
   // A 4xx without the bank's refusal body is not a verdict about the batch (e.g. a proxy's 404 page).
   if (!refusal) return { kind: 'retry', code, message };
-  return { kind: 'stop', code, message };
+  return refusal.bankHeadSeq === undefined
+    ? { kind: 'stop', code, message }
+    : { kind: 'stop', code, message, bankHeadSeq: refusal.bankHeadSeq };
 }

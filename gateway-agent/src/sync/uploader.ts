@@ -6,7 +6,7 @@ import type { Clock } from '../clock.ts';
 import type { AlertSink, SqliteLedger } from '../ledger/ledger.ts';
 import { createOutbox, type PendingBatch } from '../ledger/outbox.ts';
 import type { Logger } from '../logger.ts';
-import { classifyBankAnswer } from './bank-answer.ts';
+import { behindBank, classifyBankAnswer } from './bank-answer.ts';
 import { type BankClient, createBankClient } from './bank-client.ts';
 import { type BatchBuilder, inlineBatchBuilder } from './batch-builder.ts';
 import { signedBoxHeaders } from './box-request.ts';
@@ -154,6 +154,33 @@ export function createUploader(options: UploaderOptions) {
     });
   };
 
+  /**
+   * The bank holds records of this box at or past the batch's first seq: the ledger was restored from
+   * an older copy or lost its tail, and the records it appended since carry sequence numbers the bank
+   * already holds for other records. Uploading stops, loudly, and nothing is renumbered or deleted:
+   * which records are the real ones is for support to settle with the bank (docs/decisions.md D17).
+   */
+  const stopBehindBank = (batch: PendingBatch, bankHeadSeq: number | null, refusal: string) => {
+    const head = options.ledger.stats().headSeq;
+    const bankHolds = bankHeadSeq === null ? `batch ${batch.batchSeq}` : `records up to seq ${bankHeadSeq}`;
+    const message =
+      `the bank already holds ${bankHolds} of this box, but this ledger knows of acknowledged records only ` +
+      `up to seq ${batch.firstSeq - 1} (its head is ${head}): the ledger is behind the bank (${refusal})`;
+    fail('LEDGER_BEHIND_BANK', message);
+    options.alerts?.raise({
+      code: 'LEDGER_BEHIND_BANK',
+      message,
+      hint:
+        'The ledger was restored from an older copy or lost records. Uploads are stopped and nothing was ' +
+        'deleted or renumbered; restore the newest ledger copy of this box, or contact support with ' +
+        '`sceneway ledger verify` output. Do not start a fresh ledger.',
+    });
+    options.logger.error(
+      { code: 'LEDGER_BEHIND_BANK', batchSeq: batch.batchSeq, bankHeadSeq, head },
+      message,
+    );
+  };
+
   /** Sends one stored batch once. Returns 'acked', 'retry' or 'stop'. */
   const sendOnce = async (batch: PendingBatch, onSent?: () => void): Promise<'acked' | 'retry' | 'stop'> => {
     const nonce = newRequestNonce();
@@ -172,6 +199,11 @@ export function createUploader(options: UploaderOptions) {
       return 'retry';
     }
     if (verdict.kind === 'stop') {
+      const behind = behindBank(verdict, batch);
+      if (behind) {
+        stopBehindBank(batch, behind.bankHeadSeq, verdict.code);
+        return 'stop';
+      }
       fail(verdict.code, verdict.message);
       const message = `the bank refused batch ${batch.batchSeq} (records ${batch.firstSeq}-${batch.lastSeq}) for good: ${verdict.code} ${verdict.message}`;
       options.alerts?.raise({
