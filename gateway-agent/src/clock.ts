@@ -1,31 +1,8 @@
-/**
- * Time comes from an injected clock so tests can move it and the ledger can record the box clock's
- * offset from a reference (DESIGN invariant 4: times are UTC with the box clock's offset recorded).
- */
-export interface Clock {
-  /** Milliseconds since the epoch, box clock. */
-  now(): number;
-  /** Box clock minus reference clock in ms, as last measured (time sync with the bank); 0 if unknown. */
-  offsetMs(): number;
-}
+import type { Clock } from '@sceneway/core';
 
-export const systemClock: Clock = { now: () => Date.now(), offsetMs: () => 0 };
-
-export function manualClock(
-  start = Date.UTC(2026, 0, 1),
-): Clock & { advance(ms: number): void; set(ms: number): void } {
-  let t = start;
-  return {
-    now: () => t,
-    offsetMs: () => 0,
-    advance(ms: number) {
-      t += ms;
-    },
-    set(ms: number) {
-      t = ms;
-    },
-  };
-}
+// Clock, systemClock and manualClock live in @sceneway/core (shared with drivers and the sync layer);
+// re-exported here so the agent's own modules keep importing './clock.ts'.
+export { type Clock, manualClock, systemClock } from '@sceneway/core';
 
 /**
  * The box clock plus its last measured offset from the bank (DESIGN invariant 4): every verified ack

@@ -1,3 +1,4 @@
+import type { SyncErrorCode } from '@sceneway/core';
 import { z } from 'zod';
 import type { JsonValue } from '../chain/record-chain.ts';
 import { SyncError } from '../sync-error.ts';
@@ -164,7 +165,7 @@ export function isWellFormedRecord(v: unknown): v is BatchRecord {
  * parseJsonWith(bytes, batchEnvelopeSchema, …), but the records (nearly all of the work) are checked by
  * isWellFormedRecord and only handed to zod when one fails, for its message.
  */
-export function parseBatchEnvelopeJson(bytes: Uint8Array, code: string): BatchEnvelope {
+export function parseBatchEnvelopeJson(bytes: Uint8Array, code: SyncErrorCode): BatchEnvelope {
   const json = parseJsonText(bytes, code, 'batch envelope');
   const outer = envelopeAroundRecordsSchema.safeParse(json);
   if (outer.success && outer.data.batch.records.every(isWellFormedRecord)) return outer.data as BatchEnvelope;
@@ -188,13 +189,13 @@ export function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
 export function parseJsonWith<T extends z.ZodType>(
   bytes: Uint8Array,
   schema: T,
-  code: string,
+  code: SyncErrorCode,
   what: string,
 ): z.infer<T> {
   return parseValueWith(parseJsonText(bytes, code, what), schema, code, what);
 }
 
-function parseJsonText(bytes: Uint8Array, code: string, what: string): unknown {
+function parseJsonText(bytes: Uint8Array, code: SyncErrorCode, what: string): unknown {
   try {
     // A view, not a copy: a batch body is over a megabyte.
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
@@ -206,7 +207,7 @@ function parseJsonText(bytes: Uint8Array, code: string, what: string): unknown {
 export function parseValueWith<T extends z.ZodType>(
   json: unknown,
   schema: T,
-  code: string,
+  code: SyncErrorCode,
   what: string,
 ): z.infer<T> {
   const result = schema.safeParse(json);

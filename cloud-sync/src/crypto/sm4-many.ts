@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
+import type { SyncErrorCode } from '@sceneway/core';
 import { SyncError } from '../sync-error.ts';
 import { randomBytesFromPool } from './random-pool.ts';
 import { checkSm4Key, SM4_BLOCK_BYTES } from './sm4.ts';
@@ -18,7 +19,7 @@ export interface Sm4Sealed {
 export class Sm4ItemError extends SyncError {
   constructor(
     readonly itemIndex: number,
-    code: string,
+    code: SyncErrorCode,
     message: string,
   ) {
     super(code, `item ${itemIndex}: ${message}`);

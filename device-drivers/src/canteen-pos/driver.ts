@@ -1,4 +1,4 @@
-import { sleep } from '../backoff.ts';
+import { sleep } from '@sceneway/core';
 import type { DriverContext, DriverInstance, TerminalEventOf } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import { type PendingAnswer, type TurnOutcome, waitForAnswer } from './answer-waiter.ts';

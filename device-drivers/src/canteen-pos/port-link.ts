@@ -1,4 +1,4 @@
-import { type BackoffPolicy, fullJitterDelay, sleep } from '../backoff.ts';
+import { type BackoffPolicy, fullJitterDelay, sleep } from '@sceneway/core';
 import type { DriverLogger } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import type { Transport, TransportEndpoint, TransportFactory } from '../transport.ts';

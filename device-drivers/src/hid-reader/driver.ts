@@ -1,4 +1,4 @@
-import { fullJitterDelay, sleep } from '../backoff.ts';
+import { fullJitterDelay, sleep } from '@sceneway/core';
 import type { DriverContext, DriverInstance, PaymentCredential, TerminalEventOf } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import type { HidEndpoint, Transport } from '../transport.ts';

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SyncError } from '@sceneway/cloud-sync/sync-error';
+import { isGatewayErrorCode, isSyncErrorCode } from '@sceneway/core';
+import { GatewayError } from '../gateway-error.ts';
 import type { PendingBatch, UnsyncedReader } from '../ledger/outbox.ts';
 import { type BatchBuildKeys, type BatchBuildRequest, buildNextBatch } from './batch-build.ts';
 import type { BatchWorkerData, BatchWorkerReply } from './batch-worker.ts';
@@ -56,7 +58,7 @@ export function workerBatchBuilder(workerPath: string, data: BatchWorkerData): B
       if (!entry) return;
       waiting.delete(reply.id);
       if (!reply.ok) {
-        entry.reject(new SyncError(reply.error.code, reply.error.message));
+        entry.reject(errorFromWorker(reply.error));
         return;
       }
       const b = reply.batch;
@@ -88,4 +90,13 @@ export function workerBatchBuilder(workerPath: string, data: BatchWorkerData): B
       if (w) await w.terminate();
     },
   };
+}
+
+/**
+ * A worker's error crosses the thread as plain text: its code is checked against the lists (not
+ * trusted) and becomes the error of its layer again (a ledger error stays a GatewayError).
+ */
+function errorFromWorker(error: { code: string; message: string }): Error {
+  if (isGatewayErrorCode(error.code)) return new GatewayError(error.code, error.message);
+  return new SyncError(isSyncErrorCode(error.code) ? error.code : 'SYNC_BUILD', error.message);
 }

@@ -1,5 +1,5 @@
 import { sm3Hex } from '@sceneway/cloud-sync/crypto/sm3';
-import { fullJitterDelay, sleep } from '@sceneway/device-drivers/backoff';
+import { fullJitterDelay, sleep } from '@sceneway/core';
 import type { Clock } from '../clock.ts';
 import type { AlertSink } from '../ledger/ledger.ts';
 import type { Logger } from '../logger.ts';

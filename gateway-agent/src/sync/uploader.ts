@@ -1,7 +1,7 @@
 import { verifyAck } from '@sceneway/cloud-sync/batch/ack-v1';
 import { newRequestNonce } from '@sceneway/cloud-sync/batch/request-auth';
 import { SyncError } from '@sceneway/cloud-sync/sync-error';
-import { fullJitterDelay, sleep } from '@sceneway/device-drivers/backoff';
+import { fullJitterDelay, sleep } from '@sceneway/core';
 import type { Clock } from '../clock.ts';
 import type { AlertSink, SqliteLedger } from '../ledger/ledger.ts';
 import { createOutbox, type PendingBatch } from '../ledger/outbox.ts';

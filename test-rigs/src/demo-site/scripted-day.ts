@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sleep } from '@sceneway/device-drivers/backoff';
+import { sleep } from '@sceneway/core';
 import { cardHolderDigest, issueQrToken, signBlacklistUpdate } from '@sceneway/gateway-agent/canteen/index';
 import type { SimTill } from '../sim-canteen-pos/index.ts';
 

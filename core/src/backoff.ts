@@ -1,8 +1,8 @@
 /**
  * Reconnect delays: exponential backoff with full jitter and a cap (STYLE.md; AWS Architecture Blog,
  * "Exponential Backoff And Jitter"). Full jitter spreads a canteen full of boxes that lost power together,
- * so their terminals and readers are not all hammered in the same millisecond. Shared by every driver
- * and by the agent's uploader.
+ * so their terminals and readers are not all hammered in the same millisecond. It lives in @sceneway/core
+ * because every driver and the agent's uploader use it, and the agent may not reach into device-drivers.
  */
 export interface BackoffPolicy {
   initialDelayMs: number;

@@ -1,0 +1,70 @@
+/**
+ * Codes of the drivers, their codecs and transports (DriverError, and the `frame-error` events a
+ * driver reports). Grouped by family (POS_, HID_) and transport (SERIAL_, TRANSPORT_). A code is a
+ * contract with support: never rename or reuse one. docs/error-codes.md is generated from this list.
+ */
+export const DRIVER_ERROR_CODES = [
+  {
+    code: 'HID_AMBIGUOUS',
+    description: 'Several HID devices match the configured ids; set serialNumber to pick one.',
+  },
+  { code: 'HID_BUSY', description: 'The HID device is already open in this agent (configured twice?).' },
+  { code: 'HID_FAILED', description: 'The HID reader failed for a reason that carried no code.' },
+  { code: 'HID_NOT_FOUND', description: 'No HID device with the configured ids is plugged in.' },
+  { code: 'HID_OPEN_ABORTED', description: 'Opening the HID device was cancelled (the driver stopped).' },
+  { code: 'HID_REPORT_LENGTH', description: 'A keyboard report does not have the boot-protocol length.' },
+  { code: 'HID_REPORT_SHORT', description: 'A HID report is shorter than its format needs.' },
+  { code: 'HID_UNAVAILABLE', description: 'node-hid cannot be loaded on this box.' },
+  {
+    code: 'HID_UNPLUGGED',
+    description: 'The HID device stopped (unplugged); the driver reopens it with backoff.',
+  },
+  { code: 'HID_VENDOR_CARD_TYPE', description: 'A vendor-mode report names an unknown card type.' },
+  { code: 'HID_VENDOR_CHECKSUM', description: 'A vendor-mode report fails its checksum.' },
+  { code: 'HID_VENDOR_LENGTH', description: 'A vendor-mode report has an impossible length field.' },
+  { code: 'HID_VENDOR_REPORT_ID', description: 'A vendor-mode report has an unexpected report id.' },
+  {
+    code: 'HID_WEDGE_DISCARDED',
+    description: 'Typed characters were dropped (no terminator, too long, or timed out).',
+  },
+  {
+    code: 'HID_WEDGE_TEXT',
+    description: 'Keyboard-wedge text is not a card number of the configured format.',
+  },
+  { code: 'HID_WEDGE_UNTYPABLE', description: 'A US keyboard cannot type that character (simulator side).' },
+  { code: 'HID_WRITE_FAILED', description: 'Writing to the HID device failed or it is closed.' },
+  { code: 'POS_DECODE', description: 'A POS frame could not be decoded for a reason that carried no code.' },
+  { code: 'POS_FIELD_INVALID', description: 'A POS message field has an invalid value.' },
+  { code: 'POS_FIELD_MISSING', description: 'A POS message lacks a required field.' },
+  { code: 'POS_FRAME_CRC', description: 'A POS frame fails its CRC-16.' },
+  { code: 'POS_FRAME_ETX', description: 'A POS frame does not end with ETX where its length says.' },
+  { code: 'POS_FRAME_JUNK', description: 'Bytes between POS frames were skipped.' },
+  { code: 'POS_FRAME_LENGTH', description: 'A POS frame body is longer than the protocol allows.' },
+  { code: 'POS_FRAME_TRUNCATED', description: 'A POS frame was cut short.' },
+  { code: 'POS_INTERNAL', description: 'Handling a POS request failed for a reason that carried no code.' },
+  { code: 'POS_NAK_LIMIT', description: 'A till NAKed the same frame too many times in a row.' },
+  { code: 'POS_PORT_CLOSED', description: 'A write to a POS till found its serial port closed.' },
+  { code: 'POS_TLV_MALFORMED', description: 'A POS message body is not well-formed TLV.' },
+  {
+    code: 'POS_UNEXPECTED_COMMAND',
+    description: 'A till sent a known command the box does not expect from it.',
+  },
+  {
+    code: 'POS_UNKNOWN_ADDRESS',
+    description: 'A POS frame is for a till address not configured on this line.',
+  },
+  { code: 'POS_UNKNOWN_COMMAND', description: 'A POS frame carries a command the protocol does not define.' },
+  { code: 'SERIAL_OPEN_ABORTED', description: 'Opening the serial port was cancelled (the driver stopped).' },
+  {
+    code: 'SERIAL_OPEN_FAILED',
+    description: 'The serial port cannot be opened (path, permissions, options).',
+  },
+  { code: 'SERIAL_WRITE_FAILED', description: 'Writing to the serial port failed or it is closed.' },
+  { code: 'TRANSPORT_KIND', description: 'No transport exists for the endpoint kind in the config.' },
+  {
+    code: 'TRANSPORT_KIND_UNSUPPORTED',
+    description: 'A transport was asked to open an endpoint of another kind.',
+  },
+] as const;
+
+export type DriverErrorCode = (typeof DRIVER_ERROR_CODES)[number]['code'];

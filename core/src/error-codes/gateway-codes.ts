@@ -1,0 +1,128 @@
+/**
+ * Codes of the gateway agent (GatewayError, its alerts and its admin API answers). A code is a
+ * contract with support and with the fleet: never rename or reuse one; add a new one instead.
+ * docs/error-codes.md is generated from this list (`npm run docs:errors`).
+ */
+export const GATEWAY_ERROR_CODES = [
+  {
+    code: 'ADMIN_INTERNAL',
+    description: 'The admin API failed while answering; the agent log has the cause.',
+  },
+  { code: 'ADMIN_METHOD', description: 'The admin API answers GET only.' },
+  {
+    code: 'ADMIN_NOT_FOUND',
+    description: 'No admin API route at that path; try /healthz, /api/status, /metrics.',
+  },
+  {
+    code: 'BROKER_CLOSED',
+    description: 'A command was sent to a terminal after the embedded MQTT broker stopped.',
+  },
+  {
+    code: 'BROKER_DUPLICATE_TERMINAL',
+    description: 'Two MQTT terminals in the config share an id or a username.',
+  },
+  {
+    code: 'BROKER_LISTEN',
+    description: 'The embedded MQTT broker cannot listen on its host and port (taken?).',
+  },
+  { code: 'BROKER_PUBLISH', description: 'Publishing a command to an MQTT terminal failed.' },
+  {
+    code: 'BROKER_TLS_CONFIG',
+    description: 'The broker TLS settings contradict each other (client certificates without a CA).',
+  },
+  {
+    code: 'BROKER_TLS_FILES',
+    description: 'The broker TLS certificate, key or CA file cannot be read or used.',
+  },
+  {
+    code: 'BROKER_UNKNOWN_TERMINAL',
+    description: 'A command names an MQTT terminal that is not configured.',
+  },
+  {
+    code: 'CANTEEN_BACKLOG_FULL',
+    description: 'Alert: the unsynced backlog reached its limit; offline sales are declined until it drains.',
+  },
+  { code: 'CANTEEN_BANK_KEY', description: 'bank.publicKeyHex in the config is not an SM2 public key.' },
+  {
+    code: 'CANTEEN_BLACKLIST_MALFORMED',
+    description: 'A blacklist update from the bank is not a valid sceneway.blacklist.v1 document.',
+  },
+  {
+    code: 'CANTEEN_BLACKLIST_SIGNATURE',
+    description: 'A blacklist update does not verify with the pinned bank key; the current list stays.',
+  },
+  {
+    code: 'CANTEEN_BLACKLIST_UPDATE',
+    description: 'Alert: the bank blacklist feed cannot be fetched or applied; the current list stays.',
+  },
+  {
+    code: 'CANTEEN_BLACKLIST_VERSION',
+    description: 'A blacklist update is older than, or does not continue, the current version.',
+  },
+  {
+    code: 'CANTEEN_DISK_LOW',
+    description: 'Alert: free disk space is below the floor; offline sales are declined until space returns.',
+  },
+  {
+    code: 'CANTEEN_SALE_VETO',
+    description: 'A sale was refused inside the ledger commit by a rule that needs the committed state.',
+  },
+  { code: 'CANTEEN_TIMEZONE', description: 'The canteen time zone is not an IANA time zone name.' },
+  { code: 'CLI_USAGE', description: 'A command-line argument has the wrong form.' },
+  {
+    code: 'CLOCK_DRIFT',
+    description: "Alert: the box clock is off the bank's clock beyond the allowed drift.",
+  },
+  {
+    code: 'CONFIG_DRIVER_UNKNOWN',
+    description: 'A drivers[] entry names a driver this agent does not have.',
+  },
+  { code: 'CONFIG_INVALID', description: 'The box config fails validation; the message names the field.' },
+  { code: 'CONFIG_SYNTAX', description: 'The box config file is not valid YAML or JSON.' },
+  { code: 'CONFIG_TOO_NEW', description: 'The config declares a version newer than this agent understands.' },
+  { code: 'CONFIG_UNREADABLE', description: 'The box config file cannot be read.' },
+  { code: 'KEYS_CORRUPT', description: 'The box key file is unreadable or damaged.' },
+  {
+    code: 'KEYS_EXIST',
+    description: 'keys init found a box key already (the bank enrolled it; --force only to re-enrol).',
+  },
+  { code: 'KEYS_MISSING', description: 'No box key in the keys directory; run `sceneway keys init`.' },
+  { code: 'KEYS_PASSPHRASE', description: 'The key passphrase does not open the box key.' },
+  {
+    code: 'KEYS_PASSPHRASE_MISSING',
+    description: 'No key passphrase was given (SCENEWAY_KEY_PASSPHRASE or --passphrase-file).',
+  },
+  { code: 'KEYS_PASSPHRASE_WEAK', description: 'The key passphrase is shorter than 8 characters.' },
+  { code: 'LEDGER_CLOSED', description: 'A write reached the ledger after it was closed.' },
+  {
+    code: 'LEDGER_DISK_FULL',
+    description: 'The ledger cannot take new records: the disk is full or below its floor.',
+  },
+  { code: 'LEDGER_NOT_FOUND', description: 'No ledger file at the given path.' },
+  { code: 'LEDGER_NO_BOX_ID', description: 'The ledger file names no box id: no agent ever opened it.' },
+  { code: 'LEDGER_OPEN', description: 'The ledger database cannot be opened.' },
+  {
+    code: 'LEDGER_PII_UNREADABLE',
+    description: "A record's personal data does not decrypt with this box's data key.",
+  },
+  {
+    code: 'LEDGER_QUARANTINED',
+    description: 'The ledger file was damaged and moved aside; the box starts a new one.',
+  },
+  {
+    code: 'LEDGER_RECORD_INVALID',
+    description: 'A record handed to the ledger is malformed (kind, amount, fields).',
+  },
+  {
+    code: 'LEDGER_SYNC_FAILED',
+    description: 'Syncing the ledger to disk failed; fatal, the agent stops writing and exits.',
+  },
+  { code: 'LEDGER_WRITE', description: 'Writing a record to the ledger failed.' },
+  {
+    code: 'RECON_UPLOAD_FAILED',
+    description: 'Alert: the daily reconciliation report could not be sent to the bank.',
+  },
+  { code: 'STATUS_UNREACHABLE', description: '`sceneway status` found no agent answering at the admin URL.' },
+] as const;
+
+export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number]['code'];

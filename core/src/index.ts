@@ -1,0 +1,17 @@
+// @sceneway/core: what every Sceneway package may import, and which depends on nothing of ours —
+// reconnect backoff, the injected clock, and the error family with its stable codes.
+export { type BackoffPolicy, fullJitterDelay, sleep } from './backoff.ts';
+export { type Clock, manualClock, systemClock } from './clock.ts';
+export {
+  DRIVER_ERROR_CODES,
+  type DriverErrorCode,
+  ERROR_CODE_LAYERS,
+  GATEWAY_ERROR_CODES,
+  type GatewayErrorCode,
+  isGatewayErrorCode,
+  isSyncErrorCode,
+  type SceneErrorCode,
+  SYNC_ERROR_CODES,
+  type SyncErrorCode,
+} from './error-codes/index.ts';
+export { isSceneError, SceneError } from './scene-error.ts';
