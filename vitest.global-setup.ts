@@ -1,12 +1,14 @@
 import { execFileSync } from 'node:child_process';
 
 /**
- * Tests that spawn the `sceneway` command must run the bundle of the code under test, not one left
- * over from an earlier `npm install`: rebuild it once before the run (≈0.1 s).
+ * Tests that spawn the `sceneway` or `sceneway-bank` command must run the bundle of the code under
+ * test, not one left over from an earlier `npm install`: rebuild both once before the run (≈0.1 s each).
  */
 export default function setup(): void {
-  execFileSync(process.execPath, ['gateway-agent/build.mjs'], {
-    stdio: 'ignore',
-    env: { ...process.env, SCENEWAY_BUILD_QUIET: '1' },
-  });
+  for (const script of ['gateway-agent/build.mjs', 'cloud-sync/build.mjs']) {
+    execFileSync(process.execPath, [script], {
+      stdio: 'ignore',
+      env: { ...process.env, SCENEWAY_BUILD_QUIET: '1' },
+    });
+  }
 }

@@ -1,8 +1,16 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx without a build step. Registering tsx from here (instead of a
-// `node --import tsx` shebang) resolves tsx relative to this package, so it works from any cwd.
-import { register } from 'tsx/esm/api';
+// The `sceneway-bank` command (the reference bank). It runs the bundle that `npm install` builds
+// (cloud-sync/build.mjs), like `sceneway`; without a bundle (a checkout before `npm run build`) it
+// runs the TypeScript through tsx instead, a dev dependency: slower but the same code.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/bank/cli.ts');
+const bundle = new URL('../dist/sceneway-bank.mjs', import.meta.url);
+let main;
+if (existsSync(bundle)) {
+  ({ main } = await import(bundle.href));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src/bank/cli.ts'));
+}
 await main(process.argv);
