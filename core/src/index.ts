@@ -3,6 +3,7 @@
 export { type BackoffPolicy, fullJitterDelay, sleep } from './backoff.ts';
 export { type Clock, manualClock, systemClock } from './clock.ts';
 export {
+  type BankRefusalCode,
   DRIVER_ERROR_CODES,
   type DriverErrorCode,
   ERROR_CODE_LAYERS,

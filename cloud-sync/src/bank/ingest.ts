@@ -1,3 +1,4 @@
+import type { BankRefusalCode } from '@sceneway/core';
 import { buildAck } from '../batch/ack-v1.ts';
 import type { ParsedBatch, ReadBatch } from '../batch/batch-v1.ts';
 import {
@@ -38,7 +39,7 @@ function headerOf(headers: HeaderBag, name: string): string {
   return s;
 }
 
-function refusalFromSync(e: unknown, status: number, fallback: string): BankRefusal {
+function refusalFromSync(e: unknown, status: number, fallback: BankRefusalCode): BankRefusal {
   if (e instanceof SyncError) return new BankRefusal(status, `BANK_${e.code}`, e.message);
   return new BankRefusal(status, fallback, e instanceof Error ? e.message : String(e));
 }

@@ -1,3 +1,5 @@
+import type { BankRefusalCode } from '@sceneway/core';
+
 /**
  * A refusal the bank sends back: HTTP status + stable code. Permanent refusals (4xx except 429)
  * mean "resending the same bytes will never work" (the box must alert, not loop); transient ones
@@ -6,7 +8,7 @@
 export class BankRefusal extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: BankRefusalCode,
     message: string,
     readonly headers: Record<string, string> = {},
     /**

@@ -4,7 +4,7 @@ import { SYNC_ERROR_CODES, type SyncErrorCode } from './sync-codes.ts';
 
 export { DRIVER_ERROR_CODES, type DriverErrorCode } from './driver-codes.ts';
 export { GATEWAY_ERROR_CODES, type GatewayErrorCode } from './gateway-codes.ts';
-export { SYNC_ERROR_CODES, type SyncErrorCode } from './sync-codes.ts';
+export { type BankRefusalCode, SYNC_ERROR_CODES, type SyncErrorCode } from './sync-codes.ts';
 
 /** Every stable code of the family: what a log line, an alert or a refusal may carry. */
 export type SceneErrorCode = GatewayErrorCode | SyncErrorCode | DriverErrorCode;

@@ -24,6 +24,13 @@ export function renderErrorCodesDoc(): string {
         codes.map((c) => [`\`${c.code}\``, c.description]),
       ),
     );
+    if (errorClass === 'SyncError') {
+      parts.push(
+        '',
+        'The bank also refuses a batch with `BANK_` and the code of the check that failed (for example',
+        '`BANK_BATCH_CHAIN`, `BANK_CRYPTO_SM4_DECRYPT`): the meaning is that code’s, above.',
+      );
+    }
   }
   return `${parts.join('\n')}\n`;
 }

@@ -159,3 +159,10 @@ export const SYNC_ERROR_CODES = [
 ] as const;
 
 export type SyncErrorCode = (typeof SYNC_ERROR_CODES)[number]['code'];
+
+/**
+ * What the reference bank answers a box with: one of its own BANK_ codes, or BANK_ and the code of
+ * the SyncError a batch check raised (BANK_BATCH_CHAIN, BANK_CRYPTO_SM4_DECRYPT …), so the box learns
+ * which check failed.
+ */
+export type BankRefusalCode = Extract<SyncErrorCode, `BANK_${string}`> | `BANK_${SyncErrorCode}`;
