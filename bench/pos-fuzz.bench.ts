@@ -1,13 +1,15 @@
-import { decodeMessage, encodeMessage, encodePosFrame } from '@sceneway/device-drivers/canteen-pos/codec';
-import { crc16 } from '@sceneway/device-drivers/canteen-pos/crc16';
+import type { PosMessage } from '@sceneway/device-drivers';
 import {
+  crc16,
   createFrameParser,
+  DECLINE_REASONS,
+  DriverError,
+  decodeMessage,
+  encodeMessage,
+  encodePosFrame,
   HEADER_LENGTH,
   TRAILER_LENGTH,
-} from '@sceneway/device-drivers/canteen-pos/framing';
-import type { PosMessage } from '@sceneway/device-drivers/canteen-pos/messages';
-import { DECLINE_REASONS } from '@sceneway/device-drivers/driver-api';
-import { DriverError } from '@sceneway/device-drivers/driver-error';
+} from '@sceneway/device-drivers';
 
 /**
  * Long fuzz run of the canteen POS framing + codec (issue #5): at least 1,000,000 random and mutated

@@ -1,8 +1,7 @@
 import { dirname } from 'node:path';
-import { warmUpSm2 } from '@sceneway/cloud-sync/crypto/sm2';
-import type { DriverDefinition, ReplyTo, TerminalEvent } from '@sceneway/device-drivers/driver-api';
-import type { TransportFactory } from '@sceneway/device-drivers/transport';
-import { createTransportFactory, type TransportParts } from '@sceneway/device-drivers/transports/index';
+import { warmUpSm2 } from '@sceneway/cloud-sync';
+import type { DriverDefinition, ReplyTo, TerminalEvent, TransportFactory } from '@sceneway/device-drivers';
+import { createTransportFactory, type TransportParts } from '@sceneway/device-drivers';
 import { type AdminServer, type AgentStatus, startAdminServer } from './admin/admin-server.ts';
 import { createAgentMetrics } from './admin/agent-metrics.ts';
 import { AlertBoard } from './alerts.ts';

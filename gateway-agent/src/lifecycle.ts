@@ -1,4 +1,4 @@
-import { fullJitterDelay, sleep } from '@sceneway/device-drivers/backoff';
+import { fullJitterDelay, sleep } from '@sceneway/core';
 import type { AlertSink } from './ledger/ledger.ts';
 import type { Logger } from './logger.ts';
 

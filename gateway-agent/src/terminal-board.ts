@@ -1,4 +1,4 @@
-import type { TerminalEvent } from '@sceneway/device-drivers/driver-api';
+import type { TerminalEvent } from '@sceneway/device-drivers';
 import type { Logger } from './logger.ts';
 
 export interface TerminalState {

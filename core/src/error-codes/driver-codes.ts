@@ -65,6 +65,30 @@ export const DRIVER_ERROR_CODES = [
     code: 'TRANSPORT_KIND_UNSUPPORTED',
     description: 'A transport was asked to open an endpoint of another kind.',
   },
+  { code: 'HTTP_CLOSED', description: 'An HTTP request to a device after its transport was closed.' },
+  { code: 'HTTP_ENDPOINT_INVALID', description: 'The device URL in the config is not an http(s) URL.' },
+  {
+    code: 'HTTP_PATH_INVALID',
+    description: 'A request path would leave the device origin (another host); refused before sending.',
+  },
+  {
+    code: 'HTTP_RESPONSE_TOO_LARGE',
+    description: 'The device answered with more bytes than the driver accepts; the exchange was cut off.',
+  },
+  { code: 'HTTP_TIMEOUT', description: 'The device did not answer an HTTP request in time.' },
+  {
+    code: 'HTTP_UNREACHABLE',
+    description: 'The device could not be reached over HTTP (connection refused, no route).',
+  },
+  { code: 'MEMORY_PORT_ABORTED', description: 'Tests only: the open of an in-memory port was cancelled.' },
+  { code: 'MEMORY_PORT_ABSENT', description: 'Tests only: the in-memory port is unplugged.' },
+  { code: 'MEMORY_PORT_BUSY', description: 'Tests only: the in-memory port is already open.' },
+  { code: 'MEMORY_PORT_CLOSED', description: 'Tests only: a write to a closed in-memory port.' },
+  { code: 'MEMORY_PORT_DROPPED', description: 'Tests only: the test dropped the in-memory line.' },
+  {
+    code: 'MEMORY_PORT_UNPLUGGED',
+    description: 'Tests only: the test unplugged the in-memory port while it was open.',
+  },
 ] as const;
 
 export type DriverErrorCode = (typeof DRIVER_ERROR_CODES)[number]['code'];

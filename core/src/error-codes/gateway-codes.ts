@@ -123,6 +123,53 @@ export const GATEWAY_ERROR_CODES = [
     description: 'Alert: the daily reconciliation report could not be sent to the bank.',
   },
   { code: 'STATUS_UNREACHABLE', description: '`sceneway status` found no agent answering at the admin URL.' },
+  {
+    code: 'BROKER_TOPIC_REFUSED',
+    description:
+      'The box tried to publish to a subtopic the MQTT terminal does not subscribe to (its declared ACL).',
+  },
+  {
+    code: 'BROKER_TRANSPORT_BUSY',
+    description: 'A driver opened the topics of an MQTT terminal that another driver instance already holds.',
+  },
+  {
+    code: 'CONFIG_MIGRATION',
+    description:
+      'An older config cannot be migrated automatically (e.g. v1 mqttTerminals): the message says what to move where.',
+  },
+  {
+    code: 'CONFIG_SCENARIO_AMBIGUOUS',
+    description:
+      'Two configured scenarios decide the same event of a driver: name one in drivers[i].scenario.',
+  },
+  {
+    code: 'CONFIG_SCENARIO_UNKNOWN',
+    description: 'drivers[i].scenario names a scenario that is not configured under scenarios.',
+  },
+  {
+    code: 'CONFIG_TERMINAL_DUPLICATE',
+    description: 'Two driver entries use the same terminal id; every terminal on a box needs its own.',
+  },
+  {
+    code: 'SCENARIO_UNHANDLED',
+    description:
+      'No configured scenario decides an event a driver submits: configure the scenario of that terminal family.',
+  },
+  {
+    code: 'AGENT_PART_CRASHED',
+    description:
+      'A part of the agent (e.g. the uploader) stopped unexpectedly and is being restarted with backoff.',
+  },
+  {
+    code: 'LEDGER_TAIL_MISSING',
+    description:
+      'The ledger ends below what the bank acknowledged or the last boot verified: records were lost from its tail; restore the ledger, do not start a fresh one.',
+  },
+  {
+    code: 'LEDGER_BEHIND_BANK',
+    description:
+      'The bank holds records of this box past the ledger head (a ledger restored from an older copy): uploads stop, nothing is renumbered; restore the newest ledger.',
+  },
 ] as const;
 
 export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number]['code'];

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPtyPair, type PtyPair } from '@sceneway/test-rigs/pty/pty-pair';
+import { openPtyPair, type PtyPair } from '@sceneway/test-rigs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DriverError } from '../driver-error.ts';
 import { runTransportContract } from '../test-support/transport-contract.ts';

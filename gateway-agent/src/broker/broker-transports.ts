@@ -1,4 +1,4 @@
-import type { MqttTransport, MqttTransportFactory } from '@sceneway/device-drivers/transport';
+import type { MqttTransport, MqttTransportFactory } from '@sceneway/device-drivers';
 import { GatewayError } from '../gateway-error.ts';
 import type { TerminalBroker } from './terminal-broker.ts';
 

@@ -1,4 +1,4 @@
-import { mqttLoginSchema } from '@sceneway/device-drivers/mqtt-login';
+import { mqttLoginSchema } from '@sceneway/device-drivers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

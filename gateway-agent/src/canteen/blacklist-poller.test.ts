@@ -1,8 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startBankServer } from '@sceneway/cloud-sync/bank/server';
-import { signBlacklistUpdate } from '@sceneway/cloud-sync/blacklist/blacklist-v1';
-import { generateSm2KeyPair } from '@sceneway/cloud-sync/crypto/sm2';
+import { generateSm2KeyPair, signBlacklistUpdate } from '@sceneway/cloud-sync';
+import { startBankServer } from '@sceneway/cloud-sync/bank';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../clock.ts';

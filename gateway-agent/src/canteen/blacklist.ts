@@ -1,14 +1,14 @@
-import { canonicalBytes } from '@sceneway/cloud-sync/batch/jcs';
 import {
   BLACKLIST_FORMAT,
   type BlacklistUpdate,
   blacklistEnvelopeSchema,
   blacklistUpdateSchema,
+  canonicalBytes,
   type SignedBlacklistUpdate,
   signBlacklistUpdate,
-} from '@sceneway/cloud-sync/blacklist/blacklist-v1';
-import { sm2Verify } from '@sceneway/cloud-sync/crypto/sm2';
-import { sm3Hex } from '@sceneway/cloud-sync/crypto/sm3';
+  sm2Verify,
+  sm3Hex,
+} from '@sceneway/cloud-sync';
 import type Database from 'better-sqlite3';
 import { GatewayError } from '../gateway-error.ts';
 import type { Logger } from '../logger.ts';

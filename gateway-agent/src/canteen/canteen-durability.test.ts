@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { SaleDecision } from '@sceneway/device-drivers/driver-api';
+import type { SaleDecision } from '@sceneway/device-drivers';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { manualClock } from '../clock.ts';

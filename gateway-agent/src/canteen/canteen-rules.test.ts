@@ -1,4 +1,4 @@
-import { DECLINE_REASONS } from '@sceneway/device-drivers/driver-api';
+import { DECLINE_REASONS } from '@sceneway/device-drivers';
 import { describe, expect, it } from 'vitest';
 import { isGatewayError } from '../gateway-error.ts';
 import { openTempLedger } from '../ledger/temp-ledger.ts';

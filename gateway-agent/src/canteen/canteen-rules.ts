@@ -1,10 +1,5 @@
-import { isSm2PublicKey } from '@sceneway/cloud-sync/crypto/sm2';
-import type {
-  PaymentCredential,
-  SaleDecision,
-  SaleRequest,
-  VoidRequest,
-} from '@sceneway/device-drivers/driver-api';
+import { isSm2PublicKey } from '@sceneway/cloud-sync';
+import type { PaymentCredential, SaleDecision, SaleRequest, VoidRequest } from '@sceneway/device-drivers';
 import { GatewayError } from '../gateway-error.ts';
 import type { Ledger } from '../ledger/ledger-api.ts';
 import type { Logger } from '../logger.ts';

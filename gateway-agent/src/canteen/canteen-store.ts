@@ -1,4 +1,4 @@
-import type { SaleDecision } from '@sceneway/device-drivers/driver-api';
+import type { SaleDecision } from '@sceneway/device-drivers';
 import type Database from 'better-sqlite3';
 
 /**

@@ -1,5 +1,5 @@
-import type { JsonValue } from '@sceneway/cloud-sync/chain/record-chain';
-import type { SaleDecision, SaleRequest } from '@sceneway/device-drivers/driver-api';
+import type { JsonValue } from '@sceneway/cloud-sync';
+import type { SaleDecision, SaleRequest } from '@sceneway/device-drivers';
 import { APPROVED_TEXT, decline } from './decline-text.ts';
 import {
   isPositiveFen,

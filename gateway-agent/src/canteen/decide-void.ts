@@ -1,5 +1,5 @@
-import type { JsonValue } from '@sceneway/cloud-sync/chain/record-chain';
-import type { SaleDecision, VoidRequest } from '@sceneway/device-drivers/driver-api';
+import type { JsonValue } from '@sceneway/cloud-sync';
+import type { SaleDecision, VoidRequest } from '@sceneway/device-drivers';
 import { saleKey } from './decide-sale.ts';
 import { decline, VOIDED_TEXT } from './decline-text.ts';
 import {

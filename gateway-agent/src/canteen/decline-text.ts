@@ -1,4 +1,4 @@
-import type { DeclineReasonName, SaleDecision } from '@sceneway/device-drivers/driver-api';
+import type { DeclineReasonName, SaleDecision } from '@sceneway/device-drivers';
 
 /**
  * What the diner reads on the terminal: plain words in the diner's language first (004 §8.2.2 b: clear

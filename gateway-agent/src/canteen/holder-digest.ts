@@ -1,2 +1,2 @@
 /** Holder digests are shared with the bank's blacklist tools: defined once, in cloud-sync. */
-export { accountHolderDigest, cardHolderDigest } from '@sceneway/cloud-sync/blacklist/holder-digest';
+export { accountHolderDigest, cardHolderDigest } from '@sceneway/cloud-sync';

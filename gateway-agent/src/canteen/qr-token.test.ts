@@ -1,5 +1,4 @@
-import { canonicalBytes } from '@sceneway/cloud-sync/batch/jcs';
-import { sm2Sign } from '@sceneway/cloud-sync/crypto/sm2';
+import { canonicalBytes, sm2Sign } from '@sceneway/cloud-sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { issueQrToken, type QrClaims, verifyQrToken } from './qr-token.ts';

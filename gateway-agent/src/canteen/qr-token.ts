@@ -1,5 +1,4 @@
-import { canonicalBytes } from '@sceneway/cloud-sync/batch/jcs';
-import { type Sm2Options, sm2Sign, sm2Verify } from '@sceneway/cloud-sync/crypto/sm2';
+import { canonicalBytes, type Sm2Options, sm2Sign, sm2Verify } from '@sceneway/cloud-sync';
 import { z } from 'zod';
 
 /**

@@ -1,4 +1,4 @@
-import type { CredentialAnswer, PaymentCredential } from '@sceneway/device-drivers/driver-api';
+import type { CredentialAnswer, PaymentCredential } from '@sceneway/device-drivers';
 import type { Logger } from '../logger.ts';
 import type { ReaderBinding } from './canteen-config.ts';
 

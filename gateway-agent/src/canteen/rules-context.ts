@@ -1,4 +1,4 @@
-import type { DeclineReasonName, PaymentCredential, SaleDecision } from '@sceneway/device-drivers/driver-api';
+import type { DeclineReasonName, PaymentCredential, SaleDecision } from '@sceneway/device-drivers';
 import { GatewayError, isGatewayError } from '../gateway-error.ts';
 import type { Ledger } from '../ledger/ledger-api.ts';
 import type { Logger } from '../logger.ts';

@@ -1,4 +1,4 @@
-import type { DeclineReasonName, PaymentCredential } from '@sceneway/device-drivers/driver-api';
+import type { DeclineReasonName, PaymentCredential } from '@sceneway/device-drivers';
 import type { PersonalData } from '../ledger/ledger-api.ts';
 import { maskCardNumber, maskTail } from '../mask.ts';
 import type { CanteenLimits } from './canteen-limits.ts';

@@ -1,5 +1,5 @@
-import { generateSm2KeyPair, type Sm2KeyPair } from '@sceneway/cloud-sync/crypto/sm2';
-import type { SaleRequest, VoidRequest } from '@sceneway/device-drivers/driver-api';
+import { generateSm2KeyPair, type Sm2KeyPair } from '@sceneway/cloud-sync';
+import type { SaleRequest, VoidRequest } from '@sceneway/device-drivers';
 import { manualClock } from '../clock.ts';
 import type { SqliteLedger } from '../ledger/ledger.ts';
 import { acknowledgeThrough, openTempLedger, tempLedgerFile } from '../ledger/temp-ledger.ts';

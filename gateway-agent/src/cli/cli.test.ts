@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateSm2KeyPair } from '@sceneway/cloud-sync/crypto/sm2';
+import { generateSm2KeyPair } from '@sceneway/cloud-sync';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openLedger } from '../ledger/ledger.ts';

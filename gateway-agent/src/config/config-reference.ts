@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { DriverDefinition } from '@sceneway/device-drivers/driver-api';
+import type { DriverDefinition } from '@sceneway/device-drivers';
 import { z } from 'zod';
 import { DRIVER_REGISTRY } from '../drivers/registry.ts';
 import { SCENARIO_REGISTRY } from '../scenarios/registry.ts';

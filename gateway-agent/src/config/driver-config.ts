@@ -1,4 +1,4 @@
-import type { DriverDefinition } from '@sceneway/device-drivers/driver-api';
+import type { DriverDefinition } from '@sceneway/device-drivers';
 import { z } from 'zod';
 import { DRIVER_REGISTRY } from '../drivers/registry.ts';
 import { SCENARIO_REGISTRY } from '../scenarios/registry.ts';

@@ -2,8 +2,8 @@ import type {
   DriverDefinition,
   DriverInstance,
   MqttTerminalGrant,
-} from '@sceneway/device-drivers/driver-api';
-import type { TransportFactory } from '@sceneway/device-drivers/transport';
+  TransportFactory,
+} from '@sceneway/device-drivers';
 import type { Clock } from '../clock.ts';
 import type { DriverEntry } from '../config/driver-config.ts';
 import { GatewayError } from '../gateway-error.ts';

@@ -1,6 +1,5 @@
-import { canteenPosDriver } from '@sceneway/device-drivers/canteen-pos/index';
-import type { DriverDefinition } from '@sceneway/device-drivers/driver-api';
-import { hidReaderDriver } from '@sceneway/device-drivers/hid-reader/index';
+import type { DriverDefinition } from '@sceneway/device-drivers';
+import { canteenPosDriver, hidReaderDriver } from '@sceneway/device-drivers';
 
 /**
  * Every terminal driver the agent can run, listed explicitly and typed: no filesystem scanning, no

@@ -1,4 +1,4 @@
-import { buildEnrolmentRequest, type EnrolmentRequest } from '@sceneway/cloud-sync/batch/enrolment';
+import { buildEnrolmentRequest, type EnrolmentRequest } from '@sceneway/cloud-sync';
 import type { BoxConfig } from '../config/schema.ts';
 import type { BoxSecrets } from './box-keys.ts';
 

@@ -1,8 +1,7 @@
 import { randomBytes, scryptSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateSm2KeyPair, sm2PublicKeyOf } from '@sceneway/cloud-sync/crypto/sm2';
-import { sm4CbcDecrypt, sm4CbcEncrypt } from '@sceneway/cloud-sync/crypto/sm4';
+import { generateSm2KeyPair, sm2PublicKeyOf, sm4CbcDecrypt, sm4CbcEncrypt } from '@sceneway/cloud-sync';
 import { GatewayError } from '../gateway-error.ts';
 
 /**

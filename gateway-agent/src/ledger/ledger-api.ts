@@ -1,4 +1,4 @@
-import type { ChainRecord, JsonValue } from '@sceneway/cloud-sync/chain/record-chain';
+import type { ChainRecord, JsonValue } from '@sceneway/cloud-sync';
 
 /**
  * The record kinds the ledger knows. Each scenario adds its kinds here (one list, typed), so the

@@ -1,4 +1,4 @@
-import { chainHash, GENESIS_HASH } from '@sceneway/cloud-sync/chain/record-chain';
+import { chainHash, GENESIS_HASH } from '@sceneway/cloud-sync';
 import type Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { isGatewayError } from '../gateway-error.ts';

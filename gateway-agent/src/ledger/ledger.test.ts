@@ -1,8 +1,6 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { personalDataFromPlaintext, piiDigestOf } from '@sceneway/cloud-sync/batch/batch-pii';
-import { canonicalBytes } from '@sceneway/cloud-sync/batch/jcs';
-import { sm4CbcEncrypt } from '@sceneway/cloud-sync/crypto/sm4';
+import { canonicalBytes, personalDataFromPlaintext, piiDigestOf, sm4CbcEncrypt } from '@sceneway/cloud-sync';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '../clock.ts';

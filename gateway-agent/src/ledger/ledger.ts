@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isIntegerJson } from '@sceneway/cloud-sync/batch/batch-schema';
-import { type ChainRecord, chainHash } from '@sceneway/cloud-sync/chain/record-chain';
+import { type ChainRecord, chainHash, isIntegerJson } from '@sceneway/cloud-sync';
 import Database from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';

@@ -1,5 +1,11 @@
-import { newPiiSalt, personalDataPlaintext, piiDigestOf } from '@sceneway/cloud-sync/batch/batch-pii';
-import { Sm4ItemError, sm4CbcDecryptMany, sm4CbcEncryptMany } from '@sceneway/cloud-sync/crypto/sm4-many';
+import {
+  newPiiSalt,
+  personalDataPlaintext,
+  piiDigestOf,
+  Sm4ItemError,
+  sm4CbcDecryptMany,
+  sm4CbcEncryptMany,
+} from '@sceneway/cloud-sync';
 import { GatewayError } from '../gateway-error.ts';
 import type { PersonalData } from './ledger-api.ts';
 

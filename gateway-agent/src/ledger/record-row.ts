@@ -1,4 +1,4 @@
-import type { JsonValue } from '@sceneway/cloud-sync/chain/record-chain';
+import type { JsonValue } from '@sceneway/cloud-sync';
 import type { LedgerRecord, RecordKind } from './ledger-api.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { findChainBreak, GENESIS_HASH } from '@sceneway/cloud-sync/chain/record-chain';
+import { findChainBreak, GENESIS_HASH } from '@sceneway/cloud-sync';
 import Database from 'better-sqlite3';
 import type { LedgerVerifyResult } from './ledger-api.ts';
 import { RAW_RECORD_COLUMNS_SQL, type RawRecordRow, recordFromRawRow } from './record-row.ts';

@@ -1,4 +1,4 @@
-import type { SaleDecision, TerminalEvent } from '@sceneway/device-drivers/driver-api';
+import type { SaleDecision, TerminalEvent } from '@sceneway/device-drivers';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createEventRouter, type RunningScenario } from './event-router.ts';

@@ -1,4 +1,4 @@
-import type { ReplyTo, TerminalEvent, TerminalEventType } from '@sceneway/device-drivers/driver-api';
+import type { ReplyTo, TerminalEvent, TerminalEventType } from '@sceneway/device-drivers';
 import { GatewayError } from '../gateway-error.ts';
 import type { ScenarioDefinition, ScenarioInstance } from './scenario-api.ts';
 

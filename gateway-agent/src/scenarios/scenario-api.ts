@@ -1,4 +1,4 @@
-import type { EventReplies, TerminalEventOf, TerminalEventType } from '@sceneway/device-drivers/driver-api';
+import type { EventReplies, TerminalEventOf, TerminalEventType } from '@sceneway/device-drivers';
 import type { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import type { ConfigIssue } from '../config/load-config.ts';

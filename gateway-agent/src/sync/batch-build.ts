@@ -1,4 +1,4 @@
-import { buildBatch } from '@sceneway/cloud-sync/batch/batch-v1';
+import { buildBatch } from '@sceneway/cloud-sync';
 import type { PendingBatch, UnsyncedReader } from '../ledger/outbox.ts';
 
 /** What to build: the next batch after the outbox cursor, as the uploader decided it is due. */

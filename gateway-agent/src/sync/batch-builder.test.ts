@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { parseBatchEnvelope, verifyBatchSignature } from '@sceneway/cloud-sync/batch/batch-v1';
+import { parseBatchEnvelope, verifyBatchSignature } from '@sceneway/cloud-sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOutbox } from '../ledger/outbox.ts';
 import { saleInput, TEST_DATA_KEY } from '../ledger/test-support.ts';

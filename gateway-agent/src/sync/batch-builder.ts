@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { SyncError } from '@sceneway/cloud-sync/sync-error';
+import { SyncError } from '@sceneway/cloud-sync';
 import { isGatewayErrorCode, isSyncErrorCode } from '@sceneway/core';
 import { GatewayError } from '../gateway-error.ts';
 import type { PendingBatch, UnsyncedReader } from '../ledger/outbox.ts';

@@ -1,4 +1,4 @@
-import { requestHeaders } from '@sceneway/cloud-sync/batch/request-auth';
+import { requestHeaders } from '@sceneway/cloud-sync';
 
 /** What a request to the bank is signed as: the box, its SM2 key and distinguishing id. */
 export interface BoxIdentity {

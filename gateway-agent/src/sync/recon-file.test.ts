@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dailyTotals, parseReconReport, reconcileDay } from '@sceneway/cloud-sync/bank/reconcile';
+import { dailyTotals, parseReconReport, reconcileDay } from '@sceneway/cloud-sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { saleInput } from '../ledger/test-support.ts';
 import { writeBoxDailyReport } from './recon-file.ts';

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dailyTotals, RECON_FORMAT, type ReconReport } from '@sceneway/cloud-sync/bank/reconcile';
+import { dailyTotals, RECON_FORMAT, type ReconReport } from '@sceneway/cloud-sync';
 import type Database from 'better-sqlite3';
 import type { SqliteLedger } from '../ledger/ledger.ts';
 import type { Logger } from '../logger.ts';

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { reconcileDirectory } from '@sceneway/cloud-sync/bank/recon-job';
-import { startBankServer } from '@sceneway/cloud-sync/bank/server';
-import { generateSm2KeyPair } from '@sceneway/cloud-sync/crypto/sm2';
+import { generateSm2KeyPair } from '@sceneway/cloud-sync';
+import { reconcileDirectory, startBankServer } from '@sceneway/cloud-sync/bank';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../clock.ts';
 import { saleInput } from '../ledger/test-support.ts';

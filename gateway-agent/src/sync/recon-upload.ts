@@ -1,4 +1,4 @@
-import { sm3Hex } from '@sceneway/cloud-sync/crypto/sm3';
+import { sm3Hex } from '@sceneway/cloud-sync';
 import { fullJitterDelay, sleep } from '@sceneway/core';
 import type { Clock } from '../clock.ts';
 import type { AlertSink } from '../ledger/ledger.ts';

@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBankServer } from '@sceneway/cloud-sync/bank/server';
-import { makeTestPki } from '@sceneway/cloud-sync/bank/test-support/pki';
+import { startBankServer } from '@sceneway/cloud-sync/bank';
+import { makeTestPki } from '@sceneway/cloud-sync/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { saleInput } from '../ledger/test-support.ts';
 import { createSyncRig, type SyncRig, waitFor } from './test-support.ts';

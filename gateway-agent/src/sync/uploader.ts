@@ -1,6 +1,4 @@
-import { verifyAck } from '@sceneway/cloud-sync/batch/ack-v1';
-import { newRequestNonce } from '@sceneway/cloud-sync/batch/request-auth';
-import { SyncError } from '@sceneway/cloud-sync/sync-error';
+import { newRequestNonce, SyncError, verifyAck } from '@sceneway/cloud-sync';
 import { fullJitterDelay, sleep } from '@sceneway/core';
 import type { Clock } from '../clock.ts';
 import type { AlertSink, SqliteLedger } from '../ledger/ledger.ts';

@@ -2,14 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BankServer } from '@sceneway/cloud-sync/bank/server';
-import { type RunningAgent, startAgent } from '@sceneway/gateway-agent/agent';
-import { issueQrToken } from '@sceneway/gateway-agent/canteen/index';
-import type { FullBoxConfig } from '@sceneway/gateway-agent/config/driver-config';
-import type { BoxSecrets } from '@sceneway/gateway-agent/keys/box-keys';
-import { verifyLedgerFile } from '@sceneway/gateway-agent/ledger/verify-ledger';
-import { silentLogger } from '@sceneway/gateway-agent/logger';
-import { waitFor } from '@sceneway/gateway-agent/sync/test-support';
+import type { BankServer } from '@sceneway/cloud-sync/bank';
+import type { BoxSecrets, FullBoxConfig } from '@sceneway/gateway-agent';
+import {
+  issueQrToken,
+  type RunningAgent,
+  silentLogger,
+  startAgent,
+  verifyLedgerFile,
+} from '@sceneway/gateway-agent';
+import { waitFor } from '@sceneway/gateway-agent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoBoxConfig, enrolBox, ensureDemoBoxKeys, startDemoBank } from '../demo-site/demo-parts.ts';
 import { STOLEN_CARD } from '../demo-site/scripted-day.ts';

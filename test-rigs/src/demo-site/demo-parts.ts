@@ -1,12 +1,21 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBankKeys, loadBankPrivateKey } from '@sceneway/cloud-sync/bank/keys';
-import { type BankServer, enrolFromRequest, startBankServer } from '@sceneway/cloud-sync/bank/server';
-import { sm2PublicKeyOf } from '@sceneway/cloud-sync/crypto/sm2';
-import type { FullBoxConfig } from '@sceneway/gateway-agent/config/driver-config';
-import { parseBoxConfig } from '@sceneway/gateway-agent/config/load-config';
-import { boxEnrolmentRequest } from '@sceneway/gateway-agent/keys/box-enrolment';
-import { type BoxSecrets, initBoxKeys, loadBoxKeys } from '@sceneway/gateway-agent/keys/box-keys';
+import { sm2PublicKeyOf } from '@sceneway/cloud-sync';
+import {
+  type BankServer,
+  enrolFromRequest,
+  initBankKeys,
+  loadBankPrivateKey,
+  startBankServer,
+} from '@sceneway/cloud-sync/bank';
+import type { FullBoxConfig } from '@sceneway/gateway-agent';
+import {
+  type BoxSecrets,
+  boxEnrolmentRequest,
+  initBoxKeys,
+  loadBoxKeys,
+  parseBoxConfig,
+} from '@sceneway/gateway-agent';
 import { publishDemoBlacklist } from './scripted-day.ts';
 
 /**

@@ -1,7 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startAgent } from '@sceneway/gateway-agent/agent';
-import { createLogger } from '@sceneway/gateway-agent/logger';
+import { createLogger, startAgent } from '@sceneway/gateway-agent';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 import { type CanteenPosSim, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
 import { demoBoxConfig, enrolBox, ensureDemoBoxKeys, portsFromEnv, startDemoBank } from './demo-parts.ts';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from '@sceneway/core';
-import { cardHolderDigest, issueQrToken, signBlacklistUpdate } from '@sceneway/gateway-agent/canteen/index';
+import { cardHolderDigest, issueQrToken, signBlacklistUpdate } from '@sceneway/gateway-agent';
 import type { SimTill } from '../sim-canteen-pos/index.ts';
 
 /**

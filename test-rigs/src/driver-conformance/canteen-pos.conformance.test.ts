@@ -1,4 +1,4 @@
-import type { SaleDecision } from '@sceneway/device-drivers/driver-api';
+import type { SaleDecision } from '@sceneway/device-drivers';
 import { startDriverHarness } from '../sim-canteen-pos/driver-harness.ts';
 import { startCanteenPosSim } from '../sim-canteen-pos/index.ts';
 import { type ConformanceRig, runDriverConformance } from './conformance-suite.ts';

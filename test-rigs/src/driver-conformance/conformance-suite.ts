@@ -1,5 +1,5 @@
-import type { DriverInstance } from '@sceneway/device-drivers/driver-api';
-import type { DeviceEvent } from '@sceneway/device-drivers/test-support/driver-context';
+import type { DriverInstance } from '@sceneway/device-drivers';
+import type { DeviceEvent } from '@sceneway/device-drivers/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
 /**

@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createFakeUsbBus } from '@sceneway/device-drivers/hid-reader/fake-hid-api';
-import { hidReaderDriver } from '@sceneway/device-drivers/hid-reader/index';
-import { encodeKeyboardWedge } from '@sceneway/device-drivers/hid-reader/keyboard-wedge';
-import { createTestDriverContext } from '@sceneway/device-drivers/test-support/driver-context';
-import { createHidTransportFactory } from '@sceneway/device-drivers/transports/hid-transport';
+import { createHidTransportFactory, encodeKeyboardWedge, hidReaderDriver } from '@sceneway/device-drivers';
+import { createFakeUsbBus, createTestDriverContext } from '@sceneway/device-drivers/testing';
 import { type ConformanceRig, runDriverConformance } from './conformance-suite.ts';
 
 /**

@@ -1,16 +1,15 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dropTestPgSchema, requireTestPg, TEST_PG_URL, testPgSchema } from '@sceneway/cloud-sync/testing';
+import { openLedger, verifyLedgerFile } from '@sceneway/gateway-agent';
 import {
-  dropTestPgSchema,
-  requireTestPg,
-  TEST_PG_URL,
-  testPgSchema,
-} from '@sceneway/cloud-sync/bank/test-support/test-pg';
-import { openLedger } from '@sceneway/gateway-agent/ledger/ledger';
-import { saleInput, TEST_DATA_KEY } from '@sceneway/gateway-agent/ledger/test-support';
-import { verifyLedgerFile } from '@sceneway/gateway-agent/ledger/verify-ledger';
-import { createSyncRig, type SyncRig, waitFor } from '@sceneway/gateway-agent/sync/test-support';
+  createSyncRig,
+  type SyncRig,
+  saleInput,
+  TEST_DATA_KEY,
+  waitFor,
+} from '@sceneway/gateway-agent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAULT_KINDS } from '../fault-proxy/fault-plan.ts';
 import { type FaultProxy, startFaultProxy } from '../fault-proxy/fault-proxy.ts';

@@ -1,8 +1,5 @@
-import { systemClock } from '@sceneway/gateway-agent/clock';
-import { openLedger } from '@sceneway/gateway-agent/ledger/ledger';
-import { saleInput, TEST_DATA_KEY } from '@sceneway/gateway-agent/ledger/test-support';
-import { silentLogger } from '@sceneway/gateway-agent/logger';
-import { createUploader } from '@sceneway/gateway-agent/sync/uploader';
+import { createUploader, openLedger, silentLogger, systemClock } from '@sceneway/gateway-agent';
+import { saleInput, TEST_DATA_KEY } from '@sceneway/gateway-agent/testing';
 
 /**
  * A box process for the SIGKILL test: opens the ledger, appends `count` sales (more while it runs),

@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { ackEnvelopeSchema, buildAck } from '@sceneway/cloud-sync/batch/ack-v1';
-import { parseJsonWith } from '@sceneway/cloud-sync/batch/batch-schema';
+import { ackEnvelopeSchema, buildAck, parseJsonWith } from '@sceneway/cloud-sync';
 
 /**
  * The two forged answers a box must see through (DESIGN invariant 2, issue #4): an ack with the

@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chainedBatches, postBatch } from '@sceneway/cloud-sync/bank/test-support/box-kit';
+import { chainedBatches, postBatch } from '@sceneway/cloud-sync/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type BankHarness, startBankHarness } from './test-support/bank-harness.ts';
 

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { assertSm2PrivateKey } from '@sceneway/cloud-sync/crypto/sm2';
+import { assertSm2PrivateKey } from '@sceneway/cloud-sync';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { FAULT_KINDS, FaultPlanError, parseFaultPlan } from './fault-plan.ts';
 import { startFaultProxy } from './fault-proxy.ts';

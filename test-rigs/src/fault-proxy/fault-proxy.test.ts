@@ -1,6 +1,5 @@
-import { chainedBatches, postBatch, type TestBatch } from '@sceneway/cloud-sync/bank/test-support/box-kit';
-import { verifyAck } from '@sceneway/cloud-sync/batch/ack-v1';
-import { newRequestNonce } from '@sceneway/cloud-sync/batch/request-auth';
+import { newRequestNonce, verifyAck } from '@sceneway/cloud-sync';
+import { chainedBatches, postBatch, type TestBatch } from '@sceneway/cloud-sync/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 import { type BankHarness, isJson, startBankHarness } from './test-support/bank-harness.ts';

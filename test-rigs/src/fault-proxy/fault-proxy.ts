@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertSm2PrivateKey, generateSm2KeyPair, sm2PublicKeyOf } from '@sceneway/cloud-sync/crypto/sm2';
+import { assertSm2PrivateKey, generateSm2KeyPair, sm2PublicKeyOf } from '@sceneway/cloud-sync';
 import { AckMemory, resignAck, uploadedBatchOf } from './ack-tamper.ts';
 import {
   checkFaultPlan,

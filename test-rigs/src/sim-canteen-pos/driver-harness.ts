@@ -1,26 +1,27 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canteenPosConfigSchema, canteenPosDriver } from '@sceneway/device-drivers/canteen-pos/index';
-import type { CanteenPosConfigInput } from '@sceneway/device-drivers/canteen-pos/schema';
 import type {
+  ByteTransportFactory,
+  CanteenPosConfigInput,
   DriverInstance,
   DriverLogger,
   SaleDecision,
   SaleRequest,
   VoidRequest,
-} from '@sceneway/device-drivers/driver-api';
+} from '@sceneway/device-drivers';
+import {
+  canteenPosConfigSchema,
+  canteenPosDriver,
+  createMemoryTransports,
+  createSerialTransportFactory,
+  type MemoryPort,
+} from '@sceneway/device-drivers';
 import {
   createTestDriverContext,
   type DeviceEvent,
   quietDriverLogger,
-} from '@sceneway/device-drivers/test-support/driver-context';
-import type { ByteTransportFactory } from '@sceneway/device-drivers/transport';
-import {
-  createMemoryTransports,
-  type MemoryPort,
-} from '@sceneway/device-drivers/transports/memory-transport';
-import { createSerialTransportFactory } from '@sceneway/device-drivers/transports/serial-transport';
+} from '@sceneway/device-drivers/testing';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { SaleDecision, SaleRequest } from '@sceneway/device-drivers/driver-api';
+import type { SaleDecision, SaleRequest } from '@sceneway/device-drivers';
 import { describe, expect, it } from 'vitest';
 import type { DriverHarness } from './driver-harness.ts';
 import { driverRigPerTest } from './driver-test-rig.ts';

@@ -1,4 +1,4 @@
-import type { SaleDecision } from '@sceneway/device-drivers/driver-api';
+import type { SaleDecision } from '@sceneway/device-drivers';
 import { describe, expect, it } from 'vitest';
 import { driverRigPerTest } from './driver-test-rig.ts';
 

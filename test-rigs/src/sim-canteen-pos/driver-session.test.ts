@@ -1,6 +1,5 @@
-import { encodeFrame } from '@sceneway/device-drivers/canteen-pos/framing';
-import { Command } from '@sceneway/device-drivers/canteen-pos/messages';
-import type { SaleDecision } from '@sceneway/device-drivers/driver-api';
+import type { SaleDecision } from '@sceneway/device-drivers';
+import { Command, encodeFrame } from '@sceneway/device-drivers';
 import { describe, expect, it } from 'vitest';
 import type { DriverHarnessOptions } from './driver-harness.ts';
 import { driverRigPerTest } from './driver-test-rig.ts';

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createFrameParser, type Frame, HEADER_LENGTH } from '@sceneway/device-drivers/canteen-pos/framing';
-import type { ByteTransportFactory, Transport } from '@sceneway/device-drivers/transport';
-import { createSerialTransportFactory } from '@sceneway/device-drivers/transports/serial-transport';
+import type { ByteTransportFactory, Transport } from '@sceneway/device-drivers';
+import {
+  createFrameParser,
+  createSerialTransportFactory,
+  type Frame,
+  HEADER_LENGTH,
+} from '@sceneway/device-drivers';
 
 const serialTransports = createSerialTransportFactory();
 

@@ -1,14 +1,15 @@
-import { decodeMessage, encodePosFrame } from '@sceneway/device-drivers/canteen-pos/codec';
-import type { Frame } from '@sceneway/device-drivers/canteen-pos/framing';
+import type { Frame } from '@sceneway/device-drivers';
 import {
   Command,
+  DriverError,
+  decodeMessage,
+  encodePosFrame,
   type NakReasonName,
   nameOf,
   type PosMessage,
   type PosMessageOf,
   type TerminalRequest,
-} from '@sceneway/device-drivers/canteen-pos/messages';
-import { DriverError } from '@sceneway/device-drivers/driver-error';
+} from '@sceneway/device-drivers';
 
 /**
  * One simulated canteen terminal: the terminal side of docs/protocols/canteen-pos.md, written from the

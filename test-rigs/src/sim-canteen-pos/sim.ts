@@ -1,6 +1,5 @@
-import type { OfflineRecord, PosMessageOf } from '@sceneway/device-drivers/canteen-pos/messages';
-import { MAX_RECORDS_PER_UPLOAD } from '@sceneway/device-drivers/canteen-pos/messages';
-import type { ByteTransportFactory } from '@sceneway/device-drivers/transport';
+import type { ByteTransportFactory, OfflineRecord, PosMessageOf } from '@sceneway/device-drivers';
+import { MAX_RECORDS_PER_UPLOAD } from '@sceneway/device-drivers';
 import { SimLine } from './sim-line.ts';
 import { SimTerminal } from './sim-terminal.ts';
 

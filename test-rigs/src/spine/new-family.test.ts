@@ -1,18 +1,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateSm2KeyPair, sm2PublicKeyOf } from '@sceneway/cloud-sync/crypto/sm2';
+import { generateSm2KeyPair, sm2PublicKeyOf } from '@sceneway/cloud-sync';
 import {
   type DriverDefinition,
   defineDriver,
+  mqttLoginSchema,
   type TerminalEventOf,
-} from '@sceneway/device-drivers/driver-api';
-import { mqttLoginSchema } from '@sceneway/device-drivers/mqtt-login';
-import { type RunningAgent, startAgent } from '@sceneway/gateway-agent/agent';
-import { hashPassword } from '@sceneway/gateway-agent/broker/password-hash';
-import { buildBoxConfigSchema, type FullBoxConfig } from '@sceneway/gateway-agent/config/driver-config';
-import { DRIVER_REGISTRY } from '@sceneway/gateway-agent/drivers/registry';
-import { silentLogger } from '@sceneway/gateway-agent/logger';
+} from '@sceneway/device-drivers';
+import {
+  buildBoxConfigSchema,
+  DRIVER_REGISTRY,
+  type FullBoxConfig,
+  hashPassword,
+  type RunningAgent,
+  silentLogger,
+  startAgent,
+} from '@sceneway/gateway-agent';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BankServer, startBankServer } from '@sceneway/cloud-sync/bank/server';
-import { newTestBox, type TestBox } from '@sceneway/cloud-sync/bank/test-support/box-kit';
-import { generateSm2KeyPair } from '@sceneway/cloud-sync/crypto/sm2';
+import { generateSm2KeyPair } from '@sceneway/cloud-sync';
+import { type BankServer, startBankServer } from '@sceneway/cloud-sync/bank';
+import { newTestBox, type TestBox } from '@sceneway/cloud-sync/testing';
 
 /** The real reference bank on an ephemeral port with a temp-dir SQLite store and one enrolled box. */
 export interface BankHarness {

@@ -1,0 +1,57 @@
+// @sceneway/device-drivers: the public API. Other packages import only from here or from a named entry in
+// package.json "exports"; biome refuses deep imports (docs/decisions.md D20).
+export { decodeMessage, encodeMessage, encodePosFrame } from './canteen-pos/codec.ts';
+export { crc16 } from './canteen-pos/crc16.ts';
+export {
+  createFrameParser,
+  encodeFrame,
+  type Frame,
+  HEADER_LENGTH,
+  TRAILER_LENGTH,
+} from './canteen-pos/framing.ts';
+export { canteenPosConfigSchema, canteenPosDriver } from './canteen-pos/index.ts';
+export {
+  Command,
+  MAX_RECORDS_PER_UPLOAD,
+  type NakReasonName,
+  nameOf,
+  type OfflineRecord,
+  type PosMessage,
+  type PosMessageOf,
+  type TerminalRequest,
+} from './canteen-pos/messages.ts';
+export type { CanteenPosConfigInput } from './canteen-pos/schema.ts';
+export {
+  type CredentialAnswer,
+  DECLINE_REASONS,
+  type DeclineReasonName,
+  type DriverDefinition,
+  type DriverInstance,
+  type DriverLogger,
+  defineDriver,
+  type EventReplies,
+  type MqttTerminalGrant,
+  type PaymentCredential,
+  type ReplyTo,
+  type SaleDecision,
+  type SaleRequest,
+  type TerminalEvent,
+  type TerminalEventOf,
+  type TerminalEventType,
+  type VoidRequest,
+} from './driver-api.ts';
+export { DriverError } from './driver-error.ts';
+export { hidReaderDriver } from './hid-reader/index.ts';
+export { encodeKeyboardWedge } from './hid-reader/keyboard-wedge.ts';
+export { mqttLoginSchema } from './mqtt-login.ts';
+export type {
+  ByteTransportFactory,
+  MqttTransport,
+  MqttTransportFactory,
+  Transport,
+  TransportFactory,
+} from './transport.ts';
+export { createHidTransportFactory } from './transports/hid-transport.ts';
+export { createTransportFactory, type TransportParts } from './transports/index.ts';
+export { createMemoryTransports, type MemoryPort } from './transports/memory-transport.ts';
+export { createSerialTransportFactory } from './transports/serial-transport.ts';

@@ -1,0 +1,15 @@
+// @sceneway/gateway-agent: the public API. Other packages import only from here or from a named entry in
+// package.json "exports"; biome refuses deep imports (docs/decisions.md D20).
+export { type RunningAgent, startAgent } from './agent.ts';
+export { hashPassword } from './broker/password-hash.ts';
+export { cardHolderDigest, issueQrToken, signBlacklistUpdate } from './canteen/index.ts';
+export { systemClock } from './clock.ts';
+export { buildBoxConfigSchema, type FullBoxConfig } from './config/driver-config.ts';
+export { parseBoxConfig } from './config/load-config.ts';
+export { DRIVER_REGISTRY } from './drivers/registry.ts';
+export { boxEnrolmentRequest } from './keys/box-enrolment.ts';
+export { type BoxSecrets, initBoxKeys, loadBoxKeys } from './keys/box-keys.ts';
+export { openLedger } from './ledger/ledger.ts';
+export { verifyLedgerFile } from './ledger/verify-ledger.ts';
+export { createLogger, silentLogger } from './logger.ts';
+export { createUploader } from './sync/uploader.ts';
