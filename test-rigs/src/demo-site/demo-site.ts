@@ -68,6 +68,11 @@ async function main(): Promise<void> {
     config,
     secrets,
     logger,
+    // As `sceneway start` does: a ledger that could not be synced to disk stops the process (D17).
+    onLedgerFatal: (error) => {
+      say(`the ledger could not be synced to disk (${error.code}); stopping the demo`);
+      process.exit(3);
+    },
     onBatchAcked: (info) => {
       if (firstAck) {
         firstAck = false;
