@@ -202,14 +202,6 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       stops.push(() => poller.stop());
     }
 
-    // The first verification with the bank key builds its SM2 table (≈75 ms): pay that before any
-    // terminal is served, not in the middle of a lunch rush when the first ack arrives.
-    warmUpSm2({
-      verifyKeyHex: config.bank.publicKeyHex,
-      signKeyHex: secrets.privateKeyHex,
-      userId: config.bank.userId,
-    });
-
     const broker = await startTerminalBroker({
       terminals: config.mqttTerminals,
       tcp: config.broker.tcp,
@@ -328,6 +320,18 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       },
     });
     stops.push(() => admin.close());
+
+    // The first signature and the first verification with the bank key build SM2 tables (≈150 ms):
+    // pay that on the first idle tick after start, long before a lunch rush, not on the way to ready
+    // (D21). An ack that arrives earlier builds the table it needs itself; nothing waits on this.
+    const warmUp = setImmediate(() =>
+      warmUpSm2({
+        verifyKeyHex: config.bank.publicKeyHex,
+        signKeyHex: secrets.privateKeyHex,
+        userId: config.bank.userId,
+      }),
+    );
+    stops.push(() => clearImmediate(warmUp));
 
     return { adminUrl: admin.url, broker, ledger, uploader, rules, alerts, status, stop: stopAll };
   } catch (err) {

@@ -1,4 +1,4 @@
-import { randomBytes, scryptSync } from 'node:crypto';
+import { randomBytes, scrypt, scryptSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSm2KeyPair, sm2PublicKeyOf } from '@sceneway/cloud-sync/crypto/sm2';
@@ -32,13 +32,23 @@ interface SealedKeyFile {
   ciphertextHex: string;
 }
 
-function deriveKek(passphrase: string, salt: Buffer, params: { N: number; r: number; p: number }): Buffer {
-  return scryptSync(passphrase, salt, 16, {
-    N: params.N,
-    r: params.r,
-    p: params.p,
-    maxmem: 256 * 1024 * 1024,
-  });
+type KdfParams = { N: number; r: number; p: number };
+const scryptOptions = (params: KdfParams) => ({
+  N: params.N,
+  r: params.r,
+  p: params.p,
+  maxmem: 256 * 1024 * 1024,
+});
+
+function deriveKek(passphrase: string, salt: Buffer, params: KdfParams): Buffer {
+  return scryptSync(passphrase, salt, 16, scryptOptions(params));
+}
+
+/** The same derivation on libuv's thread pool, so the caller's thread can do other work meanwhile. */
+function deriveKekOffThread(passphrase: string, salt: Buffer, params: KdfParams): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(passphrase, salt, 16, scryptOptions(params), (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 export function boxKeyPaths(dir: string) {
@@ -84,7 +94,30 @@ export function initBoxKeys(options: { dir: string; passphrase: string; force?: 
 }
 
 export function loadBoxKeys(options: { dir: string; passphrase: string }): BoxSecrets {
-  const { keyFile } = boxKeyPaths(options.dir);
+  const { sealed } = readSealedKey(options.dir);
+  return openSealedKey(
+    sealed,
+    deriveKek(options.passphrase, Buffer.from(sealed.kdf.saltHex, 'hex'), sealed.kdf),
+  );
+}
+
+/**
+ * `loadBoxKeys` with the passphrase stretched on the thread pool: `sceneway start` loads the agent's
+ * code while scrypt runs (≈110 ms of the cold start, docs/decisions.md D21). Same file, same KDF
+ * parameters, same checks.
+ */
+export async function unsealBoxKeys(options: { dir: string; passphrase: string }): Promise<BoxSecrets> {
+  const { sealed } = readSealedKey(options.dir);
+  const kek = await deriveKekOffThread(
+    options.passphrase,
+    Buffer.from(sealed.kdf.saltHex, 'hex'),
+    sealed.kdf,
+  );
+  return openSealedKey(sealed, kek);
+}
+
+function readSealedKey(dir: string): { sealed: SealedKeyFile } {
+  const { keyFile } = boxKeyPaths(dir);
   if (!existsSync(keyFile)) {
     throw new GatewayError(
       'KEYS_MISSING',
@@ -92,10 +125,10 @@ export function loadBoxKeys(options: { dir: string; passphrase: string }): BoxSe
       'Run `sceneway keys init` on this box first.',
     );
   }
-  let sealed: SealedKeyFile;
   try {
-    sealed = JSON.parse(readFileSync(keyFile, 'utf8')) as SealedKeyFile;
+    const sealed = JSON.parse(readFileSync(keyFile, 'utf8')) as SealedKeyFile;
     if (sealed.format !== 'sceneway.box-key.v1') throw new Error(`unknown format ${String(sealed.format)}`);
+    return { sealed };
   } catch (cause) {
     throw new GatewayError(
       'KEYS_CORRUPT',
@@ -106,7 +139,9 @@ export function loadBoxKeys(options: { dir: string; passphrase: string }): BoxSe
       },
     );
   }
-  const kek = deriveKek(options.passphrase, Buffer.from(sealed.kdf.saltHex, 'hex'), sealed.kdf);
+}
+
+function openSealedKey(sealed: SealedKeyFile, kek: Buffer): BoxSecrets {
   let secret: { privateKeyHex: string; dataKeyHex: string };
   try {
     const plain = sm4CbcDecrypt(
