@@ -4,8 +4,8 @@
 // 40 packages file by file cost ~70 ms of CPU and ~14 MB of RSS at each `sceneway start` (D21).
 // Runs on `npm install` (prepare) and before the tests.
 
-import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -20,21 +20,11 @@ import { build } from 'esbuild';
 const EXTERNAL = ['better-sqlite3', 'serialport', '@serialport/*', 'node-hid', 'pino', 'node-cron', 'tsx'];
 
 const here = dirname(fileURLToPath(import.meta.url));
-const started = Date.now();
-const result = await build({
-  // The uploader's batch-building worker thread is a second entry: a worker runs a file of its own.
-  entryPoints: {
-    sceneway: join(here, 'src/cli/main.ts'),
-    'batch-worker': join(here, 'src/sync/batch-worker.ts'),
-  },
-  outdir: join(here, 'dist'),
+const dist = join(here, 'dist');
+const common = {
+  outdir: dist,
   outExtension: { '.js': '.mjs' },
   bundle: true,
-  // A dynamic import() becomes a chunk of its own, loaded when it is reached: `sceneway start` loads
-  // the agent while the key passphrase is being stretched on the thread pool (start-command.ts).
-  splitting: true,
-  // Chunks sit beside the entries: version.ts and batch-builder.ts find files relative to their own.
-  chunkNames: '[name]-[hash]',
   platform: 'node',
   format: 'esm',
   target: 'node20',
@@ -46,10 +36,34 @@ const result = await build({
   },
   external: EXTERNAL,
   sourcemap: 'linked',
-  metafile: process.env.SCENEWAY_BUILD_METAFILE === '1',
+  metafile: true,
   logLevel: 'warning',
-});
-if (result.metafile) writeFileSync(join(here, 'dist/meta.json'), JSON.stringify(result.metafile));
+};
+const started = Date.now();
+const [cli, worker] = await Promise.all([
+  build({
+    ...common,
+    entryPoints: { sceneway: join(here, 'src/cli/main.ts') },
+    // A dynamic import() becomes a chunk of its own, loaded when it is reached: `sceneway start` loads
+    // the agent while the key passphrase is being stretched on the thread pool (start-command.ts).
+    splitting: true,
+    // Chunks sit beside the entry: version.ts and batch-builder.ts find files relative to their own.
+    chunkNames: '[name]-[hash]',
+  }),
+  // The uploader's batch-building worker thread runs a file of its own, started long after the agent:
+  // one file with no shared chunks, so a rebuild under a running agent cannot pull a chunk from under it.
+  build({ ...common, entryPoints: { 'batch-worker': join(here, 'src/sync/batch-worker.ts') } }),
+]);
+// Chunk names carry a content hash: drop the ones an earlier build left that this one did not write.
+const written = new Set(
+  Object.keys({ ...cli.metafile.outputs, ...worker.metafile.outputs }).map((o) => basename(o)),
+);
+for (const file of readdirSync(dist)) {
+  if (/^(agent|chunk)-[A-Z0-9]{8}\.mjs(\.map)?$/.test(file) && !written.has(file)) rmSync(join(dist, file));
+}
+if (process.env.SCENEWAY_BUILD_METAFILE === '1') {
+  writeFileSync(join(dist, 'meta.json'), JSON.stringify({ cli: cli.metafile, worker: worker.metafile }));
+}
 if (process.env.SCENEWAY_BUILD_QUIET !== '1') {
   process.stdout.write(
     `built gateway-agent/dist/{sceneway,batch-worker}.mjs in ${Date.now() - started} ms\n`,
