@@ -59,7 +59,7 @@ const written = new Set(
   Object.keys({ ...cli.metafile.outputs, ...worker.metafile.outputs }).map((o) => basename(o)),
 );
 for (const file of readdirSync(dist)) {
-  if (/^(agent|chunk)-[A-Z0-9]{8}\.mjs(\.map)?$/.test(file) && !written.has(file)) rmSync(join(dist, file));
+  if (/^[a-z0-9-]+-[A-Z0-9]{8}\.mjs(\.map)?$/.test(file) && !written.has(file)) rmSync(join(dist, file));
 }
 if (process.env.SCENEWAY_BUILD_METAFILE === '1') {
   writeFileSync(join(dist, 'meta.json'), JSON.stringify({ cli: cli.metafile, worker: worker.metafile }));

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { loadBoxConfig } from '../config/load-config.ts';
-import { resolvePassphrase, unsealBoxKeys } from '../keys/box-keys.ts';
-import { createLogger } from '../logger.ts';
+import { resolvePassphrase, stretchBoxKey } from '../keys/sealed-key.ts';
 
 /**
  * `sceneway start`: the daemon. Logs are JSON on stderr (for journald / a log shipper); stdout gets
@@ -20,13 +19,17 @@ export function registerStartCommand(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (overrides log.level)')
     .action(async (opts: { config: string; passphraseFile?: string; logLevel?: string }) => {
       const { config } = loadBoxConfig(opts.config);
-      const logger = createLogger({ level: opts.logLevel ?? config.log.level, destination: process.stderr });
-      // The agent's code (its own chunk of the bundle, D21) loads on this thread while scrypt stretches
-      // the passphrase on the thread pool: the two biggest costs of a cold start overlap.
-      const [secrets, { startAgent }] = await Promise.all([
-        unsealBoxKeys({ dir: config.keys.dir, passphrase: resolvePassphrase(opts.passphraseFile) }),
+      // scrypt starts first, on the thread pool; the SM2 code, the logger and the agent (chunks of the
+      // bundle of their own, D21) load on this thread meanwhile: the two biggest costs of a cold start
+      // overlap. Promise.all, so a failed stretch is never a rejection nobody is waiting on.
+      const [stretched, { openBoxKey }, { createLogger }, { startAgent }] = await Promise.all([
+        stretchBoxKey({ dir: config.keys.dir, passphrase: resolvePassphrase(opts.passphraseFile) }),
+        import('../keys/box-keys.ts'),
+        import('../logger.ts'),
         import('../agent.ts'),
       ]);
+      const secrets = openBoxKey(stretched);
+      const logger = createLogger({ level: opts.logLevel ?? config.log.level, destination: process.stderr });
       const agent = await startAgent({ config, secrets, logger });
       const broker = agent.broker.tcpAddress;
       process.stdout.write(
