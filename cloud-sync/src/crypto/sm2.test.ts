@@ -72,6 +72,21 @@ describe('SM2 published example (GM/T 0003.5 Annex A)', () => {
   });
 });
 
+describe('sm2PublicKeyOf (OpenSSL scalar multiplication, D21)', () => {
+  it('agrees with the curve library for any private key in [1, n-2], small ones included', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.bigInt({ min: 1n, max: 2n ** 40n }), fc.bigInt({ min: 1n, max: SM2_N - 2n })),
+        (d) => {
+          const hex = d.toString(16).padStart(64, '0');
+          expect(sm2PublicKeyOf(hex)).toBe(lib.getPublicKeyFromPrivateKey(hex));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
 describe('SM2 sign/verify', () => {
   const keys = generateSm2KeyPair();
   const msg = Buffer.from('{"batch":1}');

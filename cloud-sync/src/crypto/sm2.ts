@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createECDH, createHash, getCurves } from 'node:crypto';
 import { sm2 as lib } from 'sm-crypto-v2';
 import { SyncError } from '../sync-error.ts';
 import {
@@ -87,9 +87,25 @@ export function sm2PublicKeyOf(privateKeyHex: string): string {
   // Remember the answer under a digest, not under the private key itself (invariant 7).
   const privDigest = sm3(Buffer.from(privateKeyHex.toLowerCase(), 'hex')).toString('hex');
   if (lastDerived?.privDigest === privDigest) return lastDerived.publicKeyHex;
-  const publicKeyHex = lib.getPublicKeyFromPrivateKey(privateKeyHex.toLowerCase());
+  const publicKeyHex = OPENSSL_HAS_SM2
+    ? opensslPublicKeyOf(privateKeyHex)
+    : lib.getPublicKeyFromPrivateKey(privateKeyHex.toLowerCase());
   lastDerived = { privDigest, publicKeyHex };
   return publicKeyHex;
+}
+
+/**
+ * [d]G through OpenSSL's constant-time scalar multiplication: ≈1 ms, where the library's first [d]G
+ * builds its 4,224-point base table (≈90 ms, ≈150 ms on a busy box). `sceneway start` derives the box's
+ * public key to check its passphrase before it serves anything (D21); the table is still built, by
+ * the first signature or by warmUpSm2. OpenSSL only does the arithmetic here: Node 20 exposes no SM2
+ * sign/verify (see the note at the top of this file).
+ */
+const OPENSSL_HAS_SM2 = getCurves().includes('SM2');
+function opensslPublicKeyOf(privateKeyHex: string): string {
+  const ecdh = createECDH('SM2');
+  ecdh.setPrivateKey(Buffer.from(privateKeyHex, 'hex'));
+  return ecdh.getPublicKey('hex', 'uncompressed');
 }
 
 const zCache = new Map<string, Buffer>();

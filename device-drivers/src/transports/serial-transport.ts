@@ -1,6 +1,6 @@
 import { read } from 'node:fs';
 import { promisify } from 'node:util';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { DriverError } from '../driver-error.ts';
 import type { ByteTransportFactory, Transport, TransportEndpoint } from '../transport.ts';
 import { createTransportEvents } from './transport-events.ts';
@@ -61,26 +61,48 @@ async function readUntilData(port: UnixPortBinding, buffer: Buffer, offset: numb
   }
 }
 
-const detectedBinding = SerialPort.binding;
-// The detected binding's type is a union of three platforms' open() signatures; only its runtime value
-// matters here, and stream options are validated by SerialPort before they reach it.
-const openDetected = detectedBinding.open.bind(detectedBinding) as (options: unknown) => Promise<unknown>;
-const eofSafeBinding = {
-  list: () => detectedBinding.list(),
-  async open(options: unknown): Promise<unknown> {
-    const port = await openDetected(options);
-    if (isUnixPortBinding(port)) {
-      port.read = (buffer, offset, length) => readUntilData(port, buffer, offset, length);
-    }
-    return port;
-  },
-};
+function eofSafe(detectedBinding: typeof SerialPort.binding) {
+  // The detected binding's type is a union of three platforms' open() signatures; only its runtime
+  // value matters here, and stream options are validated by SerialPort before they reach it.
+  const openDetected = detectedBinding.open.bind(detectedBinding) as (options: unknown) => Promise<unknown>;
+  return {
+    list: () => detectedBinding.list(),
+    async open(options: unknown): Promise<unknown> {
+      const port = await openDetected(options);
+      if (isUnixPortBinding(port)) {
+        port.read = (buffer, offset, length) => readUntilData(port, buffer, offset, length);
+      }
+      return port;
+    },
+  };
+}
+
+/**
+ * serialport and its native binding load at the first open, not with the agent: a box without serial
+ * terminals never pays for them, and one with tills pays while its drivers start (≈40 ms and a few MB
+ * of a cold start, docs/decisions.md D21).
+ */
+let serialport: Promise<{ SerialPort: typeof SerialPort; binding: ReturnType<typeof eofSafe> }> | null = null;
+function loadSerialport() {
+  serialport ??= import('serialport').then(
+    (m) => ({ SerialPort: m.SerialPort, binding: eofSafe(m.SerialPort.binding) }),
+    (cause: unknown) => {
+      throw new DriverError(
+        'SERIAL_OPEN_FAILED',
+        `serialport's native binding did not load (${message(cause)}): reinstall the agent on this box (npm ci)`,
+        { cause },
+      );
+    },
+  );
+  return serialport;
+}
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function openPort(endpoint: SerialEndpoint): Promise<SerialPort> {
+async function openPort(endpoint: SerialEndpoint): Promise<SerialPort> {
+  const { SerialPort, binding } = await loadSerialport();
   return new Promise((resolve, reject) => {
     let port: SerialPort;
     try {
@@ -93,7 +115,7 @@ function openPort(endpoint: SerialEndpoint): Promise<SerialPort> {
         autoOpen: false,
         lock: true,
         // SerialPort spreads its options over the detected binding, so this replaces it (see above).
-        binding: eofSafeBinding,
+        binding,
       } as const;
       port = new SerialPort(options);
     } catch (cause) {

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { loadBoxConfig } from '../config/load-config.ts';
-import { boxEnrolmentRequest } from '../keys/box-enrolment.ts';
-import { initBoxKeys, loadBoxKeys, resolvePassphrase } from '../keys/box-keys.ts';
+import { resolvePassphrase } from '../keys/sealed-key.ts';
+
+// The SM2 code loads inside each action, not with the CLI: `sceneway start` must not wait for it
+// before it can start scrypt (D21).
 
 export function registerKeysCommands(program: Command, _setExit: (code: number) => void): void {
   const keys = program
@@ -17,7 +19,8 @@ export function registerKeysCommands(program: Command, _setExit: (code: number) 
     .option('--dir <dir>', 'key directory (overrides the config)', undefined)
     .option('--passphrase-file <file>', 'file holding the passphrase (0600)')
     .option('--force', 'replace an existing key (only when re-enrolling the box with the bank)')
-    .action((opts: { config?: string; dir?: string; passphraseFile?: string; force?: boolean }) => {
+    .action(async (opts: { config?: string; dir?: string; passphraseFile?: string; force?: boolean }) => {
+      const { initBoxKeys } = await import('../keys/box-keys.ts');
       const dir = opts.dir ?? (opts.config ? loadBoxConfig(opts.config).config.keys.dir : 'data/keys');
       const made = initBoxKeys({
         dir,
@@ -39,7 +42,11 @@ export function registerKeysCommands(program: Command, _setExit: (code: number) 
     )
     .requiredOption('--config <file>', 'box config (site and box ids, keys.dir)')
     .option('--passphrase-file <file>', 'file holding the passphrase')
-    .action((opts: { config: string; passphraseFile?: string }) => {
+    .action(async (opts: { config: string; passphraseFile?: string }) => {
+      const [{ loadBoxKeys }, { boxEnrolmentRequest }] = await Promise.all([
+        import('../keys/box-keys.ts'),
+        import('../keys/box-enrolment.ts'),
+      ]);
       const { config } = loadBoxConfig(opts.config);
       const secrets = loadBoxKeys({
         dir: config.keys.dir,

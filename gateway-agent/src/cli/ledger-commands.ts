@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import { GatewayError } from '../gateway-error.ts';
-import { readMeta, verifyLedgerFile } from '../ledger/verify-ledger.ts';
-import { writeBoxDailyReport } from '../sync/recon-file.ts';
+
+// SQLite and the chain code load inside each action, not with the CLI: `sceneway start` must not wait
+// for them before it can start scrypt (D21).
 
 export function registerLedgerCommands(program: Command, setExit: (code: number) => void): void {
   const ledger = program
@@ -19,7 +19,8 @@ export function registerLedgerCommands(program: Command, setExit: (code: number)
     )
     .requiredOption('--db <path>', 'ledger file, e.g. data/ledger.db')
     .option('--full', 'run the slower full integrity_check instead of quick_check')
-    .action((opts: { db: string; full?: boolean }) => {
+    .action(async (opts: { db: string; full?: boolean }) => {
+      const { verifyLedgerFile } = await import('../ledger/verify-ledger.ts');
       if (!existsSync(opts.db)) {
         throw new GatewayError(
           'LEDGER_NOT_FOUND',
@@ -40,7 +41,12 @@ export function registerLedgerCommands(program: Command, setExit: (code: number)
     .requiredOption('--db <path>', 'ledger file')
     .requiredOption('--date <YYYY-MM-DD>', 'UTC day')
     .option('--out <dir>', 'directory for <boxId>-<date>.json', '.')
-    .action((opts: { db: string; date: string; out: string }) => {
+    .action(async (opts: { db: string; date: string; out: string }) => {
+      const [{ default: Database }, { readMeta }, { writeBoxDailyReport }] = await Promise.all([
+        import('better-sqlite3'),
+        import('../ledger/verify-ledger.ts'),
+        import('../sync/recon-file.ts'),
+      ]);
       if (!/^\d{4}-\d{2}-\d{2}$/.test(opts.date)) {
         throw new GatewayError('CLI_USAGE', `--date ${opts.date}: expected a UTC day as YYYY-MM-DD`);
       }

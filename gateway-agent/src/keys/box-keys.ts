@@ -1,8 +1,17 @@
-import { randomBytes, scryptSync } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { generateSm2KeyPair, sm2PublicKeyOf, sm4CbcDecrypt, sm4CbcEncrypt } from '@sceneway/cloud-sync';
 import { GatewayError } from '../gateway-error.ts';
+import {
+  boxKeyPaths,
+  deriveKek,
+  KDF,
+  type SealedKeyFile,
+  type StretchedKey,
+  stretchBoxKeySync,
+} from './sealed-key.ts';
+
+export { boxKeyPaths, resolvePassphrase } from './sealed-key.ts';
 
 /**
  * The box's secrets: its SM2 signing key and the SM4 data key that seals personal data in the ledger.
@@ -16,32 +25,6 @@ export interface BoxSecrets {
   publicKeyHex: string;
   /** 16-byte SM4 key for personal data at rest in the ledger. */
   dataKey: Buffer;
-}
-
-const KEY_FILE = 'box-key.json';
-const PUBLIC_FILE = 'box-public-key.hex';
-const KDF = { N: 32768, r: 8, p: 1 } as const;
-
-interface SealedKeyFile {
-  format: 'sceneway.box-key.v1';
-  publicKeyHex: string;
-  kdf: { name: 'scrypt'; N: number; r: number; p: number; saltHex: string };
-  cipher: 'SM4-CBC';
-  ivHex: string;
-  ciphertextHex: string;
-}
-
-function deriveKek(passphrase: string, salt: Buffer, params: { N: number; r: number; p: number }): Buffer {
-  return scryptSync(passphrase, salt, 16, {
-    N: params.N,
-    r: params.r,
-    p: params.p,
-    maxmem: 256 * 1024 * 1024,
-  });
-}
-
-export function boxKeyPaths(dir: string) {
-  return { keyFile: join(dir, KEY_FILE), publicKeyFile: join(dir, PUBLIC_FILE) };
 }
 
 export function initBoxKeys(options: { dir: string; passphrase: string; force?: boolean }): {
@@ -83,29 +66,14 @@ export function initBoxKeys(options: { dir: string; passphrase: string; force?: 
 }
 
 export function loadBoxKeys(options: { dir: string; passphrase: string }): BoxSecrets {
-  const { keyFile } = boxKeyPaths(options.dir);
-  if (!existsSync(keyFile)) {
-    throw new GatewayError(
-      'KEYS_MISSING',
-      `no box key at ${keyFile}`,
-      'Run `sceneway keys init` on this box first.',
-    );
-  }
-  let sealed: SealedKeyFile;
-  try {
-    sealed = JSON.parse(readFileSync(keyFile, 'utf8')) as SealedKeyFile;
-    if (sealed.format !== 'sceneway.box-key.v1') throw new Error(`unknown format ${String(sealed.format)}`);
-  } catch (cause) {
-    throw new GatewayError(
-      'KEYS_CORRUPT',
-      `the box key file ${keyFile} is unreadable`,
-      'Restore it from the box backup.',
-      {
-        cause,
-      },
-    );
-  }
-  const kek = deriveKek(options.passphrase, Buffer.from(sealed.kdf.saltHex, 'hex'), sealed.kdf);
+  return openBoxKey(stretchBoxKeySync(options));
+}
+
+/**
+ * Decrypts the sealed key with the stretched passphrase, and proves the passphrase right by deriving
+ * the enrolled public key from what it decrypted.
+ */
+export function openBoxKey({ sealed, kek }: StretchedKey): BoxSecrets {
   let secret: { privateKeyHex: string; dataKeyHex: string };
   try {
     const plain = sm4CbcDecrypt(
@@ -144,19 +112,4 @@ export function loadBoxKeys(options: { dir: string; passphrase: string }): BoxSe
     publicKeyHex: sealed.publicKeyHex,
     dataKey: Buffer.from(secret.dataKeyHex, 'hex'),
   };
-}
-
-/**
- * Where the passphrase comes from: SCENEWAY_KEY_PASSPHRASE, else a file (0600, ideally on a separate
- * sealed volume or provisioned by the installer). Never from the config file, which is shared freely.
- */
-export function resolvePassphrase(passphraseFile: string | undefined): string {
-  const fromEnv = process.env.SCENEWAY_KEY_PASSPHRASE;
-  if (fromEnv) return fromEnv;
-  if (passphraseFile && existsSync(passphraseFile)) return readFileSync(passphraseFile, 'utf8').trim();
-  throw new GatewayError(
-    'KEYS_PASSPHRASE_MISSING',
-    'no key passphrase: set SCENEWAY_KEY_PASSPHRASE or pass --passphrase-file',
-    'The passphrase unlocks the box key; the installer set it at `sceneway keys init`.',
-  );
 }
