@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -39,7 +39,10 @@ function track(child: ChildProcess): void {
   });
 }
 
-export async function openPtyPair(dir: string = mkdtempSync(join(tmpdir(), 'pty-'))): Promise<PtyPair> {
+export async function openPtyPair(given?: string): Promise<PtyPair> {
+  // A folder made here is the pair's own and goes with it; a caller's folder (a replug on the same
+  // names) stays for the caller to remove.
+  const dir = given ?? mkdtempSync(join(tmpdir(), 'pty-'));
   const a = join(dir, 'a');
   const b = join(dir, 'b');
   if (existsSync(a) || existsSync(b)) {
@@ -81,7 +84,9 @@ export async function openPtyPair(dir: string = mkdtempSync(join(tmpdir(), 'pty-
     a,
     b,
     close() {
-      closing ??= stop(child, exited, [a, b]);
+      closing ??= stop(child, exited, [a, b]).then(() => {
+        if (given === undefined) rmSync(dir, { recursive: true, force: true });
+      });
       return closing;
     },
   };
