@@ -95,6 +95,10 @@ export const SYNC_ERROR_CODES = [
   { code: 'BATCH_KEY_ENVELOPE', description: 'The batch key envelope does not open with the key at hand.' },
   { code: 'BATCH_MALFORMED', description: 'The batch is not a valid batch v1 document.' },
   {
+    code: 'BATCH_LONE_SURROGATE',
+    description: 'A string holds a lone UTF-16 surrogate, which has no JCS form (RFC 8785 §3.2.2.2).',
+  },
+  {
     code: 'BATCH_PII_DIGEST',
     description: 'Personal data does not match its digest, or is not valid personal data.',
   },
