@@ -133,6 +133,14 @@ export const SYNC_ERROR_CODES = [
   },
   { code: 'SYNC_ACK_SIGNATURE', description: 'The ack signature does not verify with the pinned bank key.' },
   {
+    code: 'SYNC_ANSWER_TOO_LARGE',
+    description: "The bank's answer is larger than the box reads; the connection is closed unread.",
+  },
+  {
+    code: 'SYNC_BANK_DEADLINE',
+    description: 'The bank did not answer completely within the request deadline; retried with backoff.',
+  },
+  {
     code: 'SYNC_BANK_UNREACHABLE',
     description: 'The bank cannot be reached; the uploader retries with backoff.',
   },
