@@ -183,6 +183,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           definition,
           instance: definition.create(
             {
+              site: { id: config.site.id },
               ledger,
               clock,
               logger: logger.child({ part: 'scenario', scenario: definition.id }),
