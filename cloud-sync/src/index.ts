@@ -20,6 +20,7 @@ export { buildBatch, parseBatchEnvelope, verifyBatchSignature } from './batch/ba
 export { buildEnrolmentRequest, type EnrolmentRequest } from './batch/enrolment.ts';
 export { canonicalBytes } from './batch/jcs.ts';
 export { newRequestNonce, requestHeaders } from './batch/request-auth.ts';
+export { hasLoneSurrogate, loneSurrogatePath } from './batch/well-formed.ts';
 export {
   BLACKLIST_FORMAT,
   type BlacklistUpdate,

@@ -9,6 +9,7 @@ import { createBrokerTransportHub } from './broker/broker-transports.ts';
 import { startTerminalBroker, type TerminalBroker } from './broker/index.ts';
 import { type Clock, measuredClock, systemClock } from './clock.ts';
 import type { FullBoxConfig } from './config/driver-config.ts';
+import { acknowledgedInsecurity } from './config/insecure-exceptions.ts';
 import { driversPart, mqttGrantsOf, resolveDrivers, terminalsOf } from './drivers/driver-part.ts';
 import { DRIVER_REGISTRY } from './drivers/registry.ts';
 import type { GatewayError } from './gateway-error.ts';
@@ -82,6 +83,10 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     onDriftCleared: () => alerts.clear('CLOCK_DRIFT'),
   });
   const startedAt = clock.now();
+  // Loud at every start, not only when the file was written (insecure-exceptions.ts).
+  for (const warning of acknowledgedInsecurity(config)) {
+    logger.warn({ insecure: warning.exception, field: warning.field }, warning.message);
+  }
   const drivers = resolveDrivers(config.drivers, options.drivers ?? DRIVER_REGISTRY);
   const terminals = terminalsOf(drivers);
   const scenarioDefinitions = (options.scenarios ?? SCENARIO_REGISTRY).filter(
@@ -178,6 +183,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           definition,
           instance: definition.create(
             {
+              site: { id: config.site.id },
               ledger,
               clock,
               logger: logger.child({ part: 'scenario', scenario: definition.id }),

@@ -100,6 +100,19 @@ describe('batch v1: build, parse, verify, open', () => {
     expect(pii.get(43)).toEqual({ idNumber: '110101199003071234', phone: '13800138000' });
   });
 
+  it('refuses to build or read a batch with a lone surrogate (RFC 8785 §3.2.2.2), with BATCH_LONE_SURROGATE', () => {
+    const [first, ...rest] = chain.records;
+    if (!first) throw new Error('sample chain is empty');
+    const bad = { ...first, payload: { ...first.payload, note: 'x\ud800y' } };
+    expect(codeOf(() => build({ records: [bad, ...rest] }))).toBe('BATCH_LONE_SURROGATE');
+    // What a box before this check sent: the escape in the JSON text. The bank refuses it by name
+    // (BANK_BATCH_LONE_SURROGATE) instead of storing a batch no RFC 8785 bank could verify.
+    const text = build().body.toString('utf8');
+    const at = text.indexOf('"payload":{') + '"payload":{'.length;
+    const sent = Buffer.from(`${text.slice(0, at)}"note":"x\\ud800y",${text.slice(at)}`);
+    expect(codeOf(() => parseBatchEnvelope(sent))).toBe('BATCH_LONE_SURROGATE');
+  });
+
   it('sends only canonical bytes and never personal data in clear', () => {
     const built = build();
     expect(built.body.equals(canonicalBytes(JSON.parse(built.body.toString())))).toBe(true);

@@ -67,4 +67,49 @@ describe('JCS (RFC 8785)', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('refuses a lone surrogate with BATCH_LONE_SURROGATE (RFC 8785 §3.2.2.2), in values and keys', () => {
+    for (const bad of ['x\ud800y', '\udfff', 'a\ud83d', '\\\ud800']) {
+      for (const value of [bad, { [bad]: 1 }, [{ a: bad }], { b: [bad], '1': 0 }]) {
+        expect(() => canonicalBytes(value)).toThrowError(
+          expect.objectContaining({ code: 'BATCH_LONE_SURROGATE' }),
+        );
+        expect(() => canonicalBytesReference(value)).toThrowError(
+          expect.objectContaining({ code: 'BATCH_LONE_SURROGATE' }),
+        );
+      }
+    }
+    // The text "\ud800" (a backslash, then letters) and a surrogate pair are well-formed.
+    expect(canonicalBytes(['\\ud800', '\\\\ud800', '\ud83d\ude00']).toString('utf8')).toBe(
+      '["\\\\ud800","\\\\\\\\ud800","\ud83d\ude00"]',
+    );
+  });
+
+  it('for any string of UTF-16 code units: throws BATCH_LONE_SURROGATE, or writes UTF-8 that round-trips', () => {
+    // Code units, not code points: lone surrogates, pairs and backslashes all come up often.
+    const unit = fc.oneof(
+      fc.integer({ min: 0xd800, max: 0xdfff }),
+      fc.constantFrom(0x5c, 0x75, 0x64, 0x22),
+      fc.integer({ min: 0, max: 0xffff }),
+    );
+    const text = fc.array(unit, { maxLength: 12 }).map((units) => String.fromCharCode(...units));
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    fc.assert(
+      fc.property(text, text, (value, key) => {
+        // Node's UTF-8 encoder turns a lone surrogate into U+FFFD: an oracle independent of jcs.ts.
+        const wellFormed = [value, key].every((t) => Buffer.from(t, 'utf8').toString('utf8') === t);
+        let bytes: Buffer;
+        try {
+          bytes = canonicalBytes({ [key]: [value] });
+        } catch (error) {
+          expect(error).toMatchObject({ code: 'BATCH_LONE_SURROGATE' });
+          expect(wellFormed).toBe(false);
+          return;
+        }
+        expect(wellFormed).toBe(true);
+        expect(JSON.parse(decoder.decode(bytes))).toEqual({ [key]: [value] });
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });

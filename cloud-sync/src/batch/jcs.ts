@@ -87,6 +87,7 @@ export function canonicalText(value: unknown): string {
   const sorted = sortedForJcs(value);
   const text = sorted === SLOW_PATH ? canonicalize(value) : JSON.stringify(sorted);
   if (text === undefined) throw new SyncError('BATCH_MALFORMED', 'value is not canonicalizable JSON');
+  refuseLoneSurrogates(text);
   return text;
 }
 
@@ -94,5 +95,32 @@ export function canonicalText(value: unknown): string {
 export function canonicalBytesReference(value: unknown): Buffer {
   const text = canonicalize(value);
   if (text === undefined) throw new SyncError('BATCH_MALFORMED', 'value is not canonicalizable JSON');
+  refuseLoneSurrogates(text);
   return Buffer.from(text, 'utf8');
+}
+
+/**
+ * A `\uD800`-`\uDFFF` escape that JSON.stringify wrote, i.e. preceded by an even number of
+ * backslashes (an odd one would make it the text "\\ud800", an escaped backslash and letters).
+ */
+const LONE_SURROGATE_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/i;
+
+/**
+ * RFC 8785 §3.2.2.2: a string with a lone surrogate has no JCS form ("MUST ... cause an error"),
+ * and I-JSON (RFC 7493 §2.1) forbids it: a bank written in another language cannot verify a hash
+ * over it, so a record carrying one would stall that box's sync forever. Since ES2019 JSON.stringify
+ * writes a lone surrogate (and only a lone surrogate) as a `\udXXX` escape, so the check is one scan
+ * of the text, and a plain `includes` skips even that for every text without such an escape.
+ */
+function refuseLoneSurrogates(text: string): void {
+  if (!text.includes('\\ud') && !text.includes('\\uD')) return;
+  const match = LONE_SURROGATE_ESCAPE.exec(text);
+  if (match) {
+    const at = match.index + match[0].length - 6;
+    throw new SyncError(
+      'BATCH_LONE_SURROGATE',
+      `a string holds a lone UTF-16 surrogate (${text.slice(at, at + 6)}), which has no JCS form (RFC 8785 §3.2.2.2)`,
+      'Refuse the input where it entered (the terminal, the config): strings must be well-formed Unicode.',
+    );
+  }
 }

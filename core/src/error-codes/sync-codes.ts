@@ -95,6 +95,10 @@ export const SYNC_ERROR_CODES = [
   { code: 'BATCH_KEY_ENVELOPE', description: 'The batch key envelope does not open with the key at hand.' },
   { code: 'BATCH_MALFORMED', description: 'The batch is not a valid batch v1 document.' },
   {
+    code: 'BATCH_LONE_SURROGATE',
+    description: 'A string holds a lone UTF-16 surrogate, which has no JCS form (RFC 8785 §3.2.2.2).',
+  },
+  {
     code: 'BATCH_PII_DIGEST',
     description: 'Personal data does not match its digest, or is not valid personal data.',
   },
@@ -128,6 +132,14 @@ export const SYNC_ERROR_CODES = [
     description: 'The ack names another box, batch, digest or last sequence than the batch sent.',
   },
   { code: 'SYNC_ACK_SIGNATURE', description: 'The ack signature does not verify with the pinned bank key.' },
+  {
+    code: 'SYNC_ANSWER_TOO_LARGE',
+    description: "The bank's answer is larger than the box reads; the connection is closed unread.",
+  },
+  {
+    code: 'SYNC_BANK_DEADLINE',
+    description: 'The bank did not answer completely within the request deadline; retried with backoff.',
+  },
   {
     code: 'SYNC_BANK_UNREACHABLE',
     description: 'The bank cannot be reached; the uploader retries with backoff.',

@@ -24,6 +24,14 @@ export interface BlacklistPollerOptions {
   apply(signed: unknown): BlacklistState;
 }
 
+/**
+ * The feed is the one large answer from the bank: a full list of N digests is about 67·N bytes of
+ * JSON, so 64 MiB carries about a million blacklisted holders, twenty times a 50,000-student campus's
+ * card count, and bounds what a hostile or broken "bank" can make the box buffer (issue #11). It is
+ * read within two minutes, not the 30 s of an ack, for a slow site uplink.
+ */
+export const BLACKLIST_FEED_LIMITS = { maxAnswerBytes: 64 * 1024 * 1024, deadlineMs: 120_000 };
+
 export type PollOutcome = 'current' | 'updated' | 'unreachable' | 'refused';
 
 /**
@@ -41,8 +49,16 @@ export function startBlacklistPoller(options: BlacklistPollerOptions) {
     const headers = signedBoxHeaders(options, sm3Hex(target), new Date(options.clock.now()));
     let answer: { status: number; body: Buffer };
     try {
-      answer = await options.client.get(target, headers);
+      answer = await options.client.get(target, headers, BLACKLIST_FEED_LIMITS);
     } catch (err) {
+      if ((err as { code?: unknown }).code === 'SYNC_ANSWER_TOO_LARGE') {
+        options.alerts?.raise({
+          code: 'CANTEEN_BLACKLIST_UPDATE',
+          message: `the bank's blacklist feed was refused: ${(err as Error).message}`,
+          hint: 'The current blacklist stays in force. Check bank.url; the bank must send a smaller list.',
+        });
+        return 'refused';
+      }
       options.logger.warn({ err: (err as Error).message }, 'blacklist: bank unreachable; will try again');
       return 'unreachable';
     }

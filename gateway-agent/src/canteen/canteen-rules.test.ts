@@ -8,6 +8,7 @@ import { createCanteenRules } from './canteen-rules.ts';
 import { DECLINE_TEXT } from './decline-text.ts';
 import { accountHolderDigest, cardHolderDigest } from './holder-digest.ts';
 import {
+  AUDIENCE,
   BANK,
   cardSale,
   LIMITS,
@@ -199,6 +200,41 @@ describe('canteen sale decisions', () => {
     expect(qr?.piiDigest).toBeNull();
   });
 
+  it("refuses a token for site A at site B's box, stores nothing there, and it pays at site A once", async () => {
+    const siteB = openCanteen({ audience: { siteId: 'campus-south-canteen', boxId: 'box-south-0001' } });
+    const siteA = openCanteen();
+    const token = qrToken(); // issued for site A (AUDIENCE)
+    await expect(siteB.rules.decideSale('pos-1', qrSale(token, 800))).resolves.toMatchObject({
+      outcome: 'declined',
+      reason: 'QR_BAD_SIGNATURE',
+    });
+    expect(recordsOf(siteB.ledger)).toEqual([]);
+    await expect(siteA.rules.decideSale('pos-1', qrSale(token, 800))).resolves.toMatchObject({
+      outcome: 'approved',
+    });
+    await expect(siteA.rules.decideSale('pos-2', qrSale(token, 800))).resolves.toMatchObject({
+      outcome: 'declined',
+      reason: 'QR_REUSED',
+    });
+    // A till that took it offline at site B is recorded (the diner ate), flagged for the bank.
+    await siteB.rules.decideSale('pos-1', qrSale(token, 300, { offline: true }));
+    expect(recordsOf(siteB.ledger)).toEqual([
+      expect.objectContaining({ payload: expect.objectContaining({ flags: ['qr-wrong-audience'] }) }),
+    ]);
+  });
+
+  it('declines a QR token holding a lone surrogate and stores nothing', async () => {
+    const c = openCanteen();
+    const good = qrToken();
+    for (const token of [`${good}\ud800`, `SWQ1.\udc00.x`, good.replace('.', '.\ud83d')]) {
+      await expect(c.rules.decideSale('pos-1', qrSale(token, 100))).resolves.toMatchObject({
+        outcome: 'declined',
+        reason: 'QR_BAD_SIGNATURE',
+      });
+    }
+    expect(recordsOf(c.ledger)).toEqual([]);
+  });
+
   it('lets only one of several concurrent sales spend the same QR token', async () => {
     const c = openCanteen();
     const token = qrToken();
@@ -261,6 +297,7 @@ describe('canteen sale decisions', () => {
       ledger,
       limits: LIMITS,
       bankPublicKeyHex: BANK.publicKeyHex,
+      audience: AUDIENCE,
       clock: { now: () => NOON },
       isBankReachable: () => true,
       freeDiskMb: () => 1_000,

@@ -11,6 +11,7 @@ import { decideVoid } from './decide-void.ts';
 import { decline } from './decline-text.ts';
 import { type CanteenAlerts, createFullBufferGuard } from './full-buffer.ts';
 import { createLocalDay } from './local-day.ts';
+import type { QrAudience } from './qr-token.ts';
 import type { RulesContext } from './rules-context.ts';
 
 export type { BlacklistState } from './blacklist.ts';
@@ -23,6 +24,8 @@ export interface CanteenRulesOptions {
   bankPublicKeyHex: string;
   /** SM2 distinguishing id of the bank key (config bank.userId); the GM/T default when absent. */
   bankUserId?: string;
+  /** config site.id and box.id: a QR token naming neither is declined here (qr-token.ts). */
+  audience: QrAudience;
   clock: { now(): number };
   /** Whether the uplink to the bank currently works (sync worker's view); drives the floor limit. */
   isBankReachable(): boolean;
@@ -71,6 +74,7 @@ export function createCanteenRules(opts: CanteenRulesOptions): CanteenRules {
     limits: opts.limits,
     bankPublicKeyHex: opts.bankPublicKeyHex,
     ...(opts.bankUserId === undefined ? {} : { bankUserId: opts.bankUserId }),
+    audience: opts.audience,
     isBlacklisted: blacklist.has,
     isQrUsed: store.isQrUsed,
     dayTotalFen: store.dayTotalFen,

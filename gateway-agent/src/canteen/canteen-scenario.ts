@@ -37,6 +37,7 @@ export const canteenScenario = defineScenario({
       limits: config.limits,
       bankPublicKeyHex: ctx.bank.publicKeyHex,
       bankUserId: ctx.bank.userId,
+      audience: { siteId: ctx.site.id, boxId: ctx.bank.boxId },
       clock: ctx.clock,
       isBankReachable: ctx.isBankReachable,
       freeDiskMb: ctx.freeDiskMb,

@@ -3,7 +3,7 @@ import type { PersonalData } from '../ledger/ledger-api.ts';
 import { maskCardNumber, maskTail } from '../mask.ts';
 import type { CanteenLimits } from './canteen-limits.ts';
 import { accountHolderDigest, cardHolderDigest } from './holder-digest.ts';
-import { type QrClaims, verifyQrToken } from './qr-token.ts';
+import { type QrAudience, type QrClaims, verifyQrToken } from './qr-token.ts';
 
 /** Who pays, as far as the box can tell, and how to name them in a log line. */
 export interface Holder {
@@ -26,6 +26,8 @@ export interface Finding {
 export interface SaleCheckContext {
   limits: CanteenLimits;
   bankPublicKeyHex: string;
+  /** This box's site and box ids: the only audiences a QR token may name here. */
+  audience: QrAudience;
   bankUserId?: string;
   isBlacklisted(holderDigest: string): boolean;
   isQrUsed(tokenId: string): boolean;
@@ -55,10 +57,10 @@ function identify(ctx: SaleCheckContext, credential: PaymentCredential, atMs: nu
     return { holder, finding: null };
   }
   const userId = ctx.bankUserId === undefined ? {} : { userId: ctx.bankUserId };
-  const verdict = verifyQrToken(credential.token, ctx.bankPublicKeyHex, atMs, userId);
+  const verdict = verifyQrToken(credential.token, ctx.bankPublicKeyHex, atMs, ctx.audience, userId);
   if (!verdict.ok && verdict.reason === 'QR_BAD_SIGNATURE') {
     const holder: Holder = { method: 'qr', digest: null, masked: 'qr:invalid' };
-    return { holder, finding: { reason: verdict.reason, flag: 'qr-bad-signature', detail: verdict.detail } };
+    return { holder, finding: { reason: verdict.reason, flag: verdict.flag, detail: verdict.detail } };
   }
   const claims = verdict.claims;
   const holder: Holder = {

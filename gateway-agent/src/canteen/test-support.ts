@@ -15,6 +15,9 @@ import { issueQrToken, type QrClaims } from './qr-token.ts';
 export const BANK: Sm2KeyPair = generateSm2KeyPair();
 export const OTHER_KEY: Sm2KeyPair = generateSm2KeyPair();
 
+/** The site and box the test canteen is (the audience its QR tokens name by default). */
+export const AUDIENCE = { siteId: 'campus-north-canteen', boxId: 'box-north-0001' };
+
 /** 2026-03-02 12:00 in Asia/Shanghai (04:00 UTC). */
 export const NOON = Date.UTC(2026, 2, 2, 4, 0, 0);
 
@@ -38,7 +41,12 @@ export interface Canteen {
 }
 
 export function openCanteen(
-  opts: { path?: string; limits?: Partial<CanteenLimits>; clock?: ReturnType<typeof manualClock> } = {},
+  opts: {
+    path?: string;
+    limits?: Partial<CanteenLimits>;
+    clock?: ReturnType<typeof manualClock>;
+    audience?: { siteId: string; boxId: string };
+  } = {},
 ): Canteen {
   const path = opts.path ?? tempLedgerFile('canteen-');
   const clock = opts.clock ?? manualClock(NOON);
@@ -49,6 +57,7 @@ export function openCanteen(
     ledger,
     limits: { ...LIMITS, ...opts.limits },
     bankPublicKeyHex: BANK.publicKeyHex,
+    audience: opts.audience ?? AUDIENCE,
     clock,
     isBankReachable: () => knobs.bankReachable,
     freeDiskMb: () => knobs.freeMb,
@@ -99,7 +108,8 @@ export function voidOf(sale: SaleRequest, extra: Partial<VoidRequest> = {}): Voi
 let tokenCounter = 0;
 export function qrToken(extra: Partial<QrClaims> = {}, key: Sm2KeyPair = BANK): string {
   const claims: QrClaims = {
-    v: 1,
+    v: 2,
+    aud: `site:${AUDIENCE.siteId}`,
     tokenId: `tok_${String(++tokenCounter).padStart(16, '0')}`,
     account: 'acct-0001',
     maxAmountFen: 3_000,

@@ -54,6 +54,29 @@ describe('sceneway config', () => {
     );
   });
 
+  it('validate refuses an insecure setting by field, and warns about an acknowledged one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sceneway-config-cli-'));
+    dirs.push(dir);
+    const file = join(dir, 'box.yaml');
+    const lines = [
+      'version: 2',
+      'site: { id: s1 }',
+      'box: { id: b1 }',
+      `bank: { url: "https://bank.example", publicKeyHex: "04${'ab'.repeat(64)}" }`,
+      'admin: { host: 0.0.0.0 }',
+    ];
+    writeFileSync(file, lines.join('\n'));
+    const refused = await sceneway(['config', 'validate', file]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^ {2}admin\.host: 0\.0\.0\.0: .*insecure: \{ adminOffLoopback: true \}/m);
+    writeFileSync(file, [...lines, 'insecure: { adminOffLoopback: true }'].join('\n'));
+    const warned = await sceneway(['config', 'validate', file]);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toMatch(
+      /^warning: INSECURE by acknowledgement insecure\.adminOffLoopback: admin\.host 0\.0\.0\.0/m,
+    );
+  });
+
   it('validate exits 0 on the example site', async () => {
     const r = await sceneway(['config', 'validate', EXAMPLE, '--print']);
     expect(r.code).toBe(0);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { buildBoxConfigSchema } from '../config/driver-config.ts';
+import { acknowledgedInsecurity } from '../config/insecure-exceptions.ts';
 import { ConfigError, loadBoxConfig } from '../config/load-config.ts';
 
 export function registerConfigCommands(program: Command, setExit: (code: number) => void): void {
@@ -20,6 +21,8 @@ export function registerConfigCommands(program: Command, setExit: (code: number)
         process.stdout.write(
           `${file}: valid config for site ${parsed.site.id}, box ${parsed.box.id}, ${parsed.drivers.length} driver(s)${note}\n`,
         );
+        for (const warning of acknowledgedInsecurity(parsed))
+          process.stderr.write(`warning: ${warning.message}\n`);
         if (opts.print) process.stdout.write(`${JSON.stringify(parsed, null, 2)}\n`);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;

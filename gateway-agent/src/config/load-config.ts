@@ -8,6 +8,7 @@ import { SCENARIO_REGISTRY } from '../scenarios/registry.ts';
 import { type ConfigIssue, createIssueReader } from './config-issues.ts';
 import { resolveConfigPaths } from './config-paths.ts';
 import { buildBoxConfigSchema, type FullBoxConfig } from './driver-config.ts';
+import { unacknowledgedInsecurity } from './insecure-exceptions.ts';
 import { migrateConfig } from './migrations.ts';
 
 export type { ConfigIssue } from './config-issues.ts';
@@ -27,7 +28,7 @@ export function parseBoxConfig(
   const result = buildBoxConfigSchema().safeParse(migrated, { error: reader.errorMap });
   if (!result.success) throw new ConfigError(reader.issuesOf(result.error));
   const config = result.data as FullBoxConfig;
-  const crossIssues = crossCheckConfig(config);
+  const crossIssues = [...crossCheckConfig(config), ...unacknowledgedInsecurity(config)];
   if (crossIssues.length > 0) throw new ConfigError(crossIssues);
   return {
     config: options.baseDir === undefined ? config : resolveConfigPaths(config, options.baseDir),

@@ -61,7 +61,9 @@ const bankSchema = z
   .strictObject({
     url: z
       .url({ protocol: /^https?$/, error: 'expected an http(s) URL of the bank ingest service' })
-      .describe('Bank ingest endpoint; HTTPS in production, http only on loopback for the demo.'),
+      .describe(
+        'Bank ingest endpoint; HTTPS in production. http:// off loopback is refused unless insecure.plainHttpBank acknowledges it.',
+      ),
     publicKeyHex: sm2PublicKeyHex.describe(
       "The bank's pinned SM2 public key (130 hex digits, 04...): verifies acks, blacklists and firmware.",
     ),
@@ -114,7 +116,7 @@ const ledgerSchema = z
 const brokerSchema = z
   .strictObject({
     tcp: listener('terminal MQTT broker (plain TCP)', 1883).describe(
-      'Plain MQTT listener for terminals on the site LAN.',
+      'Plain MQTT listener; off loopback (passwords in clear on the LAN) it needs insecure.plaintextMqtt.',
     ),
     tls: z
       .strictObject({
@@ -205,6 +207,26 @@ const reconciliationSchema = z
   .prefault({})
   .describe('The daily reconciliation report the box writes and sends to the bank.');
 
+const acknowledge = (what: string) =>
+  z
+    .boolean()
+    .optional()
+    .describe(`true acknowledges ${what}; refused without it, warned about at every start with it.`);
+
+/** The acknowledgements insecure-exceptions.ts checks (refused when missing, logged when present). */
+const insecureSchema = z
+  .strictObject({
+    plainHttpBank: acknowledge('a plain http:// bank.url off loopback (batches in clear)'),
+    plaintextMqtt: acknowledge(
+      'a plaintext MQTT listener (broker.tcp.host) off loopback (terminal passwords in clear)',
+    ),
+    adminOffLoopback: acknowledge('the unauthenticated admin API (admin.host) off loopback'),
+  })
+  .optional()
+  .describe(
+    'Explicit acknowledgements of insecure settings, one per exception; absent = none is accepted. For test benches, never for a site.',
+  );
+
 export const boxConfigSchema = z.strictObject({
   version: z
     .literal(CONFIG_VERSION)
@@ -237,7 +259,7 @@ export const boxConfigSchema = z.strictObject({
     .describe('Where the SM2 box key and SM4 data key live (0600, encrypted at rest).'),
   broker: brokerSchema,
   admin: listener('local admin API (status, metrics, installer UI)', 8080).describe(
-    'Local admin API: /api/status, /metrics and the installer UI.',
+    'Local admin API: /api/status, /metrics and the installer UI; unauthenticated, so off loopback it needs insecure.adminOffLoopback.',
   ),
   retention: retentionSchema,
   sync: syncSchema,
@@ -251,6 +273,7 @@ export const boxConfigSchema = z.strictObject({
     })
     .prefault({})
     .describe('Structured logging.'),
+  insecure: insecureSchema,
 });
 
 export type BoxConfig = z.infer<typeof boxConfigSchema>;

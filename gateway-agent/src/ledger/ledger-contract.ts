@@ -186,7 +186,7 @@ export function runLedgerContract(
       expect((await ledger.append(withKey(2))).duplicate).toBe(false);
     });
 
-    it('refuses floats, unknown kinds and unsafe integers before they reach the chain', async () => {
+    it('refuses floats, unknown kinds, unsafe integers and lone surrogates before they reach the chain', async () => {
       const { ledger } = await fresh();
       const invalid: AppendInput[] = [
         saleInput(1, { amountFen: 12.5 }),
@@ -194,6 +194,11 @@ export function runLedgerContract(
         saleInput(3, { payload: { rate: 0.3 } }),
         saleInput(4, { payload: { deep: [{ x: Number.NaN }] } }),
         saleInput(5, { kind: 'refund' as AppendInput['kind'] }),
+        // Lone surrogates have no JCS form (RFC 8785 §3.2.2.2): refused before they are signed.
+        saleInput(6, { payload: { receiptNo: 6, note: 'x\ud800y' } }),
+        saleInput(7, { payload: { receiptNo: 7, items: [{ ['\udc00']: 1 }] } }),
+        saleInput(8, { pii: { cardNumber: '6222\ud83d' } }),
+        saleInput(9, { terminalId: 'pos-\udfff' }),
       ];
       for (const input of invalid) {
         const error = await failed(

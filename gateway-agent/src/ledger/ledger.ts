@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type ChainRecord, chainHash, isIntegerJson } from '@sceneway/cloud-sync';
+import { type ChainRecord, chainHash, isIntegerJson, loneSurrogatePath } from '@sceneway/cloud-sync';
 import Database from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
@@ -101,6 +101,21 @@ function validateAppend(input: AppendInput): void {
     throw new GatewayError(
       'LEDGER_RECORD_INVALID',
       'payload: only strings, integers, booleans, null, arrays, objects',
+    );
+  }
+  // A lone surrogate has no JCS form (RFC 8785 §3.2.2.2): signed into the chain, the record would be
+  // refused by any RFC-conforming bank and stall the uploader behind it forever (issue #11).
+  const bad = loneSurrogatePath({
+    terminalId: input.terminalId,
+    idempotencyKey: input.idempotencyKey,
+    payload: input.payload,
+    pii: input.pii,
+  });
+  if (bad !== null) {
+    throw new GatewayError(
+      'LEDGER_RECORD_INVALID',
+      `${bad}: a string holds a lone UTF-16 surrogate, which no batch can carry (RFC 8785 §3.2.2.2)`,
+      'Refuse the input where it entered: strings from terminals must be well-formed Unicode.',
     );
   }
 }

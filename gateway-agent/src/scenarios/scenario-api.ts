@@ -13,6 +13,8 @@ export type ScenarioHandlers = {
 
 /** What the agent gives a scenario: the site's shared parts, never a transport (DESIGN "Seams"). */
 export interface ScenarioContext {
+  /** The site this box serves (config site): e.g. the audience a QR token must name. */
+  site: { id: string };
   ledger: SqliteLedger;
   clock: Clock;
   logger: Logger;

@@ -188,7 +188,11 @@ export function createUploader(options: UploaderOptions) {
     try {
       answer = await client.post('/v1/batches', batch.body, headers, onSent);
     } catch (err) {
-      fail('SYNC_BANK_UNREACHABLE', `bank unreachable: ${(err as Error).message}`);
+      // The client's own refusals (an oversized or too slow answer) keep their code; both are retried.
+      const code = (err as { code?: unknown }).code;
+      if (code === 'SYNC_ANSWER_TOO_LARGE' || code === 'SYNC_BANK_DEADLINE')
+        fail(code, (err as Error).message);
+      else fail('SYNC_BANK_UNREACHABLE', `bank unreachable: ${(err as Error).message}`);
       return 'retry';
     }
     const verdict = classifyBankAnswer(answer);

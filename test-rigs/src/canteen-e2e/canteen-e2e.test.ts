@@ -138,7 +138,8 @@ describe('canteen end to end over real ptys', () => {
   it('refuses a replayed QR token, also after the agent restarts', async () => {
     const token = issueQrToken(
       {
-        v: 1,
+        v: 2,
+        aud: `site:${config.site.id}`,
         tokenId: randomBytes(16).toString('base64url'),
         account: 'student-42',
         maxAmountFen: 3000,

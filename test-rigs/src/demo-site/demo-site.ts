@@ -112,6 +112,7 @@ async function main(): Promise<void> {
   const day = playScriptedDay({
     tills: sims.map((sim, i) => ({ id: TILLS[i]!, till: sim.till() })),
     bankPrivateKeyHex,
+    siteId: config.site.id,
     blacklistVersion: async () =>
       (await agent.submit({ type: 'BlacklistVersionAsked', terminalId: 'demo' })).version,
     log: (line) => say(`  ${line}`),

@@ -13,6 +13,8 @@ import type { SimTill } from '../sim-canteen-pos/index.ts';
 export interface ScriptedDayOptions {
   tills: Array<{ id: string; till: SimTill }>;
   bankPrivateKeyHex: string;
+  /** The demo box's site id: the audience the app's QR token names (canteen-qr-token.md). */
+  siteId: string;
   /** The box's blacklist version: the agent fetches the bank's list itself (GET /v1/blacklist). */
   blacklistVersion(): Promise<number>;
   log(line: string): void;
@@ -65,7 +67,8 @@ export async function playScriptedDay(options: ScriptedDayOptions): Promise<void
   let step = 0;
   const qr = issueQrToken(
     {
-      v: 1,
+      v: 2,
+      aud: `site:${options.siteId}`,
       tokenId: randomBytes(16).toString('base64url'),
       account: 'student-2026-0042',
       maxAmountFen: 3000,
