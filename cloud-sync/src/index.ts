@@ -27,6 +27,11 @@ export {
 export { canonicalBytes } from './batch/jcs.ts';
 export { newRequestNonce, requestHeaders } from './batch/request-auth.ts';
 export {
+  BLACKLIST_SOURCE_FORMAT,
+  type BlacklistSource,
+  sealBlacklistSource,
+} from './blacklist/blacklist-source.ts';
+export {
   BLACKLIST_FORMAT,
   type BlacklistUpdate,
   blacklistEnvelopeSchema,
@@ -35,6 +40,7 @@ export {
   signBlacklistUpdate,
 } from './blacklist/blacklist-v1.ts';
 export {
+  accountHolderString,
   cardHolderString,
   HOLDER_KEY_BYTES,
   type HolderDigestScheme,

@@ -23,6 +23,12 @@ export type HolderDigestScheme = 'hmac-sm3' | 'sm3';
 
 export interface HolderDigests {
   readonly scheme: HolderDigestScheme;
+  /**
+   * Names the scheme and key without revealing the key: "sm3", or "hmac-sm3:" + 16 hex digits of
+   * HMAC-SM3(key, "sceneway.holder-key-id"). The box stores it beside digests it keeps, so digests of
+   * another scheme or key are recognised as such (canteen blacklist.ts).
+   */
+  readonly id: string;
   card(uidHex: string): string;
   account(account: string): string;
 }
@@ -49,6 +55,7 @@ export function keyedHolderDigests(holderKey: Uint8Array): HolderDigests {
   const key = Buffer.from(holderKey);
   return {
     scheme: 'hmac-sm3',
+    id: `hmac-sm3:${keyedHolderDigest(key, 'sceneway.holder-key-id').slice(0, 16)}`,
     card: (uid) => keyedHolderDigest(key, cardHolderString(uid)),
     account: (account) => keyedHolderDigest(key, accountHolderString(account)),
   };
@@ -61,6 +68,7 @@ export function keyedHolderDigests(holderKey: Uint8Array): HolderDigests {
  */
 export const legacyHolderDigests: HolderDigests = {
   scheme: 'sm3',
+  id: 'sm3',
   card: (uid) => sm3Hex(cardHolderString(uid)),
   account: (account) => sm3Hex(accountHolderString(account)),
 };

@@ -10,6 +10,7 @@ import { decideSale } from './decide-sale.ts';
 import { decideVoid } from './decide-void.ts';
 import { decline } from './decline-text.ts';
 import { type CanteenAlerts, createFullBufferGuard } from './full-buffer.ts';
+import type { HolderDigests } from './holder-digest.ts';
 import { createLocalDay } from './local-day.ts';
 import type { RulesContext } from './rules-context.ts';
 
@@ -23,6 +24,10 @@ export interface CanteenRulesOptions {
   bankPublicKeyHex: string;
   /** SM2 distinguishing id of the bank key (config bank.userId); the GM/T default when absent. */
   bankUserId?: string;
+  /** This box: blacklist updates must be signed for it (their digests are under its key). */
+  boxId: string;
+  /** The box's holder digests (D27): keyed by its holder key, or the unkeyed ones until it has one. */
+  holderDigests: HolderDigests;
   clock: { now(): number };
   /** Whether the uplink to the bank currently works (sync worker's view); drives the floor limit. */
   isBankReachable(): boolean;
@@ -63,6 +68,8 @@ export function createCanteenRules(opts: CanteenRulesOptions): CanteenRules {
     db,
     bankPublicKeyHex: opts.bankPublicKeyHex,
     ...(opts.bankUserId === undefined ? {} : { bankUserId: opts.bankUserId }),
+    boxId: opts.boxId,
+    holderDigests: opts.holderDigests,
     clock: opts.clock,
     logger: opts.logger,
   });
@@ -71,6 +78,7 @@ export function createCanteenRules(opts: CanteenRulesOptions): CanteenRules {
     limits: opts.limits,
     bankPublicKeyHex: opts.bankPublicKeyHex,
     ...(opts.bankUserId === undefined ? {} : { bankUserId: opts.bankUserId }),
+    holderDigests: opts.holderDigests,
     isBlacklisted: blacklist.has,
     isQrUsed: store.isQrUsed,
     dayTotalFen: store.dayTotalFen,

@@ -1,4 +1,12 @@
-import { generateSm2KeyPair, type Sm2KeyPair } from '@sceneway/cloud-sync';
+import {
+  type BlacklistUpdate,
+  generateSm2KeyPair,
+  holderKeyForBox,
+  keyedHolderDigests,
+  type SignedBlacklistUpdate,
+  type Sm2KeyPair,
+  signBlacklistUpdate,
+} from '@sceneway/cloud-sync';
 import type { SaleRequest, VoidRequest } from '@sceneway/device-drivers';
 import { manualClock } from '../clock.ts';
 import type { SqliteLedger } from '../ledger/ledger.ts';
@@ -6,6 +14,7 @@ import { acknowledgeThrough, openTempLedger, tempLedgerFile } from '../ledger/te
 import { silentLogger } from '../logger.ts';
 import type { CanteenLimits } from './canteen-limits.ts';
 import { type CanteenRules, createCanteenRules } from './canteen-rules.ts';
+import type { HolderDigests } from './holder-digest.ts';
 import { issueQrToken, type QrClaims } from './qr-token.ts';
 
 /**
@@ -14,6 +23,22 @@ import { issueQrToken, type QrClaims } from './qr-token.ts';
  */
 export const BANK: Sm2KeyPair = generateSm2KeyPair();
 export const OTHER_KEY: Sm2KeyPair = generateSm2KeyPair();
+
+/** The box under test and its holder digests, keyed as the bank derives them for it (D27). */
+export const BOX_ID = 'box-test';
+export const HOLDER_KEY: Buffer = holderKeyForBox(BANK.privateKeyHex, BOX_ID);
+export const DIGESTS: HolderDigests = keyedHolderDigests(HOLDER_KEY);
+
+/** An update as the bank's feed signs it for BOX_ID (or another box / bank key). */
+export function signedForBox(
+  update: Omit<BlacklistUpdate, 'boxId' | 'digests'>,
+  opts: { boxId?: string; key?: Sm2KeyPair } = {},
+): SignedBlacklistUpdate {
+  return signBlacklistUpdate(
+    { ...update, boxId: opts.boxId ?? BOX_ID, digests: 'hmac-sm3' },
+    (opts.key ?? BANK).privateKeyHex,
+  );
+}
 
 /** 2026-03-02 12:00 in Asia/Shanghai (04:00 UTC). */
 export const NOON = Date.UTC(2026, 2, 2, 4, 0, 0);
@@ -38,7 +63,12 @@ export interface Canteen {
 }
 
 export function openCanteen(
-  opts: { path?: string; limits?: Partial<CanteenLimits>; clock?: ReturnType<typeof manualClock> } = {},
+  opts: {
+    path?: string;
+    limits?: Partial<CanteenLimits>;
+    clock?: ReturnType<typeof manualClock>;
+    holderDigests?: HolderDigests;
+  } = {},
 ): Canteen {
   const path = opts.path ?? tempLedgerFile('canteen-');
   const clock = opts.clock ?? manualClock(NOON);
@@ -49,6 +79,8 @@ export function openCanteen(
     ledger,
     limits: { ...LIMITS, ...opts.limits },
     bankPublicKeyHex: BANK.publicKeyHex,
+    boxId: BOX_ID,
+    holderDigests: opts.holderDigests ?? DIGESTS,
     clock,
     isBankReachable: () => knobs.bankReachable,
     freeDiskMb: () => knobs.freeMb,

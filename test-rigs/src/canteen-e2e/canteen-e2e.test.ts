@@ -74,7 +74,7 @@ beforeAll(async () => {
     bankPrivateKeyHex: bankKey,
     canteenLines: [{ terminalId: TILL, path: pair.a }],
   });
-  await enrolBox(bank, config, secrets);
+  await enrolBox(bank, config, secrets, bankKey);
   await startBox();
 }, 60_000);
 
