@@ -37,6 +37,10 @@ describe('enrolment answer: the holder key, for the enrolled box only (D27)', ()
     ).toBe('SYNC_ENROL_ANSWER_SIGNATURE');
     expect(codeOf(() => openEnrolmentAnswer(answer, { ...me, boxId: 'box-0002' }))).toBe('SYNC_ENROL_ANSWER');
     const other = generateSm2KeyPair();
+    // Said plainly (the envelope would not open either): an answer to an older enrolment of this box.
+    expect(() => openEnrolmentAnswer(answer, { ...me, privateKeyHex: other.privateKeyHex })).toThrow(
+      /another box key/,
+    );
     expect(codeOf(() => openEnrolmentAnswer(answer, { ...me, privateKeyHex: other.privateKeyHex }))).toBe(
       'SYNC_ENROL_ANSWER',
     );
