@@ -27,16 +27,31 @@ export function loadBlacklistSources(dir: string, bankPublicKeyHex: string): Bla
   for (const name of readdirSync(dir)
     .filter((n) => n.endsWith('.json'))
     .sort()) {
+    const text = readFileSync(join(dir, name), 'utf8');
+    const seen = `${bankPublicKeyHex}\u0000${sm3Hex(text)}`;
+    const known = verifiedSources.get(seen);
+    if (known) {
+      sources.push(known);
+      continue;
+    }
     let json: unknown;
     try {
-      json = JSON.parse(readFileSync(join(dir, name), 'utf8'));
+      json = JSON.parse(text);
     } catch (cause) {
       throw new SyncError('BANK_BLACKLIST_FILE', `${name} is not JSON`, undefined, { cause });
     }
-    sources.push(readBlacklistSource(json, bankPublicKeyHex, name));
+    const source = readBlacklistSource(json, bankPublicKeyHex, name);
+    if (verifiedSources.size >= SOURCE_CACHE)
+      verifiedSources.delete(verifiedSources.keys().next().value as string);
+    verifiedSources.set(seen, source);
+    sources.push(source);
   }
   return sources;
 }
+
+/** Sources whose signature verified, by content digest: every poll reads the folder, few files change. */
+const verifiedSources = new Map<string, BlacklistSource>();
+const SOURCE_CACHE = 1024;
 
 interface Versioned {
   kind: 'full' | 'delta';
