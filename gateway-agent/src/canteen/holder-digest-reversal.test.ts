@@ -39,7 +39,9 @@ function enumerate(found: Set<string>, digest: (uid: string) => string): string[
 async function lunch(holderDigests: HolderDigests) {
   const c = openCanteen({ holderDigests });
   for (const uid of DEMO_CARDS) {
-    await expect(c.rules.decideSale('pos-1', cardSale(uid, 800))).resolves.toMatchObject({ outcome: 'approved' });
+    await expect(c.rules.decideSale('pos-1', cardSale(uid, 800))).resolves.toMatchObject({
+      outcome: 'approved',
+    });
   }
   return c;
 }
