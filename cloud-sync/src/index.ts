@@ -18,9 +18,20 @@ export {
 export { isIntegerJson, parseJsonWith } from './batch/batch-schema.ts';
 export { buildBatch, parseBatchEnvelope, verifyBatchSignature } from './batch/batch-v1.ts';
 export { buildEnrolmentRequest, type EnrolmentRequest } from './batch/enrolment.ts';
+export {
+  buildEnrolmentAnswer,
+  ENROLMENT_ANSWER_FORMAT,
+  type EnrolmentAnswer,
+  openEnrolmentAnswer,
+} from './batch/enrolment-answer.ts';
 export { canonicalBytes } from './batch/jcs.ts';
 export { newRequestNonce, requestHeaders } from './batch/request-auth.ts';
 export { hasLoneSurrogate, loneSurrogatePath } from './batch/well-formed.ts';
+export {
+  BLACKLIST_SOURCE_FORMAT,
+  type BlacklistSource,
+  sealBlacklistSource,
+} from './blacklist/blacklist-source.ts';
 export {
   BLACKLIST_FORMAT,
   type BlacklistUpdate,
@@ -29,7 +40,17 @@ export {
   type SignedBlacklistUpdate,
   signBlacklistUpdate,
 } from './blacklist/blacklist-v1.ts';
-export { accountHolderDigest, cardHolderDigest } from './blacklist/holder-digest.ts';
+export {
+  accountHolderString,
+  cardHolderString,
+  HOLDER_KEY_BYTES,
+  type HolderDigestScheme,
+  type HolderDigests,
+  holderKeyForBox,
+  keyedHolderDigest,
+  keyedHolderDigests,
+  legacyHolderDigests,
+} from './blacklist/holder-digest.ts';
 export {
   type ChainRecord,
   chainHash,

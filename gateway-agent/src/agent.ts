@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { warmUpSm2 } from '@sceneway/cloud-sync';
+import { keyedHolderDigests, legacyHolderDigests, warmUpSm2 } from '@sceneway/cloud-sync';
 import type { DriverDefinition, ReplyTo, TerminalEvent, TransportFactory } from '@sceneway/device-drivers';
 import { createTransportFactory, type TransportParts } from '@sceneway/device-drivers';
 import { type AdminServer, type AgentStatus, startAdminServer } from './admin/admin-server.ts';
@@ -14,6 +14,7 @@ import { driversPart, mqttGrantsOf, resolveDrivers, terminalsOf } from './driver
 import { DRIVER_REGISTRY } from './drivers/registry.ts';
 import type { GatewayError } from './gateway-error.ts';
 import type { BoxSecrets } from './keys/box-keys.ts';
+import { loadHolderKey } from './keys/holder-key.ts';
 import { cachedFreeSpace } from './ledger/disk-space.ts';
 import { openLedger, type SqliteLedger } from './ledger/ledger.ts';
 import { scheduleRetention } from './ledger/retention.ts';
@@ -93,6 +94,15 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     (s) => config.scenarios[s.id] !== undefined,
   );
   const board = createTerminalBoard(logger);
+  // D27: the holder key from the bank's enrolment answer in the key directory (SM2-sealed to this box).
+  const holderKey = loadHolderKey({
+    dir: config.keys.dir,
+    boxId: config.box.id,
+    privateKeyHex: secrets.privateKeyHex,
+    bankPublicKeyHex: config.bank.publicKeyHex,
+    bankUserId: config.bank.userId,
+  });
+  const holderDigests = holderKey ? keyedHolderDigests(holderKey) : legacyHolderDigests;
   const brokerHub = createBrokerTransportHub();
 
   // What the parts hand on to the parts after them; each is set by its part's start.
@@ -196,6 +206,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
                 userId: config.bank.userId,
                 blacklistPollSeconds: config.bank.blacklistPollSeconds,
               },
+              holderDigests,
               isBankReachable: () => uploader.status().consecutiveFailures === 0,
               // Asked on every sale: the same short-lived statfs cache the ledger's own floor check uses.
               freeDiskMb: cachedFreeSpace(dirname(config.ledger.path)),

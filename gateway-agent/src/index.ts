@@ -2,13 +2,14 @@
 // package.json "exports"; biome refuses deep imports (docs/decisions.md D20).
 export { type RunningAgent, startAgent } from './agent.ts';
 export { hashPassword } from './broker/password-hash.ts';
-export { cardHolderDigest, issueQrToken, signBlacklistUpdate } from './canteen/index.ts';
+export { issueQrToken, keyedHolderDigests, signBlacklistUpdate } from './canteen/index.ts';
 export { systemClock } from './clock.ts';
 export { buildBoxConfigSchema, type FullBoxConfig } from './config/driver-config.ts';
 export { parseBoxConfig } from './config/load-config.ts';
 export { DRIVER_REGISTRY } from './drivers/registry.ts';
 export { boxEnrolmentRequest } from './keys/box-enrolment.ts';
 export { type BoxSecrets, initBoxKeys, loadBoxKeys } from './keys/box-keys.ts';
+export { ENROLMENT_ANSWER_FILE, importEnrolmentAnswer, loadHolderKey } from './keys/holder-key.ts';
 export { openLedger } from './ledger/ledger.ts';
 export { verifyLedgerFile } from './ledger/verify-ledger.ts';
 export { createLogger, silentLogger } from './logger.ts';

@@ -1,7 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HeaderBag } from '../batch/request-auth.ts';
-import { blacklistEnvelopeSchema, type SignedBlacklistUpdate } from '../blacklist/blacklist-v1.ts';
+import {
+  type BlacklistSource,
+  blacklistUpdateForBox,
+  openBlacklistSource,
+  readBlacklistSource,
+} from '../blacklist/blacklist-source.ts';
+import type { SignedBlacklistUpdate } from '../blacklist/blacklist-v1.ts';
+import { sm2PublicKeyOf } from '../crypto/sm2.ts';
 import { sm3Hex } from '../crypto/sm3.ts';
 import { SyncError } from '../sync-error.ts';
 import { admitBoxRequest, type IngestContext, verifyBoxRequestSignature } from './ingest.ts';
@@ -10,24 +17,46 @@ import { BankRefusal } from './refusal.ts';
 export const BLACKLIST_FEED_FORMAT = 'sceneway.canteen-blacklist-feed.v1';
 
 /**
- * The bank's blacklist feed (docs/protocols/canteen-blacklist.md §Delivery): signed updates kept as
- * files in one directory (`sceneway-bank blacklist sign` writes them), from which each box gets what
- * takes it from its version to the newest. The box verifies every signature itself.
+ * The bank's blacklist feed (docs/protocols/canteen-blacklist.md §Delivery): sealed, signed blacklist
+ * sources kept as files in one directory (`sceneway-bank blacklist sign` writes them), from which each
+ * box gets, signed for it, what takes it from its version to the newest. Entries reach a box as
+ * digests under that box's holder key (D27); the box verifies every signature itself.
  */
-export function loadBlacklistUpdates(dir: string): SignedBlacklistUpdate[] {
-  const updates: SignedBlacklistUpdate[] = [];
+export function loadBlacklistSources(dir: string, bankPublicKeyHex: string): BlacklistSource[] {
+  const sources: BlacklistSource[] = [];
   for (const name of readdirSync(dir)
     .filter((n) => n.endsWith('.json'))
     .sort()) {
-    const parsed = blacklistEnvelopeSchema.safeParse(JSON.parse(readFileSync(join(dir, name), 'utf8')));
-    if (!parsed.success)
-      throw new SyncError(
-        'BANK_BLACKLIST_FILE',
-        `${name} is not a signed blacklist update: ${parsed.error.issues[0]?.message}`,
-      );
-    updates.push(parsed.data);
+    const text = readFileSync(join(dir, name), 'utf8');
+    const seen = `${bankPublicKeyHex}\u0000${sm3Hex(text)}`;
+    const known = verifiedSources.get(seen);
+    if (known) {
+      sources.push(known);
+      continue;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (cause) {
+      throw new SyncError('BANK_BLACKLIST_FILE', `${name} is not JSON`, undefined, { cause });
+    }
+    const source = readBlacklistSource(json, bankPublicKeyHex, name);
+    if (verifiedSources.size >= SOURCE_CACHE)
+      verifiedSources.delete(verifiedSources.keys().next().value as string);
+    verifiedSources.set(seen, source);
+    sources.push(source);
   }
-  return updates;
+  return sources;
+}
+
+/** Sources whose signature verified, by content digest: every poll reads the folder, few files change. */
+const verifiedSources = new Map<string, BlacklistSource>();
+const SOURCE_CACHE = 1024;
+
+interface Versioned {
+  kind: 'full' | 'delta';
+  version: number;
+  baseVersion?: number | undefined;
 }
 
 /**
@@ -35,30 +64,55 @@ export function loadBlacklistUpdates(dir: string): SignedBlacklistUpdate[] {
  * chain all the way, otherwise the newest full list and the deltas after it. Empty when the box is
  * current (or nothing newer can apply).
  */
-export function updatesSince(
-  updates: readonly SignedBlacklistUpdate[],
-  since: number,
-): SignedBlacklistUpdate[] {
-  const latest = Math.max(0, ...updates.map((u) => u.update.version));
+export function updatesSince<T>(updates: readonly T[], since: number, meta: (u: T) => Versioned): T[] {
+  const latest = Math.max(0, ...updates.map((u) => meta(u).version));
   if (since >= latest) return [];
   const deltaFrom = (version: number) =>
-    updates.find((u) => u.update.kind === 'delta' && u.update.baseVersion === version);
-  const chainFrom = (version: number): SignedBlacklistUpdate[] => {
-    const chain: SignedBlacklistUpdate[] = [];
+    updates.find((u) => meta(u).kind === 'delta' && meta(u).baseVersion === version);
+  const chainFrom = (version: number): T[] => {
+    const chain: T[] = [];
     for (let at = version, next = deltaFrom(at); next; next = deltaFrom(at)) {
       chain.push(next);
-      at = next.update.version;
+      at = meta(next).version;
     }
     return chain;
   };
   if (since > 0) {
     const deltas = chainFrom(since);
-    if (deltas.at(-1)?.update.version === latest) return deltas;
+    const last = deltas.at(-1);
+    if (last !== undefined && meta(last).version === latest) return deltas;
   }
   const full = updates
-    .filter((u) => u.update.kind === 'full' && u.update.version > since)
-    .sort((a, b) => b.update.version - a.update.version)[0];
-  return full ? [full, ...chainFrom(full.update.version)] : [];
+    .filter((u) => meta(u).kind === 'full' && meta(u).version > since)
+    .sort((a, b) => meta(b).version - meta(a).version)[0];
+  return full ? [full, ...chainFrom(meta(full).version)] : [];
+}
+
+/**
+ * Signed per-box updates, by box and source signature: a box polls every few minutes and mostly asks
+ * for the same versions, and an SM2 signature per update per poll would be the feed's main cost.
+ * Bounded (oldest entry dropped first), since box ids come from enrolled boxes only.
+ */
+const perBox = new Map<string, SignedBlacklistUpdate>();
+const PER_BOX_CACHE = 1024;
+
+function updateForBox(
+  source: BlacklistSource,
+  boxId: string,
+  bankPrivateKeyHex: string,
+): SignedBlacklistUpdate {
+  const key = `${boxId}\u0000${source.signature}`;
+  const cached = perBox.get(key);
+  if (cached) return cached;
+  const signed = blacklistUpdateForBox(
+    source,
+    openBlacklistSource(source, bankPrivateKeyHex),
+    boxId,
+    bankPrivateKeyHex,
+  );
+  if (perBox.size >= PER_BOX_CACHE) perBox.delete(perBox.keys().next().value as string);
+  perBox.set(key, signed);
+  return signed;
 }
 
 /**
@@ -78,10 +132,22 @@ export async function blacklistFeedFor(
   const since = Number(new URL(target, 'http://bank').searchParams.get('since') ?? '0');
   if (!Number.isSafeInteger(since) || since < 0)
     throw new BankRefusal(400, 'BANK_REQUEST_MALFORMED', 'since must be a non-negative integer version');
-  const updates = loadBlacklistUpdates(dir);
+  return blacklistFeedForBox(dir, boxId, since, ctx.bankPrivateKeyHex);
+}
+
+/** The feed's answer for one admitted box: its updates since `since`, digests under its holder key. */
+export function blacklistFeedForBox(
+  dir: string,
+  boxId: string,
+  since: number,
+  bankPrivateKeyHex: string,
+): { format: string; latestVersion: number; updates: SignedBlacklistUpdate[] } {
+  const sources = loadBlacklistSources(dir, sm2PublicKeyOf(bankPrivateKeyHex));
   return {
     format: BLACKLIST_FEED_FORMAT,
-    latestVersion: Math.max(0, ...updates.map((u) => u.update.version)),
-    updates: updatesSince(updates, since),
+    latestVersion: Math.max(0, ...sources.map((s) => s.source.version)),
+    updates: updatesSince(sources, since, (s) => s.source).map((s) =>
+      updateForBox(s, boxId, bankPrivateKeyHex),
+    ),
   };
 }

@@ -6,10 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAck } from '../batch/ack-v1.ts';
+import { openEnrolmentAnswer } from '../batch/enrolment-answer.ts';
 import { sampleChain } from '../batch/test-support/sample-records.ts';
-import { cardHolderDigest } from '../blacklist/holder-digest.ts';
-import { loadBlacklistUpdates, updatesSince } from './blacklist-feed.ts';
+import { holderKeyForBox, keyedHolderDigests } from '../blacklist/holder-digest.ts';
+import { blacklistFeedForBox } from './blacklist-feed.ts';
 import { bankProgram } from './cli.ts';
+import { loadBankPrivateKey } from './keys.ts';
 import { dailyTotals, RECON_FORMAT } from './reconcile.ts';
 import { chainedBatches, newTestBox, postBatch } from './test-support/box-kit.ts';
 
@@ -41,10 +43,14 @@ describe('sceneway-bank CLI', () => {
     expect(first.stdout).not.toMatch(/04a1b2c3/i); // the card UID is not echoed
     const delta = await sign('--version', '2', '--base', '1', '--remove-card', '04A1B2C3');
     expect(delta.code).toBe(0);
-    const updates = loadBlacklistUpdates(out);
-    expect(updatesSince(updates, 0).map((u) => u.update.version)).toEqual([1, 2]);
-    expect(updates[0]?.update.add).toEqual([cardHolderDigest('04A1B2C3')]);
-    expect(updates[1]?.update.remove).toEqual([cardHolderDigest('04A1B2C3')]);
+    for (const name of ['blacklist-v00000001.json', 'blacklist-v00000002.json'])
+      expect(readFileSync(join(out, name), 'utf8')).not.toMatch(/04a1b2c3/i); // sealed at rest (D27)
+    const bankKey = loadBankPrivateKey(key);
+    const feed = blacklistFeedForBox(out, 'box-1', 0, bankKey);
+    expect(feed.updates.map((u) => u.update.version)).toEqual([1, 2]);
+    const digests = keyedHolderDigests(holderKeyForBox(bankKey, 'box-1'));
+    expect(feed.updates[0]?.update.add).toEqual([digests.card('04A1B2C3')]);
+    expect(feed.updates[1]?.update.remove).toEqual([digests.card('04A1B2C3')]);
     const again = await sign('--version', '2', '--add-card', '99');
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/never rewritten/);
@@ -59,8 +65,29 @@ describe('sceneway-bank CLI', () => {
     const db = join(dir, 'bank.db');
     const box = newTestBox('box-cli');
     writeFileSync(join(dir, 'enrol.json'), JSON.stringify(box.enrolment));
-    const enrol = await cli(['enrol', '--request', join(dir, 'enrol.json'), '--db', db]);
+    const answerFile = join(dir, 'answer.json');
+    const enrol = await cli([
+      'enrol',
+      '--request',
+      join(dir, 'enrol.json'),
+      '--db',
+      db,
+      '--key',
+      join(keysDir, 'bank-key.pem'),
+      '--answer',
+      answerFile,
+    ]);
     expect(enrol.stdout).toContain('enrolled box box-cli');
+    // D27: the answer gives the box its holder key, which only the enrolled box key opens.
+    expect(statSync(answerFile).mode & 0o777).toBe(0o600);
+    const opened = openEnrolmentAnswer(JSON.parse(readFileSync(answerFile, 'utf8')), {
+      boxId: box.boxId,
+      privateKeyHex: box.keys.privateKeyHex,
+      bankPublicKeyHex: bankPub,
+    });
+    expect(opened.holderKey).toEqual(
+      holderKeyForBox(loadBankPrivateKey(join(keysDir, 'bank-key.pem')), box.boxId),
+    );
 
     const child = spawn(
       process.execPath,

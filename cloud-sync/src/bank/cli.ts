@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { signBlacklistUpdate } from '../blacklist/blacklist-v1.ts';
-import { accountHolderDigest, cardHolderDigest } from '../blacklist/holder-digest.ts';
+import { sealBlacklistSource } from '../blacklist/blacklist-source.ts';
+import { accountHolderString, cardHolderString } from '../blacklist/holder-digest.ts';
 import { SyncError } from '../sync-error.ts';
+import { enrolmentAnswerFor } from './enrol-answer.ts';
 import { initBankKeys, loadBankPrivateKey } from './keys.ts';
 import { scheduleReconciliation } from './recon-job.ts';
 import { formatDifference, parseReconReport, reconcileDay } from './reconcile.ts';
@@ -30,6 +31,11 @@ function storeOptions(cmd: Command): Command {
 }
 
 const openStore = (o: StoreFlags) => openBankStore({ dbPath: o.db, pgUrl: o.pg, pgSchema: o.pgSchema });
+
+/** The answer holds no secret in clear (the holder key is sealed to the box), but it is the box's: 0600. */
+function writeAnswer(path: string, answer: unknown): void {
+  writeFileSync(path, `${JSON.stringify(answer, null, 2)}\n`, { mode: 0o600 });
+}
 
 export function bankProgram(): Command {
   const program = new Command('sceneway-bank')
@@ -116,18 +122,25 @@ export function bankProgram(): Command {
         addAccount?: string[];
         removeAccount?: string[];
       }) => {
-        const update = {
-          kind: o.base === undefined ? ('full' as const) : ('delta' as const),
-          version: o.version,
-          ...(o.base === undefined ? {} : { baseVersion: Number(o.base) }),
-          issuedAt: new Date().toISOString(),
-          add: [...(o.addCard ?? []).map(cardHolderDigest), ...(o.addAccount ?? []).map(accountHolderDigest)],
+        const kind = o.base === undefined ? ('full' as const) : ('delta' as const);
+        // D27: the bank keeps the holders sealed and signs each box its own digests at serve time.
+        const holders = {
+          add: [...(o.addCard ?? []).map(cardHolderString), ...(o.addAccount ?? []).map(accountHolderString)],
           remove: [
-            ...(o.removeCard ?? []).map(cardHolderDigest),
-            ...(o.removeAccount ?? []).map(accountHolderDigest),
+            ...(o.removeCard ?? []).map(cardHolderString),
+            ...(o.removeAccount ?? []).map(accountHolderString),
           ],
         };
-        const signed = signBlacklistUpdate(update, loadBankPrivateKey(o.key));
+        const signed = sealBlacklistSource(
+          {
+            kind,
+            version: o.version,
+            ...(o.base === undefined ? {} : { baseVersion: Number(o.base) }),
+            issuedAt: new Date().toISOString(),
+          },
+          holders,
+          loadBankPrivateKey(o.key),
+        );
         mkdirSync(o.out, { recursive: true });
         const path = join(o.out, `blacklist-v${String(o.version).padStart(8, '0')}.json`);
         if (existsSync(path))
@@ -137,9 +150,9 @@ export function bankProgram(): Command {
             'sign the change as the next version (a delta with --base, or a newer full list)',
           );
         writeFileSync(path, `${JSON.stringify(signed, null, 2)}\n`);
-        // Digests only: the UIDs given on the command line are not echoed into logs.
+        // Counts only: the UIDs given on the command line are not echoed into logs.
         console.log(
-          `wrote ${path}: ${update.kind} v${update.version}, +${update.add.length} -${update.remove.length}`,
+          `wrote ${path}: ${kind} v${o.version}, +${holders.add.length} -${holders.remove.length} (sealed)`,
         );
       },
     );
@@ -158,15 +171,36 @@ export function bankProgram(): Command {
 
   storeOptions(program.command('enrol').description('enrol a box from its self-signed enrolment request'))
     .requiredOption('--request <file>', 'enrolment request JSON produced on the box')
-    .action(async (o: StoreFlags & { request: string }) => {
+    .requiredOption('--key <file>', 'bank private key: signs the answer that carries the holder key (D27)')
+    .requiredOption('--answer <file>', 'where to write the enrolment answer the box imports')
+    .action(async (o: StoreFlags & { request: string; key: string; answer: string }) => {
+      const bankKey = loadBankPrivateKey(o.key);
       const store = await openStore(o);
       try {
-        const { boxId } = await enrolFromRequest(
-          store,
-          JSON.parse(readFileSync(o.request, 'utf8')),
-          new Date(),
-        );
+        const at = new Date();
+        const { boxId } = await enrolFromRequest(store, JSON.parse(readFileSync(o.request, 'utf8')), at);
+        writeAnswer(o.answer, await enrolmentAnswerFor(store, boxId, bankKey, at));
         console.log(`enrolled box ${boxId}`);
+        console.log(`answer: ${o.answer} (give it to the box: \`sceneway keys enrolment-answer --in FILE\`)`);
+      } finally {
+        await store.close();
+      }
+    });
+
+  storeOptions(
+    program
+      .command('enrol-answer')
+      .description('write the enrolment answer (holder key) again for a box already enrolled'),
+  )
+    .requiredOption('--box <id>', 'the enrolled box id')
+    .requiredOption('--key <file>', 'bank private key (PEM from `keys init`)')
+    .requiredOption('--answer <file>', 'where to write the enrolment answer the box imports')
+    .action(async (o: StoreFlags & { box: string; key: string; answer: string }) => {
+      const bankKey = loadBankPrivateKey(o.key);
+      const store = await openStore(o);
+      try {
+        writeAnswer(o.answer, await enrolmentAnswerFor(store, o.box, bankKey, new Date()));
+        console.log(`answer for box ${o.box}: ${o.answer}`);
       } finally {
         await store.close();
       }

@@ -7,6 +7,7 @@ import { verifyEnrolmentRequest } from '../batch/enrolment.ts';
 import { sm2PublicKeyOf } from '../crypto/sm2.ts';
 import { SyncError } from '../sync-error.ts';
 import { blacklistFeedFor } from './blacklist-feed.ts';
+import { enrolmentAnswerFor } from './enrol-answer.ts';
 import { type IngestContext, ingestBatch } from './ingest.ts';
 import { BankMetrics } from './metrics.ts';
 import { PgBankStore } from './pg-store.ts';
@@ -165,8 +166,11 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
         throw new BankRefusal(401, 'BANK_ADMIN_TOKEN', 'enrolment needs the bank admin token');
       }
       const body = await readBody(req, 64 * 1024);
-      const enrolled = await enrolFromRequest(store, parseJson(body), now());
-      sendJson(res, 200, { enrolled: enrolled.boxId });
+      const at = now();
+      const enrolled = await enrolFromRequest(store, parseJson(body), at);
+      // D27: the answer carries the box's holder-digest key, sealed to the key just enrolled.
+      const answer = await enrolmentAnswerFor(store, enrolled.boxId, opts.bankPrivateKeyHex, at);
+      sendJson(res, 200, { enrolled: enrolled.boxId, answer });
       return;
     }
     throw new BankRefusal(404, 'BANK_NOT_FOUND', `no route ${req.method} ${path}`);

@@ -44,8 +44,12 @@ export const GATEWAY_ERROR_CODES = [
   },
   { code: 'CANTEEN_BANK_KEY', description: 'bank.publicKeyHex in the config is not an SM2 public key.' },
   {
+    code: 'CANTEEN_BLACKLIST_BOX',
+    description: 'A blacklist update was signed for another box (its digests are under another key).',
+  },
+  {
     code: 'CANTEEN_BLACKLIST_MALFORMED',
-    description: 'A blacklist update from the bank is not a valid sceneway.blacklist.v1 document.',
+    description: 'A blacklist update from the bank is not a valid sceneway.canteen-blacklist.v2 document.',
   },
   {
     code: 'CANTEEN_BLACKLIST_SIGNATURE',
@@ -62,6 +66,10 @@ export const GATEWAY_ERROR_CODES = [
   {
     code: 'CANTEEN_DISK_LOW',
     description: 'Alert: free disk space is below the floor; offline sales are declined until space returns.',
+  },
+  {
+    code: 'CANTEEN_HOLDER_KEY_MISSING',
+    description: 'Alert: no holder key (enrolment answer); unkeyed digests, blacklist not updated.',
   },
   {
     code: 'CANTEEN_SALE_VETO',
@@ -82,6 +90,10 @@ export const GATEWAY_ERROR_CODES = [
   { code: 'CONFIG_TOO_NEW', description: 'The config declares a version newer than this agent understands.' },
   { code: 'CONFIG_UNREADABLE', description: 'The box config file cannot be read.' },
   { code: 'KEYS_CORRUPT', description: 'The box key file is unreadable or damaged.' },
+  {
+    code: 'KEYS_ENROLMENT_ANSWER',
+    description: "The bank's enrolment answer does not verify, or is for another box or key.",
+  },
   {
     code: 'KEYS_EXIST',
     description: 'keys init found a box key already (the bank enrolled it; --force only to re-enrol).',

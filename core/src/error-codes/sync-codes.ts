@@ -25,7 +25,7 @@ export const SYNC_ERROR_CODES = [
   },
   {
     code: 'BANK_BLACKLIST_FILE',
-    description: 'A file in the blacklist folder is not a signed blacklist update.',
+    description: 'A file in the blacklist folder is not a blacklist source signed with this bank key.',
   },
   {
     code: 'BANK_BLACKLIST_OFF',
@@ -153,11 +153,20 @@ export const SYNC_ERROR_CODES = [
     description: 'Building a batch failed (the batch worker crashed or answered wrongly).',
   },
   {
+    code: 'SYNC_ENROL_ANSWER',
+    description: "The bank's enrolment answer is malformed, or for another box or box key.",
+  },
+  {
+    code: 'SYNC_ENROL_ANSWER_SIGNATURE',
+    description: 'The enrolment answer is not signed by the pinned bank key.',
+  },
+  {
     code: 'SYNC_ENROL_KEY',
     description: 'The enrolment public key does not belong to the signing private key.',
   },
   { code: 'SYNC_ENROL_MALFORMED', description: 'The enrolment request is not a valid enrolment document.' },
   { code: 'SYNC_ENROL_SIGNATURE', description: 'The enrolment is not signed by the key it enrols.' },
+  { code: 'SYNC_HOLDER_KEY', description: 'A holder-digest key is not 32 bytes.' },
   {
     code: 'SYNC_RECORD_ACK',
     description: "Recording the bank's verified ack in the ledger failed; it is fetched again.",

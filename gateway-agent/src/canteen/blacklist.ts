@@ -12,13 +12,16 @@ import {
 import type Database from 'better-sqlite3';
 import { GatewayError } from '../gateway-error.ts';
 import type { Logger } from '../logger.ts';
+import type { HolderDigests } from './holder-digest.ts';
 
 /**
  * The bank's canteen blacklist (docs/protocols/canteen-blacklist.md; 004 §5.3.1 d, §5.4 b, §7.4 b:
  * a blacklist the bank controls, and §9.2.5 b: blacklisted accounts blocked in real time, here also
- * while the bank is unreachable). Entries are SM3 holder digests (holder-digest.ts), so neither the
- * wire nor the box ever holds a blacklisted card UID in clear. Nothing is used before its SM2
- * signature verifies against the pinned bank key; a bad update changes nothing.
+ * while the bank is unreachable). Entries are HMAC-SM3 holder digests under this box's holder key
+ * (holder-digest.ts, D27), so neither the wire nor the box ever holds a blacklisted card UID in clear,
+ * nor a digest anyone without the key could reverse by enumerating card UIDs. Nothing is used before
+ * its SM2 signature verifies against the pinned bank key and it names this box; a bad update changes
+ * nothing.
  *
  * The wire format and its signing live in cloud-sync (blacklist/blacklist-v1.ts), shared with the bank.
  */
@@ -71,13 +74,18 @@ export function openBlacklistStore(opts: {
   db: Database.Database;
   bankPublicKeyHex: string;
   bankUserId?: string;
+  boxId: string;
+  holderDigests: HolderDigests;
   clock: { now(): number };
   logger: Logger;
 }): BlacklistStore {
   const { db } = opts;
   db.exec(`CREATE TABLE IF NOT EXISTS canteen_blacklist (digest TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS canteen_blacklist_meta (id INTEGER PRIMARY KEY CHECK (id = 1),
-      version INTEGER NOT NULL, issued_at TEXT NOT NULL, applied_at TEXT NOT NULL, update_digest TEXT NOT NULL);`);
+      version INTEGER NOT NULL, issued_at TEXT NOT NULL, applied_at TEXT NOT NULL, update_digest TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS canteen_blacklist_digests (id INTEGER PRIMARY KEY CHECK (id = 1),
+      digests TEXT NOT NULL);`);
+  forgetListOfOtherDigests(db, opts.holderDigests, opts.logger);
   const hasStmt = db.prepare<[string], number>('SELECT 1 FROM canteen_blacklist WHERE digest = ?').pluck();
   const countStmt = db.prepare<[], number>('SELECT COUNT(*) FROM canteen_blacklist').pluck();
   const metaStmt = db.prepare<
@@ -114,6 +122,13 @@ export function openBlacklistStore(opts: {
     has: (digest) => hasStmt.get(digest) !== undefined,
     state,
     apply(signed) {
+      if (opts.holderDigests.scheme !== 'hmac-sm3') {
+        throw new GatewayError(
+          'CANTEEN_HOLDER_KEY_MISSING',
+          'this box has no holder key, so it cannot match keyed blacklist entries; the current list stays in force',
+          'import the bank enrolment answer: `sceneway keys enrolment-answer --config FILE --in answer.json`',
+        );
+      }
       const env = parseEnvelope(signed);
       const signedBytes = canonicalBytes({ format: env.format, update: env.update });
       const userId = opts.bankUserId === undefined ? {} : { userId: opts.bankUserId };
@@ -125,6 +140,13 @@ export function openBlacklistStore(opts: {
         );
       }
       const u = env.update;
+      if (u.boxId !== opts.boxId) {
+        throw new GatewayError(
+          'CANTEEN_BLACKLIST_BOX',
+          `blacklist update is signed for box ${u.boxId}, not this box (${opts.boxId}); the current list stays in force`,
+          'its digests are under another box key and would match none of our cards; ask the bank for this box',
+        );
+      }
       const digest = sm3Hex(signedBytes);
       const meta = metaStmt.get();
       const current = meta?.version ?? 0;
@@ -160,4 +182,36 @@ export function openBlacklistStore(opts: {
       return after;
     },
   };
+}
+
+/**
+ * A stored list made with other digests than this box now makes (an upgraded box's unkeyed list once
+ * its holder key arrives, or another key's) matches no card: it is dropped, with the version, so the
+ * next poll fetches a full list under the current key (D27). Until then the list is empty, which the
+ * log says; the poller asks the bank soon after start.
+ */
+function forgetListOfOtherDigests(db: Database.Database, digests: HolderDigests, logger: Logger): void {
+  const stored = db
+    .prepare<[], string>('SELECT digests FROM canteen_blacklist_digests WHERE id = 1')
+    .pluck()
+    .get();
+  const hadList = db.prepare('SELECT 1 FROM canteen_blacklist_meta WHERE id = 1').get() !== undefined;
+  // Lists stored before D27 carry no marker: they were unkeyed SM3.
+  const current = stored ?? (hadList ? 'sm3' : undefined);
+  if (current === digests.id) return;
+  db.transaction(() => {
+    if (current !== undefined) {
+      db.prepare('DELETE FROM canteen_blacklist').run();
+      db.prepare('DELETE FROM canteen_blacklist_meta').run();
+    }
+    db.prepare(
+      `INSERT INTO canteen_blacklist_digests (id, digests) VALUES (1, ?)
+       ON CONFLICT (id) DO UPDATE SET digests = excluded.digests`,
+    ).run(digests.id);
+  })();
+  if (current !== undefined)
+    logger.warn(
+      { from: current.split(':')[0], to: digests.scheme },
+      'canteen blacklist held digests of another key; dropped, a full list is fetched from the bank',
+    );
 }

@@ -9,7 +9,7 @@ import { TEST_DATA_KEY, tempLedgerPath } from '../ledger/test-support.ts';
 import { createWalSync, type WalSync } from '../ledger/wal-sync.ts';
 import { deferred } from '../test-support/deferred.ts';
 import { createCanteenRules } from './canteen-rules.ts';
-import { AUDIENCE, BANK, cardSale, LIMITS, NOON, voidOf } from './test-support.ts';
+import { AUDIENCE, BANK, BOX_ID, cardSale, DIGESTS, LIMITS, NOON, voidOf } from './test-support.ts';
 
 /**
  * DESIGN invariant 1 at the canteen's door, on the production ledger: a stored decision is answered
@@ -43,6 +43,8 @@ function canteenOn(walSync: WalSync) {
     limits: LIMITS,
     bankPublicKeyHex: BANK.publicKeyHex,
     audience: AUDIENCE,
+    boxId: BOX_ID,
+    holderDigests: DIGESTS,
     clock: manualClock(NOON),
     isBankReachable: () => true,
     freeDiskMb: () => 10_000,

@@ -1,18 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { signBlacklistUpdate } from './blacklist.ts';
 import { DECLINE_TEXT } from './decline-text.ts';
 import { BACKLOG_ALERT, DISK_ALERT } from './full-buffer.ts';
-import { cardHolderDigest } from './holder-digest.ts';
 import {
   acknowledgeOldest,
-  BANK,
   cardSale,
+  DIGESTS,
   LIMITS,
   NOON,
   openCanteen,
   qrSale,
   qrToken,
   recordsOf,
+  signedForBox,
   voidOf,
 } from './test-support.ts';
 
@@ -21,7 +20,7 @@ const dayTotal = (c: ReturnType<typeof openCanteen>, uid: string) =>
   c.ledger.db
     .prepare('SELECT SUM(total_fen) FROM canteen_day_totals WHERE holder = ?')
     .pluck()
-    .get(cardHolderDigest(uid));
+    .get(DIGESTS.card(uid));
 
 describe('full-buffer policy', () => {
   it('declines new sales at the backlog ceiling with a clear reason and alert, loses nothing, and recovers', async () => {
@@ -74,16 +73,13 @@ describe('offline uploads', () => {
   it('records every sale the terminal already approved, flagging the rules it broke', async () => {
     const c = openCanteen();
     c.rules.applyBlacklist(
-      signBlacklistUpdate(
-        {
-          kind: 'full',
-          version: 1,
-          issuedAt: '2026-03-01T00:00:00Z',
-          add: [cardHolderDigest('DEADBEEF')],
-          remove: [],
-        },
-        BANK.privateKeyHex,
-      ),
+      signedForBox({
+        kind: 'full',
+        version: 1,
+        issuedAt: '2026-03-01T00:00:00Z',
+        add: [DIGESTS.card('DEADBEEF')],
+        remove: [],
+      }),
     );
     const used = qrToken();
     await c.rules.decideSale('pos-1', qrSale(used, 100));

@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { isGatewayError } from '../gateway-error.ts';
 import { openTempLedger } from '../ledger/temp-ledger.ts';
 import { silentLogger } from '../logger.ts';
-import { signBlacklistUpdate } from './blacklist.ts';
 import { createCanteenRules } from './canteen-rules.ts';
 import { DECLINE_TEXT } from './decline-text.ts';
-import { accountHolderDigest, cardHolderDigest } from './holder-digest.ts';
 import {
   AUDIENCE,
   BANK,
+  BOX_ID,
   cardSale,
+  DIGESTS,
   LIMITS,
   NOON,
   OTHER_KEY,
@@ -18,6 +18,7 @@ import {
   qrSale,
   qrToken,
   recordsOf,
+  signedForBox,
 } from './test-support.ts';
 
 const CARD = '04A1B2C3D4E5F6';
@@ -104,7 +105,7 @@ describe('canteen sale decisions', () => {
     const total = c.ledger.db
       .prepare('SELECT total_fen FROM canteen_day_totals WHERE holder = ?')
       .pluck()
-      .get(cardHolderDigest(CARD));
+      .get(DIGESTS.card(CARD));
     expect(total).toBe(9_000);
   });
 
@@ -132,16 +133,13 @@ describe('canteen sale decisions', () => {
     const c = openCanteen();
     c.knobs.bankReachable = false;
     c.rules.applyBlacklist(
-      signBlacklistUpdate(
-        {
-          kind: 'full',
-          version: 1,
-          issuedAt: '2026-03-01T00:00:00Z',
-          add: [cardHolderDigest(CARD), accountHolderDigest('acct-bad')],
-          remove: [],
-        },
-        BANK.privateKeyHex,
-      ),
+      signedForBox({
+        kind: 'full',
+        version: 1,
+        issuedAt: '2026-03-01T00:00:00Z',
+        add: [DIGESTS.card(CARD), DIGESTS.account('acct-bad')],
+        remove: [],
+      }),
     );
     await expect(c.rules.decideSale('pos-1', cardSale(CARD.toLowerCase(), 100))).resolves.toMatchObject({
       reason: 'BLACKLISTED',
@@ -298,6 +296,8 @@ describe('canteen sale decisions', () => {
       limits: LIMITS,
       bankPublicKeyHex: BANK.publicKeyHex,
       audience: AUDIENCE,
+      boxId: BOX_ID,
+      holderDigests: DIGESTS,
       clock: { now: () => NOON },
       isBankReachable: () => true,
       freeDiskMb: () => 1_000,

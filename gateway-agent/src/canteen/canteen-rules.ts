@@ -10,6 +10,7 @@ import { decideSale } from './decide-sale.ts';
 import { decideVoid } from './decide-void.ts';
 import { decline } from './decline-text.ts';
 import { type CanteenAlerts, createFullBufferGuard } from './full-buffer.ts';
+import type { HolderDigests } from './holder-digest.ts';
 import { createLocalDay } from './local-day.ts';
 import type { QrAudience } from './qr-token.ts';
 import type { RulesContext } from './rules-context.ts';
@@ -26,6 +27,10 @@ export interface CanteenRulesOptions {
   bankUserId?: string;
   /** config site.id and box.id: a QR token naming neither is declined here (qr-token.ts). */
   audience: QrAudience;
+  /** This box: blacklist updates must be signed for it (their digests are under its key). */
+  boxId: string;
+  /** The box's holder digests (D27): keyed by its holder key, or the unkeyed ones until it has one. */
+  holderDigests: HolderDigests;
   clock: { now(): number };
   /** Whether the uplink to the bank currently works (sync worker's view); drives the floor limit. */
   isBankReachable(): boolean;
@@ -66,6 +71,8 @@ export function createCanteenRules(opts: CanteenRulesOptions): CanteenRules {
     db,
     bankPublicKeyHex: opts.bankPublicKeyHex,
     ...(opts.bankUserId === undefined ? {} : { bankUserId: opts.bankUserId }),
+    boxId: opts.boxId,
+    holderDigests: opts.holderDigests,
     clock: opts.clock,
     logger: opts.logger,
   });
@@ -75,6 +82,7 @@ export function createCanteenRules(opts: CanteenRulesOptions): CanteenRules {
     bankPublicKeyHex: opts.bankPublicKeyHex,
     ...(opts.bankUserId === undefined ? {} : { bankUserId: opts.bankUserId }),
     audience: opts.audience,
+    holderDigests: opts.holderDigests,
     isBlacklisted: blacklist.has,
     isQrUsed: store.isQrUsed,
     dayTotalFen: store.dayTotalFen,

@@ -38,6 +38,8 @@ export const canteenScenario = defineScenario({
       bankPublicKeyHex: ctx.bank.publicKeyHex,
       bankUserId: ctx.bank.userId,
       audience: { siteId: ctx.site.id, boxId: ctx.bank.boxId },
+      boxId: ctx.bank.boxId,
+      holderDigests: ctx.holderDigests,
       clock: ctx.clock,
       isBankReachable: ctx.isBankReachable,
       freeDiskMb: ctx.freeDiskMb,
@@ -58,6 +60,17 @@ export const canteenScenario = defineScenario({
         BlacklistVersionAsked: async () => ({ version: rules.blacklistVersion() }),
       },
       start() {
+        if (ctx.holderDigests.scheme !== 'hmac-sm3') {
+          // A box enrolled before D27: it goes on with the unkeyed digests and the list it holds, and
+          // says so until its enrolment answer is imported (keyed lists would match none of its cards).
+          ctx.alerts.raise({
+            code: 'CANTEEN_HOLDER_KEY_MISSING',
+            message:
+              'no holder key: card digests are unkeyed (reversible from the ledger file) and the blacklist is not updated',
+            hint: 'ask the bank for `sceneway-bank enrol-answer --box <id>`, then `sceneway keys enrolment-answer --in FILE` and restart',
+          });
+          return;
+        }
         if (ctx.bank.blacklistPollSeconds <= 0 || poller) return;
         poller = startBlacklistPoller({
           client: ctx.bank.client,

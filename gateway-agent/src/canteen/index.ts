@@ -14,5 +14,5 @@ export {
   createCanteenRules,
 } from './canteen-rules.ts';
 export { BACKLOG_ALERT, DISK_ALERT } from './full-buffer.ts';
-export { accountHolderDigest, cardHolderDigest } from './holder-digest.ts';
+export { type HolderDigests, keyedHolderDigests, legacyHolderDigests } from './holder-digest.ts';
 export { issueQrToken, type QrClaims, verifyQrToken } from './qr-token.ts';

@@ -2,13 +2,13 @@ import type { DeclineReasonName, PaymentCredential } from '@sceneway/device-driv
 import type { PersonalData } from '../ledger/ledger-api.ts';
 import { maskCardNumber, maskTail } from '../mask.ts';
 import type { CanteenLimits } from './canteen-limits.ts';
-import { accountHolderDigest, cardHolderDigest } from './holder-digest.ts';
+import type { HolderDigests } from './holder-digest.ts';
 import { type QrAudience, type QrClaims, verifyQrToken } from './qr-token.ts';
 
 /** Who pays, as far as the box can tell, and how to name them in a log line. */
 export interface Holder {
   method: 'card' | 'qr';
-  /** SM3 holder digest; null for a QR token whose signature failed (no trustworthy account). */
+  /** Holder digest (HMAC-SM3 under the box's holder key, D27); null for a QR token whose signature failed (no trustworthy account). */
   digest: string | null;
   qr?: QrClaims;
   pii?: PersonalData;
@@ -29,6 +29,8 @@ export interface SaleCheckContext {
   /** This box's site and box ids: the only audiences a QR token may name here. */
   audience: QrAudience;
   bankUserId?: string;
+  /** The box's holder digests: keyed with its holder key (D27). */
+  holderDigests: HolderDigests;
   isBlacklisted(holderDigest: string): boolean;
   isQrUsed(tokenId: string): boolean;
   dayTotalFen(day: string, holderDigest: string): number;
@@ -50,7 +52,7 @@ function identify(ctx: SaleCheckContext, credential: PaymentCredential, atMs: nu
     }
     const holder: Holder = {
       method: 'card',
-      digest: cardHolderDigest(uid),
+      digest: ctx.holderDigests.card(uid),
       pii: { cardNumber: uid },
       masked: `card:${maskCardNumber(uid)}`,
     };
@@ -65,7 +67,7 @@ function identify(ctx: SaleCheckContext, credential: PaymentCredential, atMs: nu
   const claims = verdict.claims;
   const holder: Holder = {
     method: 'qr',
-    digest: accountHolderDigest(claims.account),
+    digest: ctx.holderDigests.account(claims.account),
     qr: claims,
     masked: `qr:${maskTail(claims.tokenId, 6)}`,
   };

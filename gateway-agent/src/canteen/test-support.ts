@@ -1,4 +1,12 @@
-import { generateSm2KeyPair, type Sm2KeyPair } from '@sceneway/cloud-sync';
+import {
+  type BlacklistUpdate,
+  generateSm2KeyPair,
+  holderKeyForBox,
+  keyedHolderDigests,
+  type SignedBlacklistUpdate,
+  type Sm2KeyPair,
+  signBlacklistUpdate,
+} from '@sceneway/cloud-sync';
 import type { SaleRequest, VoidRequest } from '@sceneway/device-drivers';
 import { manualClock } from '../clock.ts';
 import type { SqliteLedger } from '../ledger/ledger.ts';
@@ -6,6 +14,7 @@ import { acknowledgeThrough, openTempLedger, tempLedgerFile } from '../ledger/te
 import { silentLogger } from '../logger.ts';
 import type { CanteenLimits } from './canteen-limits.ts';
 import { type CanteenRules, createCanteenRules } from './canteen-rules.ts';
+import type { HolderDigests } from './holder-digest.ts';
 import { issueQrToken, type QrClaims } from './qr-token.ts';
 
 /**
@@ -15,8 +24,24 @@ import { issueQrToken, type QrClaims } from './qr-token.ts';
 export const BANK: Sm2KeyPair = generateSm2KeyPair();
 export const OTHER_KEY: Sm2KeyPair = generateSm2KeyPair();
 
+/** The box under test and its holder digests, keyed as the bank derives them for it (D27). */
+export const BOX_ID = 'box-test';
+export const HOLDER_KEY: Buffer = holderKeyForBox(BANK.privateKeyHex, BOX_ID);
+export const DIGESTS: HolderDigests = keyedHolderDigests(HOLDER_KEY);
+
+/** An update as the bank's feed signs it for BOX_ID (or another box / bank key). */
+export function signedForBox(
+  update: Omit<BlacklistUpdate, 'boxId' | 'digests'>,
+  opts: { boxId?: string; key?: Sm2KeyPair } = {},
+): SignedBlacklistUpdate {
+  return signBlacklistUpdate(
+    { ...update, boxId: opts.boxId ?? BOX_ID, digests: 'hmac-sm3' },
+    (opts.key ?? BANK).privateKeyHex,
+  );
+}
+
 /** The site and box the test canteen is (the audience its QR tokens name by default). */
-export const AUDIENCE = { siteId: 'campus-north-canteen', boxId: 'box-north-0001' };
+export const AUDIENCE = { siteId: 'campus-north-canteen', boxId: BOX_ID };
 
 /** 2026-03-02 12:00 in Asia/Shanghai (04:00 UTC). */
 export const NOON = Date.UTC(2026, 2, 2, 4, 0, 0);
@@ -46,6 +71,7 @@ export function openCanteen(
     limits?: Partial<CanteenLimits>;
     clock?: ReturnType<typeof manualClock>;
     audience?: { siteId: string; boxId: string };
+    holderDigests?: HolderDigests;
   } = {},
 ): Canteen {
   const path = opts.path ?? tempLedgerFile('canteen-');
@@ -58,6 +84,8 @@ export function openCanteen(
     limits: { ...LIMITS, ...opts.limits },
     bankPublicKeyHex: BANK.publicKeyHex,
     audience: opts.audience ?? AUDIENCE,
+    boxId: BOX_ID,
+    holderDigests: opts.holderDigests ?? DIGESTS,
     clock,
     isBankReachable: () => knobs.bankReachable,
     freeDiskMb: () => knobs.freeMb,

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateSm2KeyPair } from '@sceneway/cloud-sync';
+import { buildEnrolmentAnswer, generateSm2KeyPair } from '@sceneway/cloud-sync';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openLedger } from '../ledger/ledger.ts';
@@ -29,6 +29,7 @@ describe('sceneway CLI', () => {
       ['config', 'validate'],
       ['ledger', 'verify'],
       ['keys', 'init'],
+      ['keys', 'enrolment-answer'],
       ['broker', 'hash-password'],
       ['status'],
     ]) {
@@ -77,7 +78,7 @@ describe('sceneway CLI', () => {
     });
   });
 
-  it('keys init writes a 0600 key and prints only the public key; start runs until SIGTERM', async () => {
+  it('keys init writes a 0600 key and prints only the public key; the bank answer is imported; start runs until SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sceneway-cli-'));
     const init = sceneway(['keys', 'init', '--dir', join(dir, 'keys')], {
       SCENEWAY_KEY_PASSPHRASE: PASSPHRASE,
@@ -87,17 +88,33 @@ describe('sceneway CLI', () => {
     expect(statSync(join(dir, 'keys', 'box-key.json')).mode & 0o777).toBe(0o600);
     expect(init.stdout).not.toMatch(/private/i);
 
+    const bankKeys = generateSm2KeyPair();
     const config = {
       version: 1,
       site: { id: 'cli-site' },
       box: { id: 'cli-box' },
-      bank: { url: 'http://127.0.0.1:9', publicKeyHex: generateSm2KeyPair().publicKeyHex },
+      bank: { url: 'http://127.0.0.1:9', publicKeyHex: bankKeys.publicKeyHex },
       ledger: { path: join(dir, 'ledger.db'), freeSpaceFloorMb: 0 },
       keys: { dir: join(dir, 'keys') },
       broker: { tcp: { host: '127.0.0.1', port: 0 } },
       admin: { host: '127.0.0.1', port: 0 },
     };
     writeFileSync(join(dir, 'box.json'), JSON.stringify(config));
+    // D27: the bank's answer to the enrolment (what `sceneway-bank enrol --answer` writes) carries the
+    // holder key; without it the agent would run on unkeyed digests and raise CANTEEN_HOLDER_KEY_MISSING.
+    const publicKeyHex = /public key: (04[0-9a-f]{128})/.exec(init.stdout)?.[1] ?? '';
+    const answer = buildEnrolmentAnswer(
+      { boxId: 'cli-box', siteId: 'cli-site', publicKeyHex },
+      bankKeys.privateKeyHex,
+      new Date(),
+    );
+    writeFileSync(join(dir, 'answer.json'), JSON.stringify(answer));
+    const imported = sceneway(
+      ['keys', 'enrolment-answer', '--config', join(dir, 'box.json'), '--in', join(dir, 'answer.json')],
+      { SCENEWAY_KEY_PASSPHRASE: PASSPHRASE },
+    );
+    expect(imported.stdout).toContain('holder key ready');
+    expect(statSync(join(dir, 'keys', 'enrolment-answer.json')).mode & 0o777).toBe(0o600);
     const child = spawn(process.execPath, [BIN, 'start', '--config', join(dir, 'box.json')], {
       env: { ...process.env, SCENEWAY_KEY_PASSPHRASE: PASSPHRASE },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -31,7 +31,8 @@ export function registerKeysCommands(program: Command, _setExit: (code: number) 
         `box key written to ${made.keyFile} (mode 0600)\npublic key: ${made.publicKeyHex}\n`,
       );
       process.stdout.write(
-        'next: `sceneway keys enrolment-request --config FILE > enrol.json` and give it to the bank.\n',
+        'next: `sceneway keys enrolment-request --config FILE > enrol.json` and give it to the bank;\n' +
+          "then import the bank's answer: `sceneway keys enrolment-answer --config FILE --in answer.json`.\n",
       );
     });
   keys
@@ -54,5 +55,38 @@ export function registerKeysCommands(program: Command, _setExit: (code: number) 
       });
       const request = boxEnrolmentRequest(config, secrets);
       process.stdout.write(`${JSON.stringify(request, null, 2)}\n`);
+    });
+  keys
+    .command('enrolment-answer')
+    .description(
+      "Import the bank's signed enrolment answer (`sceneway-bank enrol --answer FILE`): it carries this " +
+        "box's holder-digest key, sealed to the box key (docs/protocols/canteen-blacklist.md). Verified " +
+        'with the pinned bank key, then kept in keys.dir; restart the agent to use it.',
+    )
+    .requiredOption('--config <file>', 'box config (box id, bank.publicKeyHex, keys.dir)')
+    .requiredOption('--in <file>', 'the answer file from the bank')
+    .option('--passphrase-file <file>', 'file holding the passphrase')
+    .action(async (opts: { config: string; in: string; passphraseFile?: string }) => {
+      const [{ loadBoxKeys }, { importEnrolmentAnswer }, { readFileSync }] = await Promise.all([
+        import('../keys/box-keys.ts'),
+        import('../keys/holder-key.ts'),
+        import('node:fs'),
+      ]);
+      const { config } = loadBoxConfig(opts.config);
+      const secrets = loadBoxKeys({
+        dir: config.keys.dir,
+        passphrase: resolvePassphrase(opts.passphraseFile),
+      });
+      const { file } = importEnrolmentAnswer(
+        {
+          dir: config.keys.dir,
+          boxId: config.box.id,
+          privateKeyHex: secrets.privateKeyHex,
+          bankPublicKeyHex: config.bank.publicKeyHex,
+          bankUserId: config.bank.userId,
+        },
+        JSON.parse(readFileSync(opts.in, 'utf8')),
+      );
+      process.stdout.write(`enrolment answer verified and kept in ${file} (mode 0600); holder key ready\n`);
     });
 }

@@ -1,3 +1,4 @@
+import type { HolderDigests } from '@sceneway/cloud-sync';
 import type { EventReplies, TerminalEventOf, TerminalEventType } from '@sceneway/device-drivers';
 import type { z } from 'zod';
 import type { Clock } from '../clock.ts';
@@ -28,6 +29,11 @@ export interface ScenarioContext {
     userId: string;
     blacklistPollSeconds: number;
   };
+  /**
+   * How this box names a card holder or QR account it keeps (D27): HMAC-SM3 under the holder key of
+   * the bank's enrolment answer, or the unkeyed digests of a box that has no answer yet.
+   */
+  holderDigests: HolderDigests;
   /** Whether the uplink to the bank currently works (the uploader's view). */
   isBankReachable(): boolean;
   /** Free MiB on the ledger's file system: a cached statfs, cheap enough to ask on every decision. */

@@ -74,7 +74,7 @@ beforeAll(async () => {
     bankPrivateKeyHex: bankKey,
     canteenLines: [{ terminalId: TILL, path: pair.a }],
   });
-  await enrolBox(bank, config, secrets);
+  await enrolBox(bank, config, secrets, bankKey);
   await startBox();
 }, 60_000);
 
@@ -94,6 +94,10 @@ afterAll(async () => {
 });
 
 describe('canteen end to end over real ptys', () => {
+  it("runs on the holder key of the bank's enrolment answer (D27)", () => {
+    expect(agent!.alerts.list().map((a) => a.code)).not.toContain('CANTEEN_HOLDER_KEY_MISSING');
+  });
+
   it('approves a swipe only once the sale is durable in the ledger', async () => {
     const result = await till.swipe(CARD, 1200);
     expect(result.decision).toEqual({ outcome: 'approved' });

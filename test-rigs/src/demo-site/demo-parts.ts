@@ -4,6 +4,7 @@ import { sm2PublicKeyOf } from '@sceneway/cloud-sync';
 import {
   type BankServer,
   enrolFromRequest,
+  enrolmentAnswerFor,
   initBankKeys,
   loadBankPrivateKey,
   startBankServer,
@@ -12,6 +13,8 @@ import type { FullBoxConfig } from '@sceneway/gateway-agent';
 import {
   type BoxSecrets,
   boxEnrolmentRequest,
+  ENROLMENT_ANSWER_FILE,
+  importEnrolmentAnswer,
   initBoxKeys,
   loadBoxKeys,
   parseBoxConfig,
@@ -128,9 +131,30 @@ export function demoConfigDocument(options: DemoConfigOptions): Record<string, u
   };
 }
 
-/** Enrols the box with the bank the way a site does: the box's signed request, imported by the bank. */
-export async function enrolBox(bank: BankServer, config: FullBoxConfig, secrets: BoxSecrets): Promise<void> {
-  if (await bank.store.getBox(config.box.id)) return;
-  const request = boxEnrolmentRequest(config, secrets);
-  await enrolFromRequest(bank.store, request, new Date());
+/**
+ * Enrols the box with the bank the way a site does: the box's signed request, imported by the bank
+ * (`sceneway-bank enrol`), and the bank's signed answer with the holder key, imported by the box
+ * (`sceneway keys enrolment-answer`, D27). A demo data folder from before D27 gets its answer too.
+ */
+export async function enrolBox(
+  bank: BankServer,
+  config: FullBoxConfig,
+  secrets: BoxSecrets,
+  bankPrivateKeyHex: string,
+): Promise<void> {
+  if (!(await bank.store.getBox(config.box.id))) {
+    await enrolFromRequest(bank.store, boxEnrolmentRequest(config, secrets), new Date());
+  }
+  if (existsSync(join(config.keys.dir, ENROLMENT_ANSWER_FILE))) return;
+  const answer = await enrolmentAnswerFor(bank.store, config.box.id, bankPrivateKeyHex, new Date());
+  importEnrolmentAnswer(
+    {
+      dir: config.keys.dir,
+      boxId: config.box.id,
+      privateKeyHex: secrets.privateKeyHex,
+      bankPublicKeyHex: config.bank.publicKeyHex,
+      bankUserId: config.bank.userId,
+    },
+    answer,
+  );
 }

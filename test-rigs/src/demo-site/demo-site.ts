@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     canteenLines: pairs.map(({ id, pair }) => ({ terminalId: id, path: pair.a })),
   });
   // The enrolment a real box sends with `sceneway keys enrolment-request`; the demo bank imports it.
-  await enrolBox(bank, config, secrets);
+  await enrolBox(bank, config, secrets, bankPrivateKeyHex);
 
   let firstAck = true;
   const agent = await startAgent({

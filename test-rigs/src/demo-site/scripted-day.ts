@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BLACKLIST_SOURCE_FORMAT, sealBlacklistSource } from '@sceneway/cloud-sync';
 import { sleep } from '@sceneway/core';
-import { cardHolderDigest, issueQrToken, signBlacklistUpdate } from '@sceneway/gateway-agent';
+import { issueQrToken } from '@sceneway/gateway-agent';
 import type { SimTill } from '../sim-canteen-pos/index.ts';
 
 /**
@@ -30,21 +31,18 @@ const DISHES = [800, 1200, 1500, 650, 2200, 1000];
 const masked = (uid: string) => `${uid.slice(0, 2)}******${uid.slice(-2)}`;
 
 /**
- * The demo bank's blacklist: one stolen card, signed with the bank key, in the directory the bank
- * serves at GET /v1/blacklist (as `sceneway-bank blacklist sign` would write it). Published once.
+ * The demo bank's blacklist: one stolen card, sealed and signed with the bank key, in the directory the
+ * bank serves at GET /v1/blacklist (as `sceneway-bank blacklist sign` would write it); the bank signs
+ * each box its own keyed digests of it (D27). Published once.
  */
 export function publishDemoBlacklist(dir: string, bankPrivateKeyHex: string): void {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'blacklist-v00000001.json');
-  if (existsSync(path)) return;
-  const signed = signBlacklistUpdate(
-    {
-      kind: 'full',
-      version: 1,
-      issuedAt: new Date().toISOString(),
-      add: [cardHolderDigest(STOLEN_CARD)],
-      remove: [],
-    },
+  // A demo data folder from before D27 holds an unkeyed v1 list there: replaced by its sealed source.
+  if (existsSync(path) && readFileSync(path, 'utf8').includes(BLACKLIST_SOURCE_FORMAT)) return;
+  const signed = sealBlacklistSource(
+    { kind: 'full', version: 1, issuedAt: new Date().toISOString() },
+    { add: [`card:${STOLEN_CARD}`], remove: [] },
     bankPrivateKeyHex,
   );
   writeFileSync(path, `${JSON.stringify(signed, null, 2)}\n`);

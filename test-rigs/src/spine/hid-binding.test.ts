@@ -98,6 +98,10 @@ describe('a HID reader bound to a till', () => {
     expect(again.decision).toEqual({ outcome: 'declined', reason: 'NO_CREDENTIAL' });
   });
 
+  it('says so when the box has no holder key yet (no enrolment answer): unkeyed digests (D27)', () => {
+    expect(agent.alerts.list().map((a) => a.code)).toContain('CANTEEN_HOLDER_KEY_MISSING');
+  });
+
   it('refuses a binding that names a terminal the box does not have, naming the field', () => {
     const doc = demoConfigDocument({
       dataDir,
