@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sleep } from '@sceneway/core';
+import { maskTail, sleep } from '@sceneway/core';
 import { cardHolderDigest, issueQrToken, signBlacklistUpdate } from '@sceneway/gateway-agent';
 import type { SimTill } from '../sim-canteen-pos/index.ts';
 
@@ -25,7 +25,8 @@ const CARDS = ['04A1B2C3D4', '04A1B2C3D5', '04A1B2C3D6', '04A1B2C3D7', '04A1B2C3
 export const STOLEN_CARD = '04DEADBEEF';
 const DISHES = [800, 1200, 1500, 650, 2200, 1000];
 
-const masked = (uid: string) => `${uid.slice(0, 2)}******${uid.slice(-2)}`;
+/** The till's screen line names the card as every log does: the last 4 hex digits only. */
+const masked = maskTail;
 
 /**
  * The demo bank's blacklist: one stolen card, signed with the bank key, in the directory the bank
