@@ -24,4 +24,5 @@ export {
   maskLabelled,
   maskTail,
 } from './mask.ts';
+export { PRIVATE_FILE_MODE, preparePrivateDatabaseFile, restrictToOwner } from './private-file.ts';
 export { isSceneError, SceneError } from './scene-error.ts';
