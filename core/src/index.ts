@@ -16,6 +16,7 @@ export {
   SYNC_ERROR_CODES,
   type SyncErrorCode,
 } from './error-codes/index.ts';
+export { censorUnlessMasked, REDACTED_LOG_FIELDS, redactedLogPaths } from './log-redaction.ts';
 export {
   type CredentialToMask,
   type Masked,
