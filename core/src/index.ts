@@ -24,6 +24,7 @@ export {
   maskedConstant,
   maskLabelled,
   maskTail,
+  type SafeLogFields,
 } from './mask.ts';
 export { PRIVATE_FILE_MODE, preparePrivateDatabaseFile, restrictToOwner } from './private-file.ts';
 export { isSceneError, SceneError } from './scene-error.ts';

@@ -39,3 +39,21 @@ export function maskCredential(credential: CredentialToMask): Masked {
 export function maskedConstant(text: 'card:unreadable' | 'qr:invalid' | 'from bound reader'): Masked {
   return text as Masked;
 }
+
+/**
+ * Log fields as the drivers' logger takes them: the fields that name a person hold a Masked value,
+ * and the fields that would hold a raw credential or a key may not appear at all. So
+ * `logger.info({ credential: request.credential })` does not compile; `maskCredential(...)` does.
+ */
+export type SafeLogFields = Record<string, unknown> & {
+  credential?: Masked;
+  holder?: Masked;
+  card?: Masked;
+  account?: Masked;
+  uidHex?: never;
+  token?: never;
+  cardNumber?: never;
+  privateKeyHex?: never;
+  dataKey?: never;
+  passphrase?: never;
+};

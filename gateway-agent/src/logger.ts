@@ -1,7 +1,18 @@
-import { censorUnlessMasked, redactedLogPaths } from '@sceneway/core';
+import { censorUnlessMasked, redactedLogPaths, type SafeLogFields } from '@sceneway/core';
 import { type Logger, pino } from 'pino';
 
 export type { Logger };
+
+/**
+ * The logger the canteen rules get: any pino Logger is one, but its fields are SafeLogFields, so a
+ * raw UID, token or key in a rules log line is a compile error (DESIGN invariant 5).
+ */
+export interface SafeLogger {
+  debug(obj: SafeLogFields, msg?: string): void;
+  info(obj: SafeLogFields, msg?: string): void;
+  warn(obj: SafeLogFields, msg?: string): void;
+  error(obj: SafeLogFields, msg?: string): void;
+}
 
 /**
  * Structured JSON logs (pino). Redaction is a second line of defence: code must already log masked
