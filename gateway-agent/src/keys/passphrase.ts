@@ -7,9 +7,11 @@ export const PASSPHRASE_ENV = 'SCENEWAY_KEY_PASSPHRASE';
  * Where the passphrase comes from: SCENEWAY_KEY_PASSPHRASE, else a file (0600, ideally on a separate
  * sealed volume or provisioned by the installer). Never from the config file, which is shared freely.
  *
- * The variable is deleted from process.env as soon as it is read: left there it is in every child
- * process's environment, in /proc/<pid>/environ for the process's lifetime and in any crash report
- * that dumps the environment (DESIGN invariant 7; 004 §5.1.4 c: the key stays with its holder). A
+ * The variable is deleted from process.env as soon as it is read: left there it is inherited by every
+ * child process and written by any crash report or diagnostic that dumps process.env (DESIGN
+ * invariant 7; 004 §5.1.4 c: the key stays with its holder). /proc/<pid>/environ still shows the
+ * environment the process started with (readable by the same user and root only): JavaScript cannot
+ * overwrite that block, so on a shared box prefer --passphrase-file. A
  * passphrase file that its group or others may read is refused rather than used: a 0644 file hands
  * the key to every account on the box.
  */
