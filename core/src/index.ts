@@ -1,5 +1,6 @@
 // @sceneway/core: what every Sceneway package may import, and which depends on nothing of ours —
-// reconnect backoff, the injected clock, and the error family with its stable codes.
+// reconnect backoff, the injected clock, the error family with its stable codes, the one masking
+// function for personal identifiers and the log redaction paths every logger uses.
 export { type BackoffPolicy, fullJitterDelay, sleep } from './backoff.ts';
 export { type Clock, manualClock, systemClock } from './clock.ts';
 export {
@@ -15,4 +16,15 @@ export {
   SYNC_ERROR_CODES,
   type SyncErrorCode,
 } from './error-codes/index.ts';
+export { censorUnlessMasked, REDACTED_LOG_FIELDS, redactedLogPaths } from './log-redaction.ts';
+export {
+  type CredentialToMask,
+  type Masked,
+  maskCredential,
+  maskedConstant,
+  maskLabelled,
+  maskTail,
+  type SafeLogFields,
+} from './mask.ts';
+export { PRIVATE_FILE_MODE, preparePrivateDatabaseFile, restrictToOwner } from './private-file.ts';
 export { isSceneError, SceneError } from './scene-error.ts';

@@ -1,12 +1,16 @@
+import type { SafeLogFields } from '@sceneway/core';
 import type { z } from 'zod';
 import type { TransportEndpoint, TransportFactory } from './transport.ts';
 
-/** Minimal structured logger the agent passes in (pino satisfies it). */
+/**
+ * Minimal structured logger the agent passes in (pino satisfies it). Fields are SafeLogFields: a raw
+ * credential in a log call is a compile error, not a redaction (DESIGN invariant 5).
+ */
 export interface DriverLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
+  debug(obj: SafeLogFields, msg?: string): void;
+  info(obj: SafeLogFields, msg?: string): void;
+  warn(obj: SafeLogFields, msg?: string): void;
+  error(obj: SafeLogFields, msg?: string): void;
 }
 
 export interface DriverClock {

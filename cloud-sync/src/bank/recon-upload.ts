@@ -48,7 +48,7 @@ export async function ingestReconReport(
   const file = `${boxId}-${report.date}.json`;
   const path = join(reconDir, file);
   // Temp file + rename: the nightly job never reads half a report.
-  writeFileSync(`${path}.tmp`, body);
+  writeFileSync(`${path}.tmp`, body, { mode: 0o600 });
   renameSync(`${path}.tmp`, path);
   ctx.log('info', 'reconciliation report received', { boxId, date: report.date });
   return { boxId, date: report.date, file };

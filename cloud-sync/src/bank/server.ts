@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import pino from 'pino';
 import { verifyEnrolmentRequest } from '../batch/enrolment.ts';
 import { sm2PublicKeyOf } from '../crypto/sm2.ts';
 import { SyncError } from '../sync-error.ts';
+import { createBankLogger } from './bank-logger.ts';
 import { blacklistFeedFor } from './blacklist-feed.ts';
 import { enrolmentAnswerFor } from './enrol-answer.ts';
 import { type IngestContext, ingestBatch } from './ingest.ts';
@@ -42,6 +42,8 @@ export interface BankServerOptions {
   adminToken?: string;
   now?: () => Date;
   logLevel?: string;
+  /** Where log lines go (default stdout); the log-scan test captures them here. */
+  logDestination?: NodeJS.WritableStream;
 }
 
 export interface BankServer {
@@ -101,7 +103,7 @@ function sendJson(
 export async function startBankServer(opts: BankServerOptions): Promise<BankServer> {
   const ownsStore = !opts.store;
   const store = opts.store ?? (await openBankStore(opts));
-  const logger = pino({ name: 'sceneway-bank', level: opts.logLevel ?? 'info' });
+  const logger = createBankLogger({ level: opts.logLevel, destination: opts.logDestination });
   const metrics = new BankMetrics();
   const now = opts.now ?? (() => new Date());
   const maxBodyBytes = opts.maxBodyBytes ?? 8 * 1024 * 1024;

@@ -1,3 +1,4 @@
+import { preparePrivateDatabaseFile } from '@sceneway/core';
 import Database from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
@@ -41,8 +42,12 @@ export class SqliteBankStore implements BankStore {
   private readonly db: BetterSQLite3Database;
 
   constructor(path: string) {
+    // Owner-only before SQLite opens it (-wal/-shm inherit the mode), and deleted rows zeroed:
+    // the bank holds every box's sealed personal data and key envelopes (004 §5.1.4 a).
+    if (path !== ':memory:') preparePrivateDatabaseFile(path);
     this.sqlite = new Database(path);
     this.sqlite.pragma('journal_mode = WAL');
+    this.sqlite.pragma('secure_delete = ON');
     this.sqlite.pragma('synchronous = FULL');
     this.sqlite.pragma('busy_timeout = 5000');
     this.db = drizzle(this.sqlite);

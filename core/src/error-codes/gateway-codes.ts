@@ -98,13 +98,25 @@ export const GATEWAY_ERROR_CODES = [
     code: 'KEYS_EXIST',
     description: 'keys init found a box key already (the bank enrolled it; --force only to re-enrol).',
   },
+  {
+    code: 'KEYS_KDF_BOUNDS',
+    description: 'The box key file asks for scrypt parameters outside the fixed bounds; nothing was derived.',
+  },
   { code: 'KEYS_MISSING', description: 'No box key in the keys directory; run `sceneway keys init`.' },
   { code: 'KEYS_PASSPHRASE', description: 'The key passphrase does not open the box key.' },
   {
     code: 'KEYS_PASSPHRASE_MISSING',
     description: 'No key passphrase was given (SCENEWAY_KEY_PASSPHRASE or --passphrase-file).',
   },
+  {
+    code: 'KEYS_PASSPHRASE_FILE_MODE',
+    description: 'The passphrase file is readable by group or others; `chmod 600` it.',
+  },
   { code: 'KEYS_PASSPHRASE_WEAK', description: 'The key passphrase is shorter than 8 characters.' },
+  {
+    code: 'KEYS_TAMPERED',
+    description: 'The box key file fails its HMAC-SM3 check: it was altered; restore it from backup.',
+  },
   { code: 'LEDGER_CLOSED', description: 'A write reached the ledger after it was closed.' },
   {
     code: 'LEDGER_DISK_FULL',

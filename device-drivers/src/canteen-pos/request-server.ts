@@ -1,8 +1,8 @@
+import { maskCredential, maskedConstant } from '@sceneway/core';
 import type { DriverContext } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import { decodeMessage, encodePosFrame } from './codec.ts';
 import type { Frame } from './framing.ts';
-import { maskCredential } from './mask-credential.ts';
 import { isTerminalRequest, type NakReasonName, type PosMessage } from './messages.ts';
 import { answerRequest, type CanteenCatalog } from './request-handler.ts';
 import type { TerminalSession } from './terminal-session.ts';
@@ -61,7 +61,9 @@ export function createRequestServer(opts: {
           terminalId: session.id,
           receiptNo: request.receiptNo,
           amountFen: request.amountFen,
-          credential: request.credential ? maskCredential(request.credential) : 'from bound reader',
+          credential: request.credential
+            ? maskCredential(request.credential)
+            : maskedConstant('from bound reader'),
         },
         'sale request',
       );

@@ -1,4 +1,4 @@
-import { fullJitterDelay, sleep } from '@sceneway/core';
+import { fullJitterDelay, maskCredential, sleep } from '@sceneway/core';
 import type { DriverContext, DriverInstance, PaymentCredential, TerminalEventOf } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import type { HidEndpoint, Transport } from '../transport.ts';
@@ -17,12 +17,6 @@ import { decodeVendorReport } from './vendor-report.ts';
  */
 const errorCode = (e: unknown) => (e instanceof DriverError ? e.code : 'HID_FAILED');
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
-function maskCredential(c: PaymentCredential): string {
-  return c.kind === 'card'
-    ? `card:${'*'.repeat(Math.max(0, c.uidHex.length - 4))}${c.uidHex.slice(-4)}`
-    : 'qr:***';
-}
 
 export function createHidReaderSession(ctx: DriverContext, config: HidReaderConfig): DriverInstance {
   const terminalId = config.id;

@@ -1,7 +1,7 @@
 import type { DeclineReasonName, PaymentCredential, SaleDecision } from '@sceneway/device-drivers';
 import { GatewayError, isGatewayError } from '../gateway-error.ts';
 import type { Ledger } from '../ledger/ledger-api.ts';
-import type { Logger } from '../logger.ts';
+import type { SafeLogger } from '../logger.ts';
 import type { CanteenStore } from './canteen-store.ts';
 import { type Declined, decline } from './decline-text.ts';
 import type { FullBufferGuard } from './full-buffer.ts';
@@ -17,7 +17,7 @@ export interface RulesContext extends SaleCheckContext {
   localDay(epochMs: number): string;
   /** The card last presented on the reader bound to this till, taken once (reader-bindings.ts). */
   takeBoundCredential(tillId: string): PaymentCredential | undefined;
-  logger: Logger;
+  logger: SafeLogger;
 }
 
 /**

@@ -1,6 +1,6 @@
+import { type Masked, maskedConstant, maskLabelled } from '@sceneway/core';
 import type { DeclineReasonName, PaymentCredential } from '@sceneway/device-drivers';
 import type { PersonalData } from '../ledger/ledger-api.ts';
-import { maskCardNumber, maskTail } from '../mask.ts';
 import type { CanteenLimits } from './canteen-limits.ts';
 import type { HolderDigests } from './holder-digest.ts';
 import { type QrAudience, type QrClaims, verifyQrToken } from './qr-token.ts';
@@ -12,8 +12,8 @@ export interface Holder {
   digest: string | null;
   qr?: QrClaims;
   pii?: PersonalData;
-  /** Masked, for logs only (DESIGN invariant 5). */
-  masked: string;
+  /** Masked, for logs only (DESIGN invariant 5): typed so a raw UID cannot be put here. */
+  masked: Masked;
 }
 
 /** One rule a sale breaks: a live sale is declined for the first; an offline upload is flagged with all. */
@@ -42,7 +42,7 @@ function identify(ctx: SaleCheckContext, credential: PaymentCredential, atMs: nu
   if (credential.kind === 'card') {
     const uid = credential.uidHex.toUpperCase();
     if (!CARD_UID.test(uid)) {
-      const holder: Holder = { method: 'card', digest: null, masked: 'card:unreadable' };
+      const holder: Holder = { method: 'card', digest: null, masked: maskedConstant('card:unreadable') };
       const finding: Finding = {
         reason: 'UNKNOWN_ACCOUNT',
         flag: 'unreadable-card',
@@ -54,14 +54,14 @@ function identify(ctx: SaleCheckContext, credential: PaymentCredential, atMs: nu
       method: 'card',
       digest: ctx.holderDigests.card(uid),
       pii: { cardNumber: uid },
-      masked: `card:${maskCardNumber(uid)}`,
+      masked: maskLabelled('card', uid),
     };
     return { holder, finding: null };
   }
   const userId = ctx.bankUserId === undefined ? {} : { userId: ctx.bankUserId };
   const verdict = verifyQrToken(credential.token, ctx.bankPublicKeyHex, atMs, ctx.audience, userId);
   if (!verdict.ok && verdict.reason === 'QR_BAD_SIGNATURE') {
-    const holder: Holder = { method: 'qr', digest: null, masked: 'qr:invalid' };
+    const holder: Holder = { method: 'qr', digest: null, masked: maskedConstant('qr:invalid') };
     return { holder, finding: { reason: verdict.reason, flag: verdict.flag, detail: verdict.detail } };
   }
   const claims = verdict.claims;
@@ -69,7 +69,7 @@ function identify(ctx: SaleCheckContext, credential: PaymentCredential, atMs: nu
     method: 'qr',
     digest: ctx.holderDigests.account(claims.account),
     qr: claims,
-    masked: `qr:${maskTail(claims.tokenId, 6)}`,
+    masked: maskLabelled('qr', claims.tokenId),
   };
   const finding: Finding | null = verdict.ok
     ? null

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadBoxConfig } from '../config/load-config.ts';
-import { resolvePassphrase } from '../keys/sealed-key.ts';
+import { resolvePassphrase } from '../keys/passphrase.ts';
 
 // The SM2 code loads inside each action, not with the CLI: `sceneway start` must not wait for it
 // before it can start scrypt (D21).

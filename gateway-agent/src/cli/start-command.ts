@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { loadBoxConfig } from '../config/load-config.ts';
 import type { GatewayError } from '../gateway-error.ts';
-import { resolvePassphrase, stretchBoxKey } from '../keys/sealed-key.ts';
+import { resolvePassphrase } from '../keys/passphrase.ts';
+import { stretchBoxKey } from '../keys/sealed-key.ts';
 import type { Logger } from '../logger.ts';
 
 /** `sceneway start`'s exit code when the ledger could not sync to disk (LEDGER_SYNC_FAILED). */

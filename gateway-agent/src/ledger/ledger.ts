@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { type ChainRecord, chainHash, isIntegerJson, loneSurrogatePath } from '@sceneway/cloud-sync';
+import { preparePrivateDatabaseFile } from '@sceneway/core';
 import Database from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
@@ -129,12 +129,16 @@ function validateAppend(input: AppendInput): void {
 export function openLedger(options: OpenLedgerOptions): SqliteLedger {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
-  mkdirSync(dirname(options.path), { recursive: true });
-
   let db: Database.Database;
   try {
+    // 0600 before SQLite opens it (its -wal/-shm inherit the mode): the ledger holds money records
+    // and sealed personal data, and a 022 umask made it readable to every account on the box.
+    preparePrivateDatabaseFile(options.path);
     db = new Database(options.path);
     db.pragma('journal_mode = WAL');
+    // Deleted rows are overwritten with zeros, so a retention prune leaves nothing readable in the
+    // file's free pages (DESIGN invariant 5: deleted after the retention period means gone).
+    db.pragma('secure_delete = ON');
     // NORMAL, not FULL: appends are acknowledged only after wal-sync.ts has fsynced the WAL off the
     // event loop, which gives every acknowledged commit FULL's durability (docs/decisions.md D15).
     db.pragma('synchronous = NORMAL');

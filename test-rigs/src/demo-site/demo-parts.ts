@@ -57,6 +57,7 @@ export function portsFromEnv(env: NodeJS.ProcessEnv): DemoPorts {
 export async function startDemoBank(
   dataDir: string,
   port: number,
+  log: { level?: string; destination?: NodeJS.WritableStream } = {},
 ): Promise<{ bank: BankServer; privateKeyHex: string }> {
   const keyDir = join(dataDir, 'bank-keys');
   if (!existsSync(join(keyDir, 'bank-key.pem'))) initBankKeys(keyDir);
@@ -67,7 +68,8 @@ export async function startDemoBank(
     bankPrivateKeyHex: privateKeyHex,
     dbPath: join(dataDir, 'bank.db'),
     port,
-    logLevel: 'warn',
+    logLevel: log.level ?? 'warn',
+    ...(log.destination ? { logDestination: log.destination } : {}),
     blacklistDir,
     reconDir: join(dataDir, 'bank-recon'),
   });

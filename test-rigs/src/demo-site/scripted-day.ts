@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BLACKLIST_SOURCE_FORMAT, sealBlacklistSource } from '@sceneway/cloud-sync';
-import { sleep } from '@sceneway/core';
+import { maskTail, sleep } from '@sceneway/core';
 import { issueQrToken } from '@sceneway/gateway-agent';
 import type { SimTill } from '../sim-canteen-pos/index.ts';
 
@@ -21,14 +21,28 @@ export interface ScriptedDayOptions {
   log(line: string): void;
   signal: AbortSignal;
   paceMs?: number;
+  /** The QR token diners show (default: one issued here for DEMO_QR_ACCOUNT); a test passes its own. */
+  qrToken?: string;
 }
 
-const CARDS = ['04A1B2C3D4', '04A1B2C3D5', '04A1B2C3D6', '04A1B2C3D7', '04A1B2C3D8', '04A1B2C3D9'];
+/** The account the demo's QR token pays from. */
+export const DEMO_QR_ACCOUNT = 'student-2026-0042';
+
+/** The diners' card UIDs (the log-scan test looks for each in every log line). */
+export const DEMO_CARDS = [
+  '04A1B2C3D4',
+  '04A1B2C3D5',
+  '04A1B2C3D6',
+  '04A1B2C3D7',
+  '04A1B2C3D8',
+  '04A1B2C3D9',
+];
 /** The card on the demo bank's blacklist (publishDemoBlacklist). */
 export const STOLEN_CARD = '04DEADBEEF';
 const DISHES = [800, 1200, 1500, 650, 2200, 1000];
 
-const masked = (uid: string) => `${uid.slice(0, 2)}******${uid.slice(-2)}`;
+/** The till's screen line names the card as every log does: the last 4 hex digits only. */
+const masked = maskTail;
 
 /**
  * The demo bank's blacklist: one stolen card, sealed and signed with the bank key, in the directory the
@@ -48,6 +62,21 @@ export function publishDemoBlacklist(dir: string, bankPrivateKeyHex: string): vo
   writeFileSync(path, `${JSON.stringify(signed, null, 2)}\n`);
 }
 
+/** The QR code the demo's diners show: one token, offline, good for an hour. */
+export function demoQrToken(bankPrivateKeyHex: string, siteId: string): string {
+  return issueQrToken(
+    {
+      v: 2,
+      aud: `site:${siteId}`,
+      tokenId: randomBytes(16).toString('base64url'),
+      account: DEMO_QR_ACCOUNT,
+      maxAmountFen: 3000,
+      expiresAt: Math.floor(Date.now() / 1000) + 3600,
+    },
+    bankPrivateKeyHex,
+  );
+}
+
 export async function playScriptedDay(options: ScriptedDayOptions): Promise<void> {
   const { tills, log, signal } = options;
   const pace = options.paceMs ?? 700;
@@ -63,20 +92,10 @@ export async function playScriptedDay(options: ScriptedDayOptions): Promise<void
       : 'bank blacklist not fetched yet (is the bank up?)',
   );
   let step = 0;
-  const qr = issueQrToken(
-    {
-      v: 2,
-      aud: `site:${options.siteId}`,
-      tokenId: randomBytes(16).toString('base64url'),
-      account: 'student-2026-0042',
-      maxAmountFen: 3000,
-      expiresAt: Math.floor(Date.now() / 1000) + 3600,
-    },
-    options.bankPrivateKeyHex,
-  );
+  const qr = options.qrToken ?? demoQrToken(options.bankPrivateKeyHex, options.siteId);
   while (!signal.aborted) {
     const { id, till } = tills[step % tills.length]!;
-    const card = CARDS[step % CARDS.length]!;
+    const card = DEMO_CARDS[step % DEMO_CARDS.length]!;
     const amount = DISHES[step % DISHES.length]!;
     try {
       let line: string;
