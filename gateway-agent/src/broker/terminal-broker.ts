@@ -12,13 +12,18 @@ import {
   type ListenAddress,
   listen,
 } from './broker-listeners.ts';
+import { createConnectionGate } from './connection-gate.ts';
+import { type FrameViolation, guardFrames } from './frame-guard.ts';
+import type { LockoutScope } from './login-throttle.ts';
 import {
   type BrokerLogger,
   createTerminalAuth,
   formatRemote,
+  type LoginDefenceStats,
   type LoginRefusal,
   type MqttTerminal,
   remoteAddressOf,
+  type TerminalAuthOptions,
 } from './terminal-auth.ts';
 import {
   isCommandSubtopic,
@@ -28,7 +33,7 @@ import {
   terminalPrefix,
 } from './terminal-topics.ts';
 
-export type { BrokerLogger, MqttTerminal };
+export type { BrokerLogger, LockoutScope, LoginDefenceStats, LoginRefusal, MqttTerminal };
 
 export interface TerminalBrokerOptions {
   terminals: ReadonlyArray<MqttTerminal>;
@@ -41,7 +46,32 @@ export interface TerminalBrokerOptions {
   onTerminalConnection?: (terminalId: string, connected: boolean) => void;
   /** Every refused login, by reason (never by username): the agent's auth-failure counter. */
   onLoginRefused?: (reason: LoginRefusal) => void;
+  /** An address, username or terminal path was newly locked out after repeated failed logins. */
+  onLockout?: (scope: LockoutScope) => void;
+  /** No lockout is active any more (the alert raised at onLockout can be cleared). */
+  onLockoutsCleared?: () => void;
+  /** A socket was dropped before or outside MQTT: connection caps, packet caps. */
+  onConnectionDropped?: (reason: ConnectionDrop) => void;
+  /** Largest packet a logged-in terminal may send (broker.maxPacketBytes); default 256 KiB. */
+  maxPacketBytes?: number;
+  /** Sockets at once, all addresses together (broker.maxConnections); default 256. */
+  maxConnections?: number;
+  /** Sockets at once from one address (broker.maxConnectionsPerAddress); default 16. */
+  maxConnectionsPerAddress?: number;
+  /** Tuning of the login defences (tests); the defaults are the production ones. */
+  login?: Pick<TerminalAuthOptions, 'maxChecksInFlight' | 'maxChecksQueued' | 'throttle'>;
 }
+
+/** Why a socket was dropped without an MQTT answer: a metric label. */
+export type ConnectionDrop = 'too_many_connections' | 'too_many_from_address' | FrameViolation;
+
+/** The CONNECT a terminal sends is small: ids and credentials are capped far below this (LOGIN_LIMITS). */
+export const PRE_LOGIN_PACKET_BYTES = 4096;
+export const BROKER_DEFAULTS = {
+  maxPacketBytes: 256 * 1024,
+  maxConnections: 256,
+  maxConnectionsPerAddress: 16,
+};
 
 export interface TerminalBroker {
   tcpAddress: ListenAddress;
@@ -51,6 +81,8 @@ export interface TerminalBroker {
   /** QoS 1 to sceneway/t/<id>/<subtopic>, where the terminal's ACL lets it subscribe (its command side). */
   publishTo(terminalId: string, subtopic: string, payload: Buffer | string): Promise<void>;
   connectedTerminals(): string[];
+  /** Password checks in flight and queued, lockouts by scope: the storm tests' seam and the metrics. */
+  loginDefence(): LoginDefenceStats;
   close(): Promise<void>;
 }
 
@@ -61,10 +93,23 @@ export interface TerminalBroker {
  */
 export async function startTerminalBroker(options: TerminalBrokerOptions): Promise<TerminalBroker> {
   const { logger } = options;
+  let lockoutWatch: NodeJS.Timeout | undefined;
   const auth = createTerminalAuth({
     terminals: options.terminals,
     logger,
+    ...options.login,
     ...(options.onLoginRefused ? { onLoginRefused: options.onLoginRefused } : {}),
+    onLockout(scope) {
+      options.onLockout?.(scope);
+      // Watched only while a lockout lasts, so a quiet box has no timer.
+      lockoutWatch ??= setInterval(() => {
+        const locked = auth.defence().lockedOut;
+        if (locked.address + locked.username + locked.pair > 0) return;
+        clearInterval(lockoutWatch);
+        lockoutWatch = undefined;
+        options.onLockoutsCleared?.();
+      }, 1000).unref();
+    },
   });
   const { terminalOf, aclById } = auth;
   const aclOfId = (terminalId: string) =>
@@ -72,6 +117,8 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
   const liveClients = new Set<Client>();
 
   const aedes = await Aedes.createBroker({
+    // A socket that sends no CONNECT holds a connection slot; 10 s is ample on a LAN.
+    connectTimeout: 10_000,
     preConnect: auth.preConnect,
     authenticate: auth.authenticate,
     authorizePublish(client, packet, callback) {
@@ -156,13 +203,43 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
   const close = async () => {
     if (closed) return;
     closed = true;
+    clearInterval(lockoutWatch);
     const stopping = listeners.map(closeListener);
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(stopping);
+    await auth.close();
+  };
+
+  const gate = createConnectionGate({
+    total: options.maxConnections ?? BROKER_DEFAULTS.maxConnections,
+    perAddress: options.maxConnectionsPerAddress ?? BROKER_DEFAULTS.maxConnectionsPerAddress,
+  });
+  const maxPacketBytes = options.maxPacketBytes ?? BROKER_DEFAULTS.maxPacketBytes;
+  const drop = (socket: Socket, reason: ConnectionDrop, declaredBytes: number | null = null) => {
+    options.onConnectionDropped?.(reason);
+    logger.warn(
+      { remoteAddress: formatRemote(socket), reason, declaredBytes },
+      'terminal connection dropped',
+    );
+  };
+  const accept = (socket: Socket) => {
+    const admitted = gate.admit(socket);
+    if (admitted !== 'ok') {
+      drop(socket, admitted === 'total' ? 'too_many_connections' : 'too_many_from_address');
+      socket.destroy();
+      return;
+    }
+    let client: Client | undefined;
+    guardFrames(socket, {
+      preLoginBytes: PRE_LOGIN_PACKET_BYTES,
+      maxPacketBytes,
+      loggedIn: () => client !== undefined && terminalOf.has(client),
+      onViolation: (reason, declared) => drop(socket, reason, declared),
+    });
+    client = aedes.handle(socket);
   };
 
   try {
-    const accept = (socket: Socket) => void aedes.handle(socket);
     const tcp = createTcpListener(accept);
     listeners.push(tcp);
     const tcpAddress = await listen(tcp, options.tcp, 'broker.tcp');
@@ -194,6 +271,7 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
       },
       connectedTerminals: () =>
         [...new Set([...liveClients].map((c) => terminalOf.get(c)))].filter((id) => id !== undefined).sort(),
+      loginDefence: () => auth.defence(),
       close,
     };
   } catch (err) {
