@@ -143,6 +143,29 @@ const brokerSchema = z
       })
       .optional()
       .describe('MQTT over TLS listener; absent = no TLS listener.'),
+    maxPacketBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(256 * 1024)
+      .describe(
+        'Largest MQTT packet a logged-in terminal may send; a larger one disconnects it. Before login only a CONNECT of at most 4 KiB is read.',
+      ),
+    maxConnections: z
+      .number()
+      .int()
+      .min(1)
+      .max(65_536)
+      .default(256)
+      .describe('Sockets the broker holds at once, all addresses together; more are closed at once.'),
+    maxConnectionsPerAddress: z
+      .number()
+      .int()
+      .min(1)
+      .max(65_536)
+      .default(16)
+      .describe('Sockets one source address may hold at once; more are closed at once.'),
   })
   .prefault({})
   .describe('The embedded MQTT broker (aedes) the site terminals connect to.');
