@@ -178,12 +178,19 @@ export function createTerminalAuth(options: TerminalAuthOptions): TerminalAuth {
         refuse(IDENTIFIER_REJECTED, 'empty_client_id', 'zero-length client id without a clean session');
         return;
       }
+      if (client.id.length > LOGIN_LIMITS.clientIdChars) {
+        refuse(
+          IDENTIFIER_REJECTED,
+          'oversized_login',
+          `client id is longer than ${LOGIN_LIMITS.clientIdChars}`,
+        );
+        return;
+      }
       if (
         (username?.length ?? 0) > LOGIN_LIMITS.usernameChars ||
-        (password?.length ?? 0) > LOGIN_LIMITS.passwordBytes ||
-        client.id.length > LOGIN_LIMITS.clientIdChars
+        (password?.length ?? 0) > LOGIN_LIMITS.passwordBytes
       ) {
-        refuse(BAD_USERNAME_OR_PASSWORD, 'oversized_login', 'username, password or client id is too long');
+        refuse(BAD_USERNAME_OR_PASSWORD, 'oversized_login', 'username or password is too long');
         return;
       }
       // Nothing to log in as: refused at once, and no scrypt ever runs on such a box.

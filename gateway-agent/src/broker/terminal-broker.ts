@@ -17,6 +17,7 @@ import { type FrameViolation, guardFrames } from './frame-guard.ts';
 import type { LockoutScope } from './login-throttle.ts';
 import {
   type BrokerLogger,
+  clip,
   createTerminalAuth,
   formatRemote,
   type LoginDefenceStats,
@@ -81,6 +82,8 @@ export interface TerminalBroker {
   /** QoS 1 to sceneway/t/<id>/<subtopic>, where the terminal's ACL lets it subscribe (its command side). */
   publishTo(terminalId: string, subtopic: string, payload: Buffer | string): Promise<void>;
   connectedTerminals(): string[];
+  /** Retained messages the broker holds (the quota says none from terminals). */
+  retainedMessages(): Promise<number>;
   /** Password checks in flight and queued, lockouts by scope: the storm tests' seam and the metrics. */
   loginDefence(): LoginDefenceStats;
   close(): Promise<void>;
@@ -129,10 +132,20 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
       }
       if (publishSubtopic(aclOfId(terminalId), packet.topic) === null) {
         // MQTT 3.1.1 has no negative PUBACK: the only answer to a forbidden publish is to disconnect.
-        const reason = 'terminal publish refused: topic is outside its declared ACL; disconnecting it';
-        logger.warn({ terminalId, topic: packet.topic, remoteAddress: remoteAddressOf(client) }, reason);
+        const reason =
+          'terminal publish refused: topic is invalid or outside its declared ACL; disconnecting it';
+        logger.warn(
+          { terminalId, topic: clip(packet.topic), remoteAddress: remoteAddressOf(client) },
+          reason,
+        );
         callback(new Error(reason));
         return;
+      }
+      // Quota: terminals keep no retained messages on the box. Nothing of the box reads them, and each
+      // would hold up to maxPacketBytes of memory per topic for as long as the agent runs.
+      if (packet.retain) {
+        logger.debug({ terminalId, topic: clip(packet.topic) }, 'terminal publish: retain flag dropped');
+        packet.retain = false;
       }
       callback(null);
     },
@@ -143,7 +156,7 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
         return;
       }
       logger.warn(
-        { terminalId, topic: subscription.topic, remoteAddress: remoteAddressOf(client) },
+        { terminalId, topic: clip(subscription.topic), remoteAddress: remoteAddressOf(client) },
         'terminal subscribe refused: only its own declared command topics are allowed',
       );
       callback(null, null); // SUBACK 0x80 for this filter, the connection stays up
@@ -272,6 +285,7 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
       connectedTerminals: () =>
         [...new Set([...liveClients].map((c) => terminalOf.get(c)))].filter((id) => id !== undefined).sort(),
       loginDefence: () => auth.defence(),
+      retainedMessages: () => countRetained(aedes),
       close,
     };
   } catch (err) {
@@ -320,4 +334,15 @@ function publishTo(
       else resolve();
     });
   });
+}
+
+/** aedes' typings omit `persistence`, which aedes 1.x sets on every broker (aedes.js, createBroker). */
+interface RetainedStore {
+  persistence: { createRetainedStream(pattern: string): AsyncIterable<unknown> };
+}
+
+async function countRetained(aedes: Aedes): Promise<number> {
+  let n = 0;
+  for await (const _ of (aedes as unknown as RetainedStore).persistence.createRetainedStream('#')) n++;
+  return n;
 }
