@@ -235,6 +235,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
             publish: g.publish,
             subscribe: g.subscribe,
           })),
+          services: config.broker.services,
           tcp: config.broker.tcp,
           tls: config.broker.tls,
           logger: logger.child({ part: 'broker' }),
@@ -285,7 +286,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
             metrics.brokerConnectedClients.set(broker.connectedTerminals().length);
             const defence = broker.loginDefence();
             metrics.brokerLoginChecksQueued.set(defence.queued);
-            for (const [scope, n] of Object.entries(defence.lockedOut)) metrics.brokerLockedOut.set({ scope }, n);
+            for (const [scope, n] of Object.entries(defence.lockedOut))
+              metrics.brokerLockedOut.set({ scope }, n);
             metrics.terminalsUp.reset();
             for (const t of board.list()) if (t.up) metrics.terminalsUp.inc({ driver: t.driver });
           },

@@ -9,6 +9,7 @@ import {
 } from './login-throttle.ts';
 import { createPasswordChecker, type PasswordCheckerStats } from './password-checker.ts';
 import { decoyPasswordHash } from './password-hash.ts';
+import { type MqttService, serviceMayPublish } from './service-acl.ts';
 import { publishSubtopic, type TerminalAcl } from './terminal-topics.ts';
 
 /** One terminal the broker admits: its login and topic ACL, as its driver declared them. */
@@ -53,6 +54,8 @@ export interface TerminalAuth {
   authenticate: NonNullable<AedesOptions['authenticate']>;
   /** The terminal a connection logged in as; absent until authenticate accepted it. */
   terminalOf: WeakMap<Client, string>;
+  /** The service identity a connection logged in as (broker.services); absent for terminals. */
+  serviceOf: WeakMap<Client, MqttService>;
   /** The ACL of each admitted terminal, by terminal id. */
   aclById: ReadonlyMap<string, TerminalAcl>;
   terminalCount: number;
@@ -100,6 +103,8 @@ export function isOwnClientId(terminalId: string, clientId: string): boolean {
 
 export interface TerminalAuthOptions {
   terminals: ReadonlyArray<MqttTerminal>;
+  /** Service identities with operator-granted topics (broker.services). */
+  services?: ReadonlyArray<MqttService>;
   logger: BrokerLogger;
   onLoginRefused?: (reason: LoginRefusal) => void;
   onLockout?: (scope: LockoutScope) => void;
@@ -120,6 +125,7 @@ export interface TerminalAuthOptions {
 export function createTerminalAuth(options: TerminalAuthOptions): TerminalAuth {
   const { logger } = options;
   const byUsername = indexTerminals(options.terminals);
+  const serviceByUsername = indexServices(options.services ?? [], byUsername);
   // Unknown usernames are checked against a real hash so both refusals cost one scrypt.
   const decoyHash = options.terminals[0]?.passwordHash ?? decoyPasswordHash();
   const checker = createPasswordChecker({
@@ -134,6 +140,7 @@ export function createTerminalAuth(options: TerminalAuthOptions): TerminalAuth {
   });
   const connectFacts = new WeakMap<Client, ConnectFacts>();
   const terminalOf = new WeakMap<Client, string>();
+  const serviceOf = new WeakMap<Client, MqttService>();
 
   const refusal = (
     client: Client,
@@ -155,6 +162,7 @@ export function createTerminalAuth(options: TerminalAuthOptions): TerminalAuth {
 
   return {
     terminalOf,
+    serviceOf,
     aclById: new Map(options.terminals.map((t) => [t.id, aclOf(t)])),
     terminalCount: byUsername.size,
     defence: () => ({ ...checker.stats(), lockedOut: throttle.lockedOut() }),
@@ -194,7 +202,7 @@ export function createTerminalAuth(options: TerminalAuthOptions): TerminalAuth {
         return;
       }
       // Nothing to log in as: refused at once, and no scrypt ever runs on such a box.
-      if (byUsername.size === 0) {
+      if (byUsername.size === 0 && serviceByUsername.size === 0) {
         refuse(NOT_AUTHORIZED, 'no_terminals', 'no MQTT terminal is configured on this box');
         return;
       }
@@ -210,7 +218,9 @@ export function createTerminalAuth(options: TerminalAuthOptions): TerminalAuth {
         return;
       }
       const terminal = username === undefined ? undefined : byUsername.get(username);
-      const checking = checker.check(password ?? Buffer.alloc(0), terminal?.passwordHash ?? decoyHash);
+      const service = terminal || username === undefined ? undefined : serviceByUsername.get(username);
+      const hash = terminal?.passwordHash ?? service?.passwordHash ?? decoyHash;
+      const checking = checker.check(password ?? Buffer.alloc(0), hash);
       if (checking === 'busy') {
         refuse(SERVER_UNAVAILABLE, 'busy', 'too many logins are waiting for a password check; try later');
         return;
@@ -218,16 +228,19 @@ export function createTerminalAuth(options: TerminalAuthOptions): TerminalAuth {
       void checking.then((ok) => {
         // The CONNACK does not say whether the user or the password was wrong (bank standard 004
         // §5.3.2: a failed login gets no precise reason); the log, read only by the operator, does.
-        if (terminal === undefined || password === undefined || !ok) {
+        const known = terminal ?? service;
+        if (known === undefined || password === undefined || !ok) {
           throttle.failed(address, user);
-          const label = terminal === undefined ? 'unknown_username' : 'wrong_password';
-          refuse(
-            BAD_USERNAME_OR_PASSWORD,
-            label,
-            terminal === undefined ? 'unknown username' : 'wrong password',
-          );
+          const label = known === undefined ? 'unknown_username' : 'wrong_password';
+          const reason = known === undefined ? 'unknown username' : 'wrong password';
+          refuse(BAD_USERNAME_OR_PASSWORD, label, reason);
           return;
         }
+        if (service !== undefined) {
+          admitService(service);
+          return;
+        }
+        if (terminal === undefined) return;
         if (!emptyClientId && !isOwnClientId(terminal.id, client.id)) {
           const reason = `client id must be ${terminal.id} or ${terminal.id}:<suffix>`;
           refuse(IDENTIFIER_REJECTED, 'client_id_not_own', reason);
@@ -246,8 +259,44 @@ export function createTerminalAuth(options: TerminalAuthOptions): TerminalAuth {
         terminalOf.set(client, terminal.id);
         done(null, true);
       });
+
+      // A service's client id is its username (or `<username>:<suffix>`); its will stays in its grants.
+      function admitService(svc: MqttService) {
+        const name = clip(svc.username);
+        if (!emptyClientId && !isOwnClientId(svc.username, client.id)) {
+          refuse(IDENTIFIER_REJECTED, 'client_id_not_own', `client id must be ${name} or ${name}:<suffix>`);
+          return;
+        }
+        const willTopic = facts?.willTopic;
+        if (willTopic !== undefined && !serviceMayPublish(svc, willTopic)) {
+          const reason = `will topic ${clip(willTopic)} is not granted to the service`;
+          refuse(NOT_AUTHORIZED, 'will_topic_outside_prefix', reason);
+          return;
+        }
+        throttle.succeeded(address, user);
+        serviceOf.set(client, svc);
+        done(null, true);
+      }
     },
   };
+}
+
+function indexServices(
+  services: ReadonlyArray<MqttService>,
+  terminals: ReadonlyMap<string, MqttTerminal>,
+): Map<string, MqttService> {
+  const byUsername = new Map<string, MqttService>();
+  services.forEach((service, index) => {
+    if (byUsername.has(service.username) || terminals.has(service.username)) {
+      throw new GatewayError(
+        'BROKER_DUPLICATE_TERMINAL',
+        `broker.services[${index}].username: ${service.username} is used twice (by another service or a terminal)`,
+        'give every MQTT terminal and service its own username',
+      );
+    }
+    byUsername.set(service.username, service);
+  });
+  return byUsername;
 }
 
 function indexTerminals(terminals: ReadonlyArray<MqttTerminal>): Map<string, MqttTerminal> {

@@ -15,6 +15,7 @@ import {
 import { createConnectionGate } from './connection-gate.ts';
 import { type FrameViolation, guardFrames } from './frame-guard.ts';
 import type { LockoutScope } from './login-throttle.ts';
+import { type MqttService, serviceMayPublish, serviceMaySubscribe } from './service-acl.ts';
 import {
   type BrokerLogger,
   clip,
@@ -34,10 +35,12 @@ import {
   terminalPrefix,
 } from './terminal-topics.ts';
 
-export type { BrokerLogger, LockoutScope, LoginDefenceStats, LoginRefusal, MqttTerminal };
+export type { BrokerLogger, LockoutScope, LoginDefenceStats, LoginRefusal, MqttService, MqttTerminal };
 
 export interface TerminalBrokerOptions {
   terminals: ReadonlyArray<MqttTerminal>;
+  /** Service identities granted topics beyond a terminal's prefix (broker.services). */
+  services?: ReadonlyArray<MqttService> | undefined;
   tcp: ListenAddress;
   tls?: BrokerTlsConfig | undefined;
   logger: BrokerLogger;
@@ -99,6 +102,7 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
   let lockoutWatch: NodeJS.Timeout | undefined;
   const auth = createTerminalAuth({
     terminals: options.terminals,
+    ...(options.services ? { services: options.services } : {}),
     logger,
     ...options.login,
     ...(options.onLoginRefused ? { onLoginRefused: options.onLoginRefused } : {}),
@@ -114,7 +118,7 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
       }, 1000).unref();
     },
   });
-  const { terminalOf, aclById } = auth;
+  const { terminalOf, serviceOf, aclById } = auth;
   const aclOfId = (terminalId: string) =>
     aclById.get(terminalId) ?? { terminalId, publish: [], subscribe: [] };
   const liveClients = new Set<Client>();
@@ -125,6 +129,19 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
     preConnect: auth.preConnect,
     authenticate: auth.authenticate,
     authorizePublish(client, packet, callback) {
+      const service = client === null ? undefined : serviceOf.get(client);
+      if (client !== null && service !== undefined) {
+        if (!serviceMayPublish(service, packet.topic)) {
+          const reason = 'service publish refused: topic is invalid or not granted to it; disconnecting it';
+          const fields = { service: clip(service.username), topic: clip(packet.topic) };
+          logger.warn({ ...fields, remoteAddress: remoteAddressOf(client) }, reason);
+          callback(new Error(reason));
+          return;
+        }
+        packet.retain = false; // the same quota as terminals: nothing retained
+        callback(null);
+        return;
+      }
       const terminalId = client === null ? undefined : terminalOf.get(client);
       if (client === null || terminalId === undefined) {
         callback(new Error('publish without an authenticated terminal'));
@@ -150,6 +167,11 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
       callback(null);
     },
     authorizeSubscribe(client, subscription, callback) {
+      const service = serviceOf.get(client);
+      if (service !== undefined && serviceMaySubscribe(service, subscription.topic)) {
+        callback(null, subscription);
+        return;
+      }
       const terminalId = terminalOf.get(client);
       if (terminalId !== undefined && maySubscribe(aclOfId(terminalId), subscription.topic)) {
         callback(null, subscription);
@@ -246,7 +268,7 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
     guardFrames(socket, {
       preLoginBytes: PRE_LOGIN_PACKET_BYTES,
       maxPacketBytes,
-      loggedIn: () => client !== undefined && terminalOf.has(client),
+      loggedIn: () => client !== undefined && (terminalOf.has(client) || serviceOf.has(client)),
       onViolation: (reason, declared) => drop(socket, reason, declared),
     });
     client = aedes.handle(socket);

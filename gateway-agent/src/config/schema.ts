@@ -111,6 +111,45 @@ const ledgerSchema = z
   .prefault({})
   .describe('The durable record of every transaction on the box.');
 
+/** An MQTT topic filter a service is granted ([MQTT-4.7.1]: `+` a whole level, `#` the whole last one). */
+const topicFilter = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(
+    (f) =>
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+      !/[\u0000-\u001f\u007f-\u009f\ufffd]/.test(f) &&
+      f
+        .split('/')
+        .every((level, i, all) =>
+          level.includes('#') ? level === '#' && i === all.length - 1 : !level.includes('+') || level === '+',
+        ),
+    'expected an MQTT topic filter: "+" only as a whole level, "#" only as the whole last level, no control characters',
+  );
+
+const brokerServiceSchema = z
+  .strictObject({
+    username: identifier.describe(
+      'MQTT username the service logs in with; its client id is this or `<username>:<suffix>`.',
+    ),
+    passwordHash: z
+      .string()
+      .regex(/^scrypt\$/, 'expected an scrypt hash (run `sceneway broker hash-password`)')
+      .describe('scrypt hash of its password, from `sceneway broker hash-password`.'),
+    publish: z
+      .array(topicFilter)
+      .max(64)
+      .default([])
+      .describe('Topic filters it may publish to (whole topics, e.g. sceneway/t/+/cmd); none by default.'),
+    subscribe: z
+      .array(topicFilter)
+      .max(64)
+      .default([])
+      .describe('Topic filters it may subscribe to (e.g. sceneway/t/+/status); none by default.'),
+  })
+  .describe('A service identity: a program on the site LAN granted topics beyond any terminal prefix.');
+
 const brokerSchema = z
   .strictObject({
     tcp: listener('terminal MQTT broker (plain TCP)', 1883).describe(
@@ -166,6 +205,13 @@ const brokerSchema = z
       .max(65_536)
       .default(16)
       .describe('Sockets one source address may hold at once; more are closed at once.'),
+    services: z
+      .array(brokerServiceSchema)
+      .max(32)
+      .default([])
+      .describe(
+        "Service identities and their topic grants. Terminals get their driver's grant (their own prefix); a service gets exactly what is listed.",
+      ),
   })
   .prefault({})
   .describe('The embedded MQTT broker (aedes) the site terminals connect to.');
