@@ -31,7 +31,13 @@ describe('a bad-login storm', () => {
     const lockouts: LockoutScope[] = [];
     const started = await startTestBroker({
       // The clock stands still, so no lockout runs out while the test looks at it.
-      login: { maxChecksInFlight: 1, maxChecksQueued: 8, throttle: { now: () => 1_000_000 } },
+      login: {
+        maxChecksInFlight: 1,
+        maxChecksQueued: 8,
+        throttle: { now: () => 1_000_000 },
+        // The stranger budget has a test of its own below; here the queue bound is what is watched.
+        strangerChecks: { perSecond: 1000, burst: 1000 },
+      },
       onLockout: (scope) => lockouts.push(scope),
     });
     broker = started.broker;
@@ -90,6 +96,31 @@ describe('a bad-login storm', () => {
     expect(lockouts).toContain('username');
 
     // reader-1's username is locked out for strangers, not for reader-1 at its own address.
+    const real = await connectClient(started.url, loginAs(READER_1));
+    expect(real.connected).toBe(true);
+    real.end(true);
+  });
+
+  it('spends at most the stranger budget on never-seen paths; the known terminal is not charged', async () => {
+    const started = await startTestBroker({
+      login: { throttle: { now: () => 1_000_000 }, strangerChecks: { perSecond: 2, burst: 4 } },
+    });
+    broker = started.broker;
+    const { port } = broker.tcpAddress;
+    (await connectClient(started.url, loginAs(READER_1))).end(true); // 1 check, on the budget
+    // 60 strangers, each from its own address with its own username: no backoff can catch them.
+    const codes = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        rawLogin(
+          port,
+          connectPacket({ clientId: `s-${i}`, username: `s-${i}`, password: 'x' }),
+          `127.0.2.${2 + i}`,
+        ),
+      ),
+    );
+    expect(broker.loginDefence().started).toBe(4);
+    expect(codes.filter((c) => c === CONNACK_SERVER_UNAVAILABLE)).toHaveLength(57);
+    // The clock stands still, so the budget is empty: the known terminal still logs in.
     const real = await connectClient(started.url, loginAs(READER_1));
     expect(real.connected).toBe(true);
     real.end(true);

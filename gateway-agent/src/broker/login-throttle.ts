@@ -44,6 +44,8 @@ export interface LoginThrottle {
   /** The scope that refuses this attempt now, or null when it may be checked. */
   lockedBy(address: string, username: string): LockoutScope | null;
   failed(address: string, username: string): void;
+  /** Whether this (address, username) pair has logged in before: the terminal's own path. */
+  isKnown(address: string, username: string): boolean;
   succeeded(address: string, username: string): void;
   /** Keys locked out right now, by scope: the lockout gauge. */
   lockedOut(): Record<LockoutScope, number>;
@@ -96,6 +98,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
       if (isLocked('username', username)) return 'username';
       return null;
     },
+    isKnown: (address, username) => known.has(pairKey(address, username)),
     failed(address, username) {
       const pair = pairKey(address, username);
       fail('pair', pair);
@@ -119,6 +122,27 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
         return n;
       };
       return { address: count('address'), username: count('username'), pair: count('pair') };
+    },
+  };
+}
+
+/**
+ * The scrypt budget of strangers: logins on a path that never succeeded may start at most `perSecond`
+ * checks a second (burst `burst`), so a storm from rotating addresses and usernames, which no backoff
+ * can catch, costs the box a bounded share of one core; beyond it CONNACK 3. Known paths do not spend
+ * it (and go first in the queue), so the site's own terminals still log in during a storm.
+ */
+export function createCheckBudget(options: { perSecond: number; burst: number; now: () => number }) {
+  let tokens = options.burst;
+  let at = options.now();
+  return {
+    take(): boolean {
+      const now = options.now();
+      tokens = Math.min(options.burst, tokens + ((now - at) / 1000) * options.perSecond);
+      at = now;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
     },
   };
 }

@@ -39,7 +39,8 @@ export interface PasswordCheckerStats {
 
 export interface PasswordChecker {
   /** `busy` when the queue is full: nothing was computed, answer CONNACK 3. */
-  check(password: Buffer, hash: string): Promise<boolean> | 'busy';
+  /** `first`: a login on a path that succeeded before goes ahead of strangers in the queue. */
+  check(password: Buffer, hash: string, first?: boolean): Promise<boolean> | 'busy';
   stats(): PasswordCheckerStats;
   close(): Promise<void>;
 }
@@ -125,7 +126,7 @@ export function createPasswordChecker(options: { maxInFlight: number; maxQueued:
   };
 
   return {
-    check(password, hash) {
+    check(password, hash, first = false) {
       if (closed) return Promise.resolve(false);
       const canRunNow = slots.some((s) => !s.busy) || slots.length < options.maxInFlight;
       if (!canRunNow && queue.length >= options.maxQueued) {
@@ -133,7 +134,8 @@ export function createPasswordChecker(options: { maxInFlight: number; maxQueued:
         return 'busy';
       }
       return new Promise((resolve) => {
-        queue.push({ password, hash, resolve });
+        if (first) queue.unshift({ password, hash, resolve });
+        else queue.push({ password, hash, resolve });
         stats.queued = queue.length;
         stats.peakQueued = Math.max(stats.peakQueued, queue.length);
         pump();

@@ -2,6 +2,7 @@ import { Socket } from 'node:net';
 import type { AedesOptions, AuthErrorCode, AuthenticateError, Client } from 'aedes';
 import { GatewayError } from '../gateway-error.ts';
 import {
+  createCheckBudget,
   createLoginThrottle,
   DEFAULT_THROTTLE,
   type LockoutScope,
@@ -113,6 +114,8 @@ export interface TerminalAuthOptions {
   /** Logins waiting for a check; beyond it CONNACK 3. Default 16. */
   maxChecksQueued?: number;
   throttle?: Partial<Omit<LoginThrottleOptions, 'onLockout'>>;
+  /** Checks a second that logins on never-seen paths may start; default 2 a second, burst 4. */
+  strangerChecks?: { perSecond: number; burst: number };
 }
 
 /**
@@ -137,6 +140,10 @@ export function createTerminalAuth(options: TerminalAuthOptions): TerminalAuth {
     now: Date.now,
     ...options.throttle,
     ...(options.onLockout ? { onLockout: options.onLockout } : {}),
+  });
+  const strangerBudget = createCheckBudget({
+    ...(options.strangerChecks ?? { perSecond: 2, burst: 4 }),
+    now: options.throttle?.now ?? Date.now,
   });
   const connectFacts = new WeakMap<Client, ConnectFacts>();
   const terminalOf = new WeakMap<Client, string>();
@@ -220,7 +227,12 @@ export function createTerminalAuth(options: TerminalAuthOptions): TerminalAuth {
       const terminal = username === undefined ? undefined : byUsername.get(username);
       const service = terminal || username === undefined ? undefined : serviceByUsername.get(username);
       const hash = terminal?.passwordHash ?? service?.passwordHash ?? decoyHash;
-      const checking = checker.check(password ?? Buffer.alloc(0), hash);
+      const knownPath = throttle.isKnown(address, user);
+      if (!knownPath && !strangerBudget.take()) {
+        refuse(SERVER_UNAVAILABLE, 'busy', 'too many logins from new addresses right now; try later');
+        return;
+      }
+      const checking = checker.check(password ?? Buffer.alloc(0), hash, knownPath);
       if (checking === 'busy') {
         refuse(SERVER_UNAVAILABLE, 'busy', 'too many logins are waiting for a password check; try later');
         return;

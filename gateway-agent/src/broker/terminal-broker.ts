@@ -63,7 +63,7 @@ export interface TerminalBrokerOptions {
   /** Sockets at once from one address (broker.maxConnectionsPerAddress); default 16. */
   maxConnectionsPerAddress?: number;
   /** Tuning of the login defences (tests); the defaults are the production ones. */
-  login?: Pick<TerminalAuthOptions, 'maxChecksInFlight' | 'maxChecksQueued' | 'throttle'>;
+  login?: Pick<TerminalAuthOptions, 'maxChecksInFlight' | 'maxChecksQueued' | 'throttle' | 'strangerChecks'>;
 }
 
 /** Why a socket was dropped without an MQTT answer: a metric label. */
