@@ -255,6 +255,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           maxPacketBytes: config.broker.maxPacketBytes,
           maxConnections: config.broker.maxConnections,
           maxConnectionsPerAddress: config.broker.maxConnectionsPerAddress,
+          newAddressConnectsPerSecond: config.broker.newAddressConnectsPerSecond,
         });
         brokerHub.attach(broker);
       },

@@ -38,6 +38,7 @@ describe('a bad-login storm', () => {
         // The stranger budget has a test of its own below; here the queue bound is what is watched.
         strangerChecks: { perSecond: 1000, burst: 1000 },
       },
+      newAddressConnectsPerSecond: 10_000,
       onLockout: (scope) => lockouts.push(scope),
     });
     broker = started.broker;
@@ -104,6 +105,7 @@ describe('a bad-login storm', () => {
   it('spends at most the stranger budget on never-seen paths; the known terminal is not charged', async () => {
     const started = await startTestBroker({
       login: { throttle: { now: () => 1_000_000 }, strangerChecks: { perSecond: 2, burst: 4 } },
+      newAddressConnectsPerSecond: 10_000,
     });
     broker = started.broker;
     const { port } = broker.tcpAddress;
@@ -126,8 +128,35 @@ describe('a bad-login storm', () => {
     real.end(true);
   });
 
+  it('drops sockets from new addresses beyond their rate at accept; known addresses are not counted', async () => {
+    const drops: string[] = [];
+    const started = await startTestBroker({
+      login: { throttle: { now: () => 1_000_000 } },
+      newAddressConnectsPerSecond: 5, // burst 10, and the clock stands still
+      onConnectionDropped: (reason) => drops.push(reason),
+    });
+    broker = started.broker;
+    const { port } = broker.tcpAddress;
+    (await connectClient(started.url, loginAs(READER_1))).end(true); // 127.0.0.1 is now known
+    const codes = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        rawLogin(
+          port,
+          connectPacket({ clientId: `n-${i}`, username: `n-${i}`, password: 'x' }),
+          `127.0.3.${2 + i}`,
+        ),
+      ),
+    );
+    expect(codes.filter((c) => c === null)).toHaveLength(21);
+    expect(drops.filter((d) => d === 'too_many_new_addresses')).toHaveLength(21);
+    expect(broker.loginDefence().started).toBeLessThanOrEqual(5);
+    const real = await connectClient(started.url, loginAs(READER_1));
+    expect(real.connected).toBe(true);
+    real.end(true);
+  });
+
   it('with no MQTT terminal configured, refuses every login with CONNACK 5 and never runs scrypt', async () => {
-    const started = await startTestBroker({ terminals: [] });
+    const started = await startTestBroker({ terminals: [], newAddressConnectsPerSecond: 10_000 });
     broker = started.broker;
     const { port } = broker.tcpAddress;
     const codes = await Promise.all(

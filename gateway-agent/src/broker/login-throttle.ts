@@ -46,6 +46,8 @@ export interface LoginThrottle {
   failed(address: string, username: string): void;
   /** Whether this (address, username) pair has logged in before: the terminal's own path. */
   isKnown(address: string, username: string): boolean;
+  /** Whether any login succeeded from this address before. */
+  isKnownAddress(address: string): boolean;
   succeeded(address: string, username: string): void;
   /** Keys locked out right now, by scope: the lockout gauge. */
   lockedOut(): Record<LockoutScope, number>;
@@ -60,6 +62,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
   /** Pairs that logged in before: `${username}\u0000${address}`; bounded like the tables. */
   const known = new Set<string>();
   const pairKey = (address: string, username: string) => `${username}\u0000${address}`;
+  const knownAddresses = new Set<string>();
 
   const live = (scope: LockoutScope, key: string): Entry | undefined => {
     const entry = tables[scope].get(key);
@@ -99,6 +102,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
       return null;
     },
     isKnown: (address, username) => known.has(pairKey(address, username)),
+    isKnownAddress: (address) => knownAddresses.has(address),
     failed(address, username) {
       const pair = pairKey(address, username);
       fail('pair', pair);
@@ -113,6 +117,11 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
       known.delete(pair);
       known.add(pair);
       if (known.size > options.maxEntries) known.delete(known.values().next().value as string);
+      knownAddresses.delete(address);
+      knownAddresses.add(address);
+      if (knownAddresses.size > options.maxEntries) {
+        knownAddresses.delete(knownAddresses.values().next().value as string);
+      }
     },
     lockedOut() {
       const now = options.now();

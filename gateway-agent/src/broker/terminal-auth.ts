@@ -60,6 +60,8 @@ export interface TerminalAuth {
   /** The ACL of each admitted terminal, by terminal id. */
   aclById: ReadonlyMap<string, TerminalAcl>;
   terminalCount: number;
+  /** Whether a login ever succeeded from this address (the connection gate's known addresses). */
+  isKnownAddress(address: string): boolean;
   /** What the login defences are doing: checks in flight and queued, lockouts by scope. */
   defence(): LoginDefenceStats;
   close(): Promise<void>;
@@ -172,6 +174,7 @@ export function createTerminalAuth(options: TerminalAuthOptions): TerminalAuth {
     serviceOf,
     aclById: new Map(options.terminals.map((t) => [t.id, aclOf(t)])),
     terminalCount: byUsername.size,
+    isKnownAddress: (address) => throttle.isKnownAddress(address),
     defence: () => ({ ...checker.stats(), lockedOut: throttle.lockedOut() }),
     close: () => checker.close(),
     preConnect(client, packet, callback) {

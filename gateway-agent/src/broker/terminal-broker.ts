@@ -62,12 +62,18 @@ export interface TerminalBrokerOptions {
   maxConnections?: number;
   /** Sockets at once from one address (broker.maxConnectionsPerAddress); default 16. */
   maxConnectionsPerAddress?: number;
+  /** New sockets a second from addresses that never logged in (broker.newAddressConnectsPerSecond); default 20. */
+  newAddressConnectsPerSecond?: number;
   /** Tuning of the login defences (tests); the defaults are the production ones. */
   login?: Pick<TerminalAuthOptions, 'maxChecksInFlight' | 'maxChecksQueued' | 'throttle' | 'strangerChecks'>;
 }
 
 /** Why a socket was dropped without an MQTT answer: a metric label. */
-export type ConnectionDrop = 'too_many_connections' | 'too_many_from_address' | FrameViolation;
+export type ConnectionDrop =
+  | 'too_many_connections'
+  | 'too_many_from_address'
+  | 'too_many_new_addresses'
+  | FrameViolation;
 
 /** The CONNECT a terminal sends is small: ids and credentials are capped far below this (LOGIN_LIMITS). */
 export const PRE_LOGIN_PACKET_BYTES = 4096;
@@ -75,6 +81,7 @@ export const BROKER_DEFAULTS = {
   maxPacketBytes: 256 * 1024,
   maxConnections: 256,
   maxConnectionsPerAddress: 16,
+  newAddressConnectsPerSecond: 20,
 };
 
 export interface TerminalBroker {
@@ -248,6 +255,9 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
   const gate = createConnectionGate({
     total: options.maxConnections ?? BROKER_DEFAULTS.maxConnections,
     perAddress: options.maxConnectionsPerAddress ?? BROKER_DEFAULTS.maxConnectionsPerAddress,
+    strangersPerSecond: options.newAddressConnectsPerSecond ?? BROKER_DEFAULTS.newAddressConnectsPerSecond,
+    isKnownAddress: (address) => auth.isKnownAddress(address),
+    now: options.login?.throttle?.now ?? Date.now,
   });
   const maxPacketBytes = options.maxPacketBytes ?? BROKER_DEFAULTS.maxPacketBytes;
   const drop = (socket: Socket, reason: ConnectionDrop, declaredBytes: number | null = null) => {
@@ -260,7 +270,12 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
   const accept = (socket: Socket) => {
     const admitted = gate.admit(socket);
     if (admitted !== 'ok') {
-      drop(socket, admitted === 'total' ? 'too_many_connections' : 'too_many_from_address');
+      const reason = {
+        total: 'too_many_connections',
+        per_address: 'too_many_from_address',
+        stranger_rate: 'too_many_new_addresses',
+      } as const;
+      drop(socket, reason[admitted]);
       socket.destroy();
       return;
     }

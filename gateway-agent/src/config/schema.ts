@@ -205,6 +205,15 @@ const brokerSchema = z
       .max(65_536)
       .default(16)
       .describe('Sockets one source address may hold at once; more are closed at once.'),
+    newAddressConnectsPerSecond: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(20)
+      .describe(
+        'New sockets a second (burst twice that) from addresses where no terminal ever logged in; more are closed at accept. Known addresses are not counted.',
+      ),
     services: z
       .array(brokerServiceSchema)
       .max(32)
