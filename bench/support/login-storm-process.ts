@@ -5,9 +5,10 @@ import { connectPacket } from '../../gateway-agent/src/broker/broker-test-suppor
 
 /**
  * The attacker of the isolation bench, in its own process (an attacker is another machine on the LAN):
- * `concurrency` loops send bad MQTT logins back to back for `seconds`, each from a fresh loopback
- * address and with a fresh username (the attacker's best strategy against per-address and
- * per-username backoff), and it prints one JSON line: attempts and CONNACK codes.
+ * `concurrency` loops send bad MQTT logins back to back for `seconds`, each with a fresh username,
+ * from `addresses` loopback addresses in turn (a LAN attacker has a few), or from a fresh address
+ * every time when `addresses` is 0 (the attacker's best strategy against per-address rules, possible
+ * only on loopback), and it prints one JSON line: attempts and CONNACK codes.
  */
 export interface StormResult {
   attempts: number;
@@ -15,7 +16,7 @@ export interface StormResult {
   seconds: number;
 }
 
-export function spawnLoginStorm(port: number, seconds: number, concurrency: number) {
+export function spawnLoginStorm(port: number, seconds: number, concurrency: number, addresses: number) {
   // At the lowest CPU priority: on a site the attacker is another machine, and its CPU is not the
   // box's. Here it shares two cores with the box, so unniced it would measure its own load.
   const child = spawn(
@@ -27,7 +28,7 @@ export function spawnLoginStorm(port: number, seconds: number, concurrency: numb
       '--import',
       'tsx',
       fileURLToPath(import.meta.url),
-      JSON.stringify({ port, seconds, concurrency }),
+      JSON.stringify({ port, seconds, concurrency, addresses }),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -68,10 +69,11 @@ function attempt(port: number, localAddress: string, n: number): Promise<string>
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { port, seconds, concurrency } = JSON.parse(process.argv[2] ?? '{}') as {
+  const { port, seconds, concurrency, addresses } = JSON.parse(process.argv[2] ?? '{}') as {
     port: number;
     seconds: number;
     concurrency: number;
+    addresses: number;
   };
   const codes: Record<string, number> = {};
   let attempts = 0;
@@ -81,7 +83,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     Array.from({ length: concurrency }, async (_, k) => {
       for (let n = 0; performance.now() < deadline; n++) {
         const i = k * 100_000 + n;
-        const address = `127.${1 + (k % 250)}.${Math.floor(n / 250) % 250}.${2 + (n % 250)}`;
+        const address =
+          addresses > 0
+            ? `127.0.9.${2 + ((k + n) % addresses)}`
+            : `127.${1 + (k % 250)}.${Math.floor(n / 250) % 250}.${2 + (n % 250)}`;
         const code = await attempt(port, address, i);
         attempts++;
         codes[code] = (codes[code] ?? 0) + 1;
