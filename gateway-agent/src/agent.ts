@@ -252,12 +252,27 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
             publish: g.publish,
             subscribe: g.subscribe,
           })),
+          services: config.broker.services,
           tcp: config.broker.tcp,
           tls: config.broker.tls,
           logger: logger.child({ part: 'broker' }),
           onTerminalMessage: brokerHub.onTerminalMessage,
           onTerminalConnection: brokerHub.onTerminalConnection,
           onLoginRefused: (reason) => metrics.brokerAuthFailures.inc({ reason }),
+          onLockout: (scope) => {
+            metrics.brokerLockouts.inc({ scope });
+            alerts.raise({
+              code: 'BROKER_LOGIN_LOCKOUT',
+              message: `repeated failed MQTT logins: a terminal ${scope} is locked out of the broker`,
+              hint: 'Someone on the site LAN is guessing terminal passwords, or a terminal has a wrong one. The broker log names the address and username.',
+            });
+          },
+          onLockoutsCleared: () => alerts.clear('BROKER_LOGIN_LOCKOUT'),
+          onConnectionDropped: (reason) => metrics.brokerConnectionsDropped.inc({ reason }),
+          maxPacketBytes: config.broker.maxPacketBytes,
+          maxConnections: config.broker.maxConnections,
+          maxConnectionsPerAddress: config.broker.maxConnectionsPerAddress,
+          newAddressConnectsPerSecond: config.broker.newAddressConnectsPerSecond,
         });
         brokerHub.attach(broker);
       },
@@ -287,6 +302,10 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
             metrics.ledgerOldestUnsyncedAge.set(s.ledger.oldestUnsyncedAgeSeconds ?? 0);
             metrics.ledgerHeadSeq.set(s.ledger.headSeq);
             metrics.brokerConnectedClients.set(broker.connectedTerminals().length);
+            const defence = broker.loginDefence();
+            metrics.brokerLoginChecksQueued.set(defence.queued);
+            for (const [scope, n] of Object.entries(defence.lockedOut))
+              metrics.brokerLockedOut.set({ scope }, n);
             metrics.terminalsUp.reset();
             for (const t of board.list()) if (t.up) metrics.terminalsUp.inc({ driver: t.driver });
           },

@@ -25,6 +25,10 @@ export const GATEWAY_ERROR_CODES = [
     code: 'BROKER_LISTEN',
     description: 'The embedded MQTT broker cannot listen on its host and port (taken?).',
   },
+  {
+    code: 'BROKER_LOGIN_LOCKOUT',
+    description: 'Alert: repeated failed MQTT logins locked an address, username or terminal path out.',
+  },
   { code: 'BROKER_PUBLISH', description: 'Publishing a command to an MQTT terminal failed.' },
   {
     code: 'BROKER_TLS_CONFIG',

@@ -69,6 +69,29 @@ export function createAgentMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    brokerLockouts: new Counter({
+      name: 'sceneway_broker_login_lockouts_total',
+      help: 'Login lockouts the terminal broker started after repeated failures, by scope (address, username, pair).',
+      labelNames: ['scope'] as const,
+      registers: [registry],
+    }),
+    brokerLockedOut: new Gauge({
+      name: 'sceneway_broker_locked_out',
+      help: 'Addresses, usernames and terminal paths locked out of the terminal broker now, by scope.',
+      labelNames: ['scope'] as const,
+      registers: [registry],
+    }),
+    brokerLoginChecksQueued: new Gauge({
+      name: 'sceneway_broker_login_checks_queued',
+      help: 'MQTT logins waiting for a password check (bounded; beyond the bound CONNACK 3).',
+      registers: [registry],
+    }),
+    brokerConnectionsDropped: new Counter({
+      name: 'sceneway_broker_connections_dropped_total',
+      help: 'Sockets the terminal broker dropped for its connection or packet caps, by reason.',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     terminalsUp: new Gauge({
       name: 'sceneway_terminals_up',
       help: 'Terminals currently answering, by driver.',

@@ -1,3 +1,4 @@
+import { connect as connectSocket, type Socket } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { hashPassword } from './password-hash.ts';
@@ -84,7 +85,14 @@ export function connectClient(url: string, options: IClientOptions): Promise<Mqt
 }
 
 export function loginAs(terminal: typeof READER_1, extra: IClientOptions = {}): IClientOptions {
-  return { username: terminal.username, password: terminal.password, protocolVersion: 4, ...extra };
+  // A client id is the terminal's own (terminal-auth.ts isOwnClientId); mqtt.js would invent one.
+  return {
+    clientId: terminal.id,
+    username: terminal.username,
+    password: terminal.password,
+    protocolVersion: 4,
+    ...extra,
+  };
 }
 
 /** Resolves with the next message on this client, in arrival order. */
@@ -94,8 +102,80 @@ export function nextMessage(client: MqttClient): Promise<{ topic: string; payloa
   });
 }
 
-export { waitFor } from '../test-support/wait-for.ts';
+import { waitFor } from '../test-support/wait-for.ts';
+
+export { waitFor };
 
 export function closeOf(client: MqttClient): Promise<void> {
   return new Promise((resolve) => client.once('close', () => resolve()));
+}
+
+/** A CONNECT written by hand (MQTT 3.1.1 §3.1), for what mqtt.js will not send or to send many at once. */
+export function connectPacket(options: {
+  clientId: string;
+  clean?: boolean;
+  username: string;
+  password: string;
+  protocol?: { name: string; level: number };
+}): Buffer {
+  const { name, level } = options.protocol ?? { name: 'MQTT', level: 4 };
+  const utf8 = (text: string) => {
+    const bytes = Buffer.from(text, 'utf8');
+    const length = Buffer.alloc(2);
+    length.writeUInt16BE(bytes.length);
+    return Buffer.concat([length, bytes]);
+  };
+  const flags = 0x80 | 0x40 | ((options.clean ?? true) ? 0x02 : 0x00); // username, password, clean session
+  const body = Buffer.concat([
+    utf8(name),
+    Buffer.from([level, flags, 0x00, 0x3c]), // keep alive 60 s
+    utf8(options.clientId),
+    utf8(options.username),
+    utf8(options.password),
+  ]);
+  return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body]);
+}
+
+/** [MQTT-2.2.3] variable-length encoding, 7 bits a byte, high bit = more. */
+export function remainingLength(length: number): Buffer {
+  const bytes: number[] = [];
+  let n = length;
+  do {
+    let byte = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (n > 0);
+  return Buffer.from(bytes);
+}
+
+/** Opens a raw socket from `localAddress` (any 127.x.y.z is loopback on Linux) and waits until it is up. */
+export async function rawSocket(port: number, localAddress = '127.0.0.1'): Promise<Socket> {
+  const socket = connectSocket({ port, host: '127.0.0.1', localAddress });
+  socket.on('error', () => {}); // a broker that drops the socket may reset it
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  return socket;
+}
+
+/**
+ * Sends one CONNECT; resolves with the CONNACK return code (null when the broker closed the socket
+ * without one) once the broker answered.
+ */
+export async function rawLogin(port: number, packet: Buffer, localAddress?: string): Promise<number | null> {
+  const socket = await rawSocket(port, localAddress);
+  const received: Buffer[] = [];
+  socket.on('data', (chunk) => received.push(chunk));
+  let closed = false;
+  socket.once('close', () => {
+    closed = true;
+  });
+  socket.write(packet);
+  await waitFor(() => closed || Buffer.concat(received).length >= 4, 'a CONNACK or a close');
+  const bytes = Buffer.concat(received);
+  socket.destroy();
+  return bytes.length >= 4 ? bytes[3]! : null;
+}
+
+export function socketClosed(socket: Socket): Promise<void> {
+  return new Promise((resolve) => (socket.closed ? resolve() : socket.once('close', () => resolve())));
 }

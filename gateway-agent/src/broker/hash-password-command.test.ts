@@ -25,16 +25,16 @@ function runBroker(args: string[], input: string) {
 
 describe('sceneway broker hash-password', () => {
   it('prints only the hash of the password read from stdin', () => {
-    const run = runBroker(['broker', 'hash-password'], 'gate reader pw\n');
+    const run = runBroker(['broker', 'hash-password'], 'gate reader pw 7\n');
     expect(run.status).toBe(0);
     const lines = run.stdout.split('\n').filter(Boolean);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^scrypt\$/);
-    expect(verifyPassword('gate reader pw', lines[0] ?? '')).toBe(true);
-    expect(run.stdout + run.stderr).not.toContain('gate reader pw');
+    expect(verifyPassword('gate reader pw 7', lines[0] ?? '')).toBe(true);
+    expect(run.stdout + run.stderr).not.toContain('gate reader pw 7');
 
-    const explicit = runBroker(['broker', 'hash-password', '--password-stdin'], 'no newline');
-    expect(verifyPassword('no newline', explicit.stdout.trim())).toBe(true);
+    const explicit = runBroker(['broker', 'hash-password', '--password-stdin'], 'no newline at end');
+    expect(verifyPassword('no newline at end', explicit.stdout.trim())).toBe(true);
   });
 
   it('refuses an empty or multi-line password with exit code 2', () => {
@@ -45,6 +45,23 @@ describe('sceneway broker hash-password', () => {
     const twoLines = runBroker(['broker', 'hash-password'], 'one\ntwo\n');
     expect(twoLines.status).toBe(2);
     expect(twoLines.stdout).toBe('');
+  });
+
+  it('refuses weak passwords with a clear reason and exit code 2, printing no hash', () => {
+    for (const [weak, why] of [
+      ['x', '1 characters'],
+      ['short pw 9', 'at least 12'],
+      ['aaaaaaaaaaaaaaaa', 'repeats'],
+      ['MyPassword2024!', '"password"'],
+      ['98765432109876', 'run'],
+      ['qwertyuiopasdf', '"qwerty"'],
+    ] as const) {
+      const run = runBroker(['broker', 'hash-password'], `${weak}\n`);
+      expect(run.status, weak).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(why);
+      expect(run.stderr).not.toContain(weak);
+    }
   });
 
   it('explains in --help where the hash goes', () => {

@@ -1,7 +1,10 @@
 export type { BrokerTlsConfig, ListenAddress } from './broker-listeners.ts';
 export { hashPassword, verifyPassword, verifyPasswordAsync } from './password-hash.ts';
+export { passwordWeakness } from './password-strength.ts';
 export {
   type BrokerLogger,
+  type LoginDefenceStats,
+  type MqttService,
   type MqttTerminal,
   startTerminalBroker,
   type TerminalBroker,

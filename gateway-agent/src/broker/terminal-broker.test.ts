@@ -48,11 +48,11 @@ function refusalCode(err: unknown): number | undefined {
 describe('terminal logins', () => {
   it('accepts a terminal with its own username and password', async () => {
     const { url, log } = await start();
-    await connect(url, loginAs(READER_1, { clientId: 'reader-1-session' }));
+    await connect(url, loginAs(READER_1, { clientId: 'reader-1:session' }));
     await waitFor(() => broker?.connectedTerminals().length === 1);
     expect(broker?.connectedTerminals()).toEqual(['reader-1']);
     const connected = log.records().find((r) => r.msg === 'terminal connected');
-    expect(connected).toMatchObject({ terminalId: 'reader-1', clientId: 'reader-1-session' });
+    expect(connected).toMatchObject({ terminalId: 'reader-1', clientId: 'reader-1:session' });
   });
 
   it('refuses a wrong password with CONNACK 4 and logs who tried, never the password', async () => {
@@ -82,17 +82,18 @@ describe('terminal logins', () => {
     expect(log.lines.join('')).not.toContain(READER_1.password);
   });
 
-  it('keeps a client id bound to the terminal that first used it', async () => {
+  it("binds client ids to the terminal identity: no terminal can take over another's session", async () => {
     const { url } = await start();
-    const first = await connect(url, loginAs(READER_1, { clientId: 'shared-id' }));
-    const err = await connectClient(url, loginAs(READER_2, { clientId: 'shared-id' })).catch(
-      (e: unknown) => e,
-    );
-    expect(refusalCode(err)).toBe(2);
+    const first = await connect(url, loginAs(READER_1, { clientId: 'reader-1' }));
+    // Squatting: reader-2 logs in properly but under reader-1's id, which would close reader-1's session.
+    for (const clientId of ['reader-1', 'reader-1:x', 'shared-id']) {
+      const err = await connectClient(url, loginAs(READER_2, { clientId })).catch((e: unknown) => e);
+      expect(refusalCode(err)).toBe(2);
+    }
     expect(first.connected).toBe(true);
     // The same terminal may come back under its id (e.g. after a reboot): that takes the session over.
     first.end(true);
-    await connect(url, loginAs(READER_1, { clientId: 'shared-id' }));
+    await connect(url, loginAs(READER_1, { clientId: 'reader-1' }));
   });
 
   it('refuses a will message aimed outside the terminal prefix with CONNACK 5', async () => {

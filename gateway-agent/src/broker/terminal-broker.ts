@@ -12,13 +12,20 @@ import {
   type ListenAddress,
   listen,
 } from './broker-listeners.ts';
+import { createConnectionGate } from './connection-gate.ts';
+import { type FrameViolation, guardFrames } from './frame-guard.ts';
+import type { LockoutScope } from './login-throttle.ts';
+import { type MqttService, serviceMayPublish, serviceMaySubscribe } from './service-acl.ts';
 import {
   type BrokerLogger,
+  clip,
   createTerminalAuth,
   formatRemote,
+  type LoginDefenceStats,
   type LoginRefusal,
   type MqttTerminal,
   remoteAddressOf,
+  type TerminalAuthOptions,
 } from './terminal-auth.ts';
 import {
   isCommandSubtopic,
@@ -28,10 +35,12 @@ import {
   terminalPrefix,
 } from './terminal-topics.ts';
 
-export type { BrokerLogger, MqttTerminal };
+export type { BrokerLogger, LockoutScope, LoginDefenceStats, LoginRefusal, MqttService, MqttTerminal };
 
 export interface TerminalBrokerOptions {
   terminals: ReadonlyArray<MqttTerminal>;
+  /** Service identities granted topics beyond a terminal's prefix (broker.services). */
+  services?: ReadonlyArray<MqttService> | undefined;
   tcp: ListenAddress;
   tls?: BrokerTlsConfig | undefined;
   logger: BrokerLogger;
@@ -41,7 +50,39 @@ export interface TerminalBrokerOptions {
   onTerminalConnection?: (terminalId: string, connected: boolean) => void;
   /** Every refused login, by reason (never by username): the agent's auth-failure counter. */
   onLoginRefused?: (reason: LoginRefusal) => void;
+  /** An address, username or terminal path was newly locked out after repeated failed logins. */
+  onLockout?: (scope: LockoutScope) => void;
+  /** No lockout is active any more (the alert raised at onLockout can be cleared). */
+  onLockoutsCleared?: () => void;
+  /** A socket was dropped before or outside MQTT: connection caps, packet caps. */
+  onConnectionDropped?: (reason: ConnectionDrop) => void;
+  /** Largest packet a logged-in terminal may send (broker.maxPacketBytes); default 256 KiB. */
+  maxPacketBytes?: number;
+  /** Sockets at once, all addresses together (broker.maxConnections); default 256. */
+  maxConnections?: number;
+  /** Sockets at once from one address (broker.maxConnectionsPerAddress); default 16. */
+  maxConnectionsPerAddress?: number;
+  /** New sockets a second from addresses that never logged in (broker.newAddressConnectsPerSecond); default 20. */
+  newAddressConnectsPerSecond?: number;
+  /** Tuning of the login defences (tests); the defaults are the production ones. */
+  login?: Pick<TerminalAuthOptions, 'maxChecksInFlight' | 'maxChecksQueued' | 'throttle' | 'strangerChecks'>;
 }
+
+/** Why a socket was dropped without an MQTT answer: a metric label. */
+export type ConnectionDrop =
+  | 'too_many_connections'
+  | 'too_many_from_address'
+  | 'too_many_new_addresses'
+  | FrameViolation;
+
+/** The CONNECT a terminal sends is small: ids and credentials are capped far below this (LOGIN_LIMITS). */
+export const PRE_LOGIN_PACKET_BYTES = 4096;
+export const BROKER_DEFAULTS = {
+  maxPacketBytes: 256 * 1024,
+  maxConnections: 256,
+  maxConnectionsPerAddress: 16,
+  newAddressConnectsPerSecond: 20,
+};
 
 export interface TerminalBroker {
   tcpAddress: ListenAddress;
@@ -51,6 +92,10 @@ export interface TerminalBroker {
   /** QoS 1 to sceneway/t/<id>/<subtopic>, where the terminal's ACL lets it subscribe (its command side). */
   publishTo(terminalId: string, subtopic: string, payload: Buffer | string): Promise<void>;
   connectedTerminals(): string[];
+  /** Retained messages the broker holds (the quota says none from terminals). */
+  retainedMessages(): Promise<number>;
+  /** Password checks in flight and queued, lockouts by scope: the storm tests' seam and the metrics. */
+  loginDefence(): LoginDefenceStats;
   close(): Promise<void>;
 }
 
@@ -61,20 +106,49 @@ export interface TerminalBroker {
  */
 export async function startTerminalBroker(options: TerminalBrokerOptions): Promise<TerminalBroker> {
   const { logger } = options;
+  let lockoutWatch: NodeJS.Timeout | undefined;
   const auth = createTerminalAuth({
     terminals: options.terminals,
+    ...(options.services ? { services: options.services } : {}),
     logger,
+    ...options.login,
     ...(options.onLoginRefused ? { onLoginRefused: options.onLoginRefused } : {}),
+    onLockout(scope) {
+      options.onLockout?.(scope);
+      // Watched only while a lockout lasts, so a quiet box has no timer.
+      lockoutWatch ??= setInterval(() => {
+        const locked = auth.defence().lockedOut;
+        if (locked.address + locked.username + locked.pair > 0) return;
+        clearInterval(lockoutWatch);
+        lockoutWatch = undefined;
+        options.onLockoutsCleared?.();
+      }, 1000).unref();
+    },
   });
-  const { terminalOf, aclById } = auth;
+  const { terminalOf, serviceOf, aclById } = auth;
   const aclOfId = (terminalId: string) =>
     aclById.get(terminalId) ?? { terminalId, publish: [], subscribe: [] };
   const liveClients = new Set<Client>();
 
   const aedes = await Aedes.createBroker({
+    // A socket that sends no CONNECT holds a connection slot; 10 s is ample on a LAN.
+    connectTimeout: 10_000,
     preConnect: auth.preConnect,
     authenticate: auth.authenticate,
     authorizePublish(client, packet, callback) {
+      const service = client === null ? undefined : serviceOf.get(client);
+      if (client !== null && service !== undefined) {
+        if (!serviceMayPublish(service, packet.topic)) {
+          const reason = 'service publish refused: topic is invalid or not granted to it; disconnecting it';
+          const fields = { service: clip(service.username), topic: clip(packet.topic) };
+          logger.warn({ ...fields, remoteAddress: remoteAddressOf(client) }, reason);
+          callback(new Error(reason));
+          return;
+        }
+        packet.retain = false; // the same quota as terminals: nothing retained
+        callback(null);
+        return;
+      }
       const terminalId = client === null ? undefined : terminalOf.get(client);
       if (client === null || terminalId === undefined) {
         callback(new Error('publish without an authenticated terminal'));
@@ -82,21 +156,36 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
       }
       if (publishSubtopic(aclOfId(terminalId), packet.topic) === null) {
         // MQTT 3.1.1 has no negative PUBACK: the only answer to a forbidden publish is to disconnect.
-        const reason = 'terminal publish refused: topic is outside its declared ACL; disconnecting it';
-        logger.warn({ terminalId, topic: packet.topic, remoteAddress: remoteAddressOf(client) }, reason);
+        const reason =
+          'terminal publish refused: topic is invalid or outside its declared ACL; disconnecting it';
+        logger.warn(
+          { terminalId, topic: clip(packet.topic), remoteAddress: remoteAddressOf(client) },
+          reason,
+        );
         callback(new Error(reason));
         return;
+      }
+      // Quota: terminals keep no retained messages on the box. Nothing of the box reads them, and each
+      // would hold up to maxPacketBytes of memory per topic for as long as the agent runs.
+      if (packet.retain) {
+        logger.debug({ terminalId, topic: clip(packet.topic) }, 'terminal publish: retain flag dropped');
+        packet.retain = false;
       }
       callback(null);
     },
     authorizeSubscribe(client, subscription, callback) {
+      const service = serviceOf.get(client);
+      if (service !== undefined && serviceMaySubscribe(service, subscription.topic)) {
+        callback(null, subscription);
+        return;
+      }
       const terminalId = terminalOf.get(client);
       if (terminalId !== undefined && maySubscribe(aclOfId(terminalId), subscription.topic)) {
         callback(null, subscription);
         return;
       }
       logger.warn(
-        { terminalId, topic: subscription.topic, remoteAddress: remoteAddressOf(client) },
+        { terminalId, topic: clip(subscription.topic), remoteAddress: remoteAddressOf(client) },
         'terminal subscribe refused: only its own declared command topics are allowed',
       );
       callback(null, null); // SUBACK 0x80 for this filter, the connection stays up
@@ -156,13 +245,51 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
   const close = async () => {
     if (closed) return;
     closed = true;
+    clearInterval(lockoutWatch);
     const stopping = listeners.map(closeListener);
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(stopping);
+    await auth.close();
+  };
+
+  const gate = createConnectionGate({
+    total: options.maxConnections ?? BROKER_DEFAULTS.maxConnections,
+    perAddress: options.maxConnectionsPerAddress ?? BROKER_DEFAULTS.maxConnectionsPerAddress,
+    strangersPerSecond: options.newAddressConnectsPerSecond ?? BROKER_DEFAULTS.newAddressConnectsPerSecond,
+    isKnownAddress: (address) => auth.isKnownAddress(address),
+    now: options.login?.throttle?.now ?? Date.now,
+  });
+  const maxPacketBytes = options.maxPacketBytes ?? BROKER_DEFAULTS.maxPacketBytes;
+  const drop = (socket: Socket, reason: ConnectionDrop, declaredBytes: number | null = null) => {
+    options.onConnectionDropped?.(reason);
+    logger.warn(
+      { remoteAddress: formatRemote(socket), reason, declaredBytes },
+      'terminal connection dropped',
+    );
+  };
+  const accept = (socket: Socket) => {
+    const admitted = gate.admit(socket);
+    if (admitted !== 'ok') {
+      const reason = {
+        total: 'too_many_connections',
+        per_address: 'too_many_from_address',
+        stranger_rate: 'too_many_new_addresses',
+      } as const;
+      drop(socket, reason[admitted]);
+      socket.destroy();
+      return;
+    }
+    let client: Client | undefined;
+    guardFrames(socket, {
+      preLoginBytes: PRE_LOGIN_PACKET_BYTES,
+      maxPacketBytes,
+      loggedIn: () => client !== undefined && (terminalOf.has(client) || serviceOf.has(client)),
+      onViolation: (reason, declared) => drop(socket, reason, declared),
+    });
+    client = aedes.handle(socket);
   };
 
   try {
-    const accept = (socket: Socket) => void aedes.handle(socket);
     const tcp = createTcpListener(accept);
     listeners.push(tcp);
     const tcpAddress = await listen(tcp, options.tcp, 'broker.tcp');
@@ -194,6 +321,8 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
       },
       connectedTerminals: () =>
         [...new Set([...liveClients].map((c) => terminalOf.get(c)))].filter((id) => id !== undefined).sort(),
+      loginDefence: () => auth.defence(),
+      retainedMessages: () => countRetained(aedes),
       close,
     };
   } catch (err) {
@@ -242,4 +371,15 @@ function publishTo(
       else resolve();
     });
   });
+}
+
+/** aedes' typings omit `persistence`, which aedes 1.x sets on every broker (aedes.js, createBroker). */
+interface RetainedStore {
+  persistence: { createRetainedStream(pattern: string): AsyncIterable<unknown> };
+}
+
+async function countRetained(aedes: Aedes): Promise<number> {
+  let n = 0;
+  for await (const _ of (aedes as unknown as RetainedStore).persistence.createRetainedStream('#')) n++;
+  return n;
 }

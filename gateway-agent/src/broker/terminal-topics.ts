@@ -33,6 +33,21 @@ export function commandTopic(terminalId: string): string {
   return `${terminalPrefix(terminalId)}${COMMAND_LEVEL}`;
 }
 
+/** [MQTT-1.5.3] a UTF-8 string is at most 65,535 bytes. Terminal topics are far shorter. */
+const MAX_TOPIC_BYTES = 1024;
+
+/**
+ * Whether a topic name or filter is a string the box accepts from a terminal. [MQTT-1.5.3-2] it must
+ * not contain U+0000; [MQTT-1.5.3-1] it must be well-formed UTF-8, and mqtt-packet decodes what is
+ * not into U+FFFD, so U+FFFD is refused too (no terminal topic needs it); the control characters
+ * U+0001–U+001F and U+007F–U+009F, which the standard says SHOULD NOT appear, are refused as well.
+ */
+export function isValidTopicString(topic: string): boolean {
+  if (topic.length === 0 || Buffer.byteLength(topic, 'utf8') > MAX_TOPIC_BYTES) return false;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it refuses
+  return !/[\u0000-\u001f\u007f-\u009f\ufffd]/.test(topic);
+}
+
 /** MQTT filter matching ([MQTT-4.7]): `+` is one level, a trailing `#` this level and all below. */
 export function topicMatches(filter: string, topic: string): boolean {
   const f = filter.split('/');
@@ -60,7 +75,8 @@ export function isCommandSubtopic(acl: TerminalAcl, subtopic: string): boolean {
  */
 export function publishSubtopic(acl: TerminalAcl, topic: string): string | null {
   const prefix = terminalPrefix(acl.terminalId);
-  if (!topic.startsWith(prefix)) return null;
+  // [MQTT-3.3.2-2] a PUBLISH topic name has no wildcard; the test below keeps it for every level.
+  if (!isValidTopicString(topic) || !topic.startsWith(prefix)) return null;
   const subtopic = topic.slice(prefix.length);
   if (subtopic.length === 0 || /[#+]/.test(subtopic)) return null;
   if (isCommandSubtopic(acl, subtopic)) return null;
@@ -71,7 +87,7 @@ export function publishSubtopic(acl: TerminalAcl, topic: string): string | null 
 /** A terminal subscribes to exactly its declared command filters: no wider wildcard, no $SYS, nobody else's. */
 export function maySubscribe(acl: TerminalAcl, topicFilter: string): boolean {
   const prefix = terminalPrefix(acl.terminalId);
-  if (!topicFilter.startsWith(prefix)) return false;
+  if (!isValidTopicString(topicFilter) || !topicFilter.startsWith(prefix)) return false;
   const sub = topicFilter.slice(prefix.length);
   return subscribeSide(acl).some(
     (allowed) => allowed === sub || (!/[#+]/.test(sub) && topicMatches(allowed, sub)),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { hashPassword } from '../broker/password-hash.ts';
+import { MIN_PASSWORD_CHARS, passwordWeakness } from '../broker/password-strength.ts';
 
 export function registerBrokerCommands(program: Command, setExit: (code: number) => void): void {
   const broker = program
@@ -16,6 +17,7 @@ export function registerBrokerCommands(program: Command, setExit: (code: number)
       [
         '',
         'The password is read from stdin, never from an argument, so it stays out of shell history and `ps`.',
+        `It must have at least ${MIN_PASSWORD_CHARS} characters and no obvious word or keyboard run (exit code 2 otherwise).`,
         'On a terminal it is asked for without echo; piped input may end with one newline, which is dropped.',
         "Only the hash is printed. Put it in the config next to the terminal's username, under its driver:",
         '',
@@ -39,6 +41,14 @@ export function registerBrokerCommands(program: Command, setExit: (code: number)
           password.length === 0
             ? 'error: the password is empty\n'
             : 'error: the password spans several lines; give one line\n',
+        );
+        setExit(2);
+        return;
+      }
+      const weakness = passwordWeakness(password);
+      if (weakness !== null) {
+        process.stderr.write(
+          `error: ${weakness}. Terminal passwords need at least ${MIN_PASSWORD_CHARS} characters and no obvious words (a generated one: openssl rand -base64 18).\n`,
         );
         setExit(2);
         return;

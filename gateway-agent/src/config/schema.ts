@@ -113,6 +113,45 @@ const ledgerSchema = z
   .prefault({})
   .describe('The durable record of every transaction on the box.');
 
+/** An MQTT topic filter a service is granted ([MQTT-4.7.1]: `+` a whole level, `#` the whole last one). */
+const topicFilter = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(
+    (f) =>
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+      !/[\u0000-\u001f\u007f-\u009f\ufffd]/.test(f) &&
+      f
+        .split('/')
+        .every((level, i, all) =>
+          level.includes('#') ? level === '#' && i === all.length - 1 : !level.includes('+') || level === '+',
+        ),
+    'expected an MQTT topic filter: "+" only as a whole level, "#" only as the whole last level, no control characters',
+  );
+
+const brokerServiceSchema = z
+  .strictObject({
+    username: identifier.describe(
+      'MQTT username the service logs in with; its client id is this or `<username>:<suffix>`.',
+    ),
+    passwordHash: z
+      .string()
+      .regex(/^scrypt\$/, 'expected an scrypt hash (run `sceneway broker hash-password`)')
+      .describe('scrypt hash of its password, from `sceneway broker hash-password`.'),
+    publish: z
+      .array(topicFilter)
+      .max(64)
+      .default([])
+      .describe('Topic filters it may publish to (whole topics, e.g. sceneway/t/+/cmd); none by default.'),
+    subscribe: z
+      .array(topicFilter)
+      .max(64)
+      .default([])
+      .describe('Topic filters it may subscribe to (e.g. sceneway/t/+/status); none by default.'),
+  })
+  .describe('A service identity: a program on the site LAN granted topics beyond any terminal prefix.');
+
 const brokerSchema = z
   .strictObject({
     tcp: listener('terminal MQTT broker (plain TCP)', 1883).describe(
@@ -145,6 +184,45 @@ const brokerSchema = z
       })
       .optional()
       .describe('MQTT over TLS listener; absent = no TLS listener.'),
+    maxPacketBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(256 * 1024)
+      .describe(
+        'Largest MQTT packet a logged-in terminal may send; a larger one disconnects it. Before login only a CONNECT of at most 4 KiB is read.',
+      ),
+    maxConnections: z
+      .number()
+      .int()
+      .min(1)
+      .max(65_536)
+      .default(256)
+      .describe('Sockets the broker holds at once, all addresses together; more are closed at once.'),
+    maxConnectionsPerAddress: z
+      .number()
+      .int()
+      .min(1)
+      .max(65_536)
+      .default(16)
+      .describe('Sockets one source address may hold at once; more are closed at once.'),
+    newAddressConnectsPerSecond: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(20)
+      .describe(
+        'New sockets a second (burst twice that) from addresses where no terminal ever logged in; more are closed at accept. Known addresses are not counted.',
+      ),
+    services: z
+      .array(brokerServiceSchema)
+      .max(32)
+      .default([])
+      .describe(
+        "Service identities and their topic grants. Terminals get their driver's grant (their own prefix); a service gets exactly what is listed.",
+      ),
   })
   .prefault({})
   .describe('The embedded MQTT broker (aedes) the site terminals connect to.');

@@ -76,7 +76,8 @@ describe("the agent's /metrics after real traffic", () => {
       () => null,
       (err: Error & { code?: number }) => err,
     );
-    expect(refused?.code).toBe(4); // CONNACK 0x04: bad username or password
+    // This box has no MQTT identity: CONNACK 0x05 at once, without a scrypt (D25).
+    expect(refused?.code).toBe(5);
 
     // The outbox holds two sales, so the uploader tries the dead bank; wait for its first failure.
     await waitFor(() => agent.uploader.status().consecutiveFailures > 0, 'a failed upload', 20_000);
@@ -86,7 +87,8 @@ describe("the agent's /metrics after real traffic", () => {
     expect(sample(text, 'sceneway_sync_failures_total{code="SYNC_BANK_UNREACHABLE"}')).toBeGreaterThanOrEqual(
       1,
     );
-    expect(sample(text, 'sceneway_broker_auth_failures_total{reason="unknown_username"}')).toBe(1);
+    expect(sample(text, 'sceneway_broker_auth_failures_total{reason="no_terminals"}')).toBe(1);
+    expect(text).toContain('sceneway_broker_locked_out{scope="address"} 0');
     expect(sample(text, 'sceneway_sales_decided_total{outcome="approved",reason=""}')).toBe(2);
     // A label names the reason, never who tried (a username is something the client chose).
     expect(text).not.toContain(INTRUDER);

@@ -126,7 +126,7 @@ afterAll(async () => {
 function connectKiosk(password = PASSWORD) {
   const { host, port } = agent.broker.tcpAddress;
   return mqtt.connectAsync(`mqtt://${host}:${port}`, {
-    clientId: 'kiosk-1-client',
+    clientId: 'kiosk-1', // a client id is the terminal's own (D25)
     username: 'kiosk-1',
     password,
     reconnectPeriod: 0,
