@@ -241,6 +241,16 @@ export function runBankStoreContract(implementation: string, make: () => Promise
       expect(await store.rememberNonce('box-a', 'n1', t0 + 2 * windowMs + 1, windowMs)).toBe(true);
     });
 
+    it('prunes the nonces of boxes that went quiet, by age, whoever calls next', async () => {
+      const store = await fresh();
+      const windowMs = 300_000;
+      const t0 = 1_770_000_000_000;
+      for (let i = 0; i < 20; i++) await store.rememberNonce(`quiet-${i}`, 'n1', t0, windowMs);
+      expect(await store.nonceCount()).toBe(20);
+      expect(await store.rememberNonce('box-a', 'n2', t0 + 2 * windowMs + 1, windowMs)).toBe(true);
+      expect(await store.nonceCount()).toBe(1);
+    });
+
     it('lists alerts newest first, up to the limit', async () => {
       const store = await fresh();
       for (let i = 1; i <= 4; i++)

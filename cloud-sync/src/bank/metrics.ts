@@ -7,6 +7,11 @@ export class BankMetrics {
     this.counters.set(key, (this.counters.get(key) ?? 0) + by);
   }
 
+  /** A counter's value (0 when never incremented). */
+  value(name: string, labels: Record<string, string> = {}): number {
+    return this.counters.get(`${name}${formatLabels(labels)}`) ?? 0;
+  }
+
   render(gauges: Record<string, number> = {}): string {
     const lines: string[] = [];
     const seen = new Set<string>();

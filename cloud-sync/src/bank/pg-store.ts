@@ -111,13 +111,27 @@ export class PgBankStore implements BankStore {
       : null;
   }
 
+  /** When every box's expired nonces were last pruned (per process; any replica's prune serves all). */
+  private noncesPrunedAtMs = 0;
+
   async rememberNonce(boxId: string, nonce: string, seenAtMs: number, windowMs: number): Promise<boolean> {
+    // Every box's expired nonces now and then (a box that went quiet leaves its rows behind), this
+    // box's on every call; a stale timestamp was refused before, so nothing older can be replayed.
+    const pruneGlobally = seenAtMs - this.noncesPrunedAtMs > windowMs / 4;
+    if (pruneGlobally) this.noncesPrunedAtMs = seenAtMs;
     await this.db.execute(
-      sql`DELETE FROM ${this.t('nonces')} WHERE box_id = ${boxId} AND seen_at < ${seenAtMs - 2 * windowMs}`,
+      pruneGlobally
+        ? sql`DELETE FROM ${this.t('nonces')} WHERE seen_at < ${seenAtMs - 2 * windowMs}`
+        : sql`DELETE FROM ${this.t('nonces')} WHERE box_id = ${boxId} AND seen_at < ${seenAtMs - 2 * windowMs}`,
     );
     const res = await this.db.execute(sql`INSERT INTO ${this.t('nonces')} (box_id, nonce, seen_at)
       VALUES (${boxId}, ${nonce}, ${seenAtMs}) ON CONFLICT DO NOTHING`);
     return res.rowCount === 1;
+  }
+
+  async nonceCount(): Promise<number> {
+    const rows = await this.rows<{ n: string }>(sql`SELECT count(*) AS n FROM ${this.t('nonces')}`);
+    return Number(rows[0]?.n ?? 0);
   }
 
   async commitBatch(b: BatchToCommit, verified?: Promise<void>): Promise<CommitOutcome> {

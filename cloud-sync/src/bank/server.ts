@@ -10,9 +10,10 @@ import { blacklistFeedFor } from './blacklist-feed.ts';
 import { type IngestContext, ingestBatch } from './ingest.ts';
 import { BankMetrics } from './metrics.ts';
 import { PgBankStore } from './pg-store.ts';
-import { BoxRateLimiter } from './rate-limit.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { ingestReconReport } from './recon-upload.ts';
 import { BankRefusal } from './refusal.ts';
+import { enrolledBoxOf, readSignedHeaders } from './request-gate.ts';
 import { SqliteBankStore } from './sqlite-store.ts';
 import type { BankStore } from './store.ts';
 
@@ -29,8 +30,17 @@ export interface BankServerOptions {
   host?: string;
   /** Mutual TLS (004 §5.3.1 f): all three given => HTTPS that requires a client certificate signed by `ca`. */
   tls?: { certPath: string; keyPath: string; caPath: string };
+  /** Per-box token bucket, charged after the request signature verified (004 §5.4 b). */
   ratePerSec?: number;
   burst?: number;
+  /**
+   * Per-source-address token bucket, charged before anything else (DESIGN invariant 8). Sized for the
+   * boxes behind one NAT address; default 50/s, burst 200.
+   */
+  sourceRatePerSec?: number;
+  sourceBurst?: number;
+  /** Most records read from one batch; default 100,000 (the box's sync.maxRecords ceiling). */
+  maxRecords?: number;
   requestWindowMs?: number;
   maxBodyBytes?: number;
   /** Signed canteen blacklist updates served at GET /v1/blacklist; the endpoint is off when absent. */
@@ -48,6 +58,8 @@ export interface BankServer {
   store: BankStore;
   bankPublicKeyHex: string;
   metrics: BankMetrics;
+  /** Rate buckets held in memory (bounded; a test holds rotating ids to that). */
+  rateBuckets(): { source: number; box: number };
   close(): Promise<void>;
 }
 
@@ -63,24 +75,36 @@ export async function openBankStore(opts: {
   return store;
 }
 
+/** A declared body above the limit is refused before a byte of it is read (item: close after 413). */
+function checkDeclaredSize(req: http.IncomingMessage, limit: number): void {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (!Number.isFinite(declared) || declared > limit)
+    throw new BankRefusal(413, 'BANK_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`);
+}
+
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) {
-      reject(new BankRefusal(413, 'BANK_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`));
+    try {
+      checkDeclaredSize(req, limit);
+    } catch (e) {
+      reject(e);
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) {
+        // A chunked body that outgrows the limit: stop reading; the refusal closes the connection.
+        req.off('data', onData);
+        req.pause();
+        chunks.length = 0;
         reject(new BankRefusal(413, 'BANK_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`));
-        req.resume();
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -105,14 +129,20 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
   const now = opts.now ?? (() => new Date());
   const maxBodyBytes = opts.maxBodyBytes ?? 8 * 1024 * 1024;
   const bankPublicKeyHex = sm2PublicKeyOf(opts.bankPrivateKeyHex);
+  const sourceLimiter = new RateLimiter({
+    ratePerSec: opts.sourceRatePerSec ?? 50,
+    burst: opts.sourceBurst ?? 200,
+    now: () => now().getTime(),
+  });
   const ctx: IngestContext = {
     store,
     bankPrivateKeyHex: opts.bankPrivateKeyHex,
-    limiter: new BoxRateLimiter({
+    limiter: new RateLimiter({
       ratePerSec: opts.ratePerSec ?? 5,
       burst: opts.burst ?? 20,
       now: () => now().getTime(),
     }),
+    ...(opts.maxRecords === undefined ? {} : { maxRecords: opts.maxRecords }),
     metrics,
     requestWindowMs: opts.requestWindowMs ?? 5 * 60_000,
     now,
@@ -122,6 +152,18 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST' || path?.startsWith('/v1/')) {
+      // DESIGN invariant 8: refuse by rate per source before looking at anything the peer sent.
+      const retryAfter = sourceLimiter.take(req.socket.remoteAddress ?? 'unknown');
+      if (retryAfter > 0) {
+        throw new BankRefusal(
+          429,
+          'BANK_SOURCE_RATE_LIMITED',
+          `too many requests from this address; retry in ${retryAfter} s`,
+          { 'retry-after': String(retryAfter) },
+        );
+      }
+    }
     if (req.method === 'GET' && path === '/healthz') {
       // 004 §5.4 c): health check; a failing store makes the service unhealthy.
       await store.recordCount();
@@ -143,8 +185,12 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
       return;
     }
     if (req.method === 'POST' && path === '/v1/batches') {
+      // Cheapest refusal first: size, header formats and window, enrolment, all before the body is read.
+      checkDeclaredSize(req, maxBodyBytes);
+      const fields = readSignedHeaders(req.headers, now().getTime(), ctx.requestWindowMs);
+      const box = await enrolledBoxOf(ctx, fields.boxId);
       const body = await readBody(req, maxBodyBytes);
-      const result = await ingestBatch(ctx, req.headers, body);
+      const result = await ingestBatch(ctx, { fields, box }, body);
       metrics.inc('sceneway_bank_batches_total', { outcome: result.outcome });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(result.ackBytes);
@@ -180,7 +226,17 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
           { code: e.code, status: e.status, box: req.headers['x-sceneway-box'] },
           'request refused',
         );
-        sendJson(res, e.status, { code: e.code, message: e.message, ...e.detail }, e.headers);
+        const unread = !req.complete;
+        sendJson(
+          res,
+          e.status,
+          { code: e.code, message: e.message, ...e.detail },
+          {
+            ...e.headers,
+            ...(unread ? { connection: 'close' } : {}),
+          },
+        );
+        if (unread) closeAfterAnswer(req, res);
         return;
       }
       metrics.inc('sceneway_bank_refusals_total', { code: 'BANK_INTERNAL' });
@@ -214,12 +270,28 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
     store,
     bankPublicKeyHex,
     metrics,
+    rateBuckets: () => ({ source: sourceLimiter.size, box: ctx.limiter.size }),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (ownsStore) await store.close();
     },
   };
+}
+
+/**
+ * A refusal sent before the body was read: read no more of it. Node would otherwise drain the rest of
+ * the body to keep the connection alive (an 8 MiB upload read after its 413). The answer goes out
+ * with `Connection: close` and a FIN; the socket stops reading and is destroyed once the answer left,
+ * or after a grace period for a peer that never closes.
+ */
+function closeAfterAnswer(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const socket = req.socket;
+  socket.pause();
+  res.once('finish', () => {
+    socket.end();
+    setTimeout(() => socket.destroy(), 2000).unref();
+  });
 }
 
 function parseJson(body: Buffer): unknown {

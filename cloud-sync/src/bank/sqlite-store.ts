@@ -113,14 +113,26 @@ export class SqliteBankStore implements BankStore {
     return row ? toBox(row) : null;
   }
 
+  /** When every box's expired nonces were last pruned (per process; any replica's prune serves all). */
+  private noncesPrunedAtMs = 0;
+
   async rememberNonce(boxId: string, nonce: string, seenAtMs: number, windowMs: number): Promise<boolean> {
+    const pruneGlobally = seenAtMs - this.noncesPrunedAtMs > windowMs / 4;
+    if (pruneGlobally) this.noncesPrunedAtMs = seenAtMs;
     return this.db.transaction((tx) => {
-      tx.run(sql`DELETE FROM nonces WHERE box_id = ${boxId} AND seen_at < ${seenAtMs - 2 * windowMs}`);
+      // Every box's expired nonces now and then (a box that went quiet leaves its rows behind), this
+      // box's on every call; a stale timestamp was refused before, so nothing older can be replayed.
+      if (pruneGlobally) tx.run(sql`DELETE FROM nonces WHERE seen_at < ${seenAtMs - 2 * windowMs}`);
+      else tx.run(sql`DELETE FROM nonces WHERE box_id = ${boxId} AND seen_at < ${seenAtMs - 2 * windowMs}`);
       const res = tx.run(
         sql`INSERT INTO nonces (box_id, nonce, seen_at) VALUES (${boxId}, ${nonce}, ${seenAtMs}) ON CONFLICT DO NOTHING`,
       );
       return res.changes === 1;
     });
+  }
+
+  async nonceCount(): Promise<number> {
+    return this.db.get<{ n: number }>(sql`SELECT count(*) AS n FROM nonces`)?.n ?? 0;
   }
 
   async commitBatch(b: BatchToCommit, verified?: Promise<void>): Promise<CommitOutcome> {

@@ -92,6 +92,8 @@ export interface BankStore {
    * window. Entries older than the window are pruned (a stale timestamp is refused before this).
    */
   rememberNonce(boxId: string, nonce: string, seenAtMs: number, windowMs: number): Promise<boolean>;
+  /** Nonces held (every box): bounded by the authenticated request rate times twice the window. */
+  nonceCount(): Promise<number>;
   /**
    * Dedupe, chain continuity and the store, in one transaction. A batch is stored only once `verified`
    * resolved (the ingest checks run meanwhile); if it rejects, the transaction rolls back and this

@@ -85,6 +85,10 @@ export const SYNC_ERROR_CODES = [
     description: 'Refusal: the batch skips sequence numbers after the bank head.',
   },
   {
+    code: 'BANK_SOURCE_RATE_LIMITED',
+    description: 'Refusal: too many requests from one source address; retry after Retry-After.',
+  },
+  {
     code: 'BANK_SIGNATURE_INVALID',
     description: 'Refusal: a signature does not verify with the enrolled box key.',
   },
