@@ -19,6 +19,7 @@ export { isIntegerJson, parseJsonWith } from './batch/batch-schema.ts';
 export { buildBatch, parseBatchEnvelope, verifyBatchSignature } from './batch/batch-v1.ts';
 export { buildEnrolmentRequest, type EnrolmentRequest } from './batch/enrolment.ts';
 export { canonicalBytes } from './batch/jcs.ts';
+export { REFUSAL_FORMAT, type Refusal, signRefusal, verifyRefusal } from './batch/refusal-v1.ts';
 export { newRequestNonce, requestHeaders } from './batch/request-auth.ts';
 export {
   BLACKLIST_FORMAT,

@@ -44,6 +44,16 @@ function wellFormed(headers: HeaderBag, name: string, pattern: RegExp, what: str
   return v;
 }
 
+/** The box id and nonce a request names, where well formed: what a signed refusal is bound to. */
+export function claimedRequestOf(headers: HeaderBag): { boxId: string | null; requestNonce: string | null } {
+  const boxId = one(headers, REQUEST_HEADERS.box);
+  const nonce = one(headers, REQUEST_HEADERS.nonce);
+  return {
+    boxId: boxId !== undefined && BOX_ID.test(boxId) ? boxId : null,
+    requestNonce: nonce !== undefined && NONCE.test(nonce) ? nonce : null,
+  };
+}
+
 /** Step 1: the signed headers, well formed and fresh. Throws BankRefusal 400 / 401. */
 export function readSignedHeaders(headers: HeaderBag, nowMs: number, windowMs: number): SignedHeaders {
   const fields: SignedHeaders = {

@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { verifyEnrolmentRequest } from '../batch/enrolment.ts';
+import { signRefusal } from '../batch/refusal-v1.ts';
 import { sm2PublicKeyOf } from '../crypto/sm2.ts';
 import { SyncError } from '../sync-error.ts';
 import { blacklistFeedFor } from './blacklist-feed.ts';
@@ -13,7 +14,7 @@ import { PgBankStore } from './pg-store.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { ingestReconReport } from './recon-upload.ts';
 import { BankRefusal } from './refusal.ts';
-import { enrolledBoxOf, readSignedHeaders } from './request-gate.ts';
+import { claimedRequestOf, enrolledBoxOf, readSignedHeaders } from './request-gate.ts';
 import { SqliteBankStore } from './sqlite-store.ts';
 import type { BankStore } from './store.ts';
 
@@ -152,17 +153,15 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'POST' || path?.startsWith('/v1/')) {
-      // DESIGN invariant 8: refuse by rate per source before looking at anything the peer sent.
-      const retryAfter = sourceLimiter.take(req.socket.remoteAddress ?? 'unknown');
-      if (retryAfter > 0) {
-        throw new BankRefusal(
-          429,
-          'BANK_SOURCE_RATE_LIMITED',
-          `too many requests from this address; retry in ${retryAfter} s`,
-          { 'retry-after': String(retryAfter) },
-        );
-      }
+    // DESIGN invariant 8: refuse by rate per source before looking at anything the peer sent.
+    const retryAfter = sourceLimiter.take(req.socket.remoteAddress ?? 'unknown');
+    if (retryAfter > 0) {
+      throw new BankRefusal(
+        429,
+        'BANK_SOURCE_RATE_LIMITED',
+        `too many requests from this address; retry in ${retryAfter} s`,
+        { 'retry-after': String(retryAfter) },
+      );
     }
     if (req.method === 'GET' && path === '/healthz') {
       // 004 §5.4 c): health check; a failing store makes the service unhealthy.
@@ -218,6 +217,29 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
     throw new BankRefusal(404, 'BANK_NOT_FOUND', `no route ${req.method} ${path}`);
   };
 
+  /**
+   * A permanent refusal stops the box's uploader, so the box acts on it only when it verifies against
+   * the pinned bank key and names its request (batch/refusal-v1.ts). 429 stays unsigned: the box retries
+   * it anyway, and signing every rate-limit answer would hand a flood an SM2 signature per request.
+   * What a stranger can make the bank sign is bounded by the per-source limiter.
+   */
+  const signedPart = (e: BankRefusal, req: http.IncomingMessage): { signed?: unknown } => {
+    if (e.status === 429 || e.status < 400 || e.status > 499) return {};
+    return {
+      signed: signRefusal(
+        {
+          status: e.status,
+          code: e.code,
+          message: e.message.slice(0, 1000),
+          bankHeadSeq: e.detail.bankHeadSeq ?? null,
+          ...claimedRequestOf(req.headers),
+          refusedAt: now().toISOString(),
+        },
+        opts.bankPrivateKeyHex,
+      ),
+    };
+  };
+
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     handle(req, res).catch((e: unknown) => {
       if (e instanceof BankRefusal) {
@@ -230,7 +252,7 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
         sendJson(
           res,
           e.status,
-          { code: e.code, message: e.message, ...e.detail },
+          { code: e.code, message: e.message, ...e.detail, ...signedPart(e, req) },
           {
             ...e.headers,
             ...(unread ? { connection: 'close' } : {}),

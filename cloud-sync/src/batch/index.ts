@@ -6,4 +6,5 @@ export * from './batch-v1.ts';
 export * from './enrolment.ts';
 export * from './envelope-frame.ts';
 export * from './jcs.ts';
+export * from './refusal-v1.ts';
 export * from './request-auth.ts';

@@ -154,6 +154,11 @@ export const SYNC_ERROR_CODES = [
     code: 'SYNC_RECORD_ACK',
     description: "Recording the bank's verified ack in the ledger failed; it is fetched again.",
   },
+  {
+    code: 'SYNC_REFUSAL_UNVERIFIED',
+    description:
+      'A bank refusal is unsigned or not signed by the pinned bank key for this request; treated as try later (alert after 3).',
+  },
   { code: 'SYNC_REQUEST_MALFORMED', description: 'A signed request header is missing or malformed.' },
   {
     code: 'SYNC_REQUEST_SIGNATURE',
