@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { signBlacklistUpdate } from '../blacklist/blacklist-v1.ts';
 import { accountHolderDigest, cardHolderDigest } from '../blacklist/holder-digest.ts';
 import { SyncError } from '../sync-error.ts';
+import { ADMIN_TOKEN_ENV, adminTokenFrom } from './admin-token.ts';
 import { initBankKeys, loadBankPrivateKey } from './keys.ts';
 import { scheduleReconciliation } from './recon-job.ts';
 import { formatDifference, parseReconReport, reconcileDay } from './reconcile.ts';
@@ -47,7 +48,10 @@ export function bankProgram(): Command {
     .option('--tls-ca <file>', 'CA that signs box client certificates')
     .option('--rate <perSec>', 'requests per second per box', positive, 5)
     .option('--burst <n>', 'burst size per box', positive, 20)
-    .option('--admin-token <token>', 'enables POST /v1/enrol with this bearer token (demo)')
+    .option(
+      '--admin-token-file <file>',
+      `bearer token for POST /v1/enrol, /api/status and /metrics, from a 0600 file (or set ${ADMIN_TOKEN_ENV}); never on the command line`,
+    )
     .option('--blacklist-dir <dir>', 'signed canteen blacklist updates to serve at GET /v1/blacklist')
     .option(
       '--recon-dir <dir>',
@@ -69,7 +73,7 @@ export function bankProgram(): Command {
         tls,
         ratePerSec: Number(o.rate),
         burst: Number(o.burst),
-        adminToken: o.adminToken === undefined ? undefined : String(o.adminToken),
+        adminToken: adminTokenFrom(o.adminTokenFile === undefined ? undefined : String(o.adminTokenFile)),
         ...(o.reconDir ? { reconDir: String(o.reconDir) } : {}),
         ...(o.blacklistDir ? { blacklistDir: String(o.blacklistDir) } : {}),
       });
@@ -201,8 +205,12 @@ export function bankProgram(): Command {
     .command('status')
     .description('print the /api/status of a running bank')
     .requiredOption('--url <url>', 'base URL of the bank service')
-    .action(async (o: { url: string }) => {
-      const res = await fetch(`${o.url.replace(/\/$/, '')}/api/status`);
+    .option('--admin-token-file <file>', `the bank admin token, from a 0600 file (or set ${ADMIN_TOKEN_ENV})`)
+    .action(async (o: { url: string; adminTokenFile?: string }) => {
+      const token = adminTokenFrom(o.adminTokenFile);
+      const res = await fetch(`${o.url.replace(/\/$/, '')}/api/status`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
       console.log(JSON.stringify(await res.json(), null, 2));
     });
 
