@@ -11,6 +11,7 @@ import { hasAdminToken, requireStatusAccess } from './admin-token.ts';
 import { blacklistFeedFor } from './blacklist-feed.ts';
 import { type IngestContext, ingestBatch } from './ingest.ts';
 import { rotateBoxKey } from './key-rotation.ts';
+import { loggableError } from './store-error.ts';
 import { BankMetrics } from './metrics.ts';
 import { PgBankStore } from './pg-store.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -54,6 +55,8 @@ export interface BankServerOptions {
   adminToken?: string;
   now?: () => Date;
   logLevel?: string;
+  /** Where log lines go (default stdout); tests read them. */
+  logDestination?: pino.DestinationStream;
 }
 
 export interface BankServer {
@@ -127,7 +130,7 @@ function sendJson(
 export async function startBankServer(opts: BankServerOptions): Promise<BankServer> {
   const ownsStore = !opts.store;
   const store = opts.store ?? (await openBankStore(opts));
-  const logger = pino({ name: 'sceneway-bank', level: opts.logLevel ?? 'info' });
+  const logger = pino({ name: 'sceneway-bank', level: opts.logLevel ?? 'info' }, opts.logDestination ?? pino.destination(1));
   const metrics = new BankMetrics();
   const now = opts.now ?? (() => new Date());
   const maxBodyBytes = opts.maxBodyBytes ?? 8 * 1024 * 1024;
@@ -280,7 +283,7 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
         return;
       }
       metrics.inc('sceneway_bank_refusals_total', { code: 'BANK_INTERNAL' });
-      logger.error({ err: e instanceof Error ? e.message : String(e) }, 'internal error');
+      logger.error(loggableError(e), 'internal error');
       if (!res.headersSent)
         sendJson(res, 503, { code: 'BANK_INTERNAL', message: 'internal error; retry later' });
     });
