@@ -11,7 +11,6 @@ import { hasAdminToken, requireStatusAccess } from './admin-token.ts';
 import { blacklistFeedFor } from './blacklist-feed.ts';
 import { type IngestContext, ingestBatch } from './ingest.ts';
 import { rotateBoxKey } from './key-rotation.ts';
-import { loggableError } from './store-error.ts';
 import { BankMetrics } from './metrics.ts';
 import { PgBankStore } from './pg-store.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -20,6 +19,7 @@ import { BankRefusal } from './refusal.ts';
 import { claimedRequestOf, enrolledBoxOf, readSignedHeaders } from './request-gate.ts';
 import { SqliteBankStore } from './sqlite-store.ts';
 import type { BankStore } from './store.ts';
+import { loggableError } from './store-error.ts';
 
 export interface BankServerOptions {
   /** SQLite file (default store) … */
@@ -130,8 +130,12 @@ function sendJson(
 export async function startBankServer(opts: BankServerOptions): Promise<BankServer> {
   const ownsStore = !opts.store;
   const store = opts.store ?? (await openBankStore(opts));
-  const logger = pino({ name: 'sceneway-bank', level: opts.logLevel ?? 'info' }, opts.logDestination ?? pino.destination(1));
+  const logger = pino(
+    { name: 'sceneway-bank', level: opts.logLevel ?? 'info' },
+    opts.logDestination ?? pino.destination(1),
+  );
   const metrics = new BankMetrics();
+  metrics.gaugeStoredRecordsFrom(async () => (await store.status()).reduce((n, b) => n + b.records, 0));
   const now = opts.now ?? (() => new Date());
   const maxBodyBytes = opts.maxBodyBytes ?? 8 * 1024 * 1024;
   const bankPublicKeyHex = sm2PublicKeyOf(opts.bankPrivateKeyHex);
@@ -188,9 +192,9 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
     }
     if (req.method === 'GET' && path === '/metrics') {
       requireStatusAccess(req, opts.adminToken);
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      const boxes = await store.status();
-      res.end(metrics.render({ sceneway_bank_records_stored: boxes.reduce((n, b) => n + b.records, 0) }));
+      const text = await metrics.render();
+      res.writeHead(200, { 'content-type': metrics.contentType });
+      res.end(text);
       return;
     }
     if (req.method === 'POST' && path === '/v1/batches') {
