@@ -177,6 +177,31 @@ export function bankProgram(): Command {
     });
 
   storeOptions(
+    program
+      .command('retention')
+      .description(
+        'delete the personal data (SM4 seals, key envelopes) of batches older than the retention period; money facts stay (run daily from cron)',
+      ),
+  )
+    .requiredOption(
+      '--days <n>',
+      'retention period in days, counted from when the bank received the batch',
+      positive,
+    )
+    .action(async (o: StoreFlags & { days: number }) => {
+      const cutoff = new Date(Date.now() - Number(o.days) * 86_400_000).toISOString();
+      const store = await openStore(o);
+      try {
+        const purged = await store.purgePersonalData(cutoff);
+        console.log(
+          `personal data received before ${cutoff} deleted: ${purged.batches} key envelopes, ${purged.records} record seals`,
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
+  storeOptions(
     program.command('reconcile').description("compare a box's daily totals with what the bank stored"),
   )
     .requiredOption('--date <YYYY-MM-DD>', 'UTC day to reconcile')

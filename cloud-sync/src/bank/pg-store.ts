@@ -129,6 +129,17 @@ export class PgBankStore implements BankStore {
     return res.rowCount === 1;
   }
 
+  async purgePersonalData(receivedBefore: string): Promise<{ batches: number; records: number }> {
+    return this.db.transaction(async (tx) => {
+      const records = await tx.execute(sql`UPDATE ${this.t('records')} r SET pii_encrypted = NULL
+        WHERE r.pii_encrypted IS NOT NULL AND EXISTS (SELECT 1 FROM ${this.t('batches')} b
+          WHERE b.box_id = r.box_id AND b.batch_seq = r.batch_seq AND b.received_at < ${receivedBefore})`);
+      const batches = await tx.execute(sql`UPDATE ${this.t('batches')} SET key_envelope = NULL
+        WHERE key_envelope IS NOT NULL AND received_at < ${receivedBefore}`);
+      return { batches: batches.rowCount ?? 0, records: records.rowCount ?? 0 };
+    });
+  }
+
   async nonceCount(): Promise<number> {
     const rows = await this.rows<{ n: string }>(sql`SELECT count(*) AS n FROM ${this.t('nonces')}`);
     return Number(rows[0]?.n ?? 0);

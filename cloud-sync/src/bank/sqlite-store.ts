@@ -131,6 +131,18 @@ export class SqliteBankStore implements BankStore {
     });
   }
 
+  async purgePersonalData(receivedBefore: string): Promise<{ batches: number; records: number }> {
+    return this.db.transaction((tx) => {
+      const records = tx.run(sql`UPDATE records SET pii_encrypted = NULL WHERE pii_encrypted IS NOT NULL
+        AND EXISTS (SELECT 1 FROM batches b WHERE b.box_id = records.box_id AND b.batch_seq = records.batch_seq
+          AND b.received_at < ${receivedBefore})`);
+      const batches = tx.run(
+        sql`UPDATE batches SET key_envelope = NULL WHERE key_envelope IS NOT NULL AND received_at < ${receivedBefore}`,
+      );
+      return { batches: batches.changes, records: records.changes };
+    });
+  }
+
   async nonceCount(): Promise<number> {
     return this.db.get<{ n: number }>(sql`SELECT count(*) AS n FROM nonces`)?.n ?? 0;
   }

@@ -100,6 +100,12 @@ export interface BankStore {
    * rejects with its reason. Outcomes other than 'stored' are returned without waiting for it.
    */
   commitBatch(batch: BatchToCommit, verified?: Promise<void>): Promise<CommitOutcome>;
+  /**
+   * Retention of personal data (DESIGN invariant 5): for every batch received before `receivedBefore`
+   * (ISO-8601), deletes its key envelope and its records' SM4 seals; the money facts (kind, terminal,
+   * amount, time, hash chain) stay. Idempotent; returns what it cleared this time.
+   */
+  purgePersonalData(receivedBefore: string): Promise<{ batches: number; records: number }>;
   addAlert(alert: BankAlert): Promise<void>;
   alerts(limit?: number): Promise<BankAlert[]>;
   status(): Promise<BoxStatus[]>;
