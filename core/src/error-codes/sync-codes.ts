@@ -16,6 +16,10 @@ export const SYNC_ERROR_CODES = [
     description: 'Refusal: a batch was resent with the same number and other content.',
   },
   {
+    code: 'BANK_BATCH_DIGEST',
+    description: 'Refusal: SM3 of the raw batch bytes is not the digest the box signed (altered in transit).',
+  },
+  {
     code: 'BANK_BATCH_INCONSISTENT',
     description: 'Refusal: the batch contradicts itself (counts, totals, sequence, chain).',
   },
