@@ -25,6 +25,7 @@ export {
   openEnrolmentAnswer,
 } from './batch/enrolment-answer.ts';
 export { canonicalBytes } from './batch/jcs.ts';
+export { REFUSAL_FORMAT, type Refusal, signRefusal, verifyRefusal } from './batch/refusal-v1.ts';
 export { newRequestNonce, requestHeaders } from './batch/request-auth.ts';
 export { hasLoneSurrogate, loneSurrogatePath } from './batch/well-formed.ts';
 export {

@@ -241,6 +241,33 @@ export function runBankStoreContract(implementation: string, make: () => Promise
       expect(await store.rememberNonce('box-a', 'n1', t0 + 2 * windowMs + 1, windowMs)).toBe(true);
     });
 
+    it('prunes the nonces of boxes that went quiet, by age, whoever calls next', async () => {
+      const store = await fresh();
+      const windowMs = 300_000;
+      const t0 = 1_770_000_000_000;
+      for (let i = 0; i < 20; i++) await store.rememberNonce(`quiet-${i}`, 'n1', t0, windowMs);
+      expect(await store.nonceCount()).toBe(20);
+      expect(await store.rememberNonce('box-a', 'n2', t0 + 2 * windowMs + 1, windowMs)).toBe(true);
+      expect(await store.nonceCount()).toBe(1);
+    });
+
+    it('deletes the personal data of batches past retention and keeps their money facts', async () => {
+      const store = await fresh();
+      await enrol(store, 'box-a');
+      const old = contractBatch('box-a', 1, 1, 4, GENESIS_HASH, { receivedAt: '2026-01-01T00:00:00.000Z' });
+      const recent = contractBatch('box-a', 2, 5, 8, old.newChainHead);
+      expect(await store.commitBatch(old)).toEqual({ kind: 'stored' });
+      expect(await store.commitBatch(recent)).toEqual({ kind: 'stored' });
+      const dayBefore = await store.recordsOfDay('box-a', '2026-03-01');
+      // Batch 1 only: its key envelope and the seals of seqs 2 and 4.
+      expect(await store.purgePersonalData('2026-02-01T00:00:00.000Z')).toEqual({ batches: 1, records: 2 });
+      expect(await store.purgePersonalData('2026-02-01T00:00:00.000Z')).toEqual({ batches: 0, records: 0 });
+      expect(await store.recordsOfDay('box-a', '2026-03-01')).toEqual(dayBefore);
+      expect(await store.recordCount('box-a')).toBe(8);
+      // Later, batch 2 too.
+      expect(await store.purgePersonalData('2026-04-01T00:00:00.000Z')).toEqual({ batches: 1, records: 2 });
+    });
+
     it('lists alerts newest first, up to the limit', async () => {
       const store = await fresh();
       for (let i = 1; i <= 4; i++)

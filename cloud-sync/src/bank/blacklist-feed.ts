@@ -11,8 +11,9 @@ import type { SignedBlacklistUpdate } from '../blacklist/blacklist-v1.ts';
 import { sm2PublicKeyOf } from '../crypto/sm2.ts';
 import { sm3Hex } from '../crypto/sm3.ts';
 import { SyncError } from '../sync-error.ts';
-import { admitBoxRequest, type IngestContext, verifyBoxRequestSignature } from './ingest.ts';
+import type { IngestContext } from './ingest.ts';
 import { BankRefusal } from './refusal.ts';
+import { authenticateBoxRequest } from './request-gate.ts';
 
 export const BLACKLIST_FEED_FORMAT = 'sceneway.canteen-blacklist-feed.v1';
 
@@ -127,8 +128,7 @@ export async function blacklistFeedFor(
 ): Promise<{ format: string; latestVersion: number; updates: SignedBlacklistUpdate[] }> {
   if (!dir)
     throw new BankRefusal(404, 'BANK_BLACKLIST_OFF', 'this bank publishes no blacklist (no --blacklist-dir)');
-  const boxId = await admitBoxRequest(ctx, headers);
-  await verifyBoxRequestSignature(ctx, headers, boxId, sm3Hex(target));
+  const { boxId } = await authenticateBoxRequest(ctx, headers, sm3Hex(target));
   const since = Number(new URL(target, 'http://bank').searchParams.get('since') ?? '0');
   if (!Number.isSafeInteger(since) || since < 0)
     throw new BankRefusal(400, 'BANK_REQUEST_MALFORMED', 'since must be a non-negative integer version');

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { sealBlacklistSource } from '../blacklist/blacklist-source.ts';
 import { accountHolderString, cardHolderString } from '../blacklist/holder-digest.ts';
 import { SyncError } from '../sync-error.ts';
+import { ADMIN_TOKEN_ENV, adminTokenFrom } from './admin-token.ts';
 import { enrolmentAnswerFor } from './enrol-answer.ts';
 import { initBankKeys, loadBankPrivateKey } from './keys.ts';
 import { scheduleReconciliation } from './recon-job.ts';
@@ -53,7 +54,10 @@ export function bankProgram(): Command {
     .option('--tls-ca <file>', 'CA that signs box client certificates')
     .option('--rate <perSec>', 'requests per second per box', positive, 5)
     .option('--burst <n>', 'burst size per box', positive, 20)
-    .option('--admin-token <token>', 'enables POST /v1/enrol with this bearer token (demo)')
+    .option(
+      '--admin-token-file <file>',
+      `bearer token for POST /v1/enrol, /api/status and /metrics, from a 0600 file (or set ${ADMIN_TOKEN_ENV}); never on the command line`,
+    )
     .option('--blacklist-dir <dir>', 'signed canteen blacklist updates to serve at GET /v1/blacklist')
     .option(
       '--recon-dir <dir>',
@@ -75,7 +79,7 @@ export function bankProgram(): Command {
         tls,
         ratePerSec: Number(o.rate),
         burst: Number(o.burst),
-        adminToken: o.adminToken === undefined ? undefined : String(o.adminToken),
+        adminToken: adminTokenFrom(o.adminTokenFile === undefined ? undefined : String(o.adminTokenFile)),
         ...(o.reconDir ? { reconDir: String(o.reconDir) } : {}),
         ...(o.blacklistDir ? { blacklistDir: String(o.blacklistDir) } : {}),
       });
@@ -207,6 +211,31 @@ export function bankProgram(): Command {
     });
 
   storeOptions(
+    program
+      .command('retention')
+      .description(
+        'delete the personal data (SM4 seals, key envelopes) of batches older than the retention period; money facts stay (run daily from cron)',
+      ),
+  )
+    .requiredOption(
+      '--days <n>',
+      'retention period in days, counted from when the bank received the batch',
+      positive,
+    )
+    .action(async (o: StoreFlags & { days: number }) => {
+      const cutoff = new Date(Date.now() - Number(o.days) * 86_400_000).toISOString();
+      const store = await openStore(o);
+      try {
+        const purged = await store.purgePersonalData(cutoff);
+        console.log(
+          `personal data received before ${cutoff} deleted: ${purged.batches} key envelopes, ${purged.records} record seals`,
+        );
+      } finally {
+        await store.close();
+      }
+    });
+
+  storeOptions(
     program.command('reconcile').description("compare a box's daily totals with what the bank stored"),
   )
     .requiredOption('--date <YYYY-MM-DD>', 'UTC day to reconcile')
@@ -235,8 +264,12 @@ export function bankProgram(): Command {
     .command('status')
     .description('print the /api/status of a running bank')
     .requiredOption('--url <url>', 'base URL of the bank service')
-    .action(async (o: { url: string }) => {
-      const res = await fetch(`${o.url.replace(/\/$/, '')}/api/status`);
+    .option('--admin-token-file <file>', `the bank admin token, from a 0600 file (or set ${ADMIN_TOKEN_ENV})`)
+    .action(async (o: { url: string; adminTokenFile?: string }) => {
+      const token = adminTokenFrom(o.adminTokenFile);
+      const res = await fetch(`${o.url.replace(/\/$/, '')}/api/status`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
       console.log(JSON.stringify(await res.json(), null, 2));
     });
 

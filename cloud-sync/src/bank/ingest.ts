@@ -2,23 +2,28 @@ import type { BankRefusalCode } from '@sceneway/core';
 import { buildAck } from '../batch/ack-v1.ts';
 import type { ParsedBatch, ReadBatch } from '../batch/batch-v1.ts';
 import {
-  checkBatchDigest,
+  checkBatchCanonical,
   checkBatchInternalsInSlices,
   openPersonalDataInSlices,
   readBatchEnvelope,
   verifyBatchSignature,
 } from '../batch/batch-v1.ts';
-import { type HeaderBag, REQUEST_HEADERS, verifyRequestHeaders } from '../batch/request-auth.ts';
+import { frameBatchEnvelope } from '../batch/envelope-frame.ts';
+import { sm3Hex } from '../crypto/sm3.ts';
 import { SyncError } from '../sync-error.ts';
 import type { BankMetrics } from './metrics.ts';
-import type { BoxRateLimiter } from './rate-limit.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import { BankRefusal } from './refusal.ts';
+import { checkRequestSignature, type SignedHeaders, spendBoxQuota } from './request-gate.ts';
 import type { BankStore, CommitOutcome, EnrolledBox } from './store.ts';
 
 export interface IngestContext {
   store: BankStore;
   bankPrivateKeyHex: string;
-  limiter: BoxRateLimiter;
+  /** Per-box buckets, charged only after the request signature verified (request-gate.ts). */
+  limiter: RateLimiter;
+  /** Most records read from one batch (default MAX_BATCH_RECORDS, the box's sync.maxRecords ceiling). */
+  maxRecords?: number;
   metrics: BankMetrics;
   /** ±window for X-Sceneway-Timestamp and how long nonces are remembered (004 §5.3.1 h). */
   requestWindowMs: number;
@@ -32,93 +37,9 @@ export interface IngestResult {
   outcome: 'stored' | 'duplicate';
 }
 
-function headerOf(headers: HeaderBag, name: string): string {
-  const v = headers[name];
-  const s = Array.isArray(v) ? v[0] : v;
-  if (!s) throw new BankRefusal(400, 'BANK_REQUEST_MALFORMED', `missing header ${name}`);
-  return s;
-}
-
 function refusalFromSync(e: unknown, status: number, fallback: BankRefusalCode): BankRefusal {
   if (e instanceof SyncError) return new BankRefusal(status, `BANK_${e.code}`, e.message);
   return new BankRefusal(status, fallback, e instanceof Error ? e.message : String(e));
-}
-
-/**
- * The checks every signed box request passes before any expensive work: a known header set, the
- * per-box rate limit (004 §5.4 b) and request uniqueness, a timestamp inside the window and a nonce not
- * seen in it (004 §5.3.1 h). Returns the box id the request names.
- */
-export async function admitBoxRequest(ctx: IngestContext, headers: HeaderBag): Promise<string> {
-  const boxId = headerOf(headers, REQUEST_HEADERS.box);
-  const retryAfter = ctx.limiter.take(boxId);
-  if (retryAfter > 0) {
-    throw new BankRefusal(
-      429,
-      'BANK_RATE_LIMITED',
-      `box exceeds its request rate; retry in ${retryAfter} s`,
-      {
-        'retry-after': String(retryAfter),
-      },
-    );
-  }
-  const nonce = headerOf(headers, REQUEST_HEADERS.nonce);
-  const timestamp = headerOf(headers, REQUEST_HEADERS.timestamp);
-  const nowMs = ctx.now().getTime();
-  const tsMs = /^\d+$/.test(timestamp) ? Number(timestamp) : Date.parse(timestamp);
-  if (!Number.isFinite(tsMs) || Math.abs(tsMs - nowMs) > ctx.requestWindowMs) {
-    throw new BankRefusal(
-      401,
-      'BANK_REQUEST_STALE',
-      'request timestamp is outside the accepted window; check the box clock',
-    );
-  }
-  if (!(await ctx.store.rememberNonce(boxId, nonce, nowMs, ctx.requestWindowMs))) {
-    throw new BankRefusal(
-      409,
-      'BANK_NONCE_REPLAYED',
-      'this request nonce was already used: replayed request',
-    );
-  }
-  return boxId;
-}
-
-/** The request must be signed, over `digest`, by the key enrolled for the box (004 §5.3.1 f). */
-export async function verifyBoxRequestSignature(
-  ctx: IngestContext,
-  headers: HeaderBag,
-  boxId: string,
-  digest: string,
-): Promise<EnrolledBox> {
-  return checkBoxRequestSignature(ctx, headers, boxId, await ctx.store.getBox(boxId), digest);
-}
-
-/** verifyBoxRequestSignature with the box already looked up (null: not enrolled). */
-function checkBoxRequestSignature(
-  ctx: IngestContext,
-  headers: HeaderBag,
-  boxId: string,
-  box: EnrolledBox | null,
-  digest: string,
-): EnrolledBox {
-  if (!box) throw new BankRefusal(403, 'BANK_BOX_NOT_ENROLLED', `box ${boxId} is not enrolled at this bank`);
-  try {
-    verifyRequestHeaders(headers, digest, box.publicKeyHex, {
-      now: ctx.now(),
-      maxSkewMs: ctx.requestWindowMs,
-    });
-  } catch (e) {
-    if (e instanceof SyncError && e.code === 'SYNC_REQUEST_MALFORMED')
-      throw new BankRefusal(400, 'BANK_REQUEST_MALFORMED', e.message);
-    if (e instanceof SyncError && e.code === 'SYNC_REQUEST_STALE')
-      throw new BankRefusal(401, 'BANK_REQUEST_STALE', e.message);
-    throw new BankRefusal(
-      401,
-      'BANK_SIGNATURE_INVALID',
-      'request signature does not verify with the enrolled box key',
-    );
-  }
-  return box;
 }
 
 /** A refusal that also raises a tamper alert: the batch is signed by the box yet contradicts itself. */
@@ -133,9 +54,9 @@ async function runInSlices(slices: Generator<void, void, void>): Promise<void> {
 }
 
 /**
- * Everything that makes a read batch trustworthy, in the documented order: digest, enrolment and the
- * request signature, the batch signature, internals, personal data. CPU-heavy steps run in slices so
- * the store's transaction for the same batch progresses meanwhile. Throws BankRefusal.
+ * What makes an authenticated, parsed batch trustworthy: canonical form, the batch signature,
+ * internals, personal data. CPU-heavy steps run in slices so the store's transaction for the same
+ * batch progresses meanwhile. Throws BankRefusal.
  *
  * It never touches the store: the transaction it runs beside holds a database connection until these
  * checks end, so checks that waited for a connection of their own could wait forever on a bank with
@@ -143,22 +64,20 @@ async function runInSlices(slices: Generator<void, void, void>): Promise<void> {
  */
 async function verifyBatch(
   ctx: IngestContext,
-  headers: HeaderBag,
-  boxId: string,
-  box: EnrolledBox | null,
+  box: EnrolledBox,
   read: ReadBatch,
+  signedBytes: Buffer,
 ): Promise<ParsedBatch> {
   await nextTurn(); // the caller starts the store's transaction first, so it is under way meanwhile
   let parsed: ParsedBatch;
   try {
-    parsed = checkBatchDigest(read);
+    parsed = checkBatchCanonical(read, signedBytes);
   } catch (e) {
     throw refusalFromSync(e, 400, 'BANK_BATCH_MALFORMED');
   }
-  // 004 §5.1.4 b), §5.3.1 f): both the request and the batch must be signed by the enrolled key.
-  const enrolled = checkBoxRequestSignature(ctx, headers, boxId, box, parsed.digest);
   await nextTurn();
-  if (!verifyBatchSignature(parsed, enrolled.publicKeyHex)) {
+  // 004 §5.1.4 b): the batch too must be signed by the enrolled key (the request already was).
+  if (!verifyBatchSignature(parsed, box.publicKeyHex)) {
     throw new BankRefusal(
       401,
       'BANK_SIGNATURE_INVALID',
@@ -182,26 +101,55 @@ async function verifyBatch(
   return parsed;
 }
 
+/** Who sent a batch, as the server's gate established before it read the body (request-gate.ts). */
+export interface BatchSender {
+  fields: SignedHeaders;
+  box: EnrolledBox;
+}
+
 /**
- * POST /v1/batches, checks in the documented order (docs/bank-ingest.md): rate limit, request
- * uniqueness, parse, enrolment, signatures, internals, personal data, then dedupe + chain
- * continuity + store in one transaction. Throws BankRefusal; returns the signed ack.
+ * POST /v1/batches after the server's gate (size, source rate, header formats and window, enrolment;
+ * docs/bank-ingest.md "Order of checks"): the request signature over the digest the envelope claims,
+ * found without parsing (envelope-frame.ts); then the box's rate bucket and nonce; SM3 over the raw
+ * batch bytes; only then JSON and schema, with a record maximum; then canonical form, the batch
+ * signature, internals, personal data beside dedupe + chain continuity + store in one transaction.
+ * Throws BankRefusal; returns the signed ack.
  *
- * The store's transaction starts as soon as the batch is parsed, under its claimed digest, and runs
- * while the checks do: a database on another core inserts the records while this thread verifies
- * them. It commits only after every check passed (the `verified` gate) and rolls back otherwise, so
- * nothing unchecked is ever visible; a refusal from the checks wins over anything the store says.
+ * The store's transaction starts as soon as the batch is parsed, under its (checked) digest, and runs
+ * while the remaining checks do: a database on another core inserts the records while this thread
+ * verifies them. It commits only after every check passed (the `verified` gate) and rolls back
+ * otherwise, so nothing unchecked is ever visible; a refusal from the checks wins over the store.
  */
 export async function ingestBatch(
   ctx: IngestContext,
-  headers: HeaderBag,
+  sender: BatchSender,
   body: Buffer,
 ): Promise<IngestResult> {
-  const boxId = await admitBoxRequest(ctx, headers);
-
+  const { fields, box } = sender;
+  const boxId = fields.boxId;
+  const frame = frameBatchEnvelope(body);
+  if (!frame) {
+    throw new BankRefusal(
+      400,
+      'BANK_BATCH_MALFORMED',
+      'the body is not a canonical (JCS) sceneway.batch.v1 envelope',
+    );
+  }
+  // 004 §5.3.1 f): the request is signed over the batch digest; a stranger stops here, before the
+  // box's quota, the nonce table, a hash of the body or a parse.
+  checkRequestSignature(fields, box, frame.claimedDigest);
+  await spendBoxQuota(ctx, fields);
+  if (sm3Hex(frame.batchBytes) !== frame.claimedDigest) {
+    throw new BankRefusal(
+      400,
+      'BANK_BATCH_DIGEST',
+      'envelope digest is not SM3 of the batch bytes: altered in transit or built by a non-conforming encoder',
+    );
+  }
+  ctx.metrics.inc('sceneway_bank_batches_parsed_total');
   let read: ReadBatch;
   try {
-    read = readBatchEnvelope(body);
+    read = readBatchEnvelope(body, { maxRecords: ctx.maxRecords });
   } catch (e) {
     throw refusalFromSync(e, 400, 'BANK_BATCH_MALFORMED');
   }
@@ -213,8 +161,7 @@ export async function ingestBatch(
       'the batch belongs to another box than the request header names',
     );
   }
-  const box = await ctx.store.getBox(boxId);
-  const verifying = verifyBatch(ctx, headers, boxId, box, read);
+  const verifying = verifyBatch(ctx, box, read, frame.batchBytes);
   const verified = verifying.then(() => undefined);
   // Both are awaited below (or by the store); these handlers only keep an early refusal from being
   // reported as unhandled while the store is still busy.
@@ -314,7 +261,7 @@ export async function ingestBatch(
           digest: parsed.digest,
           status,
           ackedAt: ctx.now().toISOString(),
-          requestNonce: headerOf(headers, REQUEST_HEADERS.nonce),
+          requestNonce: fields.nonce,
         },
         ctx.bankPrivateKeyHex,
       );

@@ -111,13 +111,38 @@ export class PgBankStore implements BankStore {
       : null;
   }
 
+  /** When every box's expired nonces were last pruned (per process; any replica's prune serves all). */
+  private noncesPrunedAtMs = 0;
+
   async rememberNonce(boxId: string, nonce: string, seenAtMs: number, windowMs: number): Promise<boolean> {
+    // Every box's expired nonces now and then (a box that went quiet leaves its rows behind), this
+    // box's on every call; a stale timestamp was refused before, so nothing older can be replayed.
+    const pruneGlobally = seenAtMs - this.noncesPrunedAtMs > windowMs / 4;
+    if (pruneGlobally) this.noncesPrunedAtMs = seenAtMs;
     await this.db.execute(
-      sql`DELETE FROM ${this.t('nonces')} WHERE box_id = ${boxId} AND seen_at < ${seenAtMs - 2 * windowMs}`,
+      pruneGlobally
+        ? sql`DELETE FROM ${this.t('nonces')} WHERE seen_at < ${seenAtMs - 2 * windowMs}`
+        : sql`DELETE FROM ${this.t('nonces')} WHERE box_id = ${boxId} AND seen_at < ${seenAtMs - 2 * windowMs}`,
     );
     const res = await this.db.execute(sql`INSERT INTO ${this.t('nonces')} (box_id, nonce, seen_at)
       VALUES (${boxId}, ${nonce}, ${seenAtMs}) ON CONFLICT DO NOTHING`);
     return res.rowCount === 1;
+  }
+
+  async purgePersonalData(receivedBefore: string): Promise<{ batches: number; records: number }> {
+    return this.db.transaction(async (tx) => {
+      const records = await tx.execute(sql`UPDATE ${this.t('records')} r SET pii_encrypted = NULL
+        WHERE r.pii_encrypted IS NOT NULL AND EXISTS (SELECT 1 FROM ${this.t('batches')} b
+          WHERE b.box_id = r.box_id AND b.batch_seq = r.batch_seq AND b.received_at < ${receivedBefore})`);
+      const batches = await tx.execute(sql`UPDATE ${this.t('batches')} SET key_envelope = NULL
+        WHERE key_envelope IS NOT NULL AND received_at < ${receivedBefore}`);
+      return { batches: batches.rowCount ?? 0, records: records.rowCount ?? 0 };
+    });
+  }
+
+  async nonceCount(): Promise<number> {
+    const rows = await this.rows<{ n: string }>(sql`SELECT count(*) AS n FROM ${this.t('nonces')}`);
+    return Number(rows[0]?.n ?? 0);
   }
 
   async commitBatch(b: BatchToCommit, verified?: Promise<void>): Promise<CommitOutcome> {
@@ -187,7 +212,8 @@ export class PgBankStore implements BankStore {
     const boxes = await this.rows<BoxRow>(sql`SELECT * FROM ${this.t('boxes')} ORDER BY box_id`);
     const out: BoxStatus[] = [];
     for (const box of boxes) {
-      const records = await this.recordCount(box.box_id);
+      // Records are seqs 1..head with no gap (the chain and sequence checks): no count(*) needed.
+      const records = Number(box.head_seq);
       const [last] = await this.rows<{ batch_seq: string; last_seq: string; received_at: string }>(
         sql`SELECT batch_seq, last_seq, received_at FROM ${this.t('batches')} WHERE box_id = ${box.box_id}
           ORDER BY batch_seq DESC LIMIT 1`,

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import type { HeaderBag } from '../batch/request-auth.ts';
 import { sm3Hex } from '../crypto/sm3.ts';
 import { SyncError } from '../sync-error.ts';
-import { admitBoxRequest, type IngestContext, verifyBoxRequestSignature } from './ingest.ts';
+import type { IngestContext } from './ingest.ts';
 import { parseReconReport } from './reconcile.ts';
 import { BankRefusal } from './refusal.ts';
+import { authenticateBoxRequest } from './request-gate.ts';
 
 /** A box id that is safe as a file name part: it names `<boxId>-<date>.json` in the recon directory. */
 const SAFE_BOX_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -28,8 +29,7 @@ export async function ingestReconReport(
       'BANK_RECON_OFF',
       'this bank takes no reconciliation uploads (no --recon-dir)',
     );
-  const boxId = await admitBoxRequest(ctx, headers);
-  await verifyBoxRequestSignature(ctx, headers, boxId, sm3Hex(body));
+  const { boxId } = await authenticateBoxRequest(ctx, headers, sm3Hex(body));
   let report: ReturnType<typeof parseReconReport>;
   try {
     report = parseReconReport(body.toString('utf8'));

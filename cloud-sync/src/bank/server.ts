@@ -3,19 +3,24 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { verifyEnrolmentRequest } from '../batch/enrolment.ts';
+import { signRefusal } from '../batch/refusal-v1.ts';
 import { sm2PublicKeyOf } from '../crypto/sm2.ts';
 import { SyncError } from '../sync-error.ts';
+import { hasAdminToken, requireStatusAccess } from './admin-token.ts';
 import { createBankLogger } from './bank-logger.ts';
 import { blacklistFeedFor } from './blacklist-feed.ts';
 import { enrolmentAnswerFor } from './enrol-answer.ts';
 import { type IngestContext, ingestBatch } from './ingest.ts';
+import { rotateBoxKey } from './key-rotation.ts';
 import { BankMetrics } from './metrics.ts';
 import { PgBankStore } from './pg-store.ts';
-import { BoxRateLimiter } from './rate-limit.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { ingestReconReport } from './recon-upload.ts';
 import { BankRefusal } from './refusal.ts';
+import { claimedRequestOf, enrolledBoxOf, readSignedHeaders } from './request-gate.ts';
 import { SqliteBankStore } from './sqlite-store.ts';
 import type { BankStore } from './store.ts';
+import { loggableError } from './store-error.ts';
 
 export interface BankServerOptions {
   /** SQLite file (default store) … */
@@ -30,8 +35,17 @@ export interface BankServerOptions {
   host?: string;
   /** Mutual TLS (004 §5.3.1 f): all three given => HTTPS that requires a client certificate signed by `ca`. */
   tls?: { certPath: string; keyPath: string; caPath: string };
+  /** Per-box token bucket, charged after the request signature verified (004 §5.4 b). */
   ratePerSec?: number;
   burst?: number;
+  /**
+   * Per-source-address token bucket, charged before anything else (DESIGN invariant 8). Sized for the
+   * boxes behind one NAT address; default 50/s, burst 200.
+   */
+  sourceRatePerSec?: number;
+  sourceBurst?: number;
+  /** Most records read from one batch; default 100,000 (the box's sync.maxRecords ceiling). */
+  maxRecords?: number;
   requestWindowMs?: number;
   maxBodyBytes?: number;
   /** Signed canteen blacklist updates served at GET /v1/blacklist; the endpoint is off when absent. */
@@ -51,6 +65,8 @@ export interface BankServer {
   store: BankStore;
   bankPublicKeyHex: string;
   metrics: BankMetrics;
+  /** Rate buckets held in memory (bounded; a test holds rotating ids to that). */
+  rateBuckets(): { source: number; box: number };
   close(): Promise<void>;
 }
 
@@ -66,24 +82,36 @@ export async function openBankStore(opts: {
   return store;
 }
 
+/** A declared body above the limit is refused before a byte of it is read (item: close after 413). */
+function checkDeclaredSize(req: http.IncomingMessage, limit: number): void {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (!Number.isFinite(declared) || declared > limit)
+    throw new BankRefusal(413, 'BANK_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`);
+}
+
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) {
-      reject(new BankRefusal(413, 'BANK_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`));
+    try {
+      checkDeclaredSize(req, limit);
+    } catch (e) {
+      reject(e);
       return;
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) {
+        // A chunked body that outgrows the limit: stop reading; the refusal closes the connection.
+        req.off('data', onData);
+        req.pause();
+        chunks.length = 0;
         reject(new BankRefusal(413, 'BANK_BODY_TOO_LARGE', `request body exceeds ${limit} bytes`));
-        req.resume();
         return;
       }
       chunks.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -105,17 +133,24 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
   const store = opts.store ?? (await openBankStore(opts));
   const logger = createBankLogger({ level: opts.logLevel, destination: opts.logDestination });
   const metrics = new BankMetrics();
+  metrics.gaugeStoredRecordsFrom(async () => (await store.status()).reduce((n, b) => n + b.records, 0));
   const now = opts.now ?? (() => new Date());
   const maxBodyBytes = opts.maxBodyBytes ?? 8 * 1024 * 1024;
   const bankPublicKeyHex = sm2PublicKeyOf(opts.bankPrivateKeyHex);
+  const sourceLimiter = new RateLimiter({
+    ratePerSec: opts.sourceRatePerSec ?? 50,
+    burst: opts.sourceBurst ?? 200,
+    now: () => now().getTime(),
+  });
   const ctx: IngestContext = {
     store,
     bankPrivateKeyHex: opts.bankPrivateKeyHex,
-    limiter: new BoxRateLimiter({
+    limiter: new RateLimiter({
       ratePerSec: opts.ratePerSec ?? 5,
       burst: opts.burst ?? 20,
       now: () => now().getTime(),
     }),
+    ...(opts.maxRecords === undefined ? {} : { maxRecords: opts.maxRecords }),
     metrics,
     requestWindowMs: opts.requestWindowMs ?? 5 * 60_000,
     now,
@@ -125,29 +160,48 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
+    // DESIGN invariant 8: refuse by rate per source before looking at anything the peer sent.
+    const retryAfter = sourceLimiter.take(req.socket.remoteAddress ?? 'unknown');
+    if (retryAfter > 0) {
+      throw new BankRefusal(
+        429,
+        'BANK_SOURCE_RATE_LIMITED',
+        `too many requests from this address; retry in ${retryAfter} s`,
+        { 'retry-after': String(retryAfter) },
+      );
+    }
     if (req.method === 'GET' && path === '/healthz') {
-      // 004 §5.4 c): health check; a failing store makes the service unhealthy.
-      await store.recordCount();
+      // 004 §5.4 c): health check; a failing store makes the service unhealthy. One primary-key read
+      // (never count(*): 243 ms on 2M rows, on every probe, for anyone).
+      await store.getBox('-');
       sendJson(res, 200, { ok: true, store: store.dialect });
       return;
     }
     if (req.method === 'GET' && path === '/api/status') {
+      requireStatusAccess(req, opts.adminToken);
+      const boxes = await store.status();
       sendJson(res, 200, {
         bankPublicKeyHex,
-        recordsStored: await store.recordCount(),
-        boxes: await store.status(),
+        recordsStored: boxes.reduce((n, b) => n + b.records, 0),
+        boxes,
         alerts: await store.alerts(),
       });
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(metrics.render({ sceneway_bank_records_stored: await store.recordCount() }));
+      requireStatusAccess(req, opts.adminToken);
+      const text = await metrics.render();
+      res.writeHead(200, { 'content-type': metrics.contentType });
+      res.end(text);
       return;
     }
     if (req.method === 'POST' && path === '/v1/batches') {
+      // Cheapest refusal first: size, header formats and window, enrolment, all before the body is read.
+      checkDeclaredSize(req, maxBodyBytes);
+      const fields = readSignedHeaders(req.headers, now().getTime(), ctx.requestWindowMs);
+      const box = await enrolledBoxOf(ctx, fields.boxId);
       const body = await readBody(req, maxBodyBytes);
-      const result = await ingestBatch(ctx, req.headers, body);
+      const result = await ingestBatch(ctx, { fields, box }, body);
       metrics.inc('sceneway_bank_batches_total', { outcome: result.outcome });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(result.ackBytes);
@@ -164,7 +218,7 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
       return;
     }
     if (req.method === 'POST' && path === '/v1/enrol') {
-      if (!opts.adminToken || req.headers.authorization !== `Bearer ${opts.adminToken}`) {
+      if (!hasAdminToken(req, opts.adminToken)) {
         throw new BankRefusal(401, 'BANK_ADMIN_TOKEN', 'enrolment needs the bank admin token');
       }
       const body = await readBody(req, 64 * 1024);
@@ -175,7 +229,41 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
       sendJson(res, 200, { enrolled: enrolled.boxId, answer });
       return;
     }
+    if (req.method === 'POST' && path === '/v1/rotate-key') {
+      if (!hasAdminToken(req, opts.adminToken)) {
+        throw new BankRefusal(401, 'BANK_ADMIN_TOKEN', 'key rotation needs the bank admin token');
+      }
+      const body = await readBody(req, 64 * 1024);
+      const rotated = await rotateBoxKey(store, parseJson(body), now(), (msg, fields) =>
+        logger.warn(fields, msg),
+      );
+      sendJson(res, 200, { rotated: rotated.boxId });
+      return;
+    }
     throw new BankRefusal(404, 'BANK_NOT_FOUND', `no route ${req.method} ${path}`);
+  };
+
+  /**
+   * A permanent refusal stops the box's uploader, so the box acts on it only when it verifies against
+   * the pinned bank key and names its request (batch/refusal-v1.ts). 429 stays unsigned: the box retries
+   * it anyway, and signing every rate-limit answer would hand a flood an SM2 signature per request.
+   * What a stranger can make the bank sign is bounded by the per-source limiter.
+   */
+  const signedPart = (e: BankRefusal, req: http.IncomingMessage): { signed?: unknown } => {
+    if (e.status === 429 || e.status < 400 || e.status > 499) return {};
+    return {
+      signed: signRefusal(
+        {
+          status: e.status,
+          code: e.code,
+          message: e.message.slice(0, 1000),
+          bankHeadSeq: e.detail.bankHeadSeq ?? null,
+          ...claimedRequestOf(req.headers),
+          refusedAt: now().toISOString(),
+        },
+        opts.bankPrivateKeyHex,
+      ),
+    };
   };
 
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
@@ -186,11 +274,21 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
           { code: e.code, status: e.status, box: req.headers['x-sceneway-box'] },
           'request refused',
         );
-        sendJson(res, e.status, { code: e.code, message: e.message, ...e.detail }, e.headers);
+        const unread = !req.complete;
+        sendJson(
+          res,
+          e.status,
+          { code: e.code, message: e.message, ...e.detail, ...signedPart(e, req) },
+          {
+            ...e.headers,
+            ...(unread ? { connection: 'close' } : {}),
+          },
+        );
+        if (unread) closeAfterAnswer(req, res);
         return;
       }
       metrics.inc('sceneway_bank_refusals_total', { code: 'BANK_INTERNAL' });
-      logger.error({ err: e instanceof Error ? e.message : String(e) }, 'internal error');
+      logger.error(loggableError(e), 'internal error');
       if (!res.headersSent)
         sendJson(res, 503, { code: 'BANK_INTERNAL', message: 'internal error; retry later' });
     });
@@ -220,12 +318,28 @@ export async function startBankServer(opts: BankServerOptions): Promise<BankServ
     store,
     bankPublicKeyHex,
     metrics,
+    rateBuckets: () => ({ source: sourceLimiter.size, box: ctx.limiter.size }),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (ownsStore) await store.close();
     },
   };
+}
+
+/**
+ * A refusal sent before the body was read: read no more of it. Node would otherwise drain the rest of
+ * the body to keep the connection alive (an 8 MiB upload read after its 413). The answer goes out
+ * with `Connection: close` and a FIN; the socket stops reading and is destroyed once the answer left,
+ * or after a grace period for a peer that never closes.
+ */
+function closeAfterAnswer(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const socket = req.socket;
+  socket.pause();
+  res.once('finish', () => {
+    socket.end();
+    setTimeout(() => socket.destroy(), 2000).unref();
+  });
 }
 
 function parseJson(body: Buffer): unknown {
@@ -244,6 +358,16 @@ export async function enrolFromRequest(
 ): Promise<{ boxId: string }> {
   try {
     const e = verifyEnrolmentRequest(request);
+    const existing = await store.getBox(e.boxId);
+    if (existing && existing.publicKeyHex !== e.publicKeyHex) {
+      // A new key for an enrolled box only by a rotation its current key signs (key-rotation.ts).
+      throw new BankRefusal(
+        409,
+        'BANK_BOX_ALREADY_ENROLLED',
+        `box ${e.boxId} is enrolled with another key; rotate it with POST /v1/rotate-key, signed by the enrolled key`,
+      );
+    }
+    if (existing) return { boxId: e.boxId }; // the same key again: nothing changes
     await store.enrolBox({
       boxId: e.boxId,
       siteId: e.siteId,

@@ -118,14 +118,38 @@ export class SqliteBankStore implements BankStore {
     return row ? toBox(row) : null;
   }
 
+  /** When every box's expired nonces were last pruned (per process; any replica's prune serves all). */
+  private noncesPrunedAtMs = 0;
+
   async rememberNonce(boxId: string, nonce: string, seenAtMs: number, windowMs: number): Promise<boolean> {
+    const pruneGlobally = seenAtMs - this.noncesPrunedAtMs > windowMs / 4;
+    if (pruneGlobally) this.noncesPrunedAtMs = seenAtMs;
     return this.db.transaction((tx) => {
-      tx.run(sql`DELETE FROM nonces WHERE box_id = ${boxId} AND seen_at < ${seenAtMs - 2 * windowMs}`);
+      // Every box's expired nonces now and then (a box that went quiet leaves its rows behind), this
+      // box's on every call; a stale timestamp was refused before, so nothing older can be replayed.
+      if (pruneGlobally) tx.run(sql`DELETE FROM nonces WHERE seen_at < ${seenAtMs - 2 * windowMs}`);
+      else tx.run(sql`DELETE FROM nonces WHERE box_id = ${boxId} AND seen_at < ${seenAtMs - 2 * windowMs}`);
       const res = tx.run(
         sql`INSERT INTO nonces (box_id, nonce, seen_at) VALUES (${boxId}, ${nonce}, ${seenAtMs}) ON CONFLICT DO NOTHING`,
       );
       return res.changes === 1;
     });
+  }
+
+  async purgePersonalData(receivedBefore: string): Promise<{ batches: number; records: number }> {
+    return this.db.transaction((tx) => {
+      const records = tx.run(sql`UPDATE records SET pii_encrypted = NULL WHERE pii_encrypted IS NOT NULL
+        AND EXISTS (SELECT 1 FROM batches b WHERE b.box_id = records.box_id AND b.batch_seq = records.batch_seq
+          AND b.received_at < ${receivedBefore})`);
+      const batches = tx.run(
+        sql`UPDATE batches SET key_envelope = NULL WHERE key_envelope IS NOT NULL AND received_at < ${receivedBefore}`,
+      );
+      return { batches: batches.changes, records: records.changes };
+    });
+  }
+
+  async nonceCount(): Promise<number> {
+    return this.db.get<{ n: number }>(sql`SELECT count(*) AS n FROM nonces`)?.n ?? 0;
   }
 
   async commitBatch(b: BatchToCommit, verified?: Promise<void>): Promise<CommitOutcome> {
@@ -189,9 +213,6 @@ export class SqliteBankStore implements BankStore {
   async status(): Promise<BoxStatus[]> {
     const boxes = this.db.all<BoxRow>(sql`SELECT * FROM boxes ORDER BY box_id`);
     return boxes.map((box) => {
-      const count = this.db.get<{ n: number }>(
-        sql`SELECT count(*) AS n FROM records WHERE box_id = ${box.box_id}`,
-      );
       const last = this.db.get<{ batch_seq: number; last_seq: number; received_at: string }>(
         sql`SELECT batch_seq, last_seq, received_at FROM batches WHERE box_id = ${box.box_id} ORDER BY batch_seq DESC LIMIT 1`,
       );
@@ -199,7 +220,8 @@ export class SqliteBankStore implements BankStore {
         boxId: box.box_id,
         siteId: box.site_id,
         headSeq: Number(box.head_seq),
-        records: Number(count?.n ?? 0),
+        // Records are seqs 1..head with no gap (the chain and sequence checks): no count(*) needed.
+        records: Number(box.head_seq),
         lastBatch: last
           ? { batchSeq: Number(last.batch_seq), lastSeq: Number(last.last_seq), receivedAt: last.received_at }
           : null,

@@ -92,12 +92,20 @@ export interface BankStore {
    * window. Entries older than the window are pruned (a stale timestamp is refused before this).
    */
   rememberNonce(boxId: string, nonce: string, seenAtMs: number, windowMs: number): Promise<boolean>;
+  /** Nonces held (every box): bounded by the authenticated request rate times twice the window. */
+  nonceCount(): Promise<number>;
   /**
    * Dedupe, chain continuity and the store, in one transaction. A batch is stored only once `verified`
    * resolved (the ingest checks run meanwhile); if it rejects, the transaction rolls back and this
    * rejects with its reason. Outcomes other than 'stored' are returned without waiting for it.
    */
   commitBatch(batch: BatchToCommit, verified?: Promise<void>): Promise<CommitOutcome>;
+  /**
+   * Retention of personal data (DESIGN invariant 5): for every batch received before `receivedBefore`
+   * (ISO-8601), deletes its key envelope and its records' SM4 seals; the money facts (kind, terminal,
+   * amount, time, hash chain) stay. Idempotent; returns what it cleared this time.
+   */
+  purgePersonalData(receivedBefore: string): Promise<{ batches: number; records: number }>;
   addAlert(alert: BankAlert): Promise<void>;
   alerts(limit?: number): Promise<BankAlert[]>;
   status(): Promise<BoxStatus[]>;

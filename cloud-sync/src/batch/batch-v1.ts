@@ -197,13 +197,30 @@ export interface ReadBatch {
  * its claimed digest while it still checks it (bank/ingest.ts); checkBatchDigest, which must pass
  * before anything commits, recomputes it.
  */
-export function readBatchEnvelope(bytes: Uint8Array): ReadBatch {
-  const envelope = parseBatchEnvelopeJson(bytes, 'BATCH_MALFORMED');
+export function readBatchEnvelope(bytes: Uint8Array, opts: { maxRecords?: number } = {}): ReadBatch {
+  const envelope = parseBatchEnvelopeJson(bytes, 'BATCH_MALFORMED', opts);
   return {
     body: envelope.batch,
     claimedDigest: envelope.digest,
     signatureDer: Buffer.from(envelope.signature, 'hex'),
   };
+}
+
+/**
+ * The bank's second half when it already checked SM3 over the raw batch bytes (envelope-frame.ts): the
+ * parsed batch must serialise back to exactly those bytes (no duplicate member, no other number
+ * spelling), so what was signed is what is stored. A byte compare instead of a second SM3 pass.
+ */
+export function checkBatchCanonical(read: ReadBatch, signedBytes: Buffer): ParsedBatch {
+  const canonical = canonicalBytes(read.body);
+  if (!canonical.equals(signedBytes)) {
+    throw new SyncError(
+      'BATCH_DIGEST',
+      'the batch bytes are not the canonical (JCS) form of the batch they parse to',
+      'the batch was built by a non-conforming encoder',
+    );
+  }
+  return { body: read.body, canonical, digest: read.claimedDigest, signatureDer: read.signatureDer };
 }
 
 /** The second half of parseBatchEnvelope: recomputes JCS(batch) and its SM3 digest and compares. */

@@ -4,5 +4,7 @@ export * from './batch-pii.ts';
 export * from './batch-schema.ts';
 export * from './batch-v1.ts';
 export * from './enrolment.ts';
+export * from './envelope-frame.ts';
 export * from './jcs.ts';
+export * from './refusal-v1.ts';
 export * from './request-auth.ts';

@@ -7,8 +7,17 @@
 export const SYNC_ERROR_CODES = [
   { code: 'BANK_ADMIN_TOKEN', description: 'Refusal: enrolment needs the bank admin token.' },
   {
+    code: 'BANK_ADMIN_TOKEN_FILE',
+    description:
+      'The bank admin token file is missing, too short, or readable by group or others (chmod 600).',
+  },
+  {
     code: 'BANK_BATCH_CONFLICT',
     description: 'Refusal: a batch was resent with the same number and other content.',
+  },
+  {
+    code: 'BANK_BATCH_DIGEST',
+    description: 'Refusal: SM3 of the raw batch bytes is not the digest the box signed (altered in transit).',
   },
   {
     code: 'BANK_BATCH_INCONSISTENT',
@@ -36,6 +45,15 @@ export const SYNC_ERROR_CODES = [
     code: 'BANK_BOX_MISMATCH',
     description: 'Refusal: the batch belongs to another box than the request header names.',
   },
+  {
+    code: 'BANK_BOX_ALREADY_ENROLLED',
+    description:
+      'Refusal: the box is enrolled with another key; rotate it with a rotation signed by the enrolled key.',
+  },
+  {
+    code: 'BANK_BOX_KEY_ROTATED',
+    description: 'Audit: a box key was replaced by a rotation signed by the old and the new key.',
+  },
   { code: 'BANK_BOX_NOT_ENROLLED', description: 'Refusal: the box is not enrolled at this bank.' },
   {
     code: 'BANK_CHAIN_BROKEN',
@@ -52,6 +70,10 @@ export const SYNC_ERROR_CODES = [
   {
     code: 'BANK_KEY_FILE',
     description: 'The bank private key file cannot be read; run `sceneway-bank keys init`.',
+  },
+  {
+    code: 'BANK_KEY_ROTATION_INVALID',
+    description: 'Refusal: a key rotation is malformed or not signed by both the enrolled and the new key.',
   },
   { code: 'BANK_NONCE_REPLAYED', description: 'Refusal: the request nonce was seen before (a replay).' },
   { code: 'BANK_NOT_FOUND', description: 'Refusal: no bank route at that path.' },
@@ -83,6 +105,10 @@ export const SYNC_ERROR_CODES = [
   {
     code: 'BANK_SEQUENCE_GAP',
     description: 'Refusal: the batch skips sequence numbers after the bank head.',
+  },
+  {
+    code: 'BANK_SOURCE_RATE_LIMITED',
+    description: 'Refusal: too many requests from one source address; retry after Retry-After.',
   },
   {
     code: 'BANK_SIGNATURE_INVALID',
@@ -170,6 +196,11 @@ export const SYNC_ERROR_CODES = [
   {
     code: 'SYNC_RECORD_ACK',
     description: "Recording the bank's verified ack in the ledger failed; it is fetched again.",
+  },
+  {
+    code: 'SYNC_REFUSAL_UNVERIFIED',
+    description:
+      'A bank refusal is unsigned or not signed by the pinned bank key for this request; treated as try later (alert after 3).',
   },
   { code: 'SYNC_REQUEST_MALFORMED', description: 'A signed request header is missing or malformed.' },
   {

@@ -1,7 +1,12 @@
+import { SyncError, verifyRefusal } from '@sceneway/cloud-sync';
+
 /**
  * What an HTTP answer from the bank ingest means for the uploader (docs/bank-ingest.md, "Refusals"):
  * 200 carries an ack still to be verified; 429 and 5xx are transient; other 4xx are permanent, except
- * the request-freshness codes, which a new request (new nonce, new timestamp) can cure.
+ * the request-freshness codes, which a new request (new nonce, new timestamp) can cure. A permanent
+ * refusal counts only when it is signed by the pinned bank key about this very request
+ * (sceneway.refusal.v1): anything else on the path could stop the box's uploads with one forged 4xx,
+ * so an unsigned or badly signed one is "try later" (SYNC_REFUSAL_UNVERIFIED), with backoff.
  */
 export type BankVerdict =
   | { kind: 'ack' }
@@ -59,7 +64,40 @@ export function refusalOf(body: Buffer): { code: string; message: string; bankHe
   return null;
 }
 
-export function classifyBankAnswer(answer: { status: number; body: Buffer }): BankVerdict {
+/** What a refusal must be bound to for the box to act on it. */
+export interface RefusalTrust {
+  bankPublicKeyHex: string;
+  boxId: string;
+  requestNonce: string;
+  userId?: string | undefined;
+}
+
+/** The `signed` member of a refusal body, verified; null when it is missing or does not verify. */
+function verifiedRefusal(body: Buffer, status: number, trust: RefusalTrust): { error: string } | null {
+  let signed: unknown;
+  try {
+    signed = (JSON.parse(body.toString('utf8')) as { signed?: unknown }).signed;
+  } catch {
+    return { error: 'the refusal is not JSON' };
+  }
+  if (signed === undefined) return { error: 'the refusal is unsigned' };
+  try {
+    verifyRefusal(
+      signed,
+      trust.bankPublicKeyHex,
+      { boxId: trust.boxId, requestNonce: trust.requestNonce, status },
+      trust.userId ? { userId: trust.userId } : {},
+    );
+    return null;
+  } catch (e) {
+    return { error: e instanceof SyncError ? e.message : String(e) };
+  }
+}
+
+export function classifyBankAnswer(
+  answer: { status: number; body: Buffer },
+  trust: RefusalTrust,
+): BankVerdict {
   if (answer.status === 200) return { kind: 'ack' };
   const refusal = refusalOf(answer.body);
   const code = refusal?.code ?? `SYNC_HTTP_${answer.status}`;
@@ -68,6 +106,14 @@ export function classifyBankAnswer(answer: { status: number; body: Buffer }): Ba
     return { kind: 'retry', code, message };
   // A 4xx without the bank's refusal body is not a verdict about the batch (e.g. a proxy's 404 page).
   if (!refusal) return { kind: 'retry', code, message };
+  const unverified = verifiedRefusal(answer.body, answer.status, trust);
+  if (unverified) {
+    return {
+      kind: 'retry',
+      code: 'SYNC_REFUSAL_UNVERIFIED',
+      message: `HTTP ${answer.status} ${code} not acted on: ${unverified.error}`,
+    };
+  }
   return refusal.bankHeadSeq === undefined
     ? { kind: 'stop', code, message }
     : { kind: 'stop', code, message, bankHeadSeq: refusal.bankHeadSeq };

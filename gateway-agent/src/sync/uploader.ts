@@ -195,9 +195,21 @@ export function createUploader(options: UploaderOptions) {
       else fail('SYNC_BANK_UNREACHABLE', `bank unreachable: ${(err as Error).message}`);
       return 'retry';
     }
-    const verdict = classifyBankAnswer(answer);
+    const verdict = classifyBankAnswer(answer, {
+      bankPublicKeyHex: options.bankPublicKeyHex,
+      boxId: options.boxId,
+      requestNonce: nonce,
+      userId: options.userId,
+    });
     if (verdict.kind === 'retry') {
       fail(verdict.code, verdict.message);
+      if (verdict.code === 'SYNC_REFUSAL_UNVERIFIED' && status.consecutiveFailures >= 3) {
+        options.alerts?.raise({
+          code: 'SYNC_REFUSAL_UNVERIFIED',
+          message: `refusals of batch ${batch.batchSeq} do not verify with the pinned bank key: ${verdict.message}`,
+          hint: 'Something between the box and the bank answers in its name (a proxy, or an attack); the batch is kept and resent. Check the network path and bank.publicKeyHex.',
+        });
+      }
       return 'retry';
     }
     if (verdict.kind === 'stop') {
@@ -231,6 +243,7 @@ export function createUploader(options: UploaderOptions) {
       status.consecutiveFailures = 0;
       status.lastError = null;
       options.alerts?.clear('SYNC_ACK_INVALID');
+      options.alerts?.clear('SYNC_REFUSAL_UNVERIFIED');
       return 'acked';
     } catch (err) {
       // Garbage, a wrong-key or a replayed ack: the batch may or may not be stored. Keep it and resend
