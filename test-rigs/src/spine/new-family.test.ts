@@ -134,6 +134,21 @@ function connectKiosk(password = PASSWORD) {
 }
 
 describe('a terminal family added without touching the agent', () => {
+  it('runs the agent as its parts in dependency order: the ledger first, terminals after the broker', () => {
+    expect(agent.parts()).toEqual([
+      'ledger',
+      'retention',
+      'bank-client',
+      'reconciliation',
+      'uploader',
+      'scenarios',
+      'broker',
+      'drivers',
+      'admin',
+      'sm2-warm-up',
+    ]);
+  });
+
   it('pays a sale over MQTT through the canteen scenario, durable in the ledger before the answer', async () => {
     const kiosk = await connectKiosk();
     try {
