@@ -1,40 +1,21 @@
 import { connect as connectSocket, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectClient, loginAs, READER_1, startTestBroker, waitFor } from './broker-test-support.ts';
+import {
+  connectClient,
+  connectPacket,
+  loginAs,
+  READER_1,
+  startTestBroker,
+  waitFor,
+} from './broker-test-support.ts';
 import type { TerminalBroker } from './terminal-broker.ts';
 
 /**
  * [MQTT-3.1.3-8]: a zero-length ClientId with CleanSession=0 gets CONNACK return code 0x02 and the
- * connection is closed. mqtt.js will not send such a CONNECT, so it is written by hand, byte by byte
- * as in MQTT 3.1.1 §3.1, and the CONNACK read straight off the socket.
- */
-function connectPacket(options: {
-  clientId: string;
-  clean: boolean;
-  username: string;
-  password: string;
-  protocol?: { name: string; level: number };
-}): Buffer {
-  const { name, level } = options.protocol ?? { name: 'MQTT', level: 4 };
-  const utf8 = (text: string) => {
-    const bytes = Buffer.from(text, 'utf8');
-    const length = Buffer.alloc(2);
-    length.writeUInt16BE(bytes.length);
-    return Buffer.concat([length, bytes]);
-  };
-  const flags = 0x80 | 0x40 | (options.clean ? 0x02 : 0x00); // username, password, clean session
-  const body = Buffer.concat([
-    utf8(name),
-    Buffer.from([level, flags, 0x00, 0x3c]), // keep alive 60 s
-    utf8(options.clientId),
-    utf8(options.username),
-    utf8(options.password),
-  ]);
-  if (body.length > 127) throw new Error('test packet too long for a one-byte remaining length');
-  return Buffer.concat([Buffer.from([0x10, body.length]), body]);
-}
-
-/** Sends one CONNECT; resolves with every byte the broker sent and whether it closed the socket. */
+ * connection is closed. mqtt.js will not send such a CONNECT, so it is written by hand
+ * (broker-test-support.ts connectPacket, MQTT 3.1.1 §3.1) and the CONNACK read straight off the socket.
+ *
+ * Sends one CONNECT; resolves with every byte the broker sent and whether it closed the socket. */
 async function exchange(port: number, packet: Buffer): Promise<{ bytes: number[]; closedByBroker: boolean }> {
   const socket: Socket = connectSocket(port, '127.0.0.1');
   const received: Buffer[] = [];
