@@ -92,6 +92,21 @@ describe('box config', () => {
     ]);
   });
 
+  it('refuses one terminal id used by two driver entries, naming the second entry', () => {
+    const reader = { vendorId: 1, productId: 2, format: 'vendor' };
+    expect(() =>
+      parseBoxConfig({
+        ...minimal,
+        drivers: [
+          { driver: 'hid-reader', config: { id: 'window-1', ...reader } },
+          { driver: 'hid-reader', config: { id: 'window-1', ...reader, serialNumber: 'B' } },
+        ],
+      }),
+    ).toThrow(
+      /^config is invalid:\n {2}drivers\[1\]: terminal id "window-1" is also used by another driver entry$/,
+    );
+  });
+
   it('names the registered drivers when an entry names none of them', () => {
     const issues = issuesFor({
       ...minimal,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, resolve } from 'node:path';
-import { resolveDrivers, terminalsOf } from '../drivers/driver-part.ts';
+import { resolveDrivers, terminalOwners } from '../drivers/driver-part.ts';
 import { DRIVER_REGISTRY } from '../drivers/registry.ts';
 import { GatewayError } from '../gateway-error.ts';
 import { SCENARIO_REGISTRY } from '../scenarios/registry.ts';
@@ -38,16 +38,9 @@ export function parseBoxConfig(
 
 /** What one field's schema cannot see: terminal ids unique across drivers, bindings naming real terminals. */
 function crossCheckConfig(config: FullBoxConfig): ConfigIssue[] {
-  let terminals: Map<string, string>;
-  try {
-    terminals = terminalsOf(resolveDrivers(config.drivers, DRIVER_REGISTRY));
-  } catch (error) {
-    const message = (error as Error).message;
-    const at = message.indexOf(': ');
-    return [
-      { path: at > 0 ? message.slice(0, at) : 'drivers', message: at > 0 ? message.slice(at + 2) : message },
-    ];
-  }
+  // The schema has already matched every entry to a registered driver, so this resolves them all.
+  const { owners: terminals, clashes } = terminalOwners(resolveDrivers(config.drivers, DRIVER_REGISTRY));
+  if (clashes.length > 0) return clashes;
   return SCENARIO_REGISTRY.flatMap((scenario) => {
     const own = config.scenarios[scenario.id];
     return own === undefined ? [] : (scenario.crossCheck?.(own, terminals) ?? []);

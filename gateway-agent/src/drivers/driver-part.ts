@@ -35,20 +35,39 @@ export function resolveDrivers(
   });
 }
 
-/** Every terminal id → its driver; one id used by two entries is a config error (the ledger keys on it). */
-export function terminalsOf(drivers: readonly ConfiguredDriver[]): Map<string, string> {
+/**
+ * Every terminal id → its driver, and each id a second entry uses again, by field (the ledger keys
+ * records on the terminal id, so two terminals may not share one). Config validation lists the clashes;
+ * the agent refuses to start on the first.
+ */
+export function terminalOwners(drivers: readonly ConfiguredDriver[]): {
+  owners: Map<string, string>;
+  clashes: Array<{ path: string; message: string }>;
+} {
   const owners = new Map<string, string>();
+  const clashes: Array<{ path: string; message: string }> = [];
   for (const { index, definition, entry } of drivers) {
     for (const id of definition.terminalIds(entry.config)) {
       if (owners.has(id)) {
-        throw new GatewayError(
-          'CONFIG_TERMINAL_DUPLICATE',
-          `drivers[${index}]: terminal id "${id}" is also used by another driver entry`,
-          'give every terminal on the box its own id',
-        );
-      }
-      owners.set(id, definition.id);
+        clashes.push({
+          path: `drivers[${index}]`,
+          message: `terminal id "${id}" is also used by another driver entry`,
+        });
+      } else owners.set(id, definition.id);
     }
+  }
+  return { owners, clashes };
+}
+
+export function terminalsOf(drivers: readonly ConfiguredDriver[]): Map<string, string> {
+  const { owners, clashes } = terminalOwners(drivers);
+  const first = clashes[0];
+  if (first) {
+    throw new GatewayError(
+      'CONFIG_TERMINAL_DUPLICATE',
+      `${first.path}: ${first.message}`,
+      'give every terminal on the box its own id',
+    );
   }
   return owners;
 }
