@@ -78,14 +78,6 @@ beforeAll(async () => {
   await startBox();
 }, 60_000);
 
-async function waitForAsync(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 afterAll(async () => {
   await stopBox();
   await pair?.close();
@@ -128,7 +120,7 @@ describe('canteen end to end over real ptys', () => {
     expect(over.decision).toMatchObject({ outcome: 'declined', reason: 'INSUFFICIENT_LIMIT' });
     // The demo bank publishes a signed list with STOLEN on it; the agent's poller fetches and verifies it.
     // Wait for that state (not for time): a loaded machine may take a while to poll.
-    await waitForAsync(
+    await waitFor(
       async () => (await agent!.submit({ type: 'BlacklistVersionAsked', terminalId: TILL })).version >= 1,
       'the agent to apply the bank blacklist',
       20_000,
