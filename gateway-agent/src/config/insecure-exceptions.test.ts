@@ -1,24 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { acknowledgedInsecurity, isLoopbackHost } from './insecure-exceptions.ts';
-import { ConfigError, parseBoxConfig } from './load-config.ts';
+import { parseBoxConfig } from './load-config.ts';
+import { configIssuesOf, MINIMAL_BOX_CONFIG } from './test-support.ts';
 
-const BANK_KEY = `04${'ab'.repeat(64)}`;
-const site = {
-  version: 2,
-  site: { id: 'canteen-north' },
-  box: { id: 'box-0001' },
-  bank: { url: 'https://bank.example/ingest', publicKeyHex: BANK_KEY },
-};
-
-function refusal(doc: unknown) {
-  try {
-    parseBoxConfig(doc);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  throw new Error('expected the config to be refused');
-}
+const site = MINIMAL_BOX_CONFIG;
+const refusal = configIssuesOf;
 
 /** Issue #11: each of these validated silently. */
 const INSECURE = [

@@ -5,25 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { isGatewayError } from '../gateway-error.ts';
 import { buildBoxConfigSchema } from './driver-config.ts';
-import { ConfigError, loadBoxConfig, parseBoxConfig } from './load-config.ts';
+import { loadBoxConfig, parseBoxConfig } from './load-config.ts';
+import { configIssuesOf, MINIMAL_BOX_CONFIG } from './test-support.ts';
 
-const BANK_KEY = `04${'ab'.repeat(64)}`;
-const minimal = {
-  version: 2,
-  site: { id: 'canteen-north' },
-  box: { id: 'box-0001' },
-  bank: { url: 'https://bank.example/ingest', publicKeyHex: BANK_KEY },
-};
+const minimal = MINIMAL_BOX_CONFIG;
+const BANK_KEY = minimal.bank.publicKeyHex;
 
-function issuesFor(doc: unknown) {
-  try {
-    parseBoxConfig(doc);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
-    throw err;
-  }
-  throw new Error('expected the config to be refused');
-}
+const issuesFor = configIssuesOf;
 
 describe('box config', () => {
   it('fills sensible defaults from a minimal file', () => {
