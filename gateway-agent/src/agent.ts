@@ -217,6 +217,10 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         }));
         router = createEventRouter({
           scenarios: running,
+          onAgentEvent: (event, driverIndex) => {
+            const driver = drivers[driverIndex];
+            if (driver) board.record(driver.definition.id, event);
+          },
           onReplied(event, reply) {
             if (event.type === 'SaleRequested') {
               const decision = reply as ReplyTo<typeof event>;

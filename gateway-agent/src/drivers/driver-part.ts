@@ -99,19 +99,13 @@ export function driversPart(options: {
         for (const id of definition.terminalIds(entry.config)) options.board.expect(id, definition.id);
         // One controller per driver instance: fifty tills must not hang fifty listeners on one signal.
         const abort = new AbortController();
-        const submit = router.submitterFor(index, entry.scenario, definition.emits);
         const instance = definition.create(
           {
             transports,
             logger: options.logger.child({ part: 'driver', driver: definition.id, index }),
             clock: options.clock,
             signal: abort.signal,
-            submit: (event) => {
-              if (event.type === 'TerminalStatus' || event.type === 'FrameRejected') {
-                options.board.record(definition.id, event);
-              }
-              return submit(event);
-            },
+            submit: router.submitterFor(index, entry.scenario, definition.emits),
           },
           entry.config,
         );

@@ -67,11 +67,11 @@ describe('event router', () => {
     const seen: string[] = [];
     const router = createEventRouter({
       scenarios: [scenario('canteen', approve)],
-      onAgentEvent: (e) => seen.push(e.type),
+      onAgentEvent: (e, driverIndex) => seen.push(`${e.type} from drivers[${driverIndex}]`),
     });
-    const submit = router.submitterFor(0, undefined, ['TerminalStatus']);
+    const submit = router.submitterFor(3, undefined, ['TerminalStatus']);
     await expect(submit(sale('till-1'))).rejects.toMatchObject({ code: 'SCENARIO_UNHANDLED' });
     await expect(submit({ type: 'TerminalStatus', terminalId: 'till-1', up: true })).resolves.toBeUndefined();
-    expect(seen).toEqual(['TerminalStatus']);
+    expect(seen).toEqual(['TerminalStatus from drivers[3]']);
   });
 });

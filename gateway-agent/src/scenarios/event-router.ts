@@ -14,8 +14,8 @@ type AnyHandler = (event: TerminalEvent) => Promise<unknown>;
 
 export interface EventRouterOptions {
   scenarios: readonly RunningScenario[];
-  /** TerminalStatus and FrameRejected, when the agent wants them here too (drivers' board is upstream). */
-  onAgentEvent?(event: TerminalEvent): void;
+  /** TerminalStatus and FrameRejected, with the index of the driver entry that sent them: the terminal board. */
+  onAgentEvent?(event: TerminalEvent, driverIndex: number): void;
   /** After a scenario replied (metrics, waking the uploader). Must not throw; errors are swallowed. */
   onReplied?(event: TerminalEvent, reply: unknown): void;
 }
@@ -77,7 +77,7 @@ export function createEventRouter(options: EventRouterOptions) {
     return <E extends TerminalEvent>(event: E): Promise<ReplyTo<E>> => {
       if (AGENT_EVENTS.has(event.type)) {
         try {
-          options.onAgentEvent?.(event);
+          options.onAgentEvent?.(event, driverIndex);
         } catch {
           // The board is ours and cannot fail a terminal; a bug there must not reach the driver.
         }
