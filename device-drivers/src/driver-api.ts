@@ -39,13 +39,29 @@ export const DECLINE_REASONS = [
   'VOID_NOT_ALLOWED',
   'DUPLICATE_RECEIPT',
   'NO_CREDENTIAL', // a till without its own reader asked to be paid, and its bound reader saw no card
+  'STALE_REQUEST', // the request's terminal time is older than the box's window: a stale copy from a line buffer
+  'RECORD_MAC_INVALID', // an offline record whose MAC (made by the till under its own key) does not verify
   'SYSTEM_ERROR',
 ] as const;
 export type DeclineReasonName = (typeof DECLINE_REASONS)[number];
 
+/**
+ * The answer to a sale or void. For an offline upload (`offline: true`) 'approved' means *recorded*:
+ * the till approved it alone and money was spent, so the box keeps it even when a rule is broken, and
+ * `findings` names every rule the box would have declined it for online (the bank sees them as flags,
+ * the till learns to stop accepting that card offline). For an upload, 'declined' means *not recorded*
+ * (a receipt reused for other content, a forged record MAC, a full buffer, a system error).
+ */
 export type SaleDecision =
-  | { outcome: 'approved'; balanceFen?: number; displayText?: string }
+  | { outcome: 'approved'; balanceFen?: number; displayText?: string; findings?: DeclineReasonName[] }
   | { outcome: 'declined'; reason: DeclineReasonName; displayText: string };
+
+/** What the box knows of a receipt a till asks about (canteen-pos.md SALE_STATUS): from the ledger. */
+export type SaleStatus =
+  | { state: 'approved'; kind: 'sale' | 'void'; amountFen: number }
+  | { state: 'declined'; kind: 'sale' | 'void'; reason: DeclineReasonName }
+  /** No decision on record: nothing was charged; the till may ask again with the same content, or cancel. */
+  | { state: 'unknown' };
 
 export interface SaleRequest {
   /** Terminal receipt number: with the terminal id, the sale's idempotency key. */
@@ -111,11 +127,24 @@ export type TerminalEvent =
   | { type: 'CredentialPresented'; terminalId: string; credential: PaymentCredential }
   /** A terminal asks which version of the bank-signed blacklist the site applies (0 before the first). */
   | { type: 'BlacklistVersionAsked'; terminalId: string }
+  /** A till asks what became of a receipt (after a sale with no answer); answered once any decision in flight is made. */
+  | { type: 'SaleStatusAsked'; terminalId: string; receiptNo: number }
   | { type: 'FaceRecognized'; terminalId: string; recognition: FaceRecognition }
   | { type: 'PlateSighted'; terminalId: string; sighting: PlateSighting }
   | { type: 'TerminalStatus'; terminalId: string; up: boolean; detail?: string }
   /** A frame or report the driver could not use (bad CRC, junk, unknown command): for ops, not a decision. */
-  | { type: 'FrameRejected'; terminalId: string; code: string; detail: string };
+  | { type: 'FrameRejected'; terminalId: string; code: string; detail: string }
+  /**
+   * Something an operator must look at, seen by the driver (a frame with a bad MAC, a replay, a forged
+   * offline record, a v1 till on an insecure line): raised as an agent alert, rate-limited by the agent.
+   */
+  | {
+      type: 'TerminalAlert';
+      terminalId: string;
+      code: string;
+      severity: 'warning' | 'critical';
+      detail: string;
+    };
 
 export type TerminalEventType = TerminalEvent['type'];
 export type TerminalEventOf<T extends TerminalEventType> = Extract<TerminalEvent, { type: T }>;
@@ -130,10 +159,12 @@ export interface EventReplies {
   VoidRequested: SaleDecision;
   CredentialPresented: CredentialAnswer;
   BlacklistVersionAsked: { version: number };
+  SaleStatusAsked: SaleStatus;
   FaceRecognized: AccessDecision;
   PlateSighted: AccessDecision;
   TerminalStatus: undefined;
   FrameRejected: undefined;
+  TerminalAlert: undefined;
 }
 export type ReplyTo<E extends TerminalEvent> = EventReplies[E['type']];
 
@@ -150,6 +181,19 @@ export interface DriverContext {
    * then gives the terminal its protocol's "system error" answer.
    */
   submit<E extends TerminalEvent>(event: E): Promise<ReplyTo<E>>;
+  /**
+   * The secret keys provisioned for a terminal (`sceneway terminal provision <id>`), newest first, read
+   * from the box's sealed key store; empty when none was provisioned. Key bytes: never log them.
+   */
+  terminalKeys(terminalId: string): readonly TerminalKey[];
+}
+
+/** One provisioned terminal key (canteen-pos.md v2: sessions and offline record MACs). */
+export interface TerminalKey {
+  /** 1, 2, …: the till names the version it holds when it opens a session. */
+  version: number;
+  /** 32 random bytes. */
+  key: Uint8Array;
 }
 
 export interface DriverInstance {

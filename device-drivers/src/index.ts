@@ -35,9 +35,11 @@ export {
   type ReplyTo,
   type SaleDecision,
   type SaleRequest,
+  type SaleStatus,
   type TerminalEvent,
   type TerminalEventOf,
   type TerminalEventType,
+  type TerminalKey,
   type VoidRequest,
 } from './driver-api.ts';
 export { DriverError } from './driver-error.ts';

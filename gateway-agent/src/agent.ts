@@ -218,6 +218,14 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
         router = createEventRouter({
           scenarios: running,
           onAgentEvent: (event, driverIndex) => {
+            if (event.type === 'TerminalAlert') {
+              // One active alert per code and terminal: a storm of bad MACs is one line for ops.
+              alerts.raise({
+                code: `${event.code}:${event.terminalId}`,
+                message: `${event.terminalId}: ${event.detail}`,
+              });
+              return;
+            }
             const driver = drivers[driverIndex];
             if (driver) board.record(driver.definition.id, event);
           },

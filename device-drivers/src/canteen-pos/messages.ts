@@ -75,6 +75,8 @@ export const DeclineReason = {
   VOID_NOT_ALLOWED: 0x0c,
   DUPLICATE_RECEIPT: 0x0d,
   NO_CREDENTIAL: 0x0e,
+  STALE_REQUEST: 0x0f,
+  RECORD_MAC_INVALID: 0x10,
   SYSTEM_ERROR: 0xff,
 } as const satisfies Record<DeclineReasonName, number>;
 export type { DeclineReasonName };

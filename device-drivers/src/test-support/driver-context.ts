@@ -7,6 +7,7 @@ import type {
   SaleDecision,
   SaleRequest,
   TerminalEvent,
+  TerminalKey,
   VoidRequest,
 } from '../driver-api.ts';
 import type { ByteTransportFactory, MqttTransportFactory } from '../transport.ts';
@@ -57,6 +58,8 @@ export interface TestDriverContextOptions {
   decideVoid?(terminalId: string, request: VoidRequest): Promise<SaleDecision> | SaleDecision;
   /** The blacklist version the site applies, as the canteen scenario answers BlacklistVersionAsked. */
   blacklistVersion?(): number;
+  /** The keys `ctx.terminalKeys(id)` returns (canteen-pos v2); none by default. */
+  terminalKeys?(terminalId: string): readonly TerminalKey[];
   logger?: DriverLogger;
 }
 
@@ -138,6 +141,7 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
     }),
     logger: options.logger ?? quietDriverLogger,
     clock: { now: () => Date.now() },
+    terminalKeys: (terminalId) => options.terminalKeys?.(terminalId) ?? [],
     signal: abort.signal,
     submit: <E extends TerminalEvent>(event: E) => answer(event) as Promise<ReplyTo<E>>,
   };

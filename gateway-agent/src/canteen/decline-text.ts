@@ -21,6 +21,8 @@ export const DECLINE_TEXT: Record<DeclineReasonName, string> = {
   VOID_NOT_ALLOWED: '不可撤销 Void not allowed',
   DUPLICATE_RECEIPT: '重复单号 Duplicate receipt',
   NO_CREDENTIAL: '请先刷卡 Present your card first',
+  STALE_REQUEST: '请重新交易 Please retry the sale',
+  RECORD_MAC_INVALID: '记录校验失败 Record not authentic',
   SYSTEM_ERROR: '系统忙 请重试 System busy, retry',
 };
 

@@ -106,6 +106,8 @@ export function driversPart(options: {
             clock: options.clock,
             signal: abort.signal,
             submit: router.submitterFor(index, entry.scenario, definition.emits),
+            // The sealed terminal key store arrives with POS protocol v2 (issue #12).
+            terminalKeys: () => [],
           },
           entry.config,
         );

@@ -8,13 +8,17 @@ export interface RunningScenario {
 }
 
 /** Events the agent itself takes (the terminal board); no scenario decides about them. */
-const AGENT_EVENTS: ReadonlySet<TerminalEventType> = new Set(['TerminalStatus', 'FrameRejected']);
+const AGENT_EVENTS: ReadonlySet<TerminalEventType> = new Set([
+  'TerminalStatus',
+  'FrameRejected',
+  'TerminalAlert',
+]);
 
 type AnyHandler = (event: TerminalEvent) => Promise<unknown>;
 
 export interface EventRouterOptions {
   scenarios: readonly RunningScenario[];
-  /** TerminalStatus and FrameRejected, with the index of the driver entry that sent them: the terminal board. */
+  /** TerminalStatus, FrameRejected and TerminalAlert, with the index of the driver entry that sent them. */
   onAgentEvent?(event: TerminalEvent, driverIndex: number): void;
   /** After a scenario replied (metrics, waking the uploader). Must not throw; errors are swallowed. */
   onReplied?(event: TerminalEvent, reply: unknown): void;
