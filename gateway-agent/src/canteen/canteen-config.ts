@@ -69,6 +69,15 @@ export const canteenConfigSchema = z
       .array(readerBindingSchema)
       .default([])
       .describe('Which separate reader feeds which till: a till that sends a sale without a card uses it.'),
+    maxRequestAgeSeconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(3600)
+      .default(30)
+      .describe(
+        "A live sale or void whose terminal time is older than this many seconds before the box's clock is a stale copy (a line buffer replaying after a restart): declined STALE_REQUEST, recorded nowhere, and the till may retry the receipt with a fresh time. Offline uploads are not subject to it.",
+      ),
   })
   .strict();
 

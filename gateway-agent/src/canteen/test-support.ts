@@ -72,6 +72,7 @@ export function openCanteen(
     clock?: ReturnType<typeof manualClock>;
     audience?: { siteId: string; boxId: string };
     holderDigests?: HolderDigests;
+    maxRequestAgeSeconds?: number;
   } = {},
 ): Canteen {
   const path = opts.path ?? tempLedgerFile('canteen-');
@@ -90,6 +91,7 @@ export function openCanteen(
     isBankReachable: () => knobs.bankReachable,
     freeDiskMb: () => knobs.freeMb,
     alerts: { raise: (code, message) => alerts.set(code, message), clear: (code) => alerts.delete(code) },
+    ...(opts.maxRequestAgeSeconds === undefined ? {} : { maxRequestAgeSeconds: opts.maxRequestAgeSeconds }),
     logger: silentLogger,
   });
   return {
