@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { RECEIPT_REUSED_ALERT } from './rules-context.ts';
 import {
@@ -256,5 +257,26 @@ describe('sale status', () => {
       kind: 'sale',
       amountFen: 800,
     });
+  });
+});
+
+describe('a zero amount', () => {
+  it('is a field error of the till: declined, recorded nowhere, logged at warn naming the field, not error', async () => {
+    const lines: { level: number; field?: string; msg: string }[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const c = openCanteen({ logger });
+    await expect(c.rules.decideSale('pos-1', cardSale(CARD, 0))).resolves.toMatchObject({
+      outcome: 'declined',
+    });
+    const sale = cardSale(CARD, 300);
+    await c.rules.decideSale('pos-1', sale);
+    await expect(c.rules.decideVoid('pos-1', voidOf(sale, { amountFen: 0 }))).resolves.toMatchObject({
+      outcome: 'declined',
+    });
+    expect(recordsOf(c.ledger)).toHaveLength(1);
+    expect(decisionRows(c)).toHaveLength(1);
+    const amountLines = lines.filter((l) => l.field === 'amountFen');
+    expect(amountLines.map((l) => l.level)).toEqual([40, 40]);
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
   });
 });

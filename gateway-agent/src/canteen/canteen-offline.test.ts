@@ -163,6 +163,9 @@ describe('offline uploads', () => {
       outcome: 'approved',
       displayText: expect.any(String),
     });
+    // The same receipt uploaded for another card is a reused receipt, not that approval.
+    const other = { ...sale, credential: { kind: 'card' as const, uidHex: '11223344' }, offline: true };
+    await expect(c.rules.decideSale('pos-1', other)).resolves.toMatchObject({ reason: 'DUPLICATE_RECEIPT' });
     expect(recordsOf(c.ledger).map((r) => r.kind)).toEqual(['sale']);
     expect(dayTotal(c, CARD)).toBe(300);
   });

@@ -11,7 +11,7 @@ import type { SaleRequest, VoidRequest } from '@sceneway/device-drivers';
 import { manualClock } from '../clock.ts';
 import type { SqliteLedger } from '../ledger/ledger.ts';
 import { acknowledgeThrough, openTempLedger, tempLedgerFile } from '../ledger/temp-ledger.ts';
-import { silentLogger } from '../logger.ts';
+import { type Logger, silentLogger } from '../logger.ts';
 import type { CanteenLimits } from './canteen-limits.ts';
 import { type CanteenRules, createCanteenRules } from './canteen-rules.ts';
 import type { HolderDigests } from './holder-digest.ts';
@@ -73,6 +73,7 @@ export function openCanteen(
     audience?: { siteId: string; boxId: string };
     holderDigests?: HolderDigests;
     maxRequestAgeSeconds?: number;
+    logger?: Logger;
   } = {},
 ): Canteen {
   const path = opts.path ?? tempLedgerFile('canteen-');
@@ -92,7 +93,7 @@ export function openCanteen(
     freeDiskMb: () => knobs.freeMb,
     alerts: { raise: (code, message) => alerts.set(code, message), clear: (code) => alerts.delete(code) },
     ...(opts.maxRequestAgeSeconds === undefined ? {} : { maxRequestAgeSeconds: opts.maxRequestAgeSeconds }),
-    logger: silentLogger,
+    logger: opts.logger ?? silentLogger,
   });
   return {
     rules,
