@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { legacyHolderDigests } from './holder-digest.ts';
 import { RECEIPT_REUSED_ALERT } from './rules-context.ts';
 import {
   cardSale,
@@ -171,6 +172,40 @@ describe('a receipt is its content', () => {
     await reopened.rules.decideSale('pos-1', next);
     await expect(
       reopened.rules.decideSale('pos-1', { ...next, credential: card(OTHER) }),
+    ).resolves.toMatchObject({ reason: 'DUPLICATE_RECEIPT' });
+  });
+});
+
+describe('kept digests over time', () => {
+  it('judges a digest made under another holder key (a box that imported its key since) by the amount', async () => {
+    const before = openCanteen({ holderDigests: legacyHolderDigests });
+    const sale = cardSale(CARD, 800);
+    await before.rules.decideSale('pos-1', sale);
+    await before.ledger.close();
+    const now = openCanteen({ path: before.path });
+    await expect(now.rules.decideSale('pos-1', sale)).resolves.toMatchObject({ outcome: 'approved' });
+    await expect(now.rules.decideSale('pos-1', { ...sale, credential: card(OTHER) })).resolves.toMatchObject({
+      outcome: 'approved',
+    });
+    await expect(now.rules.decideSale('pos-1', { ...sale, amountFen: 801 })).resolves.toMatchObject({
+      reason: 'DUPLICATE_RECEIPT',
+    });
+    expect(recordsOf(now.ledger)).toHaveLength(1);
+  });
+
+  it('forgets declines after two days but keeps the digest of an approval for the reused receipts of a reset till', async () => {
+    const c = openCanteen();
+    const sale = cardSale(CARD, 800);
+    await c.rules.decideSale('pos-1', sale);
+    const declined = cardSale(CARD, LIMITS.perTransactionLimitFen + 1);
+    await c.rules.decideSale('pos-1', declined);
+    c.clock.set(NOON + 3 * 86_400_000);
+    const later = { terminalTime: Math.floor(c.clock.now() / 1000) };
+    // Any decision of the new day prunes.
+    await c.rules.decideSale('pos-1', cardSale(CARD, 100, later));
+    expect(decisionRows(c).map((r) => r.idem_key)).not.toContain(`sale:pos-1:${declined.receiptNo}`);
+    await expect(
+      c.rules.decideSale('pos-1', { ...sale, ...later, credential: card(OTHER) }),
     ).resolves.toMatchObject({ reason: 'DUPLICATE_RECEIPT' });
   });
 });
