@@ -154,14 +154,16 @@ export function createCanteenRules(opts: CanteenRulesOptions): CanteenRules {
   }
 
   return {
-    decideSale: (terminalId, sale) =>
-      once(saleKey(terminalId, sale.receiptNo), saleContent(opts.holderDigests, sale), () =>
-        decideSale(ctx, terminalId, sale),
-      ),
-    decideVoid: (terminalId, v) =>
-      once(voidKey(terminalId, v.receiptNo), voidContent(opts.holderDigests, v), () =>
-        decideVoid(ctx, terminalId, v),
-      ),
+    decideSale: (terminalId, sale) => {
+      const content = saleContent(opts.holderDigests, sale);
+      return once(saleKey(terminalId, sale.receiptNo), content, () =>
+        decideSale(ctx, terminalId, sale, content),
+      );
+    },
+    decideVoid: (terminalId, v) => {
+      const content = voidContent(opts.holderDigests, v);
+      return once(voidKey(terminalId, v.receiptNo), content, () => decideVoid(ctx, terminalId, v, content));
+    },
     saleStatus: async (terminalId, receiptNo) => {
       await Promise.all([settled(saleKey(terminalId, receiptNo)), settled(voidKey(terminalId, receiptNo))]);
       return saleStatus(ctx, terminalId, receiptNo);

@@ -12,7 +12,7 @@ import {
   vetoOf,
 } from './rules-context.ts';
 import { checkSale, type OfflineFlag } from './sale-checks.ts';
-import { saleContent } from './sale-content.ts';
+import { type ContentDigest, saleContent } from './sale-content.ts';
 
 const APPROVED: SaleDecision = { outcome: 'approved', displayText: APPROVED_TEXT };
 /** An upload's own sale time is believed within this window; outside it the terminal clock is off. */
@@ -36,6 +36,8 @@ export async function decideSale(
   ctx: RulesContext,
   terminalId: string,
   sale: SaleRequest,
+  /** The request's content digest, when the caller has it already (canteen-rules.ts). */
+  content: ContentDigest = saleContent(ctx.holderDigests, sale),
 ): Promise<SaleDecision> {
   const key = saleKey(terminalId, sale.receiptNo);
   const log = { terminalId, receiptNo: sale.receiptNo, amountFen: sale.amountFen, offline: sale.offline };
@@ -44,7 +46,6 @@ export async function decideSale(
     ctx.logger.warn({ ...log, field: 'amountFen' }, 'canteen: sale amount is not a positive integer of fen');
     return decline('SYSTEM_ERROR');
   }
-  const content = saleContent(ctx.holderDigests, sale);
   let declinedOnline: DeclineReasonName | undefined;
   try {
     const prior = await priorDecision(ctx, key, {

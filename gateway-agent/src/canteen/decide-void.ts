@@ -12,7 +12,7 @@ import {
   veto,
   vetoOf,
 } from './rules-context.ts';
-import { voidContent } from './sale-content.ts';
+import { type ContentDigest, voidContent } from './sale-content.ts';
 
 export const voidKey = (terminalId: string, receiptNo: number) => `void:${terminalId}:${receiptNo}`;
 
@@ -34,6 +34,8 @@ export async function decideVoid(
   ctx: RulesContext,
   terminalId: string,
   v: VoidRequest,
+  /** The request's content digest, when the caller has it already (canteen-rules.ts). */
+  content: ContentDigest = voidContent(ctx.holderDigests, v),
 ): Promise<SaleDecision> {
   const key = voidKey(terminalId, v.receiptNo);
   const log = {
@@ -46,7 +48,6 @@ export async function decideVoid(
     ctx.logger.warn({ ...log, field: 'amountFen' }, 'canteen: void amount is not a positive integer of fen');
     return decline('SYSTEM_ERROR');
   }
-  const content = voidContent(ctx.holderDigests, v);
   let declinedOnline: DeclineReasonName | undefined;
   try {
     const prior = await priorDecision(ctx, key, {
