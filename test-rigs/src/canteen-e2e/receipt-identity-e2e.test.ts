@@ -86,6 +86,10 @@ describe('a receipt is its content, over real ptys', () => {
     expect(recordsOf(first.receiptNo)).toEqual([expect.objectContaining({ kind: 'sale' })]);
     const alert = agent.alerts.list().find((a) => a.code === 'CANTEEN_RECEIPT_REUSED');
     expect(alert?.message).toContain(`Till ${TILL} sent receipt ${first.receiptNo} again`);
+    // What the till would learn asking about that receipt: the first sale, as the ledger holds it.
+    await expect(
+      agent.submit({ type: 'SaleStatusAsked', terminalId: TILL, receiptNo: first.receiptNo }),
+    ).resolves.toEqual({ state: 'approved', kind: 'sale', amountFen: 700 });
   });
 
   it('records a sale declined live and then uploaded offline once, with the live decline as a flag', async () => {
