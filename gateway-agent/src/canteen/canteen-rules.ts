@@ -10,6 +10,7 @@ import { GatewayError } from '../gateway-error.ts';
 import type { Ledger } from '../ledger/ledger-api.ts';
 import type { Logger } from '../logger.ts';
 import { type BlacklistState, openBlacklistStore } from './blacklist.ts';
+import { DEFAULT_MAX_REQUEST_AGE_SECONDS } from './canteen-config.ts';
 import type { CanteenLimits } from './canteen-limits.ts';
 import { openCanteenStore } from './canteen-store.ts';
 import { decideSale, saleKey } from './decide-sale.ts';
@@ -172,6 +173,3 @@ export function createCanteenRules(opts: CanteenRulesOptions): CanteenRules {
     blacklistVersion: () => blacklist.state().version,
   };
 }
-
-/** canteen-config.ts default: also what a caller without a config (tests, tools) gets. */
-export const DEFAULT_MAX_REQUEST_AGE_SECONDS = 30;

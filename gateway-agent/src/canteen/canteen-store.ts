@@ -60,7 +60,6 @@ export interface CanteenStore {
   isVoided(originalSeq: number): boolean;
   /** False when the sale was already voided. */
   markVoided(originalSeq: number, voidKey: string): boolean;
-  cachedDecision(idemKey: string): SaleDecision | undefined;
   decisionRow(idemKey: string): DecisionRow | undefined;
   /** Keeps a decline for retransmissions; never replaces a decision already kept. */
   cacheDecline(idemKey: string, decision: SaleDecision, content: ContentDigest, at: number): void;
@@ -149,10 +148,6 @@ export function openCanteenStore(db: Database.Database): CanteenStore {
     },
     isVoided: (seq) => voided.get(seq) !== undefined,
     markVoided: (seq, voidKey) => putVoid.run(seq, voidKey).changes === 1,
-    cachedDecision: (key) => {
-      const row = getDecision.get(key);
-      return row === undefined ? undefined : (JSON.parse(row.decision) as SaleDecision);
-    },
     decisionRow: (key) => {
       const row = getDecision.get(key);
       return row && { decision: JSON.parse(row.decision) as SaleDecision, content: row.content };
