@@ -76,6 +76,16 @@ export const GATEWAY_ERROR_CODES = [
     description: 'Alert: no holder key (enrolment answer); unkeyed digests, blacklist not updated.',
   },
   {
+    code: 'CANTEEN_OFFLINE_RISK',
+    description:
+      'Alert: a till approved offline a sale the box would have declined (flags OFFLINE_*); recorded and flagged for the bank.',
+  },
+  {
+    code: 'CANTEEN_RECEIPT_REUSED',
+    description:
+      'Alert: a till sent a receipt number again for another sale or void; declined DUPLICATE_RECEIPT, nothing recorded: service the till.',
+  },
+  {
     code: 'CANTEEN_SALE_VETO',
     description: 'A sale was refused inside the ledger commit by a rule that needs the committed state.',
   },

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** The default stale-request window; also what a caller without a config (tests, tools) gets. */
+export const DEFAULT_MAX_REQUEST_AGE_SECONDS = 30;
+
 /**
  * `scenarios.canteen` in the box config: the canteen's offline limits and which USB reader pays at which
  * till. The TypeScript types are z.infer of this schema (never written twice).
@@ -69,6 +72,15 @@ export const canteenConfigSchema = z
       .array(readerBindingSchema)
       .default([])
       .describe('Which separate reader feeds which till: a till that sends a sale without a card uses it.'),
+    maxRequestAgeSeconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(3600)
+      .default(DEFAULT_MAX_REQUEST_AGE_SECONDS)
+      .describe(
+        "A live sale or void whose terminal time is older than this many seconds before the box's clock is a stale copy (a line buffer replaying after a restart): declined STALE_REQUEST, recorded nowhere, and the till may retry the receipt with a fresh time. Offline uploads are not subject to it.",
+      ),
   })
   .strict();
 

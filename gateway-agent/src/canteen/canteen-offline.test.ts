@@ -99,12 +99,12 @@ describe('offline uploads', () => {
       .slice(1)
       .map((r) => [r.kind, r.payload.flags]);
     expect(flags).toEqual([
-      ['offline-sale', ['blacklisted']],
-      ['offline-sale', ['over-transaction-limit', 'over-floor-limit']],
-      ['offline-sale', ['over-floor-limit', 'over-daily-limit']],
-      ['offline-sale', ['qr-reused']],
-      ['offline-sale', ['qr-expired']],
-      ['offline-sale', ['qr-bad-signature']],
+      ['offline-sale', ['OFFLINE_BLACKLISTED']],
+      ['offline-sale', ['OFFLINE_OVER_LIMIT', 'OFFLINE_FLOOR_LIMIT']],
+      ['offline-sale', ['OFFLINE_FLOOR_LIMIT', 'OFFLINE_DAILY_LIMIT']],
+      ['offline-sale', ['OFFLINE_QR_REUSED']],
+      ['offline-sale', ['OFFLINE_QR_EXPIRED']],
+      ['offline-sale', ['OFFLINE_QR_BAD_SIGNATURE']],
     ]);
     // The uploads count towards the day: a live sale now meets the limit they used up.
     expect(dayTotal(c, CARD)).toBe(LIMITS.perTransactionLimitFen * 2 + 500);
@@ -116,18 +116,90 @@ describe('offline uploads', () => {
     expect(recordsOf(c.ledger)).toHaveLength(1 + uploads.length);
   });
 
-  it('records an upload of a sale the box had declined live, noting that', async () => {
+  it('records an upload of a sale the box had declined live once, with the live reason first in its findings', async () => {
     const c = openCanteen();
     const sale = cardSale(CARD, LIMITS.perTransactionLimitFen + 1);
     await expect(c.rules.decideSale('pos-1', sale)).resolves.toMatchObject({ reason: 'INSUFFICIENT_LIMIT' });
-    await expect(c.rules.decideSale('pos-1', { ...sale, offline: true })).resolves.toMatchObject({
+    const upload = { ...sale, offline: true, terminalTime: sale.terminalTime + 5 };
+    const recorded = {
       outcome: 'approved',
-    });
-    expect(recordsOf(c.ledger)[0]?.payload.flags).toEqual([
-      'declined-live:INSUFFICIENT_LIMIT',
-      'over-transaction-limit',
-      'over-floor-limit',
+      findings: ['INSUFFICIENT_LIMIT', 'FLOOR_LIMIT'],
+    };
+    await expect(c.rules.decideSale('pos-1', upload)).resolves.toMatchObject(recorded);
+    expect(recordsOf(c.ledger)).toEqual([
+      expect.objectContaining({
+        kind: 'offline-sale',
+        payload: expect.objectContaining({
+          flags: ['OFFLINE_AFTER_DECLINE', 'OFFLINE_OVER_LIMIT', 'OFFLINE_FLOOR_LIMIT'],
+          declinedOnline: 'INSUFFICIENT_LIMIT',
+        }),
+      }),
     ]);
+    expect(c.alerts.get('CANTEEN_OFFLINE_RISK')).toMatch(/Till pos-1 .*receipt \d+: OFFLINE_AFTER_DECLINE/);
+    // The upload again, and the live request again: the recorded upload answers both, once.
+    await expect(c.rules.decideSale('pos-1', upload)).resolves.toMatchObject(recorded);
+    await expect(c.rules.decideSale('pos-1', sale)).resolves.toMatchObject(recorded);
+    expect(recordsOf(c.ledger)).toHaveLength(1);
+  });
+
+  it('refuses an upload whose receipt was declined live for another card: DUPLICATE_RECEIPT, nothing recorded', async () => {
+    const c = openCanteen();
+    const sale = cardSale(CARD, LIMITS.perTransactionLimitFen + 1);
+    await c.rules.decideSale('pos-1', sale);
+    const other = { ...sale, credential: { kind: 'card' as const, uidHex: '11223344' }, offline: true };
+    await expect(c.rules.decideSale('pos-1', other)).resolves.toMatchObject({ reason: 'DUPLICATE_RECEIPT' });
+    expect(recordsOf(c.ledger)).toHaveLength(0);
+    expect(c.alerts.get('CANTEEN_RECEIPT_REUSED')).toMatch(/Till pos-1 sent receipt \d+ again/);
+  });
+
+  it('answers an upload of a receipt approved live from that approval, never a second record', async () => {
+    const c = openCanteen();
+    const sale = cardSale(CARD, 300);
+    await expect(c.rules.decideSale('pos-1', sale)).resolves.toEqual({
+      outcome: 'approved',
+      displayText: expect.any(String),
+    });
+    await expect(c.rules.decideSale('pos-1', { ...sale, offline: true })).resolves.toEqual({
+      outcome: 'approved',
+      displayText: expect.any(String),
+    });
+    // The same receipt uploaded for another card is a reused receipt, not that approval.
+    const other = { ...sale, credential: { kind: 'card' as const, uidHex: '11223344' }, offline: true };
+    await expect(c.rules.decideSale('pos-1', other)).resolves.toMatchObject({ reason: 'DUPLICATE_RECEIPT' });
+    expect(recordsOf(c.ledger).map((r) => r.kind)).toEqual(['sale']);
+    expect(dayTotal(c, CARD)).toBe(300);
+  });
+
+  it('records a blacklisted card in an upload, flagged for the bank and named to the till, with a risk alert', async () => {
+    const c = openCanteen();
+    c.rules.applyBlacklist(
+      signedForBox({
+        kind: 'full',
+        version: 1,
+        issuedAt: '2026-03-01T00:00:00Z',
+        add: [DIGESTS.card('DEADBEEF')],
+        remove: [],
+      }),
+    );
+    const upload = cardSale('DEADBEEF', 300, { offline: true });
+    await expect(c.rules.decideSale('pos-1', upload)).resolves.toMatchObject({
+      outcome: 'approved',
+      findings: ['BLACKLISTED'],
+    });
+    expect(recordsOf(c.ledger)).toEqual([
+      expect.objectContaining({
+        kind: 'offline-sale',
+        amountFen: 300,
+        payload: expect.objectContaining({ flags: ['OFFLINE_BLACKLISTED'] }),
+      }),
+    ]);
+    const alert = c.alerts.get('CANTEEN_OFFLINE_RISK') ?? '';
+    expect(alert).toMatch(/OFFLINE_BLACKLISTED/);
+    expect(alert).not.toMatch(/DEADBEEF/i);
+    // A clean upload carries no findings.
+    await expect(
+      c.rules.decideSale('pos-1', cardSale(CARD, 300, { offline: true })),
+    ).resolves.not.toHaveProperty('findings');
   });
 
   it('counts an upload on the day the terminal sold it, unless the terminal clock is implausible', async () => {

@@ -80,17 +80,18 @@ describe('canteen sale decisions', () => {
     const c = openCanteen();
     // 23:59 on 2 March in Shanghai is 15:59 UTC: still the same local day as noon.
     c.clock.set(Date.UTC(2026, 2, 2, 15, 59));
+    const now = () => ({ terminalTime: Math.floor(c.clock.now() / 1000) });
     for (const amount of [4_000, 4_000, 2_000]) {
-      expect((await c.rules.decideSale('pos-1', cardSale(CARD, amount))).outcome).toBe('approved');
+      expect((await c.rules.decideSale('pos-1', cardSale(CARD, amount, now()))).outcome).toBe('approved');
     }
-    await expect(c.rules.decideSale('pos-1', cardSale(CARD, 1))).resolves.toMatchObject({
+    await expect(c.rules.decideSale('pos-1', cardSale(CARD, 1, now()))).resolves.toMatchObject({
       reason: 'DAILY_LIMIT',
     });
-    await expect(c.rules.decideSale('pos-1', cardSale('11223344', 1))).resolves.toMatchObject({
+    await expect(c.rules.decideSale('pos-1', cardSale('11223344', 1, now()))).resolves.toMatchObject({
       outcome: 'approved',
     });
     c.clock.set(Date.UTC(2026, 2, 2, 16, 1)); // 00:01 on 3 March in Shanghai
-    await expect(c.rules.decideSale('pos-1', cardSale(CARD, 5_000))).resolves.toMatchObject({
+    await expect(c.rules.decideSale('pos-1', cardSale(CARD, 5_000, now()))).resolves.toMatchObject({
       outcome: 'approved',
     });
   });
@@ -217,7 +218,7 @@ describe('canteen sale decisions', () => {
     // A till that took it offline at site B is recorded (the diner ate), flagged for the bank.
     await siteB.rules.decideSale('pos-1', qrSale(token, 300, { offline: true }));
     expect(recordsOf(siteB.ledger)).toEqual([
-      expect.objectContaining({ payload: expect.objectContaining({ flags: ['qr-wrong-audience'] }) }),
+      expect.objectContaining({ payload: expect.objectContaining({ flags: ['OFFLINE_QR_WRONG_AUDIENCE'] }) }),
     ]);
   });
 

@@ -1,19 +1,28 @@
 import { isSm2PublicKey } from '@sceneway/cloud-sync';
-import type { PaymentCredential, SaleDecision, SaleRequest, VoidRequest } from '@sceneway/device-drivers';
+import type {
+  PaymentCredential,
+  SaleDecision,
+  SaleRequest,
+  SaleStatus,
+  VoidRequest,
+} from '@sceneway/device-drivers';
 import { GatewayError } from '../gateway-error.ts';
 import type { Ledger } from '../ledger/ledger-api.ts';
 import type { Logger } from '../logger.ts';
 import { type BlacklistState, openBlacklistStore } from './blacklist.ts';
+import { DEFAULT_MAX_REQUEST_AGE_SECONDS } from './canteen-config.ts';
 import type { CanteenLimits } from './canteen-limits.ts';
 import { openCanteenStore } from './canteen-store.ts';
-import { decideSale } from './decide-sale.ts';
-import { decideVoid } from './decide-void.ts';
+import { decideSale, saleKey } from './decide-sale.ts';
+import { decideVoid, voidKey } from './decide-void.ts';
 import { decline } from './decline-text.ts';
 import { type CanteenAlerts, createFullBufferGuard } from './full-buffer.ts';
 import type { HolderDigests } from './holder-digest.ts';
 import { createLocalDay } from './local-day.ts';
 import type { QrAudience } from './qr-token.ts';
 import type { RulesContext } from './rules-context.ts';
+import { type ContentDigest, saleContent, voidContent } from './sale-content.ts';
+import { saleStatus } from './sale-status.ts';
 
 export type { BlacklistState } from './blacklist.ts';
 export type { CanteenAlerts } from './full-buffer.ts';
@@ -39,12 +48,16 @@ export interface CanteenRulesOptions {
   alerts?: CanteenAlerts;
   /** The card waiting on the reader bound to a till (reader-bindings.ts); none when absent. */
   takeBoundCredential?: (tillId: string) => PaymentCredential | undefined;
+  /** scenarios.canteen.maxRequestAgeSeconds: older live requests are declined STALE_REQUEST. */
+  maxRequestAgeSeconds?: number;
   logger: Logger;
 }
 
 export interface CanteenRules {
   decideSale(terminalId: string, sale: SaleRequest): Promise<SaleDecision>;
   decideVoid(terminalId: string, request: VoidRequest): Promise<SaleDecision>;
+  /** What became of a receipt (canteen-pos.md SALE_STATUS), once any decision of it in flight is made. */
+  saleStatus(terminalId: string, receiptNo: number): Promise<SaleStatus>;
   /** Verifies (SM2, pinned bank key) and applies a signed full list or delta; throws CANTEEN_BLACKLIST_*. */
   applyBlacklist(signedUpdate: unknown): BlacklistState;
   blacklistVersion(): number;
@@ -100,14 +113,24 @@ export function createCanteenRules(opts: CanteenRulesOptions): CanteenRules {
     isBankReachable: opts.isBankReachable,
     localDay,
     takeBoundCredential: opts.takeBoundCredential ?? (() => undefined),
+    ...(opts.alerts ? { alerts: opts.alerts } : {}),
+    maxRequestAgeMs: (opts.maxRequestAgeSeconds ?? DEFAULT_MAX_REQUEST_AGE_SECONDS) * 1000,
     logger: opts.logger,
   };
 
-  const inFlight = new Map<string, Promise<SaleDecision>>();
+  // One decision per key at a time. A request with the same content joins the one in flight (a
+  // retransmission); one with other content waits for it and is then decided against what it left
+  // (DUPLICATE_RECEIPT if it was recorded or declined, D29). A status query waits for either.
+  const inFlight = new Map<string, { content: ContentDigest; decision: Promise<SaleDecision> }>();
   let prunedFor = '';
-  function once(key: string, decide: () => Promise<SaleDecision>): Promise<SaleDecision> {
+  function once(
+    key: string,
+    content: ContentDigest,
+    decide: () => Promise<SaleDecision>,
+  ): Promise<SaleDecision> {
     const running = inFlight.get(key);
-    if (running) return running;
+    if (running?.content === content) return running.decision;
+    if (running) return running.decision.then(() => once(key, content, decide));
     const today = localDay(opts.clock.now());
     if (today !== prunedFor) {
       prunedFor = today;
@@ -124,15 +147,28 @@ export function createCanteenRules(opts: CanteenRulesOptions): CanteenRules {
         return decline('SYSTEM_ERROR') as SaleDecision;
       })
       .finally(() => inFlight.delete(key));
-    inFlight.set(key, p);
+    inFlight.set(key, { content, decision: p });
     return p;
+  }
+  async function settled(key: string): Promise<void> {
+    for (let running = inFlight.get(key); running; running = inFlight.get(key)) await running.decision;
   }
 
   return {
-    decideSale: (terminalId, sale) =>
-      once(`sale:${terminalId}:${sale.receiptNo}`, () => decideSale(ctx, terminalId, sale)),
-    decideVoid: (terminalId, v) =>
-      once(`void:${terminalId}:${v.receiptNo}`, () => decideVoid(ctx, terminalId, v)),
+    decideSale: (terminalId, sale) => {
+      const content = saleContent(opts.holderDigests, sale);
+      return once(saleKey(terminalId, sale.receiptNo), content, () =>
+        decideSale(ctx, terminalId, sale, content),
+      );
+    },
+    decideVoid: (terminalId, v) => {
+      const content = voidContent(opts.holderDigests, v);
+      return once(voidKey(terminalId, v.receiptNo), content, () => decideVoid(ctx, terminalId, v, content));
+    },
+    saleStatus: async (terminalId, receiptNo) => {
+      await Promise.all([settled(saleKey(terminalId, receiptNo)), settled(voidKey(terminalId, receiptNo))]);
+      return saleStatus(ctx, terminalId, receiptNo);
+    },
     applyBlacklist: (signed) => blacklist.apply(signed),
     blacklistVersion: () => blacklist.state().version,
   };

@@ -11,7 +11,13 @@ import { createReaderBindings } from './reader-bindings.ts';
 export const canteenScenario = defineScenario({
   id: 'canteen',
   configSchema: canteenConfigSchema,
-  handles: ['SaleRequested', 'VoidRequested', 'CredentialPresented', 'BlacklistVersionAsked'],
+  handles: [
+    'SaleRequested',
+    'VoidRequested',
+    'SaleStatusAsked',
+    'CredentialPresented',
+    'BlacklistVersionAsked',
+  ],
   crossCheck(config, terminals) {
     return config.readerBindings.flatMap((binding, i) => {
       const at = `scenarios.canteen.readerBindings[${i}]`;
@@ -49,6 +55,7 @@ export const canteenScenario = defineScenario({
         clear: (code: string) => ctx.alerts.clear(code),
       },
       takeBoundCredential: bindings.take,
+      maxRequestAgeSeconds: config.maxRequestAgeSeconds,
       logger,
     });
     let poller: ReturnType<typeof startBlacklistPoller> | null = null;
@@ -56,6 +63,7 @@ export const canteenScenario = defineScenario({
       handlers: {
         SaleRequested: (e) => rules.decideSale(e.terminalId, e.sale),
         VoidRequested: (e) => rules.decideVoid(e.terminalId, e.request),
+        SaleStatusAsked: (e) => rules.saleStatus(e.terminalId, e.receiptNo),
         CredentialPresented: async (e) => bindings.present(e.terminalId, e.credential),
         BlacklistVersionAsked: async () => ({ version: rules.blacklistVersion() }),
       },

@@ -1,5 +1,6 @@
 import type { SaleDecision } from '@sceneway/device-drivers';
 import type Database from 'better-sqlite3';
+import type { ContentDigest } from './sale-content.ts';
 
 /**
  * The canteen's own tables, in the ledger's SQLite file. Everything that must agree with the ledger
@@ -19,13 +20,31 @@ CREATE TABLE IF NOT EXISTS canteen_sales (
 CREATE TABLE IF NOT EXISTS canteen_voids (
   original_seq INTEGER PRIMARY KEY, void_key TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS canteen_decisions (
-  idem_key TEXT PRIMARY KEY, decision TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;
+  idem_key TEXT PRIMARY KEY, decision TEXT NOT NULL, created_at INTEGER NOT NULL,
+  content TEXT) WITHOUT ROWID;
 `;
+
+/**
+ * Boxes before D29 have canteen_decisions without `content`: the column is added, their rows keep NULL
+ * and are judged by the rule they were made under (the amount alone, rules-context.ts).
+ */
+function addContentColumn(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(canteen_decisions)').all();
+  if (!columns.some((c) => c.name === 'content'))
+    db.exec('ALTER TABLE canteen_decisions ADD COLUMN content TEXT');
+}
 
 export interface SaleIndexRow {
   day: string;
   holder: string | null;
   amountFen: number;
+}
+
+/** A decision given for an idempotency key, with the content digest of what was asked (sale-content.ts). */
+export interface DecisionRow {
+  decision: SaleDecision;
+  /** Null on rows from before D29. */
+  content: ContentDigest | null;
 }
 
 export interface CanteenStore {
@@ -41,8 +60,14 @@ export interface CanteenStore {
   isVoided(originalSeq: number): boolean;
   /** False when the sale was already voided. */
   markVoided(originalSeq: number, voidKey: string): boolean;
-  cachedDecision(idemKey: string): SaleDecision | undefined;
-  cacheDecision(idemKey: string, decision: SaleDecision, at: number): void;
+  decisionRow(idemKey: string): DecisionRow | undefined;
+  /** Keeps a decline for retransmissions; never replaces a decision already kept. */
+  cacheDecline(idemKey: string, decision: SaleDecision, content: ContentDigest, at: number): void;
+  /**
+   * Keeps the decision of a record being committed (called inside withinCommit): it replaces a decline
+   * of the same receipt, which an upload of that receipt has now overtaken.
+   */
+  recordDecision(idemKey: string, decision: SaleDecision, content: ContentDigest, at: number): void;
   /** Drops rows no decision can need any more; called once per local day. */
   prune(opts: { beforeDay: string; nowMs: number }): void;
 }
@@ -51,6 +76,7 @@ const DAY_MS = 86_400_000;
 
 export function openCanteenStore(db: Database.Database): CanteenStore {
   db.exec(SCHEMA);
+  addContentColumn(db);
   const dayTotal = db
     .prepare<[string, string], number>(
       'SELECT total_fen FROM canteen_day_totals WHERE day = ? AND holder = ?',
@@ -80,11 +106,14 @@ export function openCanteenStore(db: Database.Database): CanteenStore {
   const putVoid = db.prepare<[number, string]>(
     'INSERT INTO canteen_voids (original_seq, void_key) VALUES (?, ?) ON CONFLICT DO NOTHING',
   );
-  const getDecision = db
-    .prepare<[string], string>('SELECT decision FROM canteen_decisions WHERE idem_key = ?')
-    .pluck();
-  const putDecision = db.prepare<[string, string, number]>(
-    'INSERT OR IGNORE INTO canteen_decisions (idem_key, decision, created_at) VALUES (?, ?, ?)',
+  const getDecision = db.prepare<[string], { decision: string; content: string | null }>(
+    'SELECT decision, content FROM canteen_decisions WHERE idem_key = ?',
+  );
+  const putDecline = db.prepare<[string, string, number, string]>(
+    'INSERT OR IGNORE INTO canteen_decisions (idem_key, decision, created_at, content) VALUES (?, ?, ?, ?)',
+  );
+  const putDecision = db.prepare<[string, string, number, string]>(
+    'INSERT OR REPLACE INTO canteen_decisions (idem_key, decision, created_at, content) VALUES (?, ?, ?, ?)',
   );
   const pruneDays = db.prepare<[string]>('DELETE FROM canteen_day_totals WHERE day < ?');
   const pruneByTime = [
@@ -92,8 +121,14 @@ export function openCanteenStore(db: Database.Database): CanteenStore {
     db.prepare<[number]>(`DELETE FROM canteen_used_qr WHERE expires_at * 1000 < ? - ${DAY_MS}`),
     // Voids come the same day in practice; a month keeps the day-total link for late ones.
     db.prepare<[number]>(`DELETE FROM canteen_sales WHERE created_at < ? - ${31 * DAY_MS}`),
-    // Only retransmissions read this (seconds later); approvals stay findable in the ledger anyway.
-    db.prepare<[number]>(`DELETE FROM canteen_decisions WHERE created_at < ? - ${2 * DAY_MS}`),
+    // A decline is asked again by retransmissions and uploads (seconds to days later).
+    db.prepare<[number]>(
+      `DELETE FROM canteen_decisions WHERE created_at < ? - ${2 * DAY_MS} AND json_extract(decision, '$.outcome') = 'declined'`,
+    ),
+    // An approval's digest is what tells a retransmission from a reused receipt (D29): a till that lost
+    // its counter starts again at receipt 1, months later. Kept a year; older rows fall back to the
+    // amount rule, like rows from before D29.
+    db.prepare<[number]>(`DELETE FROM canteen_decisions WHERE created_at < ? - ${366 * DAY_MS}`),
   ];
 
   return {
@@ -113,12 +148,15 @@ export function openCanteenStore(db: Database.Database): CanteenStore {
     },
     isVoided: (seq) => voided.get(seq) !== undefined,
     markVoided: (seq, voidKey) => putVoid.run(seq, voidKey).changes === 1,
-    cachedDecision: (key) => {
-      const text = getDecision.get(key);
-      return text === undefined ? undefined : (JSON.parse(text) as SaleDecision);
+    decisionRow: (key) => {
+      const row = getDecision.get(key);
+      return row && { decision: JSON.parse(row.decision) as SaleDecision, content: row.content };
     },
-    cacheDecision: (key, decision, at) => {
-      putDecision.run(key, JSON.stringify(decision), at);
+    cacheDecline: (key, decision, content, at) => {
+      putDecline.run(key, JSON.stringify(decision), at, content);
+    },
+    recordDecision: (key, decision, content, at) => {
+      putDecision.run(key, JSON.stringify(decision), at, content);
     },
     prune: ({ beforeDay, nowMs }) => {
       db.transaction(() => {

@@ -1,9 +1,10 @@
 import type { JsonValue } from '@sceneway/cloud-sync';
-import type { SaleDecision, VoidRequest } from '@sceneway/device-drivers';
+import type { DeclineReasonName, SaleDecision, VoidRequest } from '@sceneway/device-drivers';
 import { saleKey } from './decide-sale.ts';
 import { decline, VOIDED_TEXT } from './decline-text.ts';
 import {
   isPositiveFen,
+  isStale,
   priorDecision,
   type RulesContext,
   remember,
@@ -11,6 +12,9 @@ import {
   veto,
   vetoOf,
 } from './rules-context.ts';
+import { type ContentDigest, voidContent } from './sale-content.ts';
+
+export const voidKey = (terminalId: string, receiptNo: number) => `void:${terminalId}:${receiptNo}`;
 
 const VOIDED: SaleDecision = { outcome: 'approved', displayText: VOIDED_TEXT };
 
@@ -21,33 +25,52 @@ const VOIDED: SaleDecision = { outcome: 'approved', displayText: VOIDED_TEXT };
  *
  * Voids pass the full-buffer policy: a void hands money back to a diner, and refusing it would leave
  * them charged; the ledger's own disk floor still guards the file. An uploaded offline void is
- * recorded even when it does not match (flags: original-not-found, amount-mismatch, already-voided)
- * for the bank to reconcile; only a clean void changes the day total.
+ * recorded even when it does not match (flags: original-not-found, amount-mismatch, already-voided,
+ * and OFFLINE_AFTER_DECLINE when the box had declined it live) for the bank to reconcile, its
+ * findings (VOID_NOT_FOUND / VOID_NOT_ALLOWED) told to the till; only a clean void changes the day
+ * total. Its identity is (terminal, receipt) with the original receipt and the amount (D29).
  */
 export async function decideVoid(
   ctx: RulesContext,
   terminalId: string,
   v: VoidRequest,
+  /** The request's content digest, when the caller has it already (canteen-rules.ts). */
+  content: ContentDigest = voidContent(ctx.holderDigests, v),
 ): Promise<SaleDecision> {
-  const key = `void:${terminalId}:${v.receiptNo}`;
+  const key = voidKey(terminalId, v.receiptNo);
   const log = {
     terminalId,
     receiptNo: v.receiptNo,
     originalReceiptNo: v.originalReceiptNo,
     offline: v.offline,
   };
-  let prior: SaleDecision | null;
+  if (!isPositiveFen(v.amountFen)) {
+    ctx.logger.warn({ ...log, field: 'amountFen' }, 'canteen: void amount is not a positive integer of fen');
+    return decline('SYSTEM_ERROR');
+  }
+  let declinedOnline: DeclineReasonName | undefined;
   try {
-    prior = await priorDecision(ctx, key, { ignoreDeclines: v.offline, approved: VOIDED });
+    const prior = await priorDecision(ctx, key, {
+      terminalId,
+      receiptNo: v.receiptNo,
+      what: 'void',
+      content,
+      offline: v.offline,
+      approved: VOIDED,
+    });
+    if (prior.kind === 'answer') return prior.decision;
+    declinedOnline = prior.declinedOnline;
   } catch (error) {
     const unanswered = unansweredAfterSyncFailure(ctx, error, log);
     if (unanswered) return unanswered;
     throw error;
   }
-  if (prior) return prior;
-  if (!isPositiveFen(v.amountFen)) {
-    ctx.logger.error(log, 'canteen: void amount is not a positive integer of fen');
-    return decline('SYSTEM_ERROR');
+  if (!v.offline && isStale(ctx, v.terminalTime)) {
+    ctx.logger.info(
+      { ...log, terminalTime: v.terminalTime },
+      'canteen: void declined, terminal time outside the request window (stale copy); not recorded',
+    );
+    return decline('STALE_REQUEST');
   }
 
   const originalKey = saleKey(terminalId, v.originalReceiptNo);
@@ -56,11 +79,16 @@ export async function decideVoid(
   if (!original) flags.push('original-not-found');
   else if (original.amountFen !== v.amountFen) flags.push('amount-mismatch');
   else if (ctx.store.isVoided(original.seq)) flags.push('already-voided');
-  if (!v.offline && flags.length > 0) {
-    const reason = original ? 'VOID_NOT_ALLOWED' : 'VOID_NOT_FOUND';
+  const reason: DeclineReasonName | null =
+    flags.length === 0 ? null : original ? 'VOID_NOT_ALLOWED' : 'VOID_NOT_FOUND';
+  if (!v.offline && reason) {
     ctx.logger.info({ ...log, reason, why: flags[0] }, 'canteen: void declined');
-    return remember(ctx, key, decline(reason));
+    return remember(ctx, key, content, decline(reason));
   }
+  if (declinedOnline) flags.push('OFFLINE_AFTER_DECLINE');
+  const found = [...new Set([...(declinedOnline ? [declinedOnline] : []), ...(reason ? [reason] : [])])];
+  const decision: SaleDecision =
+    found.length > 0 ? { outcome: 'approved', displayText: VOIDED_TEXT, findings: found } : VOIDED;
 
   const payload: { [k: string]: JsonValue } = {
     receiptNo: v.receiptNo,
@@ -69,6 +97,7 @@ export async function decideVoid(
     terminalTime: v.terminalTime,
   };
   if (flags.length > 0) payload.flags = flags;
+  if (declinedOnline) payload.declinedOnline = declinedOnline;
   const clean = original !== null && flags.length === 0;
   const nowMs = ctx.clock.now();
   try {
@@ -89,18 +118,21 @@ export async function decideVoid(
             veto('VOID_NOT_ALLOWED');
           }
         }
-        store.cacheDecision(key, VOIDED, nowMs);
+        store.recordDecision(key, decision, content, nowMs);
       },
     });
-    if (duplicate) return ctx.store.cachedDecision(key) ?? VOIDED;
+    if (duplicate) {
+      const row = ctx.store.decisionRow(key);
+      return row?.decision.outcome === 'approved' ? row.decision : VOIDED;
+    }
   } catch (error) {
     const refused = vetoOf(error);
-    if (refused) return remember(ctx, key, refused.decision);
+    if (refused) return remember(ctx, key, content, refused.decision);
     const unanswered = unansweredAfterSyncFailure(ctx, error, log);
     if (unanswered) return unanswered;
     ctx.logger.error({ ...log, err: error }, 'canteen: recording the void failed; declined');
     return decline('SYSTEM_ERROR');
   }
   if (flags.length > 0) ctx.logger.warn({ ...log, flags }, 'canteen: offline void recorded with flags');
-  return VOIDED;
+  return decision;
 }

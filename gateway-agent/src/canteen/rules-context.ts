@@ -4,8 +4,9 @@ import type { Ledger } from '../ledger/ledger-api.ts';
 import type { SafeLogger } from '../logger.ts';
 import type { CanteenStore } from './canteen-store.ts';
 import { type Declined, decline } from './decline-text.ts';
-import type { FullBufferGuard } from './full-buffer.ts';
+import type { CanteenAlerts, FullBufferGuard } from './full-buffer.ts';
 import type { SaleCheckContext } from './sale-checks.ts';
+import { type ContentDigest, comparable } from './sale-content.ts';
 
 /** What decide-sale.ts and decide-void.ts share; built once by createCanteenRules. */
 export interface RulesContext extends SaleCheckContext {
@@ -17,6 +18,10 @@ export interface RulesContext extends SaleCheckContext {
   localDay(epochMs: number): string;
   /** The card last presented on the reader bound to this till, taken once (reader-bindings.ts). */
   takeBoundCredential(tillId: string): PaymentCredential | undefined;
+  /** Operator alerts: a reused receipt, a risky offline upload. */
+  alerts?: CanteenAlerts;
+  /** scenarios.canteen.maxRequestAgeSeconds, in ms. */
+  maxRequestAgeMs: number;
   logger: SafeLogger;
 }
 
@@ -44,11 +49,24 @@ export function veto(reason: DeclineReasonName): never {
   throw new SaleVeto(decline(reason));
 }
 
+/** Raised when a till sends a receipt number again for another sale (its counter went back). */
+export const RECEIPT_REUSED_ALERT = 'CANTEEN_RECEIPT_REUSED';
+
+/** What the box has already said about an idempotency key, if anything. */
+export type Prior =
+  | { kind: 'answer'; decision: SaleDecision }
+  /** Nothing decided yet; for an upload, `declinedOnline` names the "no" the box gave this receipt live. */
+  | { kind: 'new'; declinedOnline?: DeclineReasonName };
+
 /**
- * The answer already given for this idempotency key, if any. An approval is whatever the ledger holds
- * (its idempotency key is the authority); a decline lives only in the decision cache, so a
- * retransmitted declined sale is answered the same. An offline upload ignores cached declines: the
- * terminal approved it on its own, so the box's earlier "no" never reached the diner.
+ * The answer already given for this idempotency key, if any (docs/decisions.md D29). The key is
+ * (terminal, receipt) and the question must be the same too: a stored decision whose content digest
+ * differs from this request's is a receipt number reused for another sale, answered DUPLICATE_RECEIPT,
+ * recorded nowhere and raised as an operator alert. An approval is whatever the ledger holds (its
+ * idempotency key is the authority); a decline lives only in the decision cache. An upload of a receipt
+ * declined live (same content) is new: the till approved it alone, the diner has eaten, and the
+ * caller records it with the earlier decline as a finding. Rows from before D29 (no digest, or one
+ * under another holder key) keep their rule: a sale differs when its amount does.
  *
  * A stored record is answered from only once it is durable: it may be a commit whose fsync is still
  * running (or failed), and an approval a power loss erases is a free meal the bank never sees
@@ -57,24 +75,57 @@ export function veto(reason: DeclineReasonName): never {
 export async function priorDecision(
   ctx: RulesContext,
   key: string,
-  opts: { ignoreDeclines: boolean; approved: SaleDecision; amountFen?: number },
-): Promise<SaleDecision | null> {
+  ask: {
+    terminalId: string;
+    receiptNo: number;
+    what: 'sale' | 'void';
+    content: ContentDigest;
+    offline: boolean;
+    approved: SaleDecision;
+    /** Sales only: the pre-D29 rule for rows without a digest (voids had none). */
+    amountFen?: number;
+  },
+): Promise<Prior> {
   const stored = ctx.ledger.findByIdempotencyKey(key);
+  const row = ctx.store.decisionRow(key);
+  const known = row?.content != null && comparable(ctx.holderDigests, row.content) ? row.content : null;
   if (stored) {
     await ctx.ledger.durable();
-    // Same receipt number, different amount: not a retransmission but a terminal whose receipt counter
-    // went back (reset, replaced). Charging it would be wrong and answering "approved" would hide a sale.
-    if (opts.amountFen !== undefined && stored.amountFen !== opts.amountFen) {
-      ctx.logger.warn(
-        { key, storedFen: stored.amountFen, askedFen: opts.amountFen },
-        'canteen: receipt number reused',
-      );
-      return decline('DUPLICATE_RECEIPT');
-    }
-    return ctx.store.cachedDecision(key) ?? opts.approved;
+    const reused =
+      known !== null
+        ? known !== ask.content
+        : ask.amountFen !== undefined && stored.amountFen !== ask.amountFen;
+    if (reused) return { kind: 'answer', decision: receiptReused(ctx, ask) };
+    return {
+      kind: 'answer',
+      decision: row?.decision.outcome === 'approved' ? row.decision : ask.approved,
+    };
   }
-  if (opts.ignoreDeclines) return null;
-  return ctx.store.cachedDecision(key) ?? null;
+  // An approval whose record is gone (ledger retention) answers nothing: only a kept decline counts.
+  if (row?.decision.outcome !== 'declined') return { kind: 'new' };
+  if (known !== null && known !== ask.content) return { kind: 'answer', decision: receiptReused(ctx, ask) };
+  if (ask.offline) return { kind: 'new', declinedOnline: row.decision.reason };
+  return { kind: 'answer', decision: row.decision };
+}
+
+/**
+ * A till that repeats receipt numbers for new sales needs service; until then each repeat is refused
+ * (charging it could double a diner, answering "approved" would hide an unpaid one).
+ */
+function receiptReused(
+  ctx: RulesContext,
+  ask: { terminalId: string; receiptNo: number; what: 'sale' | 'void'; offline: boolean },
+): Declined {
+  ctx.logger.warn(
+    { terminalId: ask.terminalId, receiptNo: ask.receiptNo, what: ask.what, offline: ask.offline },
+    'canteen: receipt number reused for other content; declined DUPLICATE_RECEIPT, nothing recorded',
+  );
+  ctx.alerts?.raise(
+    RECEIPT_REUSED_ALERT,
+    `Till ${ask.terminalId} sent receipt ${ask.receiptNo} again for a different ${ask.what}${ask.offline ? ' (offline upload)' : ''}: declined DUPLICATE_RECEIPT, nothing recorded`,
+    "the till's receipt counter went back (reset, replaced or restored): have it serviced; its offline uploads with reused receipts stay in its service log",
+  );
+  return decline('DUPLICATE_RECEIPT');
 }
 
 /**
@@ -94,9 +145,14 @@ export function unansweredAfterSyncFailure(
 }
 
 /** Caches a decline for retransmissions; a failing cache write must not turn a decline into an error. */
-export function remember(ctx: RulesContext, key: string, decision: Declined): Declined {
+export function remember(
+  ctx: RulesContext,
+  key: string,
+  content: ContentDigest,
+  decision: Declined,
+): Declined {
   try {
-    ctx.store.cacheDecision(key, decision, ctx.clock.now());
+    ctx.store.cacheDecline(key, decision, content, ctx.clock.now());
   } catch (error) {
     ctx.logger.warn({ err: error, key }, 'canteen: could not cache a decline');
   }
@@ -105,4 +161,14 @@ export function remember(ctx: RulesContext, key: string, decision: Declined): De
 
 export function isPositiveFen(amountFen: number): boolean {
   return Number.isSafeInteger(amountFen) && amountFen > 0;
+}
+
+/**
+ * A live request whose terminal time is older than the window is a stale copy (a line buffer
+ * replaying after the box restarted): the diner has most likely gone, so it is not charged. It is
+ * declined STALE_REQUEST and kept nowhere, so the till may ask again for the same receipt with a
+ * fresh time (canteen-pos.md, field rules).
+ */
+export function isStale(ctx: RulesContext, terminalTime: number): boolean {
+  return terminalTime * 1000 < ctx.clock.now() - ctx.maxRequestAgeMs;
 }

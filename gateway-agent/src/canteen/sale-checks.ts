@@ -16,10 +16,14 @@ export interface Holder {
   masked: Masked;
 }
 
-/** One rule a sale breaks: a live sale is declined for the first; an offline upload is flagged with all. */
+/**
+ * One rule a sale breaks: a live sale is declined for the first; an offline upload is recorded with all
+ * of them as payload flags the bank sees (stable names, docs/decisions.md D29) and their reasons as the
+ * decision's findings, which the till is told.
+ */
 export interface Finding {
   reason: DeclineReasonName;
-  flag: string;
+  flag: OfflineFlag;
   detail: string;
 }
 
@@ -36,6 +40,22 @@ export interface SaleCheckContext {
   dayTotalFen(day: string, holderDigest: string): number;
 }
 
+/** Every flag an offline sale record may carry (payload.flags); the bank's reconciliation reads them. */
+export const OFFLINE_FLAGS = [
+  'OFFLINE_UNKNOWN_ACCOUNT', // card UID unreadable (not 4-10 bytes of hex)
+  'OFFLINE_QR_BAD_SIGNATURE', // QR token not signed by the pinned bank key
+  'OFFLINE_QR_WRONG_AUDIENCE', // QR token signed, but for another site or box
+  'OFFLINE_QR_EXPIRED',
+  'OFFLINE_BLACKLISTED',
+  'OFFLINE_QR_REUSED',
+  'OFFLINE_OVER_LIMIT', // over the per-sale limit
+  'OFFLINE_OVER_QR_MAX', // over the QR token's own ceiling
+  'OFFLINE_FLOOR_LIMIT', // over the offline floor limit (an upload was made while cut off)
+  'OFFLINE_DAILY_LIMIT',
+  'OFFLINE_AFTER_DECLINE', // the box had declined this receipt live (payload.declinedOnline names why)
+] as const;
+export type OfflineFlag = (typeof OFFLINE_FLAGS)[number];
+
 const CARD_UID = /^(?:[0-9A-F]{2}){4,10}$/;
 
 function identify(ctx: SaleCheckContext, credential: PaymentCredential, atMs: number) {
@@ -45,7 +65,7 @@ function identify(ctx: SaleCheckContext, credential: PaymentCredential, atMs: nu
       const holder: Holder = { method: 'card', digest: null, masked: maskedConstant('card:unreadable') };
       const finding: Finding = {
         reason: 'UNKNOWN_ACCOUNT',
-        flag: 'unreadable-card',
+        flag: 'OFFLINE_UNKNOWN_ACCOUNT',
         detail: 'card UID is not 4-10 bytes of hex',
       };
       return { holder, finding };
@@ -62,7 +82,9 @@ function identify(ctx: SaleCheckContext, credential: PaymentCredential, atMs: nu
   const verdict = verifyQrToken(credential.token, ctx.bankPublicKeyHex, atMs, ctx.audience, userId);
   if (!verdict.ok && verdict.reason === 'QR_BAD_SIGNATURE') {
     const holder: Holder = { method: 'qr', digest: null, masked: maskedConstant('qr:invalid') };
-    return { holder, finding: { reason: verdict.reason, flag: verdict.flag, detail: verdict.detail } };
+    const flag: OfflineFlag =
+      verdict.flag === 'qr-wrong-audience' ? 'OFFLINE_QR_WRONG_AUDIENCE' : 'OFFLINE_QR_BAD_SIGNATURE';
+    return { holder, finding: { reason: verdict.reason, flag, detail: verdict.detail } };
   }
   const claims = verdict.claims;
   const holder: Holder = {
@@ -73,7 +95,7 @@ function identify(ctx: SaleCheckContext, credential: PaymentCredential, atMs: nu
   };
   const finding: Finding | null = verdict.ok
     ? null
-    : { reason: 'QR_EXPIRED', flag: 'qr-expired', detail: verdict.detail };
+    : { reason: 'QR_EXPIRED', flag: 'OFFLINE_QR_EXPIRED', detail: verdict.detail };
   return { holder, finding };
 }
 
@@ -100,29 +122,33 @@ export function checkSale(
   const { limits } = ctx;
   const amount = sale.amountFen;
   if (holder.digest && ctx.isBlacklisted(holder.digest)) {
-    findings.push({ reason: 'BLACKLISTED', flag: 'blacklisted', detail: 'holder is on the bank blacklist' });
+    findings.push({
+      reason: 'BLACKLISTED',
+      flag: 'OFFLINE_BLACKLISTED',
+      detail: 'holder is on the bank blacklist',
+    });
   }
   if (holder.qr && ctx.isQrUsed(holder.qr.tokenId)) {
-    findings.push({ reason: 'QR_REUSED', flag: 'qr-reused', detail: 'token already used' });
+    findings.push({ reason: 'QR_REUSED', flag: 'OFFLINE_QR_REUSED', detail: 'token already used' });
   }
   if (amount > limits.perTransactionLimitFen) {
     findings.push({
       reason: 'INSUFFICIENT_LIMIT',
-      flag: 'over-transaction-limit',
+      flag: 'OFFLINE_OVER_LIMIT',
       detail: `${amount} fen over the per-sale limit of ${limits.perTransactionLimitFen}`,
     });
   }
   if (holder.qr && amount > holder.qr.maxAmountFen) {
     findings.push({
       reason: 'INSUFFICIENT_LIMIT',
-      flag: 'over-qr-max',
+      flag: 'OFFLINE_OVER_QR_MAX',
       detail: `${amount} fen over the token's ${holder.qr.maxAmountFen}`,
     });
   }
   if (!sale.bankReachable && amount > limits.offlineFloorLimitFen) {
     findings.push({
       reason: 'FLOOR_LIMIT',
-      flag: 'over-floor-limit',
+      flag: 'OFFLINE_FLOOR_LIMIT',
       detail: `${amount} fen over the offline floor limit of ${limits.offlineFloorLimitFen}`,
     });
   }
@@ -131,7 +157,7 @@ export function checkSale(
     if (total + amount > limits.perDayLimitFen) {
       findings.push({
         reason: 'DAILY_LIMIT',
-        flag: 'over-daily-limit',
+        flag: 'OFFLINE_DAILY_LIMIT',
         detail: `${total} + ${amount} fen over the daily limit of ${limits.perDayLimitFen} (${sale.day})`,
       });
     }

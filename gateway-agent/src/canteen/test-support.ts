@@ -11,7 +11,7 @@ import type { SaleRequest, VoidRequest } from '@sceneway/device-drivers';
 import { manualClock } from '../clock.ts';
 import type { SqliteLedger } from '../ledger/ledger.ts';
 import { acknowledgeThrough, openTempLedger, tempLedgerFile } from '../ledger/temp-ledger.ts';
-import { silentLogger } from '../logger.ts';
+import { type Logger, silentLogger } from '../logger.ts';
 import type { CanteenLimits } from './canteen-limits.ts';
 import { type CanteenRules, createCanteenRules } from './canteen-rules.ts';
 import type { HolderDigests } from './holder-digest.ts';
@@ -72,6 +72,8 @@ export function openCanteen(
     clock?: ReturnType<typeof manualClock>;
     audience?: { siteId: string; boxId: string };
     holderDigests?: HolderDigests;
+    maxRequestAgeSeconds?: number;
+    logger?: Logger;
   } = {},
 ): Canteen {
   const path = opts.path ?? tempLedgerFile('canteen-');
@@ -90,7 +92,8 @@ export function openCanteen(
     isBankReachable: () => knobs.bankReachable,
     freeDiskMb: () => knobs.freeMb,
     alerts: { raise: (code, message) => alerts.set(code, message), clear: (code) => alerts.delete(code) },
-    logger: silentLogger,
+    ...(opts.maxRequestAgeSeconds === undefined ? {} : { maxRequestAgeSeconds: opts.maxRequestAgeSeconds }),
+    logger: opts.logger ?? silentLogger,
   });
   return {
     rules,
