@@ -7,7 +7,9 @@ export const canteenPosDriver = defineDriver({
   id: 'canteen-pos',
   apiVersion: 2,
   configSchema: canteenPosConfigSchema,
-  emits: ['SaleRequested', 'VoidRequested', 'BlacklistVersionAsked', 'TerminalStatus', 'FrameRejected'],
+  // SaleStatusAsked joins this list when the canteen scenario handles it (issue #12, merged separately):
+  // until then a SALE_STATUS_QUERY is answered NAK BUSY, never guessed.
+  emits: ['SaleRequested', 'VoidRequested', 'BlacklistVersionAsked', 'TerminalStatus', 'FrameRejected', 'TerminalAlert'],
   terminalIds: (config) => config.terminals.map((t) => t.id),
   create: (ctx, config) => createCanteenPosDriver(ctx, config),
 });
@@ -15,7 +17,14 @@ export const canteenPosDriver = defineDriver({
 export * from './codec.ts';
 export * from './crc16.ts';
 export { type CanteenPosDriverOptions, createCanteenPosDriver } from './driver.ts';
+export * from './frame-mac.ts';
 export * from './framing.ts';
 export * from './messages.ts';
-export { type CanteenCatalog, PRICE_ITEMS_PER_PAGE } from './request-handler.ts';
-export { type CanteenPosConfig, type CanteenPosConfigInput, canteenPosConfigSchema } from './schema.ts';
+export { type CanteenCatalog, PRICE_ITEMS_PER_PAGE, recordResultOf } from './request-handler.ts';
+export { type AuthRefusal, SessionAuth, type SessionChannel } from './session-auth.ts';
+export {
+  type CanteenPosConfig,
+  type CanteenPosConfigInput,
+  type CanteenPosTerminalConfig,
+  canteenPosConfigSchema,
+} from './schema.ts';
