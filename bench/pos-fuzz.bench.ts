@@ -298,7 +298,7 @@ export async function run(): Promise<Record<string, unknown>> {
   const corpus = Array.from({ length: 4096 }, () => {
     const msg = randomMessage(r);
     const { command, body } = encodeMessage(msg);
-    if (!MACED_TO_BOX.has(command) || r() < 0.25 || body.length > 4096 - 19) {
+    if (!MACED_TO_BOX.has(command) || r() < 0.25 || body.length > 4096 - 26) {
       return encodePosFrame(int(r, 256), int(r, 256), msg);
     }
     const wire = sealFrame({
