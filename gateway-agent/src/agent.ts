@@ -28,6 +28,7 @@ import { batchWorkerBundle, workerBatchBuilder } from './sync/batch-builder.ts';
 import { scheduleBoxReconciliation } from './sync/recon-file.ts';
 import { createReconUploader } from './sync/recon-upload.ts';
 import { createUploader, type Uploader } from './sync/uploader.ts';
+import { openTerminalKeyStore } from './keys/terminal-keys.ts';
 import { createTerminalBoard } from './terminal-board.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -103,6 +104,12 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     bankUserId: config.bank.userId,
   });
   const holderDigests = holderKey ? keyedHolderDigests(holderKey) : legacyHolderDigests;
+  // POS protocol v2: the tills' keys, sealed under the box key (`sceneway terminal provision`). An
+  // altered store stops the start: it is never silently ignored.
+  const terminalKeyStore = openTerminalKeyStore({
+    dir: config.keys.dir,
+    boxPrivateKeyHex: secrets.privateKeyHex,
+  });
   const brokerHub = createBrokerTransportHub();
 
   // What the parts hand on to the parts after them; each is set by its part's start.
@@ -298,6 +305,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       board,
       clock,
       logger,
+      terminalKeys: terminalKeyStore.keys,
     }),
     {
       name: 'admin',

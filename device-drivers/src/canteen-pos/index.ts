@@ -11,6 +11,10 @@ export const canteenPosDriver = defineDriver({
   // until then a SALE_STATUS_QUERY is answered NAK BUSY, never guessed.
   emits: ['SaleRequested', 'VoidRequested', 'BlacklistVersionAsked', 'TerminalStatus', 'FrameRejected', 'TerminalAlert'],
   terminalIds: (config) => config.terminals.map((t) => t.id),
+  terminalFacts: (config) =>
+    Object.fromEntries(
+      config.terminals.map((t) => [t.id, { protocol: t.protocol, insecure: t.protocol === 1 }]),
+    ),
   create: (ctx, config) => createCanteenPosDriver(ctx, config),
 });
 
