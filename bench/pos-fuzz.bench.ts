@@ -75,7 +75,11 @@ function randomMessage(r: Rng): PosMessage {
     const k = int(r, 3);
     return k === 0
       ? { receiptNo: u32(r), result: 'recorded' as const }
-      : { receiptNo: u32(r), result: k === 1 ? ('flagged' as const) : ('refused' as const), reason: pick(r, DECLINE_REASONS) };
+      : {
+          receiptNo: u32(r),
+          result: k === 1 ? ('flagged' as const) : ('refused' as const),
+          reason: pick(r, DECLINE_REASONS),
+        };
   };
   switch (int(r, 20)) {
     case 0:
@@ -344,9 +348,9 @@ export async function run(): Promise<Record<string, unknown>> {
       if ('code' in checked) outcome = checked.code;
       else {
         outcome = 'accepted';
-        const wire = Buffer.from(
-          encodeFramed(frame.address, frame.seq, frame.command, frame.body),
-        ).toString('hex');
+        const wire = Buffer.from(encodeFramed(frame.address, frame.seq, frame.command, frame.body)).toString(
+          'hex',
+        );
         if (!sealed.has(wire)) forgeriesAccepted++;
         try {
           decodeMessage({ command: frame.command, body: checked.fields });

@@ -15,6 +15,7 @@ import { DRIVER_REGISTRY } from './drivers/registry.ts';
 import type { GatewayError } from './gateway-error.ts';
 import type { BoxSecrets } from './keys/box-keys.ts';
 import { loadHolderKey } from './keys/holder-key.ts';
+import { openTerminalKeyStore } from './keys/terminal-keys.ts';
 import { cachedFreeSpace } from './ledger/disk-space.ts';
 import { openLedger, type SqliteLedger } from './ledger/ledger.ts';
 import { scheduleRetention } from './ledger/retention.ts';
@@ -28,7 +29,6 @@ import { batchWorkerBundle, workerBatchBuilder } from './sync/batch-builder.ts';
 import { scheduleBoxReconciliation } from './sync/recon-file.ts';
 import { createReconUploader } from './sync/recon-upload.ts';
 import { createUploader, type Uploader } from './sync/uploader.ts';
-import { openTerminalKeyStore } from './keys/terminal-keys.ts';
 import { createTerminalBoard } from './terminal-board.ts';
 import { AGENT_VERSION } from './version.ts';
 

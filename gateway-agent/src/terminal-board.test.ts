@@ -18,7 +18,14 @@ describe('terminal board', () => {
     for (const id of canteenPosDriver.terminalIds(config)) board.expect(id, canteenPosDriver.id, facts[id]);
     board.record('canteen-pos', { type: 'TerminalStatus', terminalId: 'old-till', up: true });
     expect(board.list()).toEqual([
-      { id: 'v2-till', driver: 'canteen-pos', up: false, detail: 'not heard yet', protocol: 2, insecure: false },
+      {
+        id: 'v2-till',
+        driver: 'canteen-pos',
+        up: false,
+        detail: 'not heard yet',
+        protocol: 2,
+        insecure: false,
+      },
       { id: 'old-till', driver: 'canteen-pos', up: true, protocol: 1, insecure: true },
     ]);
   });

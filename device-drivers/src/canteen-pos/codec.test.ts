@@ -69,12 +69,10 @@ const plainRecord: fc.Arbitrary<OfflineRecord> = fc.oneof(
 /** v1 records, and v2 records carrying a RECORD_MAC over exactly their own fields. */
 const record: fc.Arbitrary<OfflineRecord> = fc.oneof(
   plainRecord,
-  fc
-    .tuple(plainRecord, bytesOf(32))
-    .map(([r, key]) => {
-      const signed = encodeRecordFields(r);
-      return { ...r, recordMac: { mac: recordMac(key, signed), signed } };
-    }),
+  fc.tuple(plainRecord, bytesOf(32)).map(([r, key]) => {
+    const signed = encodeRecordFields(r);
+    return { ...r, recordMac: { mac: recordMac(key, signed), signed } };
+  }),
 );
 const recordResult: fc.Arbitrary<RecordResult> = fc.oneof(
   u32.map((receiptNo) => ({ receiptNo, result: 'recorded' as const })),
@@ -86,7 +84,11 @@ const recordResult: fc.Arbitrary<RecordResult> = fc.oneof(
 );
 const saleState: fc.Arbitrary<SaleState> = fc.oneof(
   fc.constant({ state: 'unknown' as const }),
-  fc.record({ state: fc.constant('approved' as const), kind: fc.constantFrom('sale' as const, 'void' as const), amountFen: amount }),
+  fc.record({
+    state: fc.constant('approved' as const),
+    kind: fc.constantFrom('sale' as const, 'void' as const),
+    amountFen: amount,
+  }),
   fc.record({
     state: fc.constant('declined' as const),
     kind: fc.constantFrom('sale' as const, 'void' as const),
@@ -388,12 +390,12 @@ describe('codec', () => {
       }
     };
     const zero = '02 00 04 00 00 00 00';
-    expect(codeOf(Command.SALE_REQUEST, `01 00 04 00 00 04 D2 ${zero} 03 00 04 04 A1 B2 C3 05 00 04 69 55 F1 40`)).toBe(
-      'POS_FIELD_INVALID',
-    );
-    expect(codeOf(Command.VOID_REQUEST, `01 00 04 00 00 00 02 0A 00 04 00 00 00 01 ${zero} 05 00 04 69 55 F1 40`)).toBe(
-      'POS_FIELD_INVALID',
-    );
+    expect(
+      codeOf(Command.SALE_REQUEST, `01 00 04 00 00 04 D2 ${zero} 03 00 04 04 A1 B2 C3 05 00 04 69 55 F1 40`),
+    ).toBe('POS_FIELD_INVALID');
+    expect(
+      codeOf(Command.VOID_REQUEST, `01 00 04 00 00 00 02 0A 00 04 00 00 00 01 ${zero} 05 00 04 69 55 F1 40`),
+    ).toBe('POS_FIELD_INVALID');
     const record = `17 00 01 00 01 00 04 00 00 00 01 ${zero} 03 00 04 04 A1 B2 C3 05 00 04 69 55 F1 40`;
     expect(codeOf(Command.OFFLINE_UPLOAD, `0D 00 20 ${record}`)).toBe('POS_FIELD_INVALID');
     expect(() =>
@@ -405,7 +407,15 @@ describe('codec', () => {
     const one = Buffer.from(
       encodeMessage({
         type: 'offline-upload',
-        records: [{ kind: 'sale', receiptNo: 1, amountFen: 1, credential: { kind: 'qr', token: 'x' }, terminalTime: 0 }],
+        records: [
+          {
+            kind: 'sale',
+            receiptNo: 1,
+            amountFen: 1,
+            credential: { kind: 'qr', token: 'x' },
+            terminalTime: 0,
+          },
+        ],
       }).body,
     );
     const codeOf = (body: Buffer) => {
@@ -423,22 +433,36 @@ describe('codec', () => {
 
   it('reads RECORD_RESULT 0, 1 and 2 as recorded, flagged and refused', () => {
     const body = (result: number, reason?: number) =>
-      hex(`0E 00 ${reason === undefined ? '0B' : '0F'} 01 00 04 00 00 00 07 06 00 01 0${result}${reason === undefined ? '' : ` 07 00 01 ${reason.toString(16).padStart(2, '0')}`}`);
-    const results = (b: Buffer) => (decodeMessage({ command: Command.UPLOAD_RESULT, body: b }) as { results: unknown[] }).results;
+      hex(
+        `0E 00 ${reason === undefined ? '0B' : '0F'} 01 00 04 00 00 00 07 06 00 01 0${result}${reason === undefined ? '' : ` 07 00 01 ${reason.toString(16).padStart(2, '0')}`}`,
+      );
+    const results = (b: Buffer) =>
+      (decodeMessage({ command: Command.UPLOAD_RESULT, body: b }) as { results: unknown[] }).results;
     expect(results(body(0))).toEqual([{ receiptNo: 7, result: 'recorded' }]);
-    expect(results(body(1, DeclineReason.BLACKLISTED))).toEqual([{ receiptNo: 7, result: 'flagged', reason: 'BLACKLISTED' }]);
+    expect(results(body(1, DeclineReason.BLACKLISTED))).toEqual([
+      { receiptNo: 7, result: 'flagged', reason: 'BLACKLISTED' },
+    ]);
     expect(results(body(2, DeclineReason.RECORD_MAC_INVALID))).toEqual([
       { receiptNo: 7, result: 'refused', reason: 'RECORD_MAC_INVALID' },
     ]);
     expect(() => results(body(3, 1))).toThrowError(expect.objectContaining({ code: 'POS_FIELD_INVALID' }));
     // RESULT 2 belongs to RECORD_RESULT only: a SALE_RESULT with it is refused
     expect(() =>
-      decodeMessage({ command: Command.SALE_RESULT, body: hex('01 00 04 00 00 00 01 06 00 01 02 07 00 01 01 09 00 00') }),
+      decodeMessage({
+        command: Command.SALE_RESULT,
+        body: hex('01 00 04 00 00 00 01 06 00 01 02 07 00 01 01 09 00 00'),
+      }),
     ).toThrowError(expect.objectContaining({ code: 'POS_FIELD_INVALID' }));
   });
 
   it('keeps a record MAC with the exact bytes it covers, and refuses one that is not last', () => {
-    const r: OfflineRecord = { kind: 'sale', receiptNo: 9, amountFen: 500, credential: { kind: 'card', uidHex: '04A1B2C3' }, terminalTime: T0 };
+    const r: OfflineRecord = {
+      kind: 'sale',
+      receiptNo: 9,
+      amountFen: 500,
+      credential: { kind: 'card', uidHex: '04A1B2C3' },
+      terminalTime: T0,
+    };
     const signed = encodeRecordFields(r);
     const mac = Buffer.alloc(16, 0xab);
     const inner = Buffer.concat([signed, hex('20 00 10'), mac]);

@@ -5,6 +5,7 @@ import {
   type Credential,
   type Decision,
   DeclineReason,
+  MAC_BYTES,
   MAX_CARD_UID_BYTES,
   MAX_DISPLAY_TEXT_BYTES,
   MAX_FIRMWARE_VERSION_BYTES,
@@ -12,14 +13,13 @@ import {
   MAX_QR_TOKEN_BYTES,
   MAX_RECORDS_PER_UPLOAD,
   MESSAGE_COMMAND,
-  MAC_BYTES,
   MIN_CARD_UID_BYTES,
   NakReason,
   NONCE_BYTES,
   nameOf,
   type OfflineRecord,
-  PROOF_BYTES,
   type PosMessage,
+  PROOF_BYTES,
   type PriceItem,
   type RecordResult,
   type SaleState,
@@ -108,7 +108,8 @@ function readKind(r: TlvReader): 'sale' | 'void' {
 function readSaleState(r: TlvReader): SaleState {
   const state = r.u8(Tag.SALE_STATE);
   if (state === SALE_STATE_UNKNOWN) return { state: 'unknown' };
-  if (state === SALE_STATE_APPROVED) return { state: 'approved', kind: readKind(r), amountFen: readAmount(r) };
+  if (state === SALE_STATE_APPROVED)
+    return { state: 'approved', kind: readKind(r), amountFen: readAmount(r) };
   if (state === SALE_STATE_DECLINED) return { state: 'declined', kind: readKind(r), reason: readReason(r) };
   throw new DriverError('POS_FIELD_INVALID', `SALE_STATE ${state} is not 0, 1 or 2`);
 }
@@ -256,7 +257,12 @@ export function decodeMessage(frame: { command: number; body: Uint8Array }): Pos
       const protocolVersion = r.u8(Tag.PROTOCOL_VERSION);
       const keyVersion = r.u16(Tag.KEY_VERSION);
       if (keyVersion === 0) throw new DriverError('POS_FIELD_INVALID', 'KEY_VERSION: 0 is not a key version');
-      return { type: 'session-open', protocolVersion, keyVersion, nonce: r.bytes(Tag.NONCE, NONCE_BYTES, NONCE_BYTES) };
+      return {
+        type: 'session-open',
+        protocolVersion,
+        keyVersion,
+        nonce: r.bytes(Tag.NONCE, NONCE_BYTES, NONCE_BYTES),
+      };
     }
     case Command.SESSION_CONFIRM:
       return { type: 'session-confirm', proof: r.bytes(Tag.PROOF, PROOF_BYTES, PROOF_BYTES) };
@@ -461,7 +467,8 @@ function writeBody(msg: PosMessage): TlvWriter {
       writeSaleState(w, msg.status);
       return w;
     case 'session-open':
-      if (msg.keyVersion === 0) throw new DriverError('POS_FIELD_INVALID', 'KEY_VERSION: 0 is not a key version');
+      if (msg.keyVersion === 0)
+        throw new DriverError('POS_FIELD_INVALID', 'KEY_VERSION: 0 is not a key version');
       return w
         .u8(Tag.PROTOCOL_VERSION, msg.protocolVersion)
         .u16(Tag.KEY_VERSION, msg.keyVersion)

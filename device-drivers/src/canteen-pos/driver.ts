@@ -193,7 +193,11 @@ export function createCanteenPosDriver(
       if (nameOf(Command, frame.command)) {
         // A box-only command (SALE_RESULT, …) from a till: answers are never NAKed (§3), so it is
         // ignored, and counted for ops.
-        frameError(session, 'POS_UNEXPECTED_COMMAND', `command 0x${frame.command.toString(16)} is not accepted from a terminal; ignored`);
+        frameError(
+          session,
+          'POS_UNEXPECTED_COMMAND',
+          `command 0x${frame.command.toString(16)} is not accepted from a terminal; ignored`,
+        );
         return;
       }
       const error = new DriverError(

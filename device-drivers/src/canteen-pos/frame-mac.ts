@@ -146,7 +146,11 @@ export function openFrame(
   const { body } = frame;
   const macAt = body.length - MAC_BYTES;
   const upToCounter = body.subarray(0, macAt - 3);
-  const expected = macOver(key, headerBytes(frame.address, frame.seq, frame.command, body.length), upToCounter);
+  const expected = macOver(
+    key,
+    headerBytes(frame.address, frame.seq, frame.command, body.length),
+    upToCounter,
+  );
   if (!sameBytes(body.subarray(macAt), expected)) {
     return { ok: false, why: 'bad-mac', detail: 'the frame MAC does not verify under the session key' };
   }

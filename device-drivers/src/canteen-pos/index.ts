@@ -9,7 +9,14 @@ export const canteenPosDriver = defineDriver({
   configSchema: canteenPosConfigSchema,
   // SaleStatusAsked joins this list when the canteen scenario handles it (issue #12, merged separately):
   // until then a SALE_STATUS_QUERY is answered NAK BUSY, never guessed.
-  emits: ['SaleRequested', 'VoidRequested', 'BlacklistVersionAsked', 'TerminalStatus', 'FrameRejected', 'TerminalAlert'],
+  emits: [
+    'SaleRequested',
+    'VoidRequested',
+    'BlacklistVersionAsked',
+    'TerminalStatus',
+    'FrameRejected',
+    'TerminalAlert',
+  ],
   terminalIds: (config) => config.terminals.map((t) => t.id),
   terminalFacts: (config) =>
     Object.fromEntries(
@@ -25,10 +32,10 @@ export * from './frame-mac.ts';
 export * from './framing.ts';
 export * from './messages.ts';
 export { type CanteenCatalog, PRICE_ITEMS_PER_PAGE, recordResultOf } from './request-handler.ts';
-export { type AuthRefusal, SessionAuth, type SessionChannel } from './session-auth.ts';
 export {
   type CanteenPosConfig,
   type CanteenPosConfigInput,
   type CanteenPosTerminalConfig,
   canteenPosConfigSchema,
 } from './schema.ts';
+export { type AuthRefusal, SessionAuth, type SessionChannel } from './session-auth.ts';

@@ -15,7 +15,10 @@ describe('screen text', () => {
 describe('offline upload answers (RECORD_RESULT 0/1/2)', () => {
   it('maps the agent decision: recorded, recorded with its first finding, or not recorded with the reason', () => {
     expect(recordResultOf(1, { outcome: 'approved' })).toEqual({ receiptNo: 1, result: 'recorded' });
-    expect(recordResultOf(2, { outcome: 'approved', findings: [] })).toEqual({ receiptNo: 2, result: 'recorded' });
+    expect(recordResultOf(2, { outcome: 'approved', findings: [] })).toEqual({
+      receiptNo: 2,
+      result: 'recorded',
+    });
     expect(recordResultOf(3, { outcome: 'approved', findings: ['BLACKLISTED', 'DAILY_LIMIT'] })).toEqual({
       receiptNo: 3,
       result: 'flagged',
@@ -75,13 +78,23 @@ describe('offline upload answers (RECORD_RESULT 0/1/2)', () => {
     });
     const query = { type: 'sale-status-query' as const, receiptNo: 5 };
     await expect(
-      answerRequest(deps(async () => ({ state: 'declined', kind: 'sale', reason: 'BLACKLISTED' })), 't', query),
+      answerRequest(
+        deps(async () => ({ state: 'declined', kind: 'sale', reason: 'BLACKLISTED' })),
+        't',
+        query,
+      ),
     ).resolves.toEqual({
       type: 'sale-status',
       receiptNo: 5,
       status: { state: 'declined', kind: 'sale', reason: 'BLACKLISTED' },
     });
-    await expect(answerRequest(deps(() => Promise.reject(new Error('down'))), 't', query)).rejects.toMatchObject({
+    await expect(
+      answerRequest(
+        deps(() => Promise.reject(new Error('down'))),
+        't',
+        query,
+      ),
+    ).rejects.toMatchObject({
       code: 'POS_BUSY',
     });
   });

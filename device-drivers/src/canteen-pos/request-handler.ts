@@ -1,6 +1,7 @@
 import type { DriverContext, SaleDecision } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import {
+  type AnyTerminalRequest,
   DeclineReason,
   type DeclineReasonName,
   MAX_DISPLAY_TEXT_BYTES,
@@ -8,7 +9,6 @@ import {
   type PosMessage,
   type PosMessageOf,
   type RecordResult,
-  type AnyTerminalRequest,
 } from './messages.ts';
 
 /**
@@ -91,7 +91,8 @@ const wireReason = (reason: DeclineReasonName): DeclineReasonName =>
  * recorded, RESULT 2 with its reason.
  */
 export function recordResultOf(receiptNo: number, decision: SaleDecision): RecordResult {
-  if (decision.outcome === 'declined') return { receiptNo, result: 'refused', reason: wireReason(decision.reason) };
+  if (decision.outcome === 'declined')
+    return { receiptNo, result: 'refused', reason: wireReason(decision.reason) };
   const finding = decision.findings?.[0];
   return finding === undefined
     ? { receiptNo, result: 'recorded' }
@@ -202,19 +203,24 @@ export async function answerRequest(
     case 'sale-status-query': {
       // Never guessed: an agent that cannot answer is a NAK BUSY (the till asks again), not "unknown",
       // which would tell the till nothing was charged.
-      let status: Awaited<ReturnType<typeof deps.ctx.submit<{ type: 'SaleStatusAsked'; terminalId: string; receiptNo: number }>>>;
+      let status: Awaited<
+        ReturnType<typeof deps.ctx.submit<{ type: 'SaleStatusAsked'; terminalId: string; receiptNo: number }>>
+      >;
       try {
         status = await deps.ctx.submit({ type: 'SaleStatusAsked', terminalId, receiptNo: request.receiptNo });
       } catch (cause) {
-        throw new DriverError('POS_BUSY', `the agent could not say what became of receipt ${request.receiptNo}`, {
-          cause,
-        });
+        throw new DriverError(
+          'POS_BUSY',
+          `the agent could not say what became of receipt ${request.receiptNo}`,
+          {
+            cause,
+          },
+        );
       }
       return {
         type: 'sale-status',
         receiptNo: request.receiptNo,
-        status:
-          status.state === 'declined' ? { ...status, reason: wireReason(status.reason) } : status,
+        status: status.state === 'declined' ? { ...status, reason: wireReason(status.reason) } : status,
       };
     }
     case 'session-open':

@@ -165,7 +165,11 @@ export function createRequestServer(opts: RequestServerOptions): RequestServer {
             ? {
                 checkRecordMac: (record: OfflineRecord) => recordMacProblem(session, record),
                 onForgedRecord: (record: OfflineRecord, detail: string) => {
-                  opts.reportError(session, 'POS_RECORD_MAC_INVALID', `receipt ${record.receiptNo}: ${detail}`);
+                  opts.reportError(
+                    session,
+                    'POS_RECORD_MAC_INVALID',
+                    `receipt ${record.receiptNo}: ${detail}`,
+                  );
                   opts.alert(
                     session,
                     'POS_RECORD_MAC_INVALID',

@@ -76,22 +76,28 @@ describe('canteen POS config schema', () => {
 
   it('refuses protocol 1 unless the terminal entry acknowledges it, naming the field', () => {
     expect(issues({ ...base, terminals: [{ id: 'a', protocol: 1 }] })).toEqual([
-      expect.stringMatching(/^terminals\.0\.protocol: protocol 1 has no terminal authentication.*insecure: \{ posProtocolV1: true \}/),
+      expect.stringMatching(
+        /^terminals\.0\.protocol: protocol 1 has no terminal authentication.*insecure: \{ posProtocolV1: true \}/,
+      ),
     ]);
-    expect(issues({ ...base, terminals: [{ id: 'a', protocol: 1, insecure: { posProtocolV1: true } }] })).toEqual([]);
+    expect(
+      issues({ ...base, terminals: [{ id: 'a', protocol: 1, insecure: { posProtocolV1: true } }] }),
+    ).toEqual([]);
     expect(issues({ ...base, terminals: [{ id: 'a', insecure: { posProtocolV1: true } }] })).toEqual([
       expect.stringMatching(/^terminals\.0\.insecure\.posProtocolV1: .*not needed/),
     ]);
-    expect(canteenPosDriver.terminalFacts?.(
-      canteenPosConfigSchema.parse({
-        ...base,
-        mode: 'rs485',
-        terminals: [
-          { id: 'a', address: 1 },
-          { id: 'b', address: 2, protocol: 1, insecure: { posProtocolV1: true } },
-        ],
-      }),
-    )).toEqual({ a: { protocol: 2, insecure: false }, b: { protocol: 1, insecure: true } });
+    expect(
+      canteenPosDriver.terminalFacts?.(
+        canteenPosConfigSchema.parse({
+          ...base,
+          mode: 'rs485',
+          terminals: [
+            { id: 'a', address: 1 },
+            { id: 'b', address: 2, protocol: 1, insecure: { posProtocolV1: true } },
+          ],
+        }),
+      ),
+    ).toEqual({ a: { protocol: 2, insecure: false }, b: { protocol: 1, insecure: true } });
   });
 
   it('keeps the decision budget inside the till wait, and points decisionWaitMs at it', () => {

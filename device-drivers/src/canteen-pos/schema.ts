@@ -45,7 +45,9 @@ const terminalSchema = z
       })
       .strict()
       .optional()
-      .describe('Acknowledged insecure settings of this till: logged at every start and shown on /api/status.'),
+      .describe(
+        'Acknowledged insecure settings of this till: logged at every start and shown on /api/status.',
+      ),
   })
   .strict()
   .superRefine((terminal, ctx) => {
@@ -62,7 +64,8 @@ const terminalSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['insecure', 'posProtocolV1'],
-        message: 'insecure.posProtocolV1 is acknowledged but not needed (this till runs protocol 2): remove it',
+        message:
+          'insecure.posProtocolV1 is acknowledged but not needed (this till runs protocol 2): remove it',
       });
     }
   });
@@ -132,7 +135,7 @@ export const canteenPosConfigSchema = z
       .max(900)
       .default(500)
       .describe(
-        'Time a decision may take, well inside the till\'s 1000 ms wait (at most 900). RS-485: the bus is held this long ' +
+        "Time a decision may take, well inside the till's 1000 ms wait (at most 900). RS-485: the bus is held this long " +
           'for a decision, then polling moves on and the till gets the answer at its next poll. Slower decisions are logged.',
       ),
     decisionWaitMs: z
@@ -215,7 +218,7 @@ export const canteenPosConfigSchema = z
         code: 'custom',
         path: ['decisionWaitMs'],
         message:
-          'decisionWaitMs is replaced by decisionBudgetMs (default 500, at most 900: it must stay inside the till\'s 1000 ms wait); rename it',
+          "decisionWaitMs is replaced by decisionBudgetMs (default 500, at most 900: it must stay inside the till's 1000 ms wait); rename it",
       });
     }
     if (config.silenceTimeoutMs <= config.ackTimeoutMs * config.maxTries) {

@@ -66,7 +66,9 @@ function till(auth: SessionAuth, key: TerminalKey) {
         credential: { kind: 'card', uidHex: '04A1B2C3' },
         terminalTime: 1_767_240_000,
       });
-      return parse(sealFrame({ key: toBox!, address: ADDRESS, seq, command, fields: body, counter: atCounter }));
+      return parse(
+        sealFrame({ key: toBox!, address: ADDRESS, seq, command, fields: body, counter: atCounter }),
+      );
     },
     readAnswer(wire: Buffer) {
       return openFrame(toTerminal!, parse(wire));
@@ -75,7 +77,8 @@ function till(auth: SessionAuth, key: TerminalKey) {
 }
 
 const box = (keys: TerminalKey[] = [K2, K1]) => new SessionAuth(ADDRESS, () => keys);
-const refusalOf = (r: unknown) => (r && typeof r === 'object' && 'code' in r ? (r as AuthRefusal).code : 'accepted');
+const refusalOf = (r: unknown) =>
+  r && typeof r === 'object' && 'code' in r ? (r as AuthRefusal).code : 'accepted';
 
 describe('v2 session handshake', () => {
   it('opens a session with either held key version and answers under the box key with its own counter', () => {
@@ -103,7 +106,9 @@ describe('v2 session handshake', () => {
     expect(refusalOf(till(box([]), K1).open())).toBe('POS_AUTH_FAILED');
     expect(refusalOf(till(box([K1]), K2).open())).toBe('POS_AUTH_FAILED');
     expect(
-      refusalOf(box().open({ type: 'session-open', protocolVersion: 1, keyVersion: 1, nonce: randomBytes(16) })),
+      refusalOf(
+        box().open({ type: 'session-open', protocolVersion: 1, keyVersion: 1, nonce: randomBytes(16) }),
+      ),
     ).toBe('POS_AUTH_FAILED');
   });
 
@@ -112,13 +117,17 @@ describe('v2 session handshake', () => {
     const t = till(auth, K1);
     const challenge = t.open();
     if ('code' in challenge) throw new Error(challenge.detail);
-    expect(refusalOf(auth.confirm({ type: 'session-confirm', proof: Buffer.alloc(32) }))).toBe('POS_AUTH_FAILED');
+    expect(refusalOf(auth.confirm({ type: 'session-confirm', proof: Buffer.alloc(32) }))).toBe(
+      'POS_AUTH_FAILED',
+    );
     expect(refusalOf(t.confirmFor(challenge))).toBe('POS_AUTH_FAILED');
     expect(auth.isOpen).toBe(false);
   });
 
   it('refuses CONFIRM without a challenge outstanding', () => {
-    expect(refusalOf(box().confirm({ type: 'session-confirm', proof: Buffer.alloc(32) }))).toBe('POS_AUTH_FAILED');
+    expect(refusalOf(box().confirm({ type: 'session-confirm', proof: Buffer.alloc(32) }))).toBe(
+      'POS_AUTH_FAILED',
+    );
   });
 
   it("keeps the working session until a new one is confirmed: a stranger's SESSION_OPEN ends nothing", () => {
@@ -127,7 +136,9 @@ describe('v2 session handshake', () => {
     t.handshake();
     const stranger = till(auth, K1); // knows the protocol, not the key: it cannot confirm
     expect(refusalOf(stranger.open())).toBe('accepted');
-    expect(refusalOf(auth.confirm({ type: 'session-confirm', proof: Buffer.alloc(32) }))).toBe('POS_AUTH_FAILED');
+    expect(refusalOf(auth.confirm({ type: 'session-confirm', proof: Buffer.alloc(32) }))).toBe(
+      'POS_AUTH_FAILED',
+    );
     expect(refusalOf(auth.check(t.sale(1)))).toBe('accepted');
   });
 
@@ -154,7 +165,14 @@ describe('v2 frame checks', () => {
     expect(refusalOf(auth.check(frame))).toBe('POS_SESSION_REQUIRED');
     const bare = parse(
       Buffer.from(
-        sealFrame({ key: Buffer.alloc(32), address: 1, seq: 1, command: Command.SALE_REQUEST, fields: Buffer.alloc(0), counter: 1 }),
+        sealFrame({
+          key: Buffer.alloc(32),
+          address: 1,
+          seq: 1,
+          command: Command.SALE_REQUEST,
+          fields: Buffer.alloc(0),
+          counter: 1,
+        }),
       ),
     );
     expect(refusalOf(box().check({ ...bare, body: Buffer.alloc(0) }))).toBe('POS_SESSION_REQUIRED');
@@ -165,17 +183,23 @@ describe('v2 frame checks', () => {
     const t = till(auth, K1);
     t.handshake();
     const good = t.sale(7);
-    expect(refusalOf(auth.check({ ...good, body: good.body.subarray(0, good.body.length - 19) }))).toBe('POS_MAC_INVALID');
+    expect(refusalOf(auth.check({ ...good, body: good.body.subarray(0, good.body.length - 19) }))).toBe(
+      'POS_MAC_INVALID',
+    );
     // MAC fields present but followed by another field
     const trailing = Buffer.concat([good.body, Buffer.from('F00000', 'hex')]);
     expect(hasMacTrailer(trailing)).toBe(false);
     expect(refusalOf(auth.check({ ...good, body: trailing }))).toBe('POS_MAC_INVALID');
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: good.body.length - 1 }), fc.integer({ min: 1, max: 255 }), (at, flip) => {
-        const body = Buffer.from(good.body);
-        body[at]! ^= flip;
-        expect(refusalOf(auth.check({ ...good, body }))).not.toBe('accepted');
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: good.body.length - 1 }),
+        fc.integer({ min: 1, max: 255 }),
+        (at, flip) => {
+          const body = Buffer.from(good.body);
+          body[at]! ^= flip;
+          expect(refusalOf(auth.check({ ...good, body }))).not.toBe('accepted');
+        },
+      ),
       { numRuns: 200 },
     );
     expect(refusalOf(auth.check({ ...good, seq: good.seq ^ 1 }))).toBe('POS_MAC_INVALID');
@@ -211,7 +235,14 @@ describe('v2 frame checks', () => {
     );
     expect(auth.isOpen).toBe(false);
     expect(() =>
-      sealFrame({ key: Buffer.alloc(32), address: 1, seq: 1, command: 0x41, fields: Buffer.alloc(0), counter: 0x1_0000_0000 }),
+      sealFrame({
+        key: Buffer.alloc(32),
+        address: 1,
+        seq: 1,
+        command: 0x41,
+        fields: Buffer.alloc(0),
+        counter: 0x1_0000_0000,
+      }),
     ).toThrowError(RangeError);
   });
 });

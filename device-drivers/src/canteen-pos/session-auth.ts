@@ -82,7 +82,10 @@ export class SessionAuth {
   /** SESSION_OPEN → the SESSION_CHALLENGE to send, or AUTH_FAILED. A pending challenge is replaced; the open session is not touched. */
   open(msg: PosMessageOf<'session-open'>): PosMessageOf<'session-challenge'> | AuthRefusal {
     if (msg.protocolVersion !== PROTOCOL_V2) {
-      return refuse('POS_AUTH_FAILED', `SESSION_OPEN names protocol ${msg.protocolVersion}, not ${PROTOCOL_V2}`);
+      return refuse(
+        'POS_AUTH_FAILED',
+        `SESSION_OPEN names protocol ${msg.protocolVersion}, not ${PROTOCOL_V2}`,
+      );
     }
     const held = this.keys().find((k) => k.version === msg.keyVersion);
     if (!held) {
@@ -172,7 +175,14 @@ export class SessionAuth {
           );
         }
         active.tx += 1;
-        return sealFrame({ key: active.keys.toTerminal, address: this.address, seq, command, fields, counter: active.tx });
+        return sealFrame({
+          key: active.keys.toTerminal,
+          address: this.address,
+          seq,
+          command,
+          fields,
+          counter: active.tx,
+        });
       },
     };
   }

@@ -24,7 +24,13 @@ export type DeviceEvent =
   | { type: 'terminal-down'; terminalId: string; reason: string }
   | { type: 'frame-error'; terminalId: string; code: string; detail: string }
   | { type: 'credential-presented'; terminalId: string; credential: PaymentCredential }
-  | { type: 'terminal-alert'; terminalId: string; code: string; severity: 'warning' | 'critical'; detail: string };
+  | {
+      type: 'terminal-alert';
+      terminalId: string;
+      code: string;
+      severity: 'warning' | 'critical';
+      detail: string;
+    };
 
 export function deviceEventOf(event: TerminalEvent): DeviceEvent | null {
   switch (event.type) {

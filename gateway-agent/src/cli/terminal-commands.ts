@@ -14,7 +14,7 @@ export function registerTerminalCommands(program: Command, _setExit: (code: numb
     .command('provision')
     .argument('<terminalId>', 'a canteen-pos terminal id of the box config, e.g. north-till-1')
     .description(
-      "Generate a new 32-byte key for a canteen POS till (POS protocol v2: sessions and offline record MACs), " +
+      'Generate a new 32-byte key for a canteen POS till (POS protocol v2: sessions and offline record MACs), ' +
         'version = previous + 1, kept sealed in keys.dir (mode 0600, under the box key). Prints the key ONCE, ' +
         'with its check value (KCV), for the installer to load into the till; it is never logged or shown again. ' +
         'Restart the agent afterwards; the previous version stays valid for offline records made before.',
@@ -22,14 +22,19 @@ export function registerTerminalCommands(program: Command, _setExit: (code: numb
     .requiredOption('--config <file>', 'box config (its canteen-pos terminals and keys.dir)')
     .option('--passphrase-file <file>', 'file holding the key passphrase (else SCENEWAY_KEY_PASSPHRASE)')
     .action(async (terminalId: string, opts: { config: string; passphraseFile?: string }) => {
-      const [{ loadBoxKeys }, { provisionTerminalKey, keyForInstaller }, { keyCheckValue }, drivers, registry] =
-        await Promise.all([
-          import('../keys/box-keys.ts'),
-          import('../keys/terminal-keys.ts'),
-          import('@sceneway/device-drivers'),
-          import('../drivers/driver-part.ts'),
-          import('../drivers/registry.ts'),
-        ]);
+      const [
+        { loadBoxKeys },
+        { provisionTerminalKey, keyForInstaller },
+        { keyCheckValue },
+        drivers,
+        registry,
+      ] = await Promise.all([
+        import('../keys/box-keys.ts'),
+        import('../keys/terminal-keys.ts'),
+        import('@sceneway/device-drivers'),
+        import('../drivers/driver-part.ts'),
+        import('../drivers/registry.ts'),
+      ]);
       const { config } = loadBoxConfig(opts.config);
       const owners = drivers.terminalsOf(drivers.resolveDrivers(config.drivers, registry.DRIVER_REGISTRY));
       const family = owners.get(terminalId);
@@ -40,10 +45,15 @@ export function registerTerminalCommands(program: Command, _setExit: (code: numb
           family
             ? `terminal "${terminalId}" is a ${family} terminal, which holds no provisioned key`
             : `no canteen-pos terminal "${terminalId}" in ${opts.config}`,
-          known.length > 0 ? `canteen-pos terminals here: ${known.join(', ')}` : 'add the till to a canteen-pos driver entry first',
+          known.length > 0
+            ? `canteen-pos terminals here: ${known.join(', ')}`
+            : 'add the till to a canteen-pos driver entry first',
         );
       }
-      const secrets = loadBoxKeys({ dir: config.keys.dir, passphrase: resolvePassphrase(opts.passphraseFile) });
+      const secrets = loadBoxKeys({
+        dir: config.keys.dir,
+        passphrase: resolvePassphrase(opts.passphraseFile),
+      });
       const made = provisionTerminalKey({
         dir: config.keys.dir,
         boxPrivateKeyHex: secrets.privateKeyHex,

@@ -111,19 +111,29 @@ describe('sceneway terminal provision', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('shown again');
 
-    const made = run(['terminal', 'provision', 'till-1', '--config', config], { SCENEWAY_KEY_PASSPHRASE: passphrase });
+    const made = run(['terminal', 'provision', 'till-1', '--config', config], {
+      SCENEWAY_KEY_PASSPHRASE: passphrase,
+    });
     expect(made.code, made.stderr).toBe(0);
-    const hex = [...made.stdout.matchAll(/^(?:[0-9A-F]{4} ){7}[0-9A-F]{4}$/gm)].map((m) => m[0].replaceAll(' ', ''));
+    const hex = [...made.stdout.matchAll(/^(?:[0-9A-F]{4} ){7}[0-9A-F]{4}$/gm)].map((m) =>
+      m[0].replaceAll(' ', ''),
+    );
     expect(hex).toHaveLength(2);
     const key = Buffer.from(hex.join(''), 'hex');
     expect(made.stdout).toContain(`KCV ${keyCheckValue(key)}`);
     expect(made.stdout).toContain('key version 1');
     expect(made.stderr).not.toContain(hex[0]);
     const secrets = loadBoxKeys({ dir: keys, passphrase });
-    const stored = openTerminalKeyStore({ dir: keys, boxPrivateKeyHex: secrets.privateKeyHex }).keys('till-1');
-    expect(stored.map((k) => [k.version, Buffer.from(k.key).toString('hex')])).toEqual([[1, key.toString('hex')]]);
+    const stored = openTerminalKeyStore({ dir: keys, boxPrivateKeyHex: secrets.privateKeyHex }).keys(
+      'till-1',
+    );
+    expect(stored.map((k) => [k.version, Buffer.from(k.key).toString('hex')])).toEqual([
+      [1, key.toString('hex')],
+    ]);
 
-    const unknown = run(['terminal', 'provision', 'till-9', '--config', config], { SCENEWAY_KEY_PASSPHRASE: passphrase });
+    const unknown = run(['terminal', 'provision', 'till-9', '--config', config], {
+      SCENEWAY_KEY_PASSPHRASE: passphrase,
+    });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/KEYS_TERMINAL_UNKNOWN.*till-9/);
     expect(unknown.stderr).toContain('till-1');

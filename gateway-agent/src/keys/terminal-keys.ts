@@ -55,7 +55,8 @@ const macOf = (macKey: Buffer, s: Omit<SealedStore, 'macHex'>) =>
 const refused = (file: string, why: string, hint: string) =>
   new GatewayError('KEYS_TERMINAL_STORE', `the terminal key store ${file} ${why}`, hint);
 
-const RESTORE = 'Restore it from the box backup, or provision the tills again (`sceneway terminal provision <id>`).';
+const RESTORE =
+  'Restore it from the box backup, or provision the tills again (`sceneway terminal provision <id>`).';
 
 function readStore(file: string, boxPrivateKeyHex: string): Plain {
   if (!existsSync(file)) return { terminals: {} };
@@ -87,7 +88,11 @@ function readStore(file: string, boxPrivateKeyHex: string): Plain {
       'Do not use it: restore the file from the box backup and find out who changed it, or provision the tills again.',
     );
   }
-  const plain = sm4CbcDecrypt(keys.enc, Buffer.from(sealed.ivHex, 'hex'), Buffer.from(sealed.ciphertextHex, 'hex'));
+  const plain = sm4CbcDecrypt(
+    keys.enc,
+    Buffer.from(sealed.ivHex, 'hex'),
+    Buffer.from(sealed.ciphertextHex, 'hex'),
+  );
   try {
     return JSON.parse(Buffer.from(plain).toString('utf8')) as Plain;
   } finally {

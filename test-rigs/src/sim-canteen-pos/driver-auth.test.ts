@@ -46,7 +46,8 @@ const C = {
 };
 const NAK = { SESSION_REQUIRED: 0x06, MAC_INVALID: 0x07, REPLAYED: 0x08, AUTH_FAILED: 0x09 };
 
-const hmac = (key: Buffer, ...parts: Buffer[]) => createHmac('sm3', key).update(Buffer.concat(parts)).digest();
+const hmac = (key: Buffer, ...parts: Buffer[]) =>
+  createHmac('sm3', key).update(Buffer.concat(parts)).digest();
 const label = (s: string) => Buffer.from(s, 'latin1');
 const tlv = (tag: number, value: Buffer) => {
   const head = Buffer.of(tag, 0, 0);
@@ -75,7 +76,10 @@ const field = (body: Buffer, tag: number) => fieldsOf(body).get(tag)?.[0];
 function macFrame(key: Buffer, seq: number, command: number, fields: Buffer, counter: number): Buffer {
   const upToCounter = Buffer.concat([fields, tlv(0x1e, u32(counter))]);
   const length = upToCounter.length + 19;
-  const mac = hmac(key, Buffer.of(ADDRESS, seq, command, length >> 8, length & 0xff), upToCounter).subarray(0, 16);
+  const mac = hmac(key, Buffer.of(ADDRESS, seq, command, length >> 8, length & 0xff), upToCounter).subarray(
+    0,
+    16,
+  );
   return encodeFrame({ address: ADDRESS, seq, command, body: Buffer.concat([upToCounter, tlv(0x1f, mac)]) });
 }
 
@@ -92,7 +96,12 @@ function verifiesUnder(key: Buffer, frame: Frame): boolean {
 }
 
 const saleFields = (receiptNo: number, amountFen = 1250) =>
-  Buffer.concat([tlv(0x01, u32(receiptNo)), tlv(0x02, u32(amountFen)), tlv(0x03, CARD), tlv(0x05, u32(TIME()))]);
+  Buffer.concat([
+    tlv(0x01, u32(receiptNo)),
+    tlv(0x02, u32(amountFen)),
+    tlv(0x03, CARD),
+    tlv(0x05, u32(TIME())),
+  ]);
 
 /** A v2 till on its end of the pty: answers POLL with STATUS and TIME_SYNC with ACK; the test drives the rest. */
 class V2Till {
@@ -160,7 +169,9 @@ class V2Till {
   async openSession(seq: number): Promise<void> {
     const nt = randomBytes(16);
     const open = Buffer.concat([tlv(0x1b, Buffer.of(2)), tlv(0x22, u16(1)), tlv(0x1c, nt)]);
-    const challenge = await this.request(encodeFrame({ address: ADDRESS, seq, command: C.SESSION_OPEN, body: open }));
+    const challenge = await this.request(
+      encodeFrame({ address: ADDRESS, seq, command: C.SESSION_OPEN, body: open }),
+    );
     expect(challenge.command).toBe(C.SESSION_CHALLENGE);
     const nb = field(challenge.body, 0x1c)!;
     const addr = Buffer.of(ADDRESS);
@@ -216,7 +227,10 @@ async function setUp(): Promise<{ till: V2Till; test: TestDriverContext; driver:
     await driver.stop();
     test.abort();
   });
-  const line = await serial.open({ kind: 'serial', path: pair.b, baudRate: 115200 }, new AbortController().signal);
+  const line = await serial.open(
+    { kind: 'serial', path: pair.b, baudRate: 115200 },
+    new AbortController().signal,
+  );
   open.push(() => line.close());
   const till = new V2Till(line);
   await driver.start();
@@ -258,7 +272,8 @@ describe('canteen POS v2 over a pty: who may speak on the line', () => {
     expect(again.body).toEqual(first.body);
     expect(test.saleCalls).toHaveLength(1);
     // eight more sales push the captured frame out of the reply cache (capacity 8)
-    for (let i = 1; i <= 8; i++) expect((await till.request(till.sale(20 + i, 100 + i))).command).toBe(C.SALE_RESULT);
+    for (let i = 1; i <= 8; i++)
+      expect((await till.request(till.sale(20 + i, 100 + i))).command).toBe(C.SALE_RESULT);
     expect(test.saleCalls).toHaveLength(9);
     expect(nakReason(await till.request(captured))).toBe(NAK.REPLAYED);
     expect(test.saleCalls).toHaveLength(9);
@@ -309,14 +324,22 @@ describe('canteen POS v2 over a pty: who may speak on the line', () => {
   it('answers SALE_STATUS_QUERY from the agent under the session MAC, and ignores a SALE_RESULT sent by a till', async () => {
     const { till, test } = await setUp();
     await till.openSession(50);
-    const status = await till.request(macFrame(till.toBox, 52, C.SALE_STATUS_QUERY, tlv(0x01, u32(77)), ++till.counter));
+    const status = await till.request(
+      macFrame(till.toBox, 52, C.SALE_STATUS_QUERY, tlv(0x01, u32(77)), ++till.counter),
+    );
     expect(status.command).toBe(C.SALE_STATUS);
     expect(verifiesUnder(till.toTerminal, status)).toBe(true);
     expect(field(status.body, 0x21)).toEqual(Buffer.of(0)); // approved
     expect(field(status.body, 0x02)?.readUInt32BE(0)).toBe(1250);
     const since = test.events.length;
-    await till.send(encodeFrame({ address: ADDRESS, seq: 53, command: C.SALE_RESULT, body: tlv(0x01, u32(1)) }));
-    await test.waitForEvent((e) => e.type === 'frame-error' && e.code === 'POS_UNEXPECTED_COMMAND', 5000, since);
+    await till.send(
+      encodeFrame({ address: ADDRESS, seq: 53, command: C.SALE_RESULT, body: tlv(0x01, u32(1)) }),
+    );
+    await test.waitForEvent(
+      (e) => e.type === 'frame-error' && e.code === 'POS_UNEXPECTED_COMMAND',
+      5000,
+      since,
+    );
     // …and then a normal request is answered: nothing was NAKed for the SALE_RESULT in between
     expect((await till.request(till.sale(54, 300))).command).toBe(C.SALE_RESULT);
     expect(till.frames.filter((f) => f.seq === 53)).toHaveLength(0);

@@ -142,7 +142,10 @@ export async function startDriverHarness(options: DriverHarnessOptions): Promise
     pollIntervalMs: 20,
     reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
     ...options.config,
-    terminals: (options.config?.terminals ?? [{ id: 'till-1', address: 1 }]).map((t) => ({ ...v1Till, ...t })),
+    terminals: (options.config?.terminals ?? [{ id: 'till-1', address: 1 }]).map((t) => ({
+      ...v1Till,
+      ...t,
+    })),
     port: { path: line.driverPath },
   });
   if (!parsed.success) {
