@@ -111,7 +111,8 @@ class V2Till {
   toBox = Buffer.alloc(0);
   toTerminal = Buffer.alloc(0);
   counter = 0;
-  /** TIME_SYNC frames whose MAC did not verify under K_bt (must stay 0). */
+  /** TIME_SYNC frames whose MAC did (not) verify under K_bt. */
+  goodTimeSyncs = 0;
   badTimeSyncs = 0;
 
   constructor(private readonly line: Transport) {
@@ -133,7 +134,8 @@ class V2Till {
       return;
     }
     if (f.command === C.TIME_SYNC) {
-      if (!verifiesUnder(this.toTerminal, f)) this.badTimeSyncs++;
+      if (verifiesUnder(this.toTerminal, f)) this.goodTimeSyncs++;
+      else this.badTimeSyncs++;
       void this.send(encodeFrame({ address: ADDRESS, seq: f.seq, command: C.ACK, body: Buffer.alloc(0) }));
       return;
     }
@@ -258,6 +260,8 @@ describe('canteen POS v2 over a pty: who may speak on the line', () => {
     expect(verifiesUnder(till.toTerminal, answer)).toBe(true);
     expect(field(answer.body, 0x06)).toEqual(Buffer.of(0)); // RESULT approved
     expect(test.saleCalls.map((c) => c.sale.receiptNo)).toEqual([4]);
+    // TIME_SYNC carries a MAC: none before the session, one under K_bt as soon as it is open
+    await expect.poll(() => till.goodTimeSyncs, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
     expect(till.badTimeSyncs).toBe(0);
   }, 30_000);
 
