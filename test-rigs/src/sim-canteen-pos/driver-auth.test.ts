@@ -113,6 +113,8 @@ class V2Till {
   counter = 0;
   /** TIME_SYNC frames whose MAC did (not) verify under K_bt. */
   goodTimeSyncs = 0;
+  /** Answers no POLL while set: the box reports the till down. */
+  silent = false;
   badTimeSyncs = 0;
 
   constructor(private readonly line: Transport) {
@@ -122,6 +124,7 @@ class V2Till {
   }
 
   private onFrame(f: Frame): void {
+    if (this.silent && (f.command === C.POLL || f.command === C.TIME_SYNC)) return;
     if (f.command === C.POLL) {
       const status = Buffer.concat([
         tlv(0x14, u16(0)),
@@ -347,5 +350,20 @@ describe('canteen POS v2 over a pty: who may speak on the line', () => {
     // …and then a normal request is answered: nothing was NAKed for the SALE_RESULT in between
     expect((await till.request(till.sale(54, 300))).command).toBe(C.SALE_RESULT);
     expect(till.frames.filter((f) => f.seq === 53)).toHaveLength(0);
+  }, 30_000);
+
+  it('ends the session when the till goes silent: its next MAC frame needs a new session', async () => {
+    const { till, test } = await setUp();
+    await till.openSession(60);
+    expect((await till.request(till.sale(62, 400))).command).toBe(C.SALE_RESULT);
+    const since = test.events.length;
+    till.silent = true;
+    await test.waitForEvent((e) => e.type === 'terminal-down', 10_000, since);
+    till.silent = false;
+    await test.waitForEvent((e) => e.type === 'terminal-up', 10_000, since);
+    expect(nakReason(await till.request(till.sale(63, 401)))).toBe(NAK.SESSION_REQUIRED);
+    await till.openSession(64);
+    expect((await till.request(till.sale(66, 402))).command).toBe(C.SALE_RESULT);
+    expect(test.saleCalls.map((c) => c.sale.receiptNo)).toEqual([400, 402]);
   }, 30_000);
 });
