@@ -12,7 +12,8 @@ describe('canteen POS driver start-up warnings', () => {
     const logger: DriverLogger = {
       debug: () => undefined,
       info: () => undefined,
-      warn: (fields, message) => warnings.push({ fields: fields as Record<string, unknown>, message }),
+      warn: (fields, message) =>
+        warnings.push({ fields: fields as Record<string, unknown>, message: message ?? '' }),
       error: () => undefined,
     };
     const memory = createMemoryTransports();
