@@ -37,6 +37,7 @@ export {
   type CredentialAnswer,
   DECLINE_REASONS,
   type DeclineReasonName,
+  type DriverContext,
   type DriverDefinition,
   type DriverInstance,
   type DriverLogger,
