@@ -225,13 +225,29 @@ export function createCanteenPosDriver(
         return;
       case 'ack':
       case 'status':
-        if (msg.type === 'status') session.lastStatus = msg;
+        if (msg.type === 'status') {
+          session.lastStatus = msg;
+          noteProtocolMismatch(session, msg.protocolVersion ?? 1);
+        }
         session.heard(now());
         if (matches) pending?.settle({ kind: 'answered' });
         return;
       default:
         return; // unreachable: ANSWER_COMMANDS holds ACK, NAK and STATUS only
     }
+  }
+
+  const mismatchNoted = new Set<string>();
+  /** A till that says (in STATUS) it speaks another protocol than configured: once per till and start. */
+  function noteProtocolMismatch(session: TerminalSession, reported: number): void {
+    if (reported === session.protocol || mismatchNoted.has(session.id)) return;
+    mismatchNoted.add(session.id);
+    ctx.logger.warn(
+      { terminalId: session.id, reported, configured: session.protocol },
+      reported === 2
+        ? `${session.id} speaks POS protocol 2 but is configured protocol 1: provision its key and set protocol: 2`
+        : `${session.id} is configured protocol 2 but reports protocol ${reported}: it cannot open a session`,
+    );
   }
 
   function replyNotSent(session: TerminalSession, err: unknown): void {
