@@ -1,5 +1,6 @@
-import type { PosMessage } from '@sceneway/device-drivers';
+import type { Frame, PosMessage } from '@sceneway/device-drivers';
 import {
+  boxProof,
   crc16,
   createFrameParser,
   DECLINE_REASONS,
@@ -7,8 +8,15 @@ import {
   decodeMessage,
   encodeMessage,
   encodePosFrame,
+  encodeRecordFields,
   HEADER_LENGTH,
+  MACED_TO_BOX,
+  recordMac,
+  SessionAuth,
+  sealFrame,
+  sessionKeys,
   TRAILER_LENGTH,
+  terminalProof,
 } from '@sceneway/device-drivers';
 
 /**
@@ -18,7 +26,10 @@ import {
  * the run also checks the parser's byte accounting (each byte lands in exactly one frame or error).
  *
  * Mutations re-seal the CRC on a third of the damaged frames, so damage reaches the TLV codec instead of
- * stopping at the CRC check. Deterministic for a seed: FUZZ_SEED=... FUZZ_FRAMES=... npm run bench pos-fuzz.
+ * stopping at the CRC check. Protocol v2 (issue #12): a quarter of the corpus is MAC'd terminal frames
+ * sealed under a real session, and every parsed MAC'd command also goes through the box's session
+ * checks (SessionAuth.check, then the codec on the fields): a check may refuse, never throw, and no
+ * frame that is not byte for byte one the till sealed may be accepted (forgeriesAccepted). Deterministic for a seed: FUZZ_SEED=... FUZZ_FRAMES=... npm run bench pos-fuzz.
  */
 
 /** mulberry32: tiny, fast, seedable; plenty for fuzzing (not for anything secret). */
@@ -59,7 +70,18 @@ function randomMessage(r: Rng): PosMessage {
     r() < 0.5
       ? { outcome: 'approved' as const }
       : { outcome: 'declined' as const, reason: pick(r, DECLINE_REASONS) };
-  switch (int(r, 15)) {
+  const amount = () => 1 + int(r, 0xffffffff);
+  const recordResult = () => {
+    const k = int(r, 3);
+    return k === 0
+      ? { receiptNo: u32(r), result: 'recorded' as const }
+      : {
+          receiptNo: u32(r),
+          result: k === 1 ? ('flagged' as const) : ('refused' as const),
+          reason: pick(r, DECLINE_REASONS),
+        };
+  };
+  switch (int(r, 20)) {
     case 0:
       return { type: 'ack' };
     case 1:
@@ -90,7 +112,7 @@ function randomMessage(r: Rng): PosMessage {
     case 6:
       return {
         type: 'upload-result',
-        results: Array.from({ length: 1 + int(r, 8) }, () => ({ receiptNo: u32(r), decision: decision() })),
+        results: Array.from({ length: 1 + int(r, 8) }, recordResult),
       };
     case 7:
       return {
@@ -119,7 +141,7 @@ function randomMessage(r: Rng): PosMessage {
       return {
         type: 'sale-request',
         receiptNo: u32(r),
-        amountFen: u32(r),
+        amountFen: amount(),
         credential: credential(),
         terminalTime: u32(r),
       };
@@ -128,25 +150,65 @@ function randomMessage(r: Rng): PosMessage {
         type: 'void-request',
         receiptNo: u32(r),
         originalReceiptNo: u32(r),
-        amountFen: u32(r),
+        amountFen: amount(),
         terminalTime: u32(r),
       };
     case 12:
       return {
         type: 'offline-upload',
-        records: Array.from({ length: 1 + int(r, 6) }, () => ({
-          kind: 'sale' as const,
-          receiptNo: u32(r),
-          amountFen: u32(r),
-          credential: credential(),
-          terminalTime: u32(r),
-        })),
+        records: Array.from({ length: 1 + int(r, 6) }, () => {
+          const record = {
+            kind: 'sale' as const,
+            receiptNo: u32(r),
+            amountFen: amount(),
+            credential: credential(),
+            terminalTime: u32(r),
+          };
+          if (r() < 0.5) return record;
+          const signed = encodeRecordFields(record);
+          return { ...record, recordMac: { mac: recordMac(FUZZ_KEY, signed), signed } };
+        }),
       };
     case 13:
       return { type: 'price-list-request', currentVersion: u32(r), page: int(r, 256) };
+    case 14:
+      return { type: 'session-challenge', nonce: bytes(r, 16), proof: bytes(r, 32) };
+    case 15: {
+      const k = int(r, 3);
+      const kind = r() < 0.5 ? ('sale' as const) : ('void' as const);
+      return {
+        type: 'sale-status',
+        receiptNo: u32(r),
+        status:
+          k === 0
+            ? { state: 'unknown' as const }
+            : k === 1
+              ? { state: 'approved' as const, kind, amountFen: amount() }
+              : { state: 'declined' as const, kind, reason: pick(r, DECLINE_REASONS) },
+      };
+    }
+    case 16:
+      return { type: 'session-open', protocolVersion: 2, keyVersion: 1 + int(r, 65535), nonce: bytes(r, 16) };
+    case 17:
+      return { type: 'session-confirm', proof: bytes(r, 32) };
+    case 18:
+      return { type: 'sale-status-query', receiptNo: u32(r) };
     default:
       return { type: 'blacklist-version-query', currentVersion: u32(r) };
   }
+}
+
+function encodeFramed(address: number, seq: number, command: number, body: Buffer): Buffer {
+  const out = Buffer.alloc(HEADER_LENGTH + body.length + TRAILER_LENGTH);
+  out[0] = 0x02;
+  out[1] = address;
+  out[2] = seq;
+  out[3] = command;
+  out.writeUInt16BE(body.length, 4);
+  body.copy(out, HEADER_LENGTH);
+  out.writeUInt16BE(crc16(out, 1, HEADER_LENGTH + body.length), HEADER_LENGTH + body.length);
+  out[out.length - 1] = 0x03;
+  return out;
 }
 
 /** Writes a correct CRC over the (mutated) frame, so the damage is judged by the codec. */
@@ -210,13 +272,52 @@ function mutate(r: Rng, corpus: Buffer[], kind: Mutation): Buffer {
   }
 }
 
+/** The till key of the fuzz run's v2 session (not secret: a fuzz fixture). */
+const FUZZ_KEY = Buffer.alloc(32, 0x5c);
+const V2_ADDRESS = 1;
+
+/** A box-side session for address 1, opened by the contract's handshake; returns the till's K_tb. */
+function openFuzzSession(r: Rng): { auth: SessionAuth; toBox: Buffer } {
+  const auth = new SessionAuth(V2_ADDRESS, () => [{ version: 1, key: FUZZ_KEY }]);
+  const nt = bytes(r, 16);
+  const challenge = auth.open({ type: 'session-open', protocolVersion: 2, keyVersion: 1, nonce: nt });
+  if ('code' in challenge || !challenge.proof.equals(boxProof(FUZZ_KEY, V2_ADDRESS, nt, challenge.nonce))) {
+    throw new Error('fuzz session handshake failed');
+  }
+  const refused = auth.confirm({
+    type: 'session-confirm',
+    proof: terminalProof(FUZZ_KEY, V2_ADDRESS, nt, challenge.nonce),
+  });
+  if (refused) throw new Error(refused.detail);
+  return { auth, toBox: sessionKeys(FUZZ_KEY, V2_ADDRESS, nt, challenge.nonce).toBox };
+}
+
 export async function run(): Promise<Record<string, unknown>> {
   const target = Number(process.env.FUZZ_FRAMES ?? 1_000_000);
   const seed = Number(process.env.FUZZ_SEED ?? 0x5ce4e);
   const r = prng(seed);
-  const corpus = Array.from({ length: 4096 }, () =>
-    encodePosFrame(int(r, 256), int(r, 256), randomMessage(r)),
-  );
+  const session = openFuzzSession(r);
+  const sealed = new Set<string>();
+  let counter = 0;
+  const corpus = Array.from({ length: 4096 }, () => {
+    const msg = randomMessage(r);
+    const { command, body } = encodeMessage(msg);
+    if (!MACED_TO_BOX.has(command) || r() < 0.25 || body.length > 4096 - 26) {
+      return encodePosFrame(int(r, 256), int(r, 256), msg);
+    }
+    const wire = sealFrame({
+      key: session.toBox,
+      address: V2_ADDRESS,
+      seq: int(r, 256),
+      command,
+      fields: body,
+      counter: ++counter,
+    });
+    sealed.add(wire.toString('hex'));
+    return wire;
+  });
+  const v2Outcomes: Record<string, number> = {};
+  let forgeriesAccepted = 0;
 
   const parser = createFrameParser();
   const frameErrors: Record<string, number> = {};
@@ -239,6 +340,31 @@ export async function run(): Promise<Record<string, unknown>> {
     }
   };
 
+  /** The box's v2 checks on a MAC'd command, then the codec on what they let through. */
+  const checkV2 = (frame: Frame) => {
+    let outcome: string;
+    try {
+      const checked = session.auth.check(frame);
+      if ('code' in checked) outcome = checked.code;
+      else {
+        outcome = 'accepted';
+        const wire = Buffer.from(encodeFramed(frame.address, frame.seq, frame.command, frame.body)).toString(
+          'hex',
+        );
+        if (!sealed.has(wire)) forgeriesAccepted++;
+        try {
+          decodeMessage({ command: frame.command, body: checked.fields });
+        } catch (err) {
+          if (!(err instanceof DriverError)) crash('decodeMessage(v2 fields)', err, frame.body);
+        }
+      }
+    } catch (err) {
+      crash('SessionAuth.check', err, frame.body);
+      return;
+    }
+    v2Outcomes[outcome] = (v2Outcomes[outcome] ?? 0) + 1;
+  };
+
   const consume = (items: ReturnType<typeof parser.push>) => {
     for (const item of items) {
       if (item.kind === 'frame-error') {
@@ -248,6 +374,7 @@ export async function run(): Promise<Record<string, unknown>> {
       }
       framesOut++;
       bytesAccounted += item.body.length + HEADER_LENGTH + TRAILER_LENGTH;
+      if (MACED_TO_BOX.has(item.command)) checkV2(item);
       let msg: PosMessage;
       try {
         msg = decodeMessage(item);
@@ -307,6 +434,9 @@ export async function run(): Promise<Record<string, unknown>> {
     crashSamples,
     accountingViolations: bytesAccounted === bytesFed ? 0 : Math.abs(bytesFed - bytesAccounted),
     reencodeFailures,
+    forgeriesAccepted,
+    v2MacFramesInCorpus: sealed.size,
+    v2Outcomes,
     framesOut,
     messagesDecoded: messages,
     frameErrors,
@@ -319,7 +449,8 @@ export async function run(): Promise<Record<string, unknown>> {
   process.stdout.write(
     `${target} frames (${(bytesFed / 1e6).toFixed(1)} MB) in ${result.seconds} s: ${result.framesPerSec} frames/s, ` +
       `${framesOut} frames parsed, ${messages} messages decoded, crashes ${crashes}, ` +
-      `accounting violations ${result.accountingViolations}, re-encode failures ${reencodeFailures}\n`,
+      `accounting violations ${result.accountingViolations}, re-encode failures ${reencodeFailures}, ` +
+      `v2 checks ${JSON.stringify(v2Outcomes)}, forgeries accepted ${forgeriesAccepted}\n`,
   );
   return result;
 }

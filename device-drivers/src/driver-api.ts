@@ -226,6 +226,11 @@ export interface DriverDefinition<Schema extends z.ZodType = z.ZodType> {
   emits: readonly TerminalEventType[];
   /** Every terminal id the config names (the agent refuses one id used twice across drivers). */
   terminalIds(config: z.infer<Schema>): string[];
+  /**
+   * What the status board shows of each terminal beyond up/down, by id: its protocol, and whether it
+   * runs by an acknowledged insecure setting (canteen POS protocol 1).
+   */
+  terminalFacts?(config: z.infer<Schema>): Record<string, { protocol?: number; insecure?: boolean }>;
   /** For MQTT families: the terminals the broker must admit, and their topic ACL, as data. */
   mqttTerminals?(config: z.infer<Schema>): MqttTerminalGrant[];
   create(ctx: DriverContext, config: z.infer<Schema>): DriverInstance;

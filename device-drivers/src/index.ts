@@ -1,7 +1,17 @@
 // @sceneway/device-drivers: the public API. Other packages import only from here or from a named entry in
 // package.json "exports"; biome refuses deep imports (docs/decisions.md D20).
-export { decodeMessage, encodeMessage, encodePosFrame } from './canteen-pos/codec.ts';
+export { decodeMessage, encodeMessage, encodePosFrame, encodeRecordFields } from './canteen-pos/codec.ts';
 export { crc16 } from './canteen-pos/crc16.ts';
+// v2 MACs and the box's session state: for the agent (the key check value), the fuzz bench and tests.
+// The simulator must not use them: it encodes from its own code, written from the document (issue #12).
+export {
+  boxProof,
+  keyCheckValue,
+  recordMac,
+  sealFrame,
+  sessionKeys,
+  terminalProof,
+} from './canteen-pos/frame-mac.ts';
 export {
   createFrameParser,
   encodeFrame,
@@ -12,6 +22,7 @@ export {
 export { canteenPosConfigSchema, canteenPosDriver } from './canteen-pos/index.ts';
 export {
   Command,
+  MACED_TO_BOX,
   MAX_RECORDS_PER_UPLOAD,
   type NakReasonName,
   nameOf,
@@ -21,10 +32,12 @@ export {
   type TerminalRequest,
 } from './canteen-pos/messages.ts';
 export type { CanteenPosConfigInput } from './canteen-pos/schema.ts';
+export { SessionAuth } from './canteen-pos/session-auth.ts';
 export {
   type CredentialAnswer,
   DECLINE_REASONS,
   type DeclineReasonName,
+  type DriverContext,
   type DriverDefinition,
   type DriverInstance,
   type DriverLogger,

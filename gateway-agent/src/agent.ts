@@ -15,6 +15,7 @@ import { DRIVER_REGISTRY } from './drivers/registry.ts';
 import type { GatewayError } from './gateway-error.ts';
 import type { BoxSecrets } from './keys/box-keys.ts';
 import { loadHolderKey } from './keys/holder-key.ts';
+import { openTerminalKeyStore } from './keys/terminal-keys.ts';
 import { cachedFreeSpace } from './ledger/disk-space.ts';
 import { openLedger, type SqliteLedger } from './ledger/ledger.ts';
 import { scheduleRetention } from './ledger/retention.ts';
@@ -103,6 +104,12 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     bankUserId: config.bank.userId,
   });
   const holderDigests = holderKey ? keyedHolderDigests(holderKey) : legacyHolderDigests;
+  // POS protocol v2: the tills' keys, sealed under the box key (`sceneway terminal provision`). An
+  // altered store stops the start: it is never silently ignored.
+  const terminalKeyStore = openTerminalKeyStore({
+    dir: config.keys.dir,
+    boxPrivateKeyHex: secrets.privateKeyHex,
+  });
   const brokerHub = createBrokerTransportHub();
 
   // What the parts hand on to the parts after them; each is set by its part's start.
@@ -298,6 +305,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       board,
       clock,
       logger,
+      terminalKeys: terminalKeyStore.keys,
     }),
     {
       name: 'admin',

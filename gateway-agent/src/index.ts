@@ -10,6 +10,7 @@ export { DRIVER_REGISTRY } from './drivers/registry.ts';
 export { boxEnrolmentRequest } from './keys/box-enrolment.ts';
 export { type BoxSecrets, initBoxKeys, loadBoxKeys } from './keys/box-keys.ts';
 export { ENROLMENT_ANSWER_FILE, importEnrolmentAnswer, loadHolderKey } from './keys/holder-key.ts';
+export { openTerminalKeyStore, provisionTerminalKey, TERMINAL_KEYS_FILE } from './keys/terminal-keys.ts';
 export { openLedger } from './ledger/ledger.ts';
 export { verifyLedgerFile } from './ledger/verify-ledger.ts';
 export { createLogger, silentLogger } from './logger.ts';

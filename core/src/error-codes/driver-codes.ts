@@ -33,6 +33,11 @@ export const DRIVER_ERROR_CODES = [
   },
   { code: 'HID_WEDGE_UNTYPABLE', description: 'A US keyboard cannot type that character (simulator side).' },
   { code: 'HID_WRITE_FAILED', description: 'Writing to the HID device failed or it is closed.' },
+  {
+    code: 'POS_AUTH_FAILED',
+    description: 'A v2 till failed the session handshake (no key, unknown key version, wrong proof).',
+  },
+  { code: 'POS_BUSY', description: 'The box could not answer a POS request now; the till asks again.' },
   { code: 'POS_DECODE', description: 'A POS frame could not be decoded for a reason that carried no code.' },
   { code: 'POS_FIELD_INVALID', description: 'A POS message field has an invalid value.' },
   { code: 'POS_FIELD_MISSING', description: 'A POS message lacks a required field.' },
@@ -42,8 +47,36 @@ export const DRIVER_ERROR_CODES = [
   { code: 'POS_FRAME_LENGTH', description: 'A POS frame body is longer than the protocol allows.' },
   { code: 'POS_FRAME_TRUNCATED', description: 'A POS frame was cut short.' },
   { code: 'POS_INTERNAL', description: 'Handling a POS request failed for a reason that carried no code.' },
+  {
+    code: 'POS_KEY_MISSING',
+    description: 'A v2 till has no provisioned key: run `sceneway terminal provision <id>`.',
+  },
+  {
+    code: 'POS_MAC_INVALID',
+    description: 'A v2 frame lacks its MAC fields or its MAC does not verify under the session key.',
+  },
   { code: 'POS_NAK_LIMIT', description: 'A till NAKed the same frame too many times in a row.' },
   { code: 'POS_PORT_CLOSED', description: 'A write to a POS till found its serial port closed.' },
+  {
+    code: 'POS_PROTOCOL_V1',
+    description: 'A till runs POS protocol v1 (no MACs) by an insecure acknowledgement.',
+  },
+  {
+    code: 'POS_RECORD_MAC_INVALID',
+    description: 'An uploaded offline record has a missing or forged RECORD_MAC; it was not recorded.',
+  },
+  {
+    code: 'POS_REPLAYED',
+    description: 'A v2 frame repeats or predates a MAC counter already accepted in its session.',
+  },
+  {
+    code: 'POS_SESSION_REQUIRED',
+    description: 'A v2 frame that must carry a MAC arrived while no session was open for the till.',
+  },
+  {
+    code: 'POS_SLOW_DECISION',
+    description: 'A POS decision took longer than decisionBudgetMs; the till may retransmit.',
+  },
   { code: 'POS_TLV_MALFORMED', description: 'A POS message body is not well-formed TLV.' },
   {
     code: 'POS_UNEXPECTED_COMMAND',

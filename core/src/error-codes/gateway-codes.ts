@@ -128,6 +128,14 @@ export const GATEWAY_ERROR_CODES = [
   },
   { code: 'KEYS_PASSPHRASE_WEAK', description: 'The key passphrase is shorter than 8 characters.' },
   {
+    code: 'KEYS_TERMINAL_STORE',
+    description: 'The sealed terminal key store is unreadable, damaged or altered; it was not used.',
+  },
+  {
+    code: 'KEYS_TERMINAL_UNKNOWN',
+    description: 'terminal provision names a terminal id no canteen-pos driver entry configures.',
+  },
+  {
     code: 'KEYS_TAMPERED',
     description: 'The box key file fails its HMAC-SM3 check: it was altered; restore it from backup.',
   },

@@ -6,8 +6,8 @@
  */
 export type TurnOutcome =
   | { kind: 'answered' }
-  /** RS-485: the polled terminal answered with a request; `written` settles once its reply is on the wire. */
-  | { kind: 'request'; written: Promise<void> }
+  /** RS-485: the polled terminal answered with a request; `reply` is its answer, once decided. */
+  | { kind: 'request'; reply: Promise<Buffer> }
   | { kind: 'nak' }
   | { kind: 'bad-answer' }
   | { kind: 'timeout' }

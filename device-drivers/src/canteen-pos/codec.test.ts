@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DECLINE_REASONS } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
-import { decodeMessage, encodeMessage, encodePosFrame } from './codec.ts';
+import { decodeMessage, encodeMessage, encodePosFrame, encodeRecordFields } from './codec.ts';
+import { recordMac } from './frame-mac.ts';
 import { createFrameParser, type Frame } from './framing.ts';
 import {
   Command,
@@ -11,6 +12,8 @@ import {
   NakReason,
   type OfflineRecord,
   type PosMessage,
+  type RecordResult,
+  type SaleState,
   Tag,
 } from './messages.ts';
 
@@ -29,6 +32,8 @@ const T0 = 1_767_240_000; // 2026-01-01T04:00:00Z, the doc's example time
 const u8 = fc.integer({ min: 0, max: 0xff });
 const u16 = fc.integer({ min: 0, max: 0xffff });
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const amount = fc.integer({ min: 1, max: 0xffffffff });
+const bytesOf = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b));
 const printable = fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c));
 const token = fc.string({ unit: printable, minLength: 1, maxLength: 120 });
 const text = (maxBytes: number) =>
@@ -44,21 +49,50 @@ const decision = fc.oneof(
   fc.constant({ outcome: 'approved' as const }),
   fc.constantFrom(...DECLINE_REASONS).map((reason) => ({ outcome: 'declined' as const, reason })),
 );
-const record: fc.Arbitrary<OfflineRecord> = fc.oneof(
+const plainRecord: fc.Arbitrary<OfflineRecord> = fc.oneof(
   fc.record({
     kind: fc.constant('sale' as const),
     receiptNo: u32,
-    amountFen: u32,
+    amountFen: amount,
     credential,
     terminalTime: u32,
   }),
   fc.record({
     kind: fc.constant('void' as const),
     receiptNo: u32,
-    amountFen: u32,
+    amountFen: amount,
     credential,
     terminalTime: u32,
     originalReceiptNo: u32,
+  }),
+);
+/** v1 records, and v2 records carrying a RECORD_MAC over exactly their own fields. */
+const record: fc.Arbitrary<OfflineRecord> = fc.oneof(
+  plainRecord,
+  fc.tuple(plainRecord, bytesOf(32)).map(([r, key]) => {
+    const signed = encodeRecordFields(r);
+    return { ...r, recordMac: { mac: recordMac(key, signed), signed } };
+  }),
+);
+const recordResult: fc.Arbitrary<RecordResult> = fc.oneof(
+  u32.map((receiptNo) => ({ receiptNo, result: 'recorded' as const })),
+  fc.record({
+    receiptNo: u32,
+    result: fc.constantFrom('flagged' as const, 'refused' as const),
+    reason: fc.constantFrom(...DECLINE_REASONS),
+  }),
+);
+const saleState: fc.Arbitrary<SaleState> = fc.oneof(
+  fc.constant({ state: 'unknown' as const }),
+  fc.record({
+    state: fc.constant('approved' as const),
+    kind: fc.constantFrom('sale' as const, 'void' as const),
+    amountFen: amount,
+  }),
+  fc.record({
+    state: fc.constant('declined' as const),
+    kind: fc.constantFrom('sale' as const, 'void' as const),
+    reason: fc.constantFrom(...DECLINE_REASONS),
   }),
 );
 
@@ -90,7 +124,7 @@ const message: fc.Arbitrary<PosMessage> = fc.oneof(
   fc.record({ type: fc.constant('void-result' as const), receiptNo: u32, decision, displayText: text(64) }),
   fc.record({
     type: fc.constant('upload-result' as const),
-    results: fc.array(fc.record({ receiptNo: u32, decision }), {
+    results: fc.array(recordResult, {
       minLength: 1,
       maxLength: MAX_RECORDS_PER_UPLOAD,
     }),
@@ -113,13 +147,14 @@ const message: fc.Arbitrary<PosMessage> = fc.oneof(
       priceListVersion: u32,
       blacklistVersion: u32,
       firmwareVersion: fc.string({ unit: printable, minLength: 1, maxLength: 32 }),
+      protocolVersion: u8,
     },
     { requiredKeys: ['type', 'offlineCount', 'offlineCapacity', 'priceListVersion', 'blacklistVersion'] },
   ),
   fc.record({
     type: fc.constant('sale-request' as const),
     receiptNo: u32,
-    amountFen: u32,
+    amountFen: amount,
     credential,
     terminalTime: u32,
   }),
@@ -127,7 +162,7 @@ const message: fc.Arbitrary<PosMessage> = fc.oneof(
     type: fc.constant('void-request' as const),
     receiptNo: u32,
     originalReceiptNo: u32,
-    amountFen: u32,
+    amountFen: amount,
     terminalTime: u32,
   }),
   fc.record({
@@ -136,6 +171,16 @@ const message: fc.Arbitrary<PosMessage> = fc.oneof(
   }),
   fc.record({ type: fc.constant('price-list-request' as const), currentVersion: u32, page: u8 }),
   fc.record({ type: fc.constant('blacklist-version-query' as const), currentVersion: u32 }),
+  fc.record({ type: fc.constant('session-challenge' as const), nonce: bytesOf(16), proof: bytesOf(32) }),
+  fc.record({ type: fc.constant('sale-status' as const), receiptNo: u32, status: saleState }),
+  fc.record({
+    type: fc.constant('session-open' as const),
+    protocolVersion: u8,
+    keyVersion: fc.integer({ min: 1, max: 0xffff }),
+    nonce: bytesOf(16),
+  }),
+  fc.record({ type: fc.constant('session-confirm' as const), proof: bytesOf(32) }),
+  fc.record({ type: fc.constant('sale-status-query' as const), receiptNo: u32 }),
 );
 
 /** A body made of plausible TLVs (known tags, random values): reaches deeper than uniform noise. */
@@ -311,7 +356,7 @@ describe('codec', () => {
       type: 'upload-result' as const,
       results: Array.from({ length: MAX_RECORDS_PER_UPLOAD + 1 }, (_, i) => ({
         receiptNo: i,
-        decision: { outcome: 'approved' as const },
+        result: 'recorded' as const,
       })),
     };
     expect(() => encodeMessage(tooMany)).toThrowError(DriverError);
@@ -333,5 +378,103 @@ describe('codec', () => {
         terminalTime: 0,
       }),
     ).toThrowError(expect.objectContaining({ code: 'POS_FIELD_INVALID' }));
+  });
+
+  it('refuses a zero amount as a field error, in a sale, a void and an offline record', () => {
+    const codeOf = (command: number, body: string) => {
+      try {
+        decodeMessage({ command, body: hex(body) });
+        return 'decoded';
+      } catch (err) {
+        return err instanceof DriverError ? err.code : 'not a DriverError';
+      }
+    };
+    const zero = '02 00 04 00 00 00 00';
+    expect(
+      codeOf(Command.SALE_REQUEST, `01 00 04 00 00 04 D2 ${zero} 03 00 04 04 A1 B2 C3 05 00 04 69 55 F1 40`),
+    ).toBe('POS_FIELD_INVALID');
+    expect(
+      codeOf(Command.VOID_REQUEST, `01 00 04 00 00 00 02 0A 00 04 00 00 00 01 ${zero} 05 00 04 69 55 F1 40`),
+    ).toBe('POS_FIELD_INVALID');
+    const record = `17 00 01 00 01 00 04 00 00 00 01 ${zero} 03 00 04 04 A1 B2 C3 05 00 04 69 55 F1 40`;
+    expect(codeOf(Command.OFFLINE_UPLOAD, `0D 00 20 ${record}`)).toBe('POS_FIELD_INVALID');
+    expect(() =>
+      encodeMessage({ type: 'sale-request', receiptNo: 1, amountFen: 0, terminalTime: 0 }),
+    ).toThrowError(expect.objectContaining({ code: 'POS_FIELD_INVALID' }));
+  });
+
+  it('refuses an upload of 0 or more than 32 records with FIELD_INVALID', () => {
+    const one = Buffer.from(
+      encodeMessage({
+        type: 'offline-upload',
+        records: [
+          {
+            kind: 'sale',
+            receiptNo: 1,
+            amountFen: 1,
+            credential: { kind: 'qr', token: 'x' },
+            terminalTime: 0,
+          },
+        ],
+      }).body,
+    );
+    const codeOf = (body: Buffer) => {
+      try {
+        decodeMessage({ command: Command.OFFLINE_UPLOAD, body });
+        return 'decoded';
+      } catch (err) {
+        return (err as DriverError).code;
+      }
+    };
+    expect(codeOf(Buffer.alloc(0))).toBe('POS_FIELD_INVALID');
+    expect(codeOf(Buffer.concat(Array.from({ length: 32 }, () => one)))).toBe('decoded');
+    expect(codeOf(Buffer.concat(Array.from({ length: 33 }, () => one)))).toBe('POS_FIELD_INVALID');
+  });
+
+  it('reads RECORD_RESULT 0, 1 and 2 as recorded, flagged and refused', () => {
+    const body = (result: number, reason?: number) =>
+      hex(
+        `0E 00 ${reason === undefined ? '0B' : '0F'} 01 00 04 00 00 00 07 06 00 01 0${result}${reason === undefined ? '' : ` 07 00 01 ${reason.toString(16).padStart(2, '0')}`}`,
+      );
+    const results = (b: Buffer) =>
+      (decodeMessage({ command: Command.UPLOAD_RESULT, body: b }) as { results: unknown[] }).results;
+    expect(results(body(0))).toEqual([{ receiptNo: 7, result: 'recorded' }]);
+    expect(results(body(1, DeclineReason.BLACKLISTED))).toEqual([
+      { receiptNo: 7, result: 'flagged', reason: 'BLACKLISTED' },
+    ]);
+    expect(results(body(2, DeclineReason.RECORD_MAC_INVALID))).toEqual([
+      { receiptNo: 7, result: 'refused', reason: 'RECORD_MAC_INVALID' },
+    ]);
+    expect(() => results(body(3, 1))).toThrowError(expect.objectContaining({ code: 'POS_FIELD_INVALID' }));
+    // RESULT 2 belongs to RECORD_RESULT only: a SALE_RESULT with it is refused
+    expect(() =>
+      decodeMessage({
+        command: Command.SALE_RESULT,
+        body: hex('01 00 04 00 00 00 01 06 00 01 02 07 00 01 01 09 00 00'),
+      }),
+    ).toThrowError(expect.objectContaining({ code: 'POS_FIELD_INVALID' }));
+  });
+
+  it('keeps a record MAC with the exact bytes it covers, and refuses one that is not last', () => {
+    const r: OfflineRecord = {
+      kind: 'sale',
+      receiptNo: 9,
+      amountFen: 500,
+      credential: { kind: 'card', uidHex: '04A1B2C3' },
+      terminalTime: T0,
+    };
+    const signed = encodeRecordFields(r);
+    const mac = Buffer.alloc(16, 0xab);
+    const inner = Buffer.concat([signed, hex('20 00 10'), mac]);
+    const upload = (value: Buffer) => {
+      const head = Buffer.from([Tag.RECORD, 0, 0]);
+      head.writeUInt16BE(value.length, 1);
+      return decodeMessage({ command: Command.OFFLINE_UPLOAD, body: Buffer.concat([head, value]) });
+    };
+    const decoded = upload(inner) as { records: OfflineRecord[] };
+    expect(decoded.records[0]?.recordMac).toEqual({ mac, signed });
+    // a field after the MAC would ride along unsigned
+    const afterMac = Buffer.concat([inner, hex('F0 00 01 00')]);
+    expect(() => upload(afterMac)).toThrowError(expect.objectContaining({ code: 'POS_FIELD_INVALID' }));
   });
 });

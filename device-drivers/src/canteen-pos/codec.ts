@@ -5,6 +5,7 @@ import {
   type Credential,
   type Decision,
   DeclineReason,
+  MAC_BYTES,
   MAX_CARD_UID_BYTES,
   MAX_DISPLAY_TEXT_BYTES,
   MAX_FIRMWARE_VERSION_BYTES,
@@ -14,14 +15,17 @@ import {
   MESSAGE_COMMAND,
   MIN_CARD_UID_BYTES,
   NakReason,
+  NONCE_BYTES,
   nameOf,
   type OfflineRecord,
   type PosMessage,
+  PROOF_BYTES,
   type PriceItem,
   type RecordResult,
+  type SaleState,
   Tag,
 } from './messages.ts';
-import { TlvReader, TlvWriter } from './tlv.ts';
+import { parseTlv, TlvReader, TlvWriter } from './tlv.ts';
 
 /**
  * Pure frame ⇄ message mapping (docs/protocols/canteen-pos.md §6–§7). Every reject is a DriverError with
@@ -31,8 +35,26 @@ import { TlvReader, TlvWriter } from './tlv.ts';
 
 const RESULT_APPROVED = 0;
 const RESULT_DECLINED = 1;
+/** RECORD_RESULT only: RESULT 1 is "recorded, with a finding"; RESULT 2 is "not recorded". */
+const RESULT_RECORDED = 0;
+const RESULT_FLAGGED = 1;
+const RESULT_REFUSED = 2;
 const RECORD_KIND_SALE = 0;
 const RECORD_KIND_VOID = 1;
+const SALE_STATE_APPROVED = 0;
+const SALE_STATE_DECLINED = 1;
+const SALE_STATE_UNKNOWN = 2;
+
+/** AMOUNT_FEN of a sale, void or record: 1..0xFFFFFFFF. Zero is a field error (contract: Field rules), never a decline. */
+function readAmount(r: TlvReader): number {
+  const amount = r.u32(Tag.AMOUNT_FEN);
+  if (amount === 0) throw new DriverError('POS_FIELD_INVALID', 'AMOUNT_FEN: 0 fen is not a sale');
+  return amount;
+}
+
+function checkAmount(amountFen: number): void {
+  if (amountFen === 0) throw new DriverError('POS_FIELD_INVALID', 'AMOUNT_FEN: 0 fen is not a sale');
+}
 
 // ---- decoding ---------------------------------------------------------------------------------------
 
@@ -57,6 +79,41 @@ function readOptionalCredential(r: TlvReader): Credential | undefined {
   return undefined;
 }
 
+function readReason(r: TlvReader) {
+  const code = r.u8(Tag.REASON);
+  const reason = nameOf(DeclineReason, code);
+  if (!reason)
+    throw new DriverError('POS_FIELD_INVALID', `REASON 0x${code.toString(16)} is not a decline reason`);
+  return reason;
+}
+
+function readRecordResult(value: Buffer): RecordResult {
+  const r = TlvReader.of(value, 'RECORD_RESULT');
+  const receiptNo = r.u32(Tag.RECEIPT_NO);
+  const result = r.u8(Tag.RESULT);
+  if (result === RESULT_RECORDED) return { receiptNo, result: 'recorded' };
+  if (result === RESULT_FLAGGED) return { receiptNo, result: 'flagged', reason: readReason(r) };
+  if (result === RESULT_REFUSED) return { receiptNo, result: 'refused', reason: readReason(r) };
+  throw new DriverError('POS_FIELD_INVALID', `RECORD_RESULT RESULT ${result} is not 0, 1 or 2`);
+}
+
+function readKind(r: TlvReader): 'sale' | 'void' {
+  const kindCode = r.u8(Tag.RECORD_KIND);
+  if (kindCode !== RECORD_KIND_SALE && kindCode !== RECORD_KIND_VOID) {
+    throw new DriverError('POS_FIELD_INVALID', `RECORD_KIND ${kindCode} is neither 0 (sale) nor 1 (void)`);
+  }
+  return kindCode === RECORD_KIND_SALE ? 'sale' : 'void';
+}
+
+function readSaleState(r: TlvReader): SaleState {
+  const state = r.u8(Tag.SALE_STATE);
+  if (state === SALE_STATE_UNKNOWN) return { state: 'unknown' };
+  if (state === SALE_STATE_APPROVED)
+    return { state: 'approved', kind: readKind(r), amountFen: readAmount(r) };
+  if (state === SALE_STATE_DECLINED) return { state: 'declined', kind: readKind(r), reason: readReason(r) };
+  throw new DriverError('POS_FIELD_INVALID', `SALE_STATE ${state} is not 0, 1 or 2`);
+}
+
 function readDecision(r: TlvReader): Decision {
   const result = r.u8(Tag.RESULT);
   if (result === RESULT_APPROVED) return { outcome: 'approved' };
@@ -70,25 +127,38 @@ function readDecision(r: TlvReader): Decision {
 }
 
 function readRecord(value: Buffer): OfflineRecord {
-  const r = TlvReader.of(value, 'RECORD');
-  const kindCode = r.u8(Tag.RECORD_KIND);
-  if (kindCode !== RECORD_KIND_SALE && kindCode !== RECORD_KIND_VOID) {
-    throw new DriverError('POS_FIELD_INVALID', `RECORD_KIND ${kindCode} is neither 0 (sale) nor 1 (void)`);
-  }
+  const fields = parseTlv(value);
+  const r = new TlvReader(fields, 'RECORD');
   const record: OfflineRecord = {
-    kind: kindCode === RECORD_KIND_SALE ? 'sale' : 'void',
+    kind: readKind(r),
     receiptNo: r.u32(Tag.RECEIPT_NO),
-    amountFen: r.u32(Tag.AMOUNT_FEN),
+    amountFen: readAmount(r),
     credential: readCredential(r),
     terminalTime: r.u32(Tag.TERMINAL_TIME),
   };
   if (record.kind === 'void') record.originalReceiptNo = r.u32(Tag.ORIGINAL_RECEIPT_NO);
+  if (r.has(Tag.RECORD_MAC)) {
+    // The MAC covers the record's bytes before it, as sent: it must be the last field, or a field
+    // after it would ride along unsigned.
+    if (fields.at(-1)?.tag !== Tag.RECORD_MAC) {
+      throw new DriverError('POS_FIELD_INVALID', 'RECORD_MAC must be the last field of a RECORD');
+    }
+    const mac = r.bytes(Tag.RECORD_MAC, MAC_BYTES, MAC_BYTES);
+    record.recordMac = { mac, signed: value.subarray(0, value.length - 3 - MAC_BYTES) };
+  }
   return record;
 }
 
-function readCount<T>(items: Buffer[], what: string, min: number, max: number, read: (v: Buffer) => T): T[] {
+function readCount<T>(
+  items: Buffer[],
+  what: string,
+  min: number,
+  max: number,
+  read: (v: Buffer) => T,
+  tooFew: 'POS_FIELD_MISSING' | 'POS_FIELD_INVALID' = 'POS_FIELD_MISSING',
+): T[] {
   if (items.length < min || items.length > max) {
-    const code = items.length < min ? 'POS_FIELD_MISSING' : 'POS_FIELD_INVALID';
+    const code = items.length < min ? tooFew : 'POS_FIELD_INVALID';
     throw new DriverError(code, `${what}: ${items.length} entries, expected ${min}..${max}`);
   }
   return items.map(read);
@@ -151,10 +221,13 @@ export function decodeMessage(frame: { command: number; body: Uint8Array }): Pos
     case Command.UPLOAD_RESULT:
       return {
         type: 'upload-result',
-        results: readCount(r.all(Tag.RECORD_RESULT), 'RECORD_RESULT', 1, MAX_RECORDS_PER_UPLOAD, (v) => {
-          const rr = TlvReader.of(v, 'RECORD_RESULT');
-          return { receiptNo: rr.u32(Tag.RECEIPT_NO), decision: readDecision(rr) } satisfies RecordResult;
-        }),
+        results: readCount(
+          r.all(Tag.RECORD_RESULT),
+          'RECORD_RESULT',
+          1,
+          MAX_RECORDS_PER_UPLOAD,
+          readRecordResult,
+        ),
       };
     case Command.PRICE_LIST:
       return {
@@ -172,6 +245,29 @@ export function decodeMessage(frame: { command: number; body: Uint8Array }): Pos
       };
     case Command.BLACKLIST_VERSION:
       return { type: 'blacklist-version', version: r.u32(Tag.BLACKLIST_VERSION) };
+    case Command.SESSION_CHALLENGE:
+      return {
+        type: 'session-challenge',
+        nonce: r.bytes(Tag.NONCE, NONCE_BYTES, NONCE_BYTES),
+        proof: r.bytes(Tag.PROOF, PROOF_BYTES, PROOF_BYTES),
+      };
+    case Command.SALE_STATUS:
+      return { type: 'sale-status', receiptNo: r.u32(Tag.RECEIPT_NO), status: readSaleState(r) };
+    case Command.SESSION_OPEN: {
+      const protocolVersion = r.u8(Tag.PROTOCOL_VERSION);
+      const keyVersion = r.u16(Tag.KEY_VERSION);
+      if (keyVersion === 0) throw new DriverError('POS_FIELD_INVALID', 'KEY_VERSION: 0 is not a key version');
+      return {
+        type: 'session-open',
+        protocolVersion,
+        keyVersion,
+        nonce: r.bytes(Tag.NONCE, NONCE_BYTES, NONCE_BYTES),
+      };
+    }
+    case Command.SESSION_CONFIRM:
+      return { type: 'session-confirm', proof: r.bytes(Tag.PROOF, PROOF_BYTES, PROOF_BYTES) };
+    case Command.SALE_STATUS_QUERY:
+      return { type: 'sale-status-query', receiptNo: r.u32(Tag.RECEIPT_NO) };
     case Command.STATUS: {
       const msg: PosMessage = {
         type: 'status',
@@ -183,11 +279,12 @@ export function decodeMessage(frame: { command: number; body: Uint8Array }): Pos
       if (r.has(Tag.FIRMWARE_VERSION)) {
         msg.firmwareVersion = r.ascii(Tag.FIRMWARE_VERSION, 1, MAX_FIRMWARE_VERSION_BYTES);
       }
+      if (r.has(Tag.PROTOCOL_VERSION)) msg.protocolVersion = r.u8(Tag.PROTOCOL_VERSION);
       return msg;
     }
     case Command.SALE_REQUEST: {
       const receiptNo = r.u32(Tag.RECEIPT_NO);
-      const amountFen = r.u32(Tag.AMOUNT_FEN);
+      const amountFen = readAmount(r);
       // A live sale may come without a credential from a till whose reader is a separate USB device
       // (doc §7.5); an offline record always carries one, as the terminal decided it alone.
       const credential = readOptionalCredential(r);
@@ -204,13 +301,21 @@ export function decodeMessage(frame: { command: number; body: Uint8Array }): Pos
         type: 'void-request',
         receiptNo: r.u32(Tag.RECEIPT_NO),
         originalReceiptNo: r.u32(Tag.ORIGINAL_RECEIPT_NO),
-        amountFen: r.u32(Tag.AMOUNT_FEN),
+        amountFen: readAmount(r),
         terminalTime: r.u32(Tag.TERMINAL_TIME),
       };
     case Command.OFFLINE_UPLOAD:
       return {
         type: 'offline-upload',
-        records: readCount(r.all(Tag.RECORD), 'RECORD', 1, MAX_RECORDS_PER_UPLOAD, readRecord),
+        // 0 or more than 32 records: FIELD_INVALID either way (contract), so the till sees one reason.
+        records: readCount(
+          r.all(Tag.RECORD),
+          'RECORD',
+          1,
+          MAX_RECORDS_PER_UPLOAD,
+          readRecord,
+          'POS_FIELD_INVALID',
+        ),
       };
     case Command.PRICE_LIST_REQUEST:
       return {
@@ -251,6 +356,56 @@ function writeDecision(w: TlvWriter, decision: Decision): void {
   w.u8(Tag.RESULT, RESULT_DECLINED).u8(Tag.REASON, code);
 }
 
+function writeReason(w: TlvWriter, reason: keyof typeof DeclineReason): void {
+  const code = DeclineReason[reason];
+  if (code === undefined) throw new DriverError('POS_FIELD_INVALID', `unknown decline reason ${reason}`);
+  w.u8(Tag.REASON, code);
+}
+
+function writeRecordResult(result: RecordResult): TlvWriter {
+  const w = new TlvWriter().u32(Tag.RECEIPT_NO, result.receiptNo);
+  if (result.result === 'recorded') return w.u8(Tag.RESULT, RESULT_RECORDED);
+  w.u8(Tag.RESULT, result.result === 'flagged' ? RESULT_FLAGGED : RESULT_REFUSED);
+  writeReason(w, result.reason);
+  return w;
+}
+
+function writeSaleState(w: TlvWriter, status: SaleState): void {
+  if (status.state === 'unknown') {
+    w.u8(Tag.SALE_STATE, SALE_STATE_UNKNOWN);
+    return;
+  }
+  const kind = status.kind === 'sale' ? RECORD_KIND_SALE : RECORD_KIND_VOID;
+  if (status.state === 'approved') {
+    checkAmount(status.amountFen);
+    w.u8(Tag.SALE_STATE, SALE_STATE_APPROVED).u8(Tag.RECORD_KIND, kind).u32(Tag.AMOUNT_FEN, status.amountFen);
+    return;
+  }
+  w.u8(Tag.SALE_STATE, SALE_STATE_DECLINED).u8(Tag.RECORD_KIND, kind);
+  writeReason(w, status.reason);
+}
+
+/**
+ * A RECORD's fields without its RECORD_MAC: the bytes the till's record MAC covers (contract: Offline
+ * record MAC). Exported so a till (a test's) can MAC exactly what the box will check.
+ */
+export function encodeRecordFields(record: OfflineRecord): Buffer {
+  checkAmount(record.amountFen);
+  const inner = new TlvWriter()
+    .u8(Tag.RECORD_KIND, record.kind === 'sale' ? RECORD_KIND_SALE : RECORD_KIND_VOID)
+    .u32(Tag.RECEIPT_NO, record.receiptNo)
+    .u32(Tag.AMOUNT_FEN, record.amountFen);
+  writeCredential(inner, record.credential);
+  inner.u32(Tag.TERMINAL_TIME, record.terminalTime);
+  if (record.kind === 'void') {
+    if (record.originalReceiptNo === undefined) {
+      throw new DriverError('POS_FIELD_MISSING', 'a void RECORD needs ORIGINAL_RECEIPT_NO');
+    }
+    inner.u32(Tag.ORIGINAL_RECEIPT_NO, record.originalReceiptNo);
+  }
+  return inner.toBuffer();
+}
+
 function checkCount(what: string, n: number, min: number, max: number): void {
   if (n < min || n > max)
     throw new DriverError('POS_FIELD_INVALID', `${what}: ${n} entries, expected ${min}..${max}`);
@@ -283,11 +438,7 @@ function writeBody(msg: PosMessage): TlvWriter {
       return w.text(Tag.DISPLAY_TEXT, msg.displayText, 0, MAX_DISPLAY_TEXT_BYTES);
     case 'upload-result':
       checkCount('RECORD_RESULT', msg.results.length, 1, MAX_RECORDS_PER_UPLOAD);
-      for (const result of msg.results) {
-        const inner = new TlvWriter().u32(Tag.RECEIPT_NO, result.receiptNo);
-        writeDecision(inner, result.decision);
-        w.nested(Tag.RECORD_RESULT, inner);
-      }
+      for (const result of msg.results) w.nested(Tag.RECORD_RESULT, writeRecordResult(result));
       return w;
     case 'price-list':
       if (msg.pageCount < 1 || msg.page >= msg.pageCount) {
@@ -307,6 +458,25 @@ function writeBody(msg: PosMessage): TlvWriter {
       return w;
     case 'blacklist-version':
       return w.u32(Tag.BLACKLIST_VERSION, msg.version);
+    case 'session-challenge':
+      return w
+        .bytes(Tag.NONCE, msg.nonce, NONCE_BYTES, NONCE_BYTES)
+        .bytes(Tag.PROOF, msg.proof, PROOF_BYTES, PROOF_BYTES);
+    case 'sale-status':
+      w.u32(Tag.RECEIPT_NO, msg.receiptNo);
+      writeSaleState(w, msg.status);
+      return w;
+    case 'session-open':
+      if (msg.keyVersion === 0)
+        throw new DriverError('POS_FIELD_INVALID', 'KEY_VERSION: 0 is not a key version');
+      return w
+        .u8(Tag.PROTOCOL_VERSION, msg.protocolVersion)
+        .u16(Tag.KEY_VERSION, msg.keyVersion)
+        .bytes(Tag.NONCE, msg.nonce, NONCE_BYTES, NONCE_BYTES);
+    case 'session-confirm':
+      return w.bytes(Tag.PROOF, msg.proof, PROOF_BYTES, PROOF_BYTES);
+    case 'sale-status-query':
+      return w.u32(Tag.RECEIPT_NO, msg.receiptNo);
     case 'status':
       w.u16(Tag.OFFLINE_COUNT, msg.offlineCount)
         .u16(Tag.OFFLINE_CAPACITY, msg.offlineCapacity)
@@ -315,12 +485,15 @@ function writeBody(msg: PosMessage): TlvWriter {
       if (msg.firmwareVersion !== undefined) {
         w.ascii(Tag.FIRMWARE_VERSION, msg.firmwareVersion, 1, MAX_FIRMWARE_VERSION_BYTES);
       }
+      if (msg.protocolVersion !== undefined) w.u8(Tag.PROTOCOL_VERSION, msg.protocolVersion);
       return w;
     case 'sale-request':
+      checkAmount(msg.amountFen);
       w.u32(Tag.RECEIPT_NO, msg.receiptNo).u32(Tag.AMOUNT_FEN, msg.amountFen);
       if (msg.credential) writeCredential(w, msg.credential);
       return w.u32(Tag.TERMINAL_TIME, msg.terminalTime);
     case 'void-request':
+      checkAmount(msg.amountFen);
       return w
         .u32(Tag.RECEIPT_NO, msg.receiptNo)
         .u32(Tag.ORIGINAL_RECEIPT_NO, msg.originalReceiptNo)
@@ -329,18 +502,8 @@ function writeBody(msg: PosMessage): TlvWriter {
     case 'offline-upload':
       checkCount('RECORD', msg.records.length, 1, MAX_RECORDS_PER_UPLOAD);
       for (const record of msg.records) {
-        const inner = new TlvWriter()
-          .u8(Tag.RECORD_KIND, record.kind === 'sale' ? RECORD_KIND_SALE : RECORD_KIND_VOID)
-          .u32(Tag.RECEIPT_NO, record.receiptNo)
-          .u32(Tag.AMOUNT_FEN, record.amountFen);
-        writeCredential(inner, record.credential);
-        inner.u32(Tag.TERMINAL_TIME, record.terminalTime);
-        if (record.kind === 'void') {
-          if (record.originalReceiptNo === undefined) {
-            throw new DriverError('POS_FIELD_MISSING', 'a void RECORD needs ORIGINAL_RECEIPT_NO');
-          }
-          inner.u32(Tag.ORIGINAL_RECEIPT_NO, record.originalReceiptNo);
-        }
+        const inner = new TlvWriter().raw(encodeRecordFields(record));
+        if (record.recordMac) inner.bytes(Tag.RECORD_MAC, record.recordMac.mac, MAC_BYTES, MAC_BYTES);
         w.nested(Tag.RECORD, inner);
       }
       return w;

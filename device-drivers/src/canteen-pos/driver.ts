@@ -2,7 +2,7 @@ import { sleep } from '@sceneway/core';
 import type { DriverContext, DriverInstance, TerminalEventOf } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import { type PendingAnswer, type TurnOutcome, waitForAnswer } from './answer-waiter.ts';
-import { decodeMessage, encodePosFrame } from './codec.ts';
+import { decodeMessage, encodeMessage, encodePosFrame } from './codec.ts';
 import { createFrameErrorReporter } from './frame-error-reporter.ts';
 import {
   createFrameParser,
@@ -36,6 +36,8 @@ export interface CanteenPosDriverOptions {
 
 /** At most this many FrameRejected events per second per port; the rest are counted in the log. */
 const FRAME_ERRORS_PER_SECOND = 20;
+/** One TerminalAlert per (terminal, code) in this window; the rest are counted in the log. */
+const ALERT_WINDOW_MS = 10_000;
 
 export function createCanteenPosDriver(
   ctx: DriverContext,
@@ -50,7 +52,7 @@ export function createCanteenPosDriver(
       options.catalog?.blacklistVersion ??
       (async (terminalId) => (await ctx.submit({ type: 'BlacklistVersionAsked', terminalId })).version),
   };
-  const emit = (event: TerminalEventOf<'TerminalStatus' | 'FrameRejected'>) => {
+  const emit = (event: TerminalEventOf<'TerminalStatus' | 'FrameRejected' | 'TerminalAlert'>) => {
     // After stop() nothing more is reported: a late decision or timer must not resurrect a terminal.
     if (controller?.signal.aborted ?? true) return;
     // Status needs no answer; a failing listener must not take the till down (zigbee-herdsman's lesson).
@@ -60,7 +62,9 @@ export function createCanteenPosDriver(
         ctx.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'status event refused'),
       );
   };
-  const sessions = config.terminals.map((t) => new TerminalSession(t, emit, random));
+  const sessions = config.terminals.map(
+    (t) => new TerminalSession(t, emit, random, (id) => ctx.terminalKeys(id)),
+  );
   const byAddress = new Map(sessions.map((s) => [s.address, s]));
   const portLabel = `port:${config.port.path}`;
   /** Time a number of bytes takes on the line: 10 bits a byte (8N1). */
@@ -89,7 +93,7 @@ export function createCanteenPosDriver(
     onOpen() {
       parser = createFrameParser();
       lastByteAt = now();
-      for (const s of sessions) s.resetClock(now());
+      for (const s of sessions) s.portOpened(now());
       wakeOnOpen?.();
     },
     onClose(reason) {
@@ -109,7 +113,34 @@ export function createCanteenPosDriver(
   });
   const frameError = (session: TerminalSession | undefined, code: string, detail: string) =>
     errors.report(session?.id ?? portLabel, code, detail);
-  const requests = createRequestServer({ ctx, catalog, write, reportError: frameError });
+  const alertedAt = new Map<string, { at: number; suppressed: number }>();
+  /** TerminalAlert, at most one per terminal and code per ALERT_WINDOW_MS (a MAC storm is one alert). */
+  function alert(session: TerminalSession, code: string, severity: 'warning' | 'critical', detail: string) {
+    const key = `${session.id}\u0000${code}`;
+    const t = now();
+    const last = alertedAt.get(key);
+    if (last && t - last.at < ALERT_WINDOW_MS) {
+      last.suppressed++;
+      return;
+    }
+    const suppressed = last?.suppressed ?? 0;
+    alertedAt.set(key, { at: t, suppressed: 0 });
+    emit({
+      type: 'TerminalAlert',
+      terminalId: session.id,
+      code,
+      severity,
+      detail: suppressed > 0 ? `${detail} (and ${suppressed} more since the last alert)` : detail,
+    });
+  }
+  const requests = createRequestServer({
+    ctx,
+    catalog,
+    reportError: frameError,
+    alert,
+    decisionBudgetMs: config.decisionBudgetMs,
+    now,
+  });
 
   /** Who a line error belongs to: the terminal that holds the line, if we know it. */
   function lineOwner(): TerminalSession | undefined {
@@ -151,18 +182,27 @@ export function createCanteenPosDriver(
     const isPending = pending?.address === frame.address;
     if (REQUEST_COMMANDS.has(frame.command)) {
       session.heard(now());
-      const written = requests.serve(session, frame);
-      // On RS-485 the polled terminal's request is its answer; on RS-232 requests come on their own.
-      if (isPending && config.mode === 'rs485') pending?.settle({ kind: 'request', written });
+      const reply = requests.serve(session, frame);
+      // On RS-485 the polled terminal's request is its answer, and the turn writes the reply while it
+      // holds the bus; on RS-232 requests come on their own and the reply goes out when it is ready.
+      if (isPending && config.mode === 'rs485') pending?.settle({ kind: 'request', reply });
+      else void reply.then(write).catch((err: unknown) => replyNotSent(session, err));
       return;
     }
     if (!ANSWER_COMMANDS.has(frame.command)) {
-      // Good CRC, but nothing a terminal may start: NAK it (doc §3) so the terminal does not keep resending.
-      const known = nameOf(Command, frame.command);
-      const code = known ? 'POS_UNEXPECTED_COMMAND' : 'POS_UNKNOWN_COMMAND';
+      if (nameOf(Command, frame.command)) {
+        // A box-only command (SALE_RESULT, …) from a till: answers are never NAKed (§3), so it is
+        // ignored, and counted for ops.
+        frameError(
+          session,
+          'POS_UNEXPECTED_COMMAND',
+          `command 0x${frame.command.toString(16)} is not accepted from a terminal; ignored`,
+        );
+        return;
+      }
       const error = new DriverError(
-        code,
-        `command 0x${frame.command.toString(16)} is not accepted from a terminal`,
+        'POS_UNKNOWN_COMMAND',
+        `command 0x${frame.command.toString(16)} is not defined`,
       );
       write(requests.nak(session, frame, error)).catch(() => undefined);
       return;
@@ -185,7 +225,10 @@ export function createCanteenPosDriver(
         return;
       case 'ack':
       case 'status':
-        if (msg.type === 'status') session.lastStatus = msg;
+        if (msg.type === 'status') {
+          session.lastStatus = msg;
+          noteProtocolMismatch(session, msg.protocolVersion ?? 1);
+        }
         session.heard(now());
         if (matches) pending?.settle({ kind: 'answered' });
         return;
@@ -194,9 +237,31 @@ export function createCanteenPosDriver(
     }
   }
 
+  const mismatchNoted = new Set<string>();
+  /** A till that says (in STATUS) it speaks another protocol than configured: once per till and start. */
+  function noteProtocolMismatch(session: TerminalSession, reported: number): void {
+    if (reported === session.protocol || mismatchNoted.has(session.id)) return;
+    mismatchNoted.add(session.id);
+    ctx.logger.warn(
+      { terminalId: session.id, reported, configured: session.protocol },
+      reported === 2
+        ? `${session.id} speaks POS protocol 2 but is configured protocol 1: provision its key and set protocol: 2`
+        : `${session.id} is configured protocol 2 but reports protocol ${reported}: it cannot open a session`,
+    );
+  }
+
+  function replyNotSent(session: TerminalSession, err: unknown): void {
+    ctx.logger.warn(
+      { terminalId: session.id, err: err instanceof Error ? err.message : String(err) },
+      'reply not sent; the terminal will retransmit',
+    );
+  }
+
   async function probeFor(session: TerminalSession): Promise<PosMessage> {
     const t = now();
-    if (session.lastTimeSyncAt === null || t - session.lastTimeSyncAt >= config.timeSyncIntervalMs) {
+    const due = session.lastTimeSyncAt === null || t - session.lastTimeSyncAt >= config.timeSyncIntervalMs;
+    // v2: TIME_SYNC carries a MAC, so it waits for a session (sessionOpened() makes it due at once).
+    if (due && (session.protocol === 1 || session.auth.isOpen)) {
       return { type: 'time-sync', utcMs: t, tzOffsetMinutes: config.timezoneOffsetMinutes };
     }
     return {
@@ -206,12 +271,26 @@ export function createCanteenPosDriver(
     };
   }
 
+  function probeFrame(session: TerminalSession, seq: number, probe: PosMessage): Buffer {
+    const channel = probe.type === 'time-sync' && session.protocol === 2 ? session.auth.channel() : null;
+    if (!channel) return encodePosFrame(session.address, seq, probe);
+    const { command, body } = encodeMessage(probe);
+    return channel.seal(seq, command, body);
+  }
+
   /** One bus turn: a POLL or TIME_SYNC to one terminal, sent up to maxTries times until it is answered. */
   async function turn(session: TerminalSession, signal: AbortSignal): Promise<void> {
     session.lastPolledAt = now();
-    const probe = await probeFor(session);
+    let probe = await probeFor(session);
     const seq = session.nextSeq();
-    const bytes = encodePosFrame(session.address, seq, probe);
+    let bytes: Buffer;
+    try {
+      bytes = probeFrame(session, seq, probe);
+    } catch {
+      // The session's MAC counter is spent (seal ended the session): poll; the till opens a new one.
+      probe = { type: 'poll' };
+      bytes = encodePosFrame(session.address, seq, probe);
+    }
     // A terminal already reported down gets one try per turn, so it cannot stall the others on the bus.
     const tries = session.state === 'down' ? 1 : config.maxTries;
     let naks = 0;
@@ -240,8 +319,22 @@ export function createCanteenPosDriver(
         return;
       }
       if (outcome.kind === 'request') {
-        // Hold the bus until the reply is out: a poll to the next address now could collide with it.
-        await Promise.race([outcome.written, sleep(config.decisionWaitMs, signal)]);
+        // Hold the bus for the decision, at most decisionBudgetMs. A later reply is NOT written: the bus
+        // is another terminal's by then and it would collide. It stays in the reply cache, and the
+        // till's retransmission at its next poll gets it (§8; it is not decided twice, §5).
+        const late = Symbol('late');
+        const ready = await Promise.race([
+          outcome.reply,
+          sleep(config.decisionBudgetMs, signal).then(() => late),
+        ]);
+        if (ready === late) {
+          ctx.logger.warn(
+            { terminalId: session.id, code: 'POS_SLOW_DECISION', budgetMs: config.decisionBudgetMs },
+            'decision not ready within its budget; the bus moves on and the till gets it at its next poll',
+          );
+          return;
+        }
+        await write(ready as Buffer).catch((err: unknown) => replyNotSent(session, err));
         return;
       }
       if (outcome.kind === 'closed') return;
@@ -293,6 +386,21 @@ export function createCanteenPosDriver(
     }
   }
 
+  /** Loud at every start (contract: v1 tills): an insecure till, and a v2 till that cannot open a session. */
+  function warnAtStart(): void {
+    for (const s of sessions) {
+      if (s.protocol === 1) {
+        const detail = `${s.id} runs POS protocol 1 by insecure.posProtocolV1: no terminal authentication, anyone on the line can inject sales`;
+        ctx.logger.warn({ terminalId: s.id, insecure: 'posProtocolV1', code: 'POS_PROTOCOL_V1' }, detail);
+        alert(s, 'POS_PROTOCOL_V1', 'warning', detail);
+      } else if (ctx.terminalKeys(s.id).length === 0) {
+        const detail = `${s.id} has no provisioned key and cannot open a session: run \`sceneway terminal provision ${s.id}\`, load the key into the till, restart the agent`;
+        ctx.logger.warn({ terminalId: s.id, code: 'POS_KEY_MISSING' }, detail);
+        alert(s, 'POS_KEY_MISSING', 'warning', detail);
+      }
+    }
+  }
+
   let stopping: Promise<void> | null = null;
   function stop(): Promise<void> {
     const c = controller;
@@ -325,6 +433,7 @@ export function createCanteenPosDriver(
       controller = c;
       ctx.signal.addEventListener('abort', () => void stop(), { once: true, signal: c.signal });
       for (const s of sessions) s.restart(now());
+      warnAtStart();
       watchdog = setInterval(checkSilence, Math.max(20, Math.floor(config.silenceTimeoutMs / 5)));
       started = link.start().then(() => {
         if (!c.signal.aborted) pollLoop = runPolling(c.signal);

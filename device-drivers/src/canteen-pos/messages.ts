@@ -17,12 +17,17 @@ export const Command = {
   UPLOAD_RESULT: 0x34,
   PRICE_LIST: 0x35,
   BLACKLIST_VERSION: 0x36,
+  SESSION_CHALLENGE: 0x37,
+  SALE_STATUS: 0x38,
   STATUS: 0x40,
   SALE_REQUEST: 0x41,
   VOID_REQUEST: 0x42,
   OFFLINE_UPLOAD: 0x43,
   PRICE_LIST_REQUEST: 0x44,
   BLACKLIST_VERSION_QUERY: 0x45,
+  SESSION_OPEN: 0x46,
+  SESSION_CONFIRM: 0x47,
+  SALE_STATUS_QUERY: 0x48,
 } as const;
 export type CommandName = keyof typeof Command;
 
@@ -54,6 +59,14 @@ export const Tag = {
   NAK_REASON: 0x18,
   PAGE: 0x19,
   PAGE_COUNT: 0x1a,
+  PROTOCOL_VERSION: 0x1b,
+  NONCE: 0x1c,
+  PROOF: 0x1d,
+  MAC_COUNTER: 0x1e,
+  MAC: 0x1f,
+  RECORD_MAC: 0x20,
+  SALE_STATE: 0x21,
+  KEY_VERSION: 0x22,
 } as const;
 
 /**
@@ -88,6 +101,14 @@ export const NakReason = {
   FIELD_MISSING: 0x03,
   FIELD_INVALID: 0x04,
   BUSY: 0x05,
+  /** v2: a frame that must carry a MAC arrived while no session is open for this address. */
+  SESSION_REQUIRED: 0x06,
+  /** v2: MAC_COUNTER/MAC missing, not the last two fields, or the MAC does not verify. */
+  MAC_INVALID: 0x07,
+  /** v2: MAC_COUNTER not greater than the last one accepted from this sender in this session. */
+  REPLAYED: 0x08,
+  /** v2: no key / unknown KEY_VERSION at SESSION_OPEN, a wrong PROOF, or a CONFIRM without a challenge. */
+  AUTH_FAILED: 0x09,
 } as const;
 export type NakReasonName = keyof typeof NakReason;
 
@@ -98,6 +119,13 @@ export const MAX_DISPLAY_TEXT_BYTES = 64;
 export const MAX_ITEM_NAME_BYTES = 32;
 export const MAX_FIRMWARE_VERSION_BYTES = 32;
 export const MAX_RECORDS_PER_UPLOAD = 32;
+/** v2 (contract: pos-v2-contract.md): the protocol version a v2 till names, and the sizes of its proofs. */
+export const PROTOCOL_V2 = 2;
+export const NONCE_BYTES = 16;
+export const PROOF_BYTES = 32;
+export const MAC_BYTES = 16;
+/** MAC_COUNTER (3 + 4) and MAC (3 + 16): the last 19 bytes of every MAC'd body. */
+export const MAC_TRAILER_BYTES = 3 + 4 + 3 + MAC_BYTES;
 
 /** The agent's credential type: card UID (upper-case hex) or QR token. Mask before logging (invariant 5). */
 export type Credential = PaymentCredential;
@@ -113,12 +141,28 @@ export interface OfflineRecord {
   terminalTime: number;
   /** Voids only: the receipt being voided. */
   originalReceiptNo?: number;
+  /**
+   * v2: the RECORD_MAC the till made when the sale happened, and the RECORD's TLV bytes before it as
+   * sent (what the MAC covers). Absent from a v1 till.
+   */
+  recordMac?: { mac: Buffer; signed: Buffer };
 }
 
-export interface RecordResult {
-  receiptNo: number;
-  decision: Decision;
-}
+/**
+ * What the box did with one uploaded record (RECORD_RESULT RESULT 0/1/2): recorded; recorded with a
+ * finding (the box would have declined it online: the till stops approving that card offline); or
+ * refused, not recorded, with the reason.
+ */
+export type RecordResult =
+  | { receiptNo: number; result: 'recorded' }
+  | { receiptNo: number; result: 'flagged'; reason: DeclineReasonName }
+  | { receiptNo: number; result: 'refused'; reason: DeclineReasonName };
+
+/** SALE_STATUS: what the box's ledger says of a receipt. */
+export type SaleState =
+  | { state: 'approved'; kind: 'sale' | 'void'; amountFen: number }
+  | { state: 'declined'; kind: 'sale' | 'void'; reason: DeclineReasonName }
+  | { state: 'unknown' };
 
 export interface PriceItem {
   code: number;
@@ -136,6 +180,8 @@ export type PosMessage =
   | { type: 'upload-result'; results: RecordResult[] }
   | { type: 'price-list'; version: number; page: number; pageCount: number; items: PriceItem[] }
   | { type: 'blacklist-version'; version: number }
+  | { type: 'session-challenge'; nonce: Buffer; proof: Buffer }
+  | { type: 'sale-status'; receiptNo: number; status: SaleState }
   | {
       type: 'status';
       offlineCount: number;
@@ -143,6 +189,8 @@ export type PosMessage =
       priceListVersion: number;
       blacklistVersion: number;
       firmwareVersion?: string;
+      /** A v2 till sends 2. */
+      protocolVersion?: number;
     }
   | {
       type: 'sale-request';
@@ -161,15 +209,24 @@ export type PosMessage =
     }
   | { type: 'offline-upload'; records: OfflineRecord[] }
   | { type: 'price-list-request'; currentVersion: number; page: number }
-  | { type: 'blacklist-version-query'; currentVersion: number };
+  | { type: 'blacklist-version-query'; currentVersion: number }
+  | { type: 'session-open'; protocolVersion: number; keyVersion: number; nonce: Buffer }
+  | { type: 'session-confirm'; proof: Buffer }
+  | { type: 'sale-status-query'; receiptNo: number };
 
 export type PosMessageType = PosMessage['type'];
 export type PosMessageOf<T extends PosMessageType> = Extract<PosMessage, { type: T }>;
 
-/** Messages a terminal sends that need a decision from the scenario rules. */
+/**
+ * The v1 requests a terminal sends that need a decision from the scenario rules. (Kept to the v1 set:
+ * the v1 simulator in test-rigs types its request table by it.)
+ */
 export type TerminalRequest = PosMessageOf<
   'sale-request' | 'void-request' | 'offline-upload' | 'price-list-request' | 'blacklist-version-query'
 >;
+/** v2 adds the session handshake and the status query (pos-v2-contract.md). */
+export type V2TerminalRequest = PosMessageOf<'session-open' | 'session-confirm' | 'sale-status-query'>;
+export type AnyTerminalRequest = TerminalRequest | V2TerminalRequest;
 
 export const MESSAGE_COMMAND: Record<PosMessageType, number> = {
   ack: Command.ACK,
@@ -181,12 +238,17 @@ export const MESSAGE_COMMAND: Record<PosMessageType, number> = {
   'upload-result': Command.UPLOAD_RESULT,
   'price-list': Command.PRICE_LIST,
   'blacklist-version': Command.BLACKLIST_VERSION,
+  'session-challenge': Command.SESSION_CHALLENGE,
+  'sale-status': Command.SALE_STATUS,
   status: Command.STATUS,
   'sale-request': Command.SALE_REQUEST,
   'void-request': Command.VOID_REQUEST,
   'offline-upload': Command.OFFLINE_UPLOAD,
   'price-list-request': Command.PRICE_LIST_REQUEST,
   'blacklist-version-query': Command.BLACKLIST_VERSION_QUERY,
+  'session-open': Command.SESSION_OPEN,
+  'session-confirm': Command.SESSION_CONFIRM,
+  'sale-status-query': Command.SALE_STATUS_QUERY,
 };
 
 /** Who may send a message: the box (master) or a terminal. ACK/NAK go both ways. */
@@ -208,8 +270,28 @@ export const REQUEST_COMMANDS: ReadonlySet<number> = new Set([
   Command.OFFLINE_UPLOAD,
   Command.PRICE_LIST_REQUEST,
   Command.BLACKLIST_VERSION_QUERY,
+  Command.SESSION_OPEN,
+  Command.SESSION_CONFIRM,
+  Command.SALE_STATUS_QUERY,
 ]);
 
-export function isTerminalRequest(msg: PosMessage): msg is TerminalRequest {
+/** v2: terminal → box frames that carry MAC_COUNTER and MAC under the session key K_tb. */
+export const MACED_TO_BOX: ReadonlySet<number> = new Set([
+  Command.SALE_REQUEST,
+  Command.VOID_REQUEST,
+  Command.OFFLINE_UPLOAD,
+  Command.SALE_STATUS_QUERY,
+]);
+
+/** v2: box → terminal frames that carry MAC_COUNTER and MAC under the session key K_bt. */
+export const MACED_TO_TERMINAL: ReadonlySet<number> = new Set([
+  Command.SALE_RESULT,
+  Command.VOID_RESULT,
+  Command.UPLOAD_RESULT,
+  Command.SALE_STATUS,
+  Command.TIME_SYNC,
+]);
+
+export function isTerminalRequest(msg: PosMessage): msg is AnyTerminalRequest {
   return REQUEST_COMMANDS.has(MESSAGE_COMMAND[msg.type]);
 }

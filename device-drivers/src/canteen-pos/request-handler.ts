@@ -1,11 +1,14 @@
 import type { DriverContext, SaleDecision } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import {
+  type AnyTerminalRequest,
   DeclineReason,
+  type DeclineReasonName,
   MAX_DISPLAY_TEXT_BYTES,
+  type OfflineRecord,
   type PosMessage,
   type PosMessageOf,
-  type TerminalRequest,
+  type RecordResult,
 } from './messages.ts';
 
 /**
@@ -70,6 +73,30 @@ const SYSTEM_ERROR: SaleDecision = {
 export interface RequestHandlerDeps {
   ctx: Pick<DriverContext, 'submit' | 'logger'>;
   catalog: CanteenCatalog;
+  /**
+   * v2: checks an uploaded record's RECORD_MAC under the till's keys; null when it verifies, else why
+   * not. Absent for a v1 till (its records carry no MAC).
+   */
+  checkRecordMac?(record: OfflineRecord): string | null;
+  /** A forged offline record: raised as a critical TerminalAlert by the driver. */
+  onForgedRecord?(record: OfflineRecord, detail: string): void;
+}
+
+const wireReason = (reason: DeclineReasonName): DeclineReasonName =>
+  reason in DeclineReason ? reason : 'SYSTEM_ERROR';
+
+/**
+ * An offline decision → RECORD_RESULT (contract: RECORD_RESULT meaning). For an upload 'approved' means
+ * recorded: without findings RESULT 0, with findings RESULT 1 naming the first; 'declined' means not
+ * recorded, RESULT 2 with its reason.
+ */
+export function recordResultOf(receiptNo: number, decision: SaleDecision): RecordResult {
+  if (decision.outcome === 'declined')
+    return { receiptNo, result: 'refused', reason: wireReason(decision.reason) };
+  const finding = decision.findings?.[0];
+  return finding === undefined
+    ? { receiptNo, result: 'recorded' }
+    : { receiptNo, result: 'flagged', reason: wireReason(finding) };
 }
 
 /**
@@ -96,7 +123,7 @@ async function decide(
 export async function answerRequest(
   deps: RequestHandlerDeps,
   terminalId: string,
-  request: TerminalRequest,
+  request: AnyTerminalRequest,
 ): Promise<PosMessage> {
   switch (request.type) {
     case 'sale-request': {
@@ -136,6 +163,14 @@ export async function answerRequest(
       // One by one, in the terminal's order: a void must find the sale it voids already recorded.
       const results: PosMessageOf<'upload-result'>['results'] = [];
       for (const record of request.records) {
+        // v2: a record whose MAC does not verify was not made by this till: nothing is submitted, and
+        // the till is told the box will never record it.
+        const forged = deps.checkRecordMac?.(record) ?? null;
+        if (forged !== null) {
+          deps.onForgedRecord?.(record, forged);
+          results.push({ receiptNo: record.receiptNo, result: 'refused', reason: 'RECORD_MAC_INVALID' });
+          continue;
+        }
         const decision = await decide(deps, terminalId, `offline ${record.kind} ${record.receiptNo}`, () =>
           record.kind === 'sale'
             ? deps.ctx.submit({
@@ -161,10 +196,37 @@ export async function answerRequest(
                 },
               }),
         );
-        results.push({ receiptNo: record.receiptNo, decision: toWire(decision).decision });
+        results.push(recordResultOf(record.receiptNo, decision));
       }
       return { type: 'upload-result', results };
     }
+    case 'sale-status-query': {
+      // Never guessed: an agent that cannot answer is a NAK BUSY (the till asks again), not "unknown",
+      // which would tell the till nothing was charged.
+      let status: Awaited<
+        ReturnType<typeof deps.ctx.submit<{ type: 'SaleStatusAsked'; terminalId: string; receiptNo: number }>>
+      >;
+      try {
+        status = await deps.ctx.submit({ type: 'SaleStatusAsked', terminalId, receiptNo: request.receiptNo });
+      } catch (cause) {
+        throw new DriverError(
+          'POS_BUSY',
+          `the agent could not say what became of receipt ${request.receiptNo}`,
+          {
+            cause,
+          },
+        );
+      }
+      return {
+        type: 'sale-status',
+        receiptNo: request.receiptNo,
+        status: status.state === 'declined' ? { ...status, reason: wireReason(status.reason) } : status,
+      };
+    }
+    case 'session-open':
+    case 'session-confirm':
+      // The session handshake belongs to the request server (session-auth.ts): it never asks the agent.
+      throw new DriverError('POS_INTERNAL', `${request.type} reached the request handler`);
     case 'price-list-request': {
       const list = deps.catalog.priceList();
       const pageCount = Math.max(1, Math.ceil(list.items.length / PRICE_ITEMS_PER_PAGE));

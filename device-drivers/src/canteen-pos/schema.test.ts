@@ -19,7 +19,8 @@ describe('canteen POS config schema', () => {
     expect(config).toMatchObject({
       port: { baudRate: 9600 },
       mode: 'rs232',
-      terminals: [{ id: 'till-1', address: 1 }],
+      terminals: [{ id: 'till-1', address: 1, protocol: 2 }],
+      decisionBudgetMs: 500,
       ackTimeoutMs: 300,
       maxTries: 3,
       silenceTimeoutMs: 3000,
@@ -71,5 +72,38 @@ describe('canteen POS config schema', () => {
     expect(Object.keys(json.properties)).toEqual(
       expect.arrayContaining(['port', 'mode', 'terminals', 'ackTimeoutMs']),
     );
+  });
+
+  it('refuses protocol 1 unless the terminal entry acknowledges it, naming the field', () => {
+    expect(issues({ ...base, terminals: [{ id: 'a', protocol: 1 }] })).toEqual([
+      expect.stringMatching(
+        /^terminals\.0\.protocol: protocol 1 has no terminal authentication.*insecure: \{ posProtocolV1: true \}/,
+      ),
+    ]);
+    expect(
+      issues({ ...base, terminals: [{ id: 'a', protocol: 1, insecure: { posProtocolV1: true } }] }),
+    ).toEqual([]);
+    expect(issues({ ...base, terminals: [{ id: 'a', insecure: { posProtocolV1: true } }] })).toEqual([
+      expect.stringMatching(/^terminals\.0\.insecure\.posProtocolV1: .*not needed/),
+    ]);
+    expect(
+      canteenPosDriver.terminalFacts?.(
+        canteenPosConfigSchema.parse({
+          ...base,
+          mode: 'rs485',
+          terminals: [
+            { id: 'a', address: 1 },
+            { id: 'b', address: 2, protocol: 1, insecure: { posProtocolV1: true } },
+          ],
+        }),
+      ),
+    ).toEqual({ a: { protocol: 2, insecure: false }, b: { protocol: 1, insecure: true } });
+  });
+
+  it('keeps the decision budget inside the till wait, and points decisionWaitMs at it', () => {
+    expect(issues({ ...base, decisionBudgetMs: 1000 })[0]).toMatch(/^decisionBudgetMs/);
+    expect(issues({ ...base, decisionWaitMs: 2000 })).toEqual([
+      expect.stringMatching(/^decisionWaitMs: decisionWaitMs is replaced by decisionBudgetMs/),
+    ]);
   });
 });

@@ -27,8 +27,48 @@ const terminalSchema = z
       .max(247)
       .default(1)
       .describe('Bus address 1..247 set on the terminal; on RS-232 the single terminal is usually 1.'),
+    protocol: z
+      .union([z.literal(1), z.literal(2)])
+      .default(2)
+      .describe(
+        'POS protocol of the till: 2 (default) authenticates the till (session handshake, a MAC on every ' +
+          'money frame; key from `sceneway terminal provision <id>`); 1 has no authentication and needs insecure.posProtocolV1.',
+      ),
+    insecure: z
+      .object({
+        posProtocolV1: z
+          .boolean()
+          .optional()
+          .describe(
+            'Acknowledges protocol: 1 on this till: anyone on the line can inject sales, voids and uploads (CRC only).',
+          ),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'Acknowledged insecure settings of this till: logged at every start and shown on /api/status.',
+      ),
   })
-  .strict();
+  .strict()
+  .superRefine((terminal, ctx) => {
+    if (terminal.protocol === 1 && terminal.insecure?.posProtocolV1 !== true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['protocol'],
+        message:
+          'protocol 1 has no terminal authentication (any device on the line can inject sales): use protocol 2, ' +
+          'or, if this till cannot do v2 yet, acknowledge it with `insecure: { posProtocolV1: true }` on this terminal',
+      });
+    }
+    if (terminal.protocol === 2 && terminal.insecure?.posProtocolV1 === true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['insecure', 'posProtocolV1'],
+        message:
+          'insecure.posProtocolV1 is acknowledged but not needed (this till runs protocol 2): remove it',
+      });
+    }
+  });
 
 const priceItemSchema = z
   .object({
@@ -88,13 +128,20 @@ export const canteenPosConfigSchema = z
       .max(5000)
       .default(100)
       .describe('An incomplete frame followed by this much line silence is dropped as truncated.'),
-    decisionWaitMs: z
+    decisionBudgetMs: z
       .number()
       .int()
       .min(10)
-      .max(60_000)
-      .default(2000)
-      .describe('RS-485: how long the bus is held for a decision before polling moves on.'),
+      .max(900)
+      .default(500)
+      .describe(
+        "Time a decision may take, well inside the till's 1000 ms wait (at most 900). RS-485: the bus is held this long " +
+          'for a decision, then polling moves on and the till gets the answer at its next poll. Slower decisions are logged.',
+      ),
+    decisionWaitMs: z
+      .number()
+      .optional()
+      .describe('Replaced by decisionBudgetMs (protocol v2): refused with a pointer to it.'),
     timeSyncIntervalMs: z
       .number()
       .int()
@@ -166,6 +213,14 @@ export const canteenPosConfigSchema = z
       }
       seenId.set(t.id, i);
     });
+    if (config.decisionWaitMs !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['decisionWaitMs'],
+        message:
+          "decisionWaitMs is replaced by decisionBudgetMs (default 500, at most 900: it must stay inside the till's 1000 ms wait); rename it",
+      });
+    }
     if (config.silenceTimeoutMs <= config.ackTimeoutMs * config.maxTries) {
       ctx.addIssue({
         code: 'custom',

@@ -1,7 +1,8 @@
-import type { TerminalEventOf } from '../driver-api.ts';
+import type { TerminalEventOf, TerminalKey } from '../driver-api.ts';
 import type { PosMessageOf } from './messages.ts';
 import { ReplyCache } from './reply-cache.ts';
 import type { CanteenPosTerminalConfig } from './schema.ts';
+import { SessionAuth } from './session-auth.ts';
 
 /**
  * What the box knows about one terminal on the line: up/down, when it last answered, the seq of the
@@ -18,16 +19,29 @@ export class TerminalSession {
   /** null = send TIME_SYNC at the next turn (after start and after every comeback). */
   lastTimeSyncAt: number | null = null;
   lastStatus: PosMessageOf<'status'> | undefined;
+  /** v2: the till's session (mutual challenge, session keys, MAC counters). Unused on a v1 till. */
+  readonly auth: SessionAuth;
   private txSeq: number;
 
   constructor(
     readonly config: CanteenPosTerminalConfig,
     private readonly emit: (event: TerminalEventOf<'TerminalStatus'>) => void,
     random: () => number,
+    keys: (terminalId: string) => readonly TerminalKey[] = () => [],
   ) {
     // A random first seq: a terminal that kept running while the box restarted must not take the box's
     // first frame for a retransmission of the last one it saw.
     this.txSeq = Math.floor(random() * 256) & 0xff;
+    this.auth = new SessionAuth(config.address, () => keys(config.id));
+  }
+
+  get protocol(): 1 | 2 {
+    return this.config.protocol;
+  }
+
+  /** A new session is confirmed: its first box frame is a TIME_SYNC (MAC'd, so only now possible on v2). */
+  sessionOpened(): void {
+    this.lastTimeSyncAt = null;
   }
 
   get id(): string {
@@ -41,6 +55,12 @@ export class TerminalSession {
   nextSeq(): number {
     this.txSeq = (this.txSeq + 1) & 0xff;
     return this.txSeq;
+  }
+
+  /** The port was (re)opened: no session survives it. */
+  portOpened(now: number): void {
+    this.auth.end();
+    this.resetClock(now);
   }
 
   /** Restarts the silence clock without changing state: after start and after the port reopens. */
@@ -64,6 +84,8 @@ export class TerminalSession {
 
   down(reason: string): void {
     this.lastTimeSyncAt = null;
+    // Silence, unplug, port closed: the session ends with the line (contract: a session ends ...).
+    this.auth.end();
     if (this.state === 'down') return;
     this.state = 'down';
     this.emit({ type: 'TerminalStatus', terminalId: this.id, up: false, detail: reason });
@@ -73,6 +95,7 @@ export class TerminalSession {
   restart(now: number): void {
     this.state = 'unknown';
     this.lastTimeSyncAt = null;
+    this.auth.end();
     this.resetClock(now);
   }
 }

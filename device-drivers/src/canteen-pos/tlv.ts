@@ -183,6 +183,11 @@ export class TlvWriter {
     }
     return this.bytes(tag, Buffer.from(value, 'latin1'), min, max);
   }
+  /** Already-encoded TLV fields, appended as they are (a record's signed fields, a MAC'd body). */
+  raw(fields: Uint8Array): this {
+    this.parts.push(Buffer.from(fields));
+    return this;
+  }
   nested(tag: number, inner: TlvWriter): this {
     return this.put(tag, inner.toBuffer());
   }

@@ -6,6 +6,7 @@ import type {
   ReplyTo,
   SaleDecision,
   SaleRequest,
+  SaleStatus,
   TerminalEvent,
   TerminalKey,
   VoidRequest,
@@ -22,7 +23,14 @@ export type DeviceEvent =
   | { type: 'terminal-up'; terminalId: string; detail?: string }
   | { type: 'terminal-down'; terminalId: string; reason: string }
   | { type: 'frame-error'; terminalId: string; code: string; detail: string }
-  | { type: 'credential-presented'; terminalId: string; credential: PaymentCredential };
+  | { type: 'credential-presented'; terminalId: string; credential: PaymentCredential }
+  | {
+      type: 'terminal-alert';
+      terminalId: string;
+      code: string;
+      severity: 'warning' | 'critical';
+      detail: string;
+    };
 
 export function deviceEventOf(event: TerminalEvent): DeviceEvent | null {
   switch (event.type) {
@@ -38,6 +46,14 @@ export function deviceEventOf(event: TerminalEvent): DeviceEvent | null {
       return { type: 'frame-error', terminalId: event.terminalId, code: event.code, detail: event.detail };
     case 'CredentialPresented':
       return { type: 'credential-presented', terminalId: event.terminalId, credential: event.credential };
+    case 'TerminalAlert':
+      return {
+        type: 'terminal-alert',
+        terminalId: event.terminalId,
+        code: event.code,
+        severity: event.severity,
+        detail: event.detail,
+      };
     default:
       return null;
   }
@@ -58,6 +74,8 @@ export interface TestDriverContextOptions {
   decideVoid?(terminalId: string, request: VoidRequest): Promise<SaleDecision> | SaleDecision;
   /** The blacklist version the site applies, as the canteen scenario answers BlacklistVersionAsked. */
   blacklistVersion?(): number;
+  /** What the ledger says of a receipt (SaleStatusAsked, canteen-pos v2); refused by default. */
+  saleStatus?(terminalId: string, receiptNo: number): Promise<SaleStatus> | SaleStatus;
   /** The keys `ctx.terminalKeys(id)` returns (canteen-pos v2); none by default. */
   terminalKeys?(terminalId: string): readonly TerminalKey[];
   logger?: DriverLogger;
@@ -119,6 +137,10 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
         return { outcome: 'accepted', forTerminal: event.terminalId } satisfies CredentialAnswer;
       case 'BlacklistVersionAsked':
         return { version: options.blacklistVersion?.() ?? 0 };
+      case 'SaleStatusAsked':
+        return options.saleStatus
+          ? options.saleStatus(event.terminalId, event.receiptNo)
+          : Promise.reject(new Error("this test's agent side does not expect a status query"));
       case 'FaceRecognized':
       case 'PlateSighted':
         return Promise.reject(new Error(`this test's agent side does not expect ${event.type}`));

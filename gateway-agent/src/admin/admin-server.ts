@@ -17,7 +17,14 @@ export interface AgentStatus {
     lastSyncedSeq: number;
   };
   sync: { status: string; lastError: string | null };
-  terminals: Array<{ id: string; driver: string; up: boolean; detail?: string }>;
+  terminals: Array<{
+    id: string;
+    driver: string;
+    up: boolean;
+    detail?: string;
+    protocol?: number;
+    insecure?: boolean;
+  }>;
   alerts: Array<{ code: string; message: string; at: string }>;
 }
 

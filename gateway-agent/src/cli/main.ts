@@ -7,6 +7,7 @@ import { registerKeysCommands } from './keys-commands.ts';
 import { registerLedgerCommands } from './ledger-commands.ts';
 import { registerStartCommand } from './start-command.ts';
 import { registerStatusCommand } from './status-command.ts';
+import { registerTerminalCommands } from './terminal-commands.ts';
 
 /**
  * Exit codes: 0 success; 1 the thing checked is bad (broken chain, invalid config); 2 usage error or
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   registerStatusCommand(program, setExit);
   registerKeysCommands(program, setExit);
   registerBrokerCommands(program, setExit);
+  registerTerminalCommands(program, setExit);
   try {
     await program.parseAsync(argv);
     return exitCode;

@@ -41,7 +41,9 @@ export function registerStatusCommand(program: Command, setExit: (code: number) 
         `sync:   ${status.sync.status}${status.sync.lastError ? ` (last error: ${status.sync.lastError})` : ''}`,
         `terminals: ${status.terminals.length === 0 ? 'none configured' : ''}`,
         ...status.terminals.map(
-          (t) => `  ${t.up ? 'UP  ' : 'DOWN'} ${t.id} (${t.driver})${t.detail ? ` ${t.detail}` : ''}`,
+          (t) =>
+            `  ${t.up ? 'UP  ' : 'DOWN'} ${t.id} (${t.driver}${t.protocol === undefined ? '' : `, protocol ${t.protocol}`})` +
+            `${t.insecure ? ' INSECURE' : ''}${t.detail ? ` ${t.detail}` : ''}`,
         ),
         `alerts: ${status.alerts.length === 0 ? 'none' : ''}`,
         ...status.alerts.map((a) => `  ${a.at} ${a.code}: ${a.message}`),

@@ -2,6 +2,7 @@ import type {
   DriverDefinition,
   DriverInstance,
   MqttTerminalGrant,
+  TerminalKey,
   TransportFactory,
 } from '@sceneway/device-drivers';
 import type { Clock } from '../clock.ts';
@@ -88,6 +89,8 @@ export function driversPart(options: {
   board: TerminalBoard;
   clock: Clock;
   logger: Logger;
+  /** The sealed terminal key store (keys/terminal-keys.ts); none = no till has a key. */
+  terminalKeys?: (terminalId: string) => readonly TerminalKey[];
 }): AgentPart {
   let running: Array<{ instance: DriverInstance; abort: AbortController }> = [];
   return {
@@ -96,7 +99,10 @@ export function driversPart(options: {
       const router = options.router();
       const transports = options.transports();
       for (const { index, definition, entry } of options.drivers) {
-        for (const id of definition.terminalIds(entry.config)) options.board.expect(id, definition.id);
+        const facts = definition.terminalFacts?.(entry.config) ?? {};
+        for (const id of definition.terminalIds(entry.config)) {
+          options.board.expect(id, definition.id, facts[id]);
+        }
         // One controller per driver instance: fifty tills must not hang fifty listeners on one signal.
         const abort = new AbortController();
         const instance = definition.create(
@@ -106,8 +112,7 @@ export function driversPart(options: {
             clock: options.clock,
             signal: abort.signal,
             submit: router.submitterFor(index, entry.scenario, definition.emits),
-            // The sealed terminal key store arrives with POS protocol v2 (issue #12).
-            terminalKeys: () => [],
+            terminalKeys: options.terminalKeys ?? (() => []),
           },
           entry.config,
         );

@@ -125,7 +125,8 @@ export function demoConfigDocument(options: DemoConfigOptions): Record<string, u
           mode: 'rs232',
           // On RS-232 a till speaks when it has something to say; polling is only its heartbeat.
           pollIntervalMs: 1000,
-          terminals: [{ id: line.terminalId, address: 1 }],
+          // The demo tills speak POS protocol v1 until the v2 simulator lands (issue #12).
+          terminals: [{ id: line.terminalId, address: 1, protocol: 1, insecure: { posProtocolV1: true } }],
         },
       })),
       ...(options.extraDrivers ?? []),

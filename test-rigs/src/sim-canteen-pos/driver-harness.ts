@@ -133,13 +133,19 @@ export async function startDriverHarness(options: DriverHarnessOptions): Promise
       options.decideVoid ??
       (() => ({ outcome: 'declined', reason: 'VOID_NOT_ALLOWED', displayText: '不可撤销' })),
   });
+  // The simulator here speaks POS protocol v1 (no MACs) until its v2 rewrite lands (issue #12): its
+  // tills are configured protocol 1 with the insecure acknowledgement, unless a test says otherwise.
+  const v1Till = { protocol: 1, insecure: { posProtocolV1: true } } as const;
   const parsed = canteenPosConfigSchema.safeParse({
-    terminals: [{ id: 'till-1', address: 1 }],
     ackTimeoutMs: 150,
     silenceTimeoutMs: 1000,
     pollIntervalMs: 20,
     reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
     ...options.config,
+    terminals: (options.config?.terminals ?? [{ id: 'till-1', address: 1 }]).map((t) => ({
+      ...v1Till,
+      ...t,
+    })),
     port: { path: line.driverPath },
   });
   if (!parsed.success) {
