@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import type { OfflineRecord } from '@sceneway/device-drivers';
+import type { OfflineRecord } from './wire/index.ts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type CanteenPosSim, startCanteenPosSim } from './sim.ts';
 

@@ -188,8 +188,8 @@ describe('every terminal request', () => {
     }));
     const results = await till.uploadOffline(records);
     expect(results).toHaveLength(40);
-    expect(results[0]).toEqual({ receiptNo: 1000, decision: { outcome: 'approved' } });
-    expect(results[39]).toEqual({
+    expect(results[0]).toMatchObject({ receiptNo: 1000, decision: { outcome: 'approved' } });
+    expect(results[39]).toMatchObject({
       receiptNo: 1039,
       decision: { outcome: 'declined', reason: 'FLOOR_LIMIT' },
     });
