@@ -11,6 +11,11 @@ export class TerminalSession {
 
   constructor(readonly keys: SessionKeys) {}
 
+  /** The counter of the last frame sent (0 before the first). */
+  get lastSent(): number {
+    return this.sent;
+  }
+
   nextCounter(): number {
     this.sent += 1;
     return this.sent;

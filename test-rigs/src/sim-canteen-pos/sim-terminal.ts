@@ -131,6 +131,8 @@ interface Outstanding {
   frame: Buffer;
   answerCommand: number;
   sends: number;
+  /** An attack exchange: the answer is taken as it comes, unauthenticated (the attacker does not check). */
+  raw?: boolean;
   timer?: NodeJS.Timeout;
   resolve(answer: PosMessage): void;
   reject(error: Error): void;
@@ -288,6 +290,61 @@ export class SimTerminal {
     });
   }
 
+  /**
+   * Attack: sends a money request whose MAC is wrong ('bad-mac'), missing ('no-mac'), or that is MAC'd
+   * correctly but repeats counter 1, which the box has already accepted ('old-counter': send one genuine
+   * money frame first), and resolves with whatever the box answers.
+   */
+  async sendForged(
+    request: TerminalRequest,
+    how: 'bad-mac' | 'no-mac' | 'old-counter',
+  ): Promise<PosMessage> {
+    if (!this.session) await this.openSession();
+    const session = this.session;
+    if (!session) throw new Error('no session open');
+    const seq = (this.seq = (this.seq + 1) & 0xff);
+    const { command, body } = encodeBody(request);
+    const head = { address: this.address, seq, command };
+    let sealed = body;
+    if (how === 'old-counter') {
+      if (session.lastSent === 0) throw new Error('old-counter needs a money frame sent in this session first');
+      sealed = sealBody(session.keys.kTb, head, body, 1);
+    }
+    if (how === 'bad-mac') {
+      sealed = sealBody(session.keys.kTb, head, body, session.nextCounter());
+      sealed[sealed.length - 1] = sealed[sealed.length - 1]! ^ 0x01;
+    }
+    return this.rawExchange(encodeWireFrame({ ...head, body: sealed }), request);
+  }
+
+  /** Attack: puts a captured frame on the line again, byte for byte, and resolves with the box's answer. */
+  replay(frame: Buffer): Promise<PosMessage> {
+    const command = frame[3]!;
+    const request = decodeBody(command, frame.subarray(6, frame.length - 3)) as TerminalRequest;
+    return this.rawExchange(frame, request);
+  }
+
+  private rawExchange(frame: Buffer, request: TerminalRequest): Promise<PosMessage> {
+    return new Promise<PosMessage>((resolve, reject) => {
+      const begin = () => {
+        this.outstanding = {
+          request,
+          seq: frame[2]!,
+          frame,
+          answerCommand: ANSWER_COMMAND[request.type],
+          sends: 0,
+          raw: true,
+          resolve,
+          reject,
+        };
+        if (this.options.mode === 'rs232') this.sendOutstanding();
+        else this.armOverallTimeout();
+      };
+      if (this.outstanding) this.queue.push({ begin, reject });
+      else begin();
+    });
+  }
+
   /** The frame's bytes, sealed under K_tb in v2 when the command carries money. Built once: resends repeat it. */
   private frameFor(request: TerminalRequest, seq: number): Buffer {
     const { command, body } = encodeBody(request);
@@ -311,6 +368,17 @@ export class SimTerminal {
     if (this.faults.silent) return;
     const bytes = encodeWireFrame(frame);
     if (this.isDroppedAnswer(frame)) return;
+    const out = this.outstanding;
+    if (out?.raw && out.seq === frame.seq && (frame.command === out.answerCommand || frame.command === Command.NAK)) {
+      try {
+        const message = decodeBody(frame.command, frame.body);
+        this.received.push({ address: frame.address, seq: frame.seq, message });
+        this.finish(message);
+      } catch {
+        // unreadable: no answer
+      }
+      return;
+    }
     const copy = this.acceptedBoxFrames.find((f) => f.bytes.equals(bytes));
     if (copy) {
       // A retransmitted copy of a frame already accepted: answer it again, decide nothing again.
