@@ -370,8 +370,8 @@ function putText(b: TlvBuilder, tag: number, text: string, max: number): void {
   b.text(tag, text);
 }
 
+/** AMOUNT_FEN 0 is encodable on purpose: a simulator must be able to show that the box refuses it (§6.5). */
 function putAmount(b: TlvBuilder, amountFen: number): void {
-  if (amountFen < AMOUNT.min) throw new RangeError(`AMOUNT_FEN ${amountFen} is below 1`);
   b.uint(Tag.AMOUNT_FEN, 4, amountFen);
 }
 
