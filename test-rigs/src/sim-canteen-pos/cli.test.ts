@@ -35,9 +35,20 @@ const jsonLines = (stdout: string) =>
 describe('sim-canteen-pos CLI', () => {
   it('prints help listing the commands and faults', async () => {
     const { stdout } = await sim('--help');
-    for (const word of ['swipe', 'qr', 'upload', 'serve', 'nak-storm', 'bad-crc', 'status', 'key-check', 'attack'])
+    for (const word of [
+      'swipe',
+      'qr',
+      'upload',
+      'serve',
+      'nak-storm',
+      'bad-crc',
+      'status',
+      'key-check',
+      'attack',
+    ])
       expect(stdout).toContain(word);
-    for (const option of ['--protocol', '--key-file', '--key ', '--key-version', 'forge-mac']) expect(stdout).toContain(option);
+    for (const option of ['--protocol', '--key-file', '--key ', '--key-version', 'forge-mac'])
+      expect(stdout).toContain(option);
     const status = await sim('status', '--help');
     expect(status.stdout).toMatch(/never guess/i);
   });
@@ -52,7 +63,9 @@ describe('sim-canteen-pos CLI', () => {
     const swipe = jsonLines((await sim(...port, '--receipt', '40', 'swipe', '04A1B2C3', '1250')).stdout);
     expect(swipe).toMatchObject([{ type: 'sale-result', receiptNo: 40, decision: { outcome: 'approved' } }]);
     const status = jsonLines((await sim(...port, 'status', '40')).stdout);
-    expect(status).toEqual([{ type: 'sale-status', receiptNo: 40, state: 'approved', recordKind: 'sale', amountFen: 1250 }]);
+    expect(status).toEqual([
+      { type: 'sale-status', receiptNo: 40, state: 'approved', recordKind: 'sale', amountFen: 1250 },
+    ]);
     const attack = jsonLines((await sim(...port, '--receipt', '41', 'attack', 'bad-mac')).stdout);
     expect(attack[1]).toEqual({ attack: 'bad-mac', answer: { type: 'nak', reason: 'MAC_INVALID' } });
     expect([...box.ledger.keys()]).toEqual(['1:40', '1:41']); // the genuine sale of the attack run, not the forgery

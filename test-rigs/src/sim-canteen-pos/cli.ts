@@ -127,8 +127,14 @@ export function buildCli(): Command {
         .choices(['1', '2'])
         .argParser((v) => Number(v) as 1 | 2),
     )
-    .option('-k, --key-file <path>', 'file holding the till key as 64 hex digits (from `sceneway terminal provision`)')
-    .option('--key <hex>', 'the till key as 64 hex digits (prefer --key-file: a command line is visible to others)')
+    .option(
+      '-k, --key-file <path>',
+      'file holding the till key as 64 hex digits (from `sceneway terminal provision`)',
+    )
+    .option(
+      '--key <hex>',
+      'the till key as 64 hex digits (prefer --key-file: a command line is visible to others)',
+    )
     .option('--key-version <n>', 'KEY_VERSION of the till key', int('key-version', 1, 0xffff), 1)
     .option(
       '-f, --fault <list>',
@@ -168,7 +174,11 @@ export function buildCli(): Command {
     .command('swipe')
     .description('present a card (chip UID in hex) for a sale')
     .argument('<uid>', 'card UID, 4-10 bytes of hex, e.g. 04A1B2C3')
-    .argument('<amountFen>', 'amount in fen (0 is sent as is: the box must NAK it FIELD_INVALID)', int('amountFen', 0, 0xffffffff))
+    .argument(
+      '<amountFen>',
+      'amount in fen (0 is sent as is: the box must NAK it FIELD_INVALID)',
+      int('amountFen', 0, 0xffffffff),
+    )
     .option('-n, --count <n>', 'repeat the sale n times', int('count', 1, 100_000), 1)
     .action((uid: string, amountFen: number, o: { count: number }) =>
       withSim(async (sim) => {
@@ -239,7 +249,12 @@ export function buildCli(): Command {
       `v2 attack test (loopback and your own box only): send one sale the box must refuse and print its answer: ${ATTACKS.join(', ')}`,
     )
     .addArgument(
-      new Command().createArgument('<kind>', 'bad-mac | no-mac | old-counter | replay (a captured sale, sent again later)').choices(ATTACKS),
+      new Command()
+        .createArgument(
+          '<kind>',
+          'bad-mac | no-mac | old-counter | replay (a captured sale, sent again later)',
+        )
+        .choices(ATTACKS),
     )
     .option('--uid <uid>', 'card UID of the forged sale', '04A1B2C3')
     .option('--amount <fen>', 'amount of the forged sale', int('amount', 1, 0xffffffff), 49_999)

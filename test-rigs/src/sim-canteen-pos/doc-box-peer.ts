@@ -4,6 +4,7 @@ import { createSerialTransportFactory } from '@sceneway/device-drivers';
 import {
   boxProof,
   Command,
+  createWireParser,
   type Decision,
   decodeBody,
   encodeBody,
@@ -17,15 +18,14 @@ import {
   type RecordResult,
   recordFields,
   recordMac,
+  type SessionKeys,
   sameBytes,
   sealBody,
-  type SessionKeys,
   sessionKeys,
   type TillKey,
   terminalProof,
   WireError,
   type WireFrame,
-  createWireParser,
 } from './wire/index.ts';
 
 /**
@@ -72,7 +72,10 @@ export class DocBoxPeer {
   forgeNextProof = false;
   private readonly sessions = new Map<number, Session>();
   private readonly challenges = new Map<number, { nt: Buffer; nb: Buffer; key: TillKey }>();
-  private readonly cache = new Map<number, Array<{ seq: number; command: number; body: Buffer; answer: Buffer }>>();
+  private readonly cache = new Map<
+    number,
+    Array<{ seq: number; command: number; body: Buffer; answer: Buffer }>
+  >();
   private readonly parser = createWireParser();
   private pollSeq = 0;
   private poller: NodeJS.Timeout | undefined;
@@ -117,7 +120,14 @@ export class DocBoxPeer {
     const bytes = this.answerFrame(address, this.pollSeq, { type: 'time-sync', utcMs, tzOffsetMinutes: 480 });
     if (forgeMac) {
       bytes[bytes.length - 4] = bytes[bytes.length - 4]! ^ 0x01;
-      this.write(encodeWireFrame({ address, seq: bytes[2]!, command: bytes[3]!, body: bytes.subarray(6, bytes.length - 3) }));
+      this.write(
+        encodeWireFrame({
+          address,
+          seq: bytes[2]!,
+          command: bytes[3]!,
+          body: bytes.subarray(6, bytes.length - 3),
+        }),
+      );
     } else this.write(bytes);
     return bytes;
   }
@@ -153,17 +163,26 @@ export class DocBoxPeer {
     const { command, body } = encodeBody(message);
     if (!session) throw new Error('no session');
     session.sent += 1;
-    return encodeWireFrame({ address, seq, command, body: sealBody(session.keys.kBt, { address, seq, command }, body, session.sent) });
+    return encodeWireFrame({
+      address,
+      seq,
+      command,
+      body: sealBody(session.keys.kBt, { address, seq, command }, body, session.sent),
+    });
   }
 
   private onFrame(frame: WireFrame): void {
     const { address } = frame;
     if (!this.options.keys[address]) return;
     if (frame.command === Command.ACK) this.terminalAnswers.push('ACK');
-    if (frame.command === Command.NAK) this.terminalAnswers.push((decodeBody(frame.command, frame.body) as { reason: string }).reason);
-    if (frame.command === Command.STATUS || frame.command === Command.ACK || frame.command === Command.NAK) return;
+    if (frame.command === Command.NAK)
+      this.terminalAnswers.push((decodeBody(frame.command, frame.body) as { reason: string }).reason);
+    if (frame.command === Command.STATUS || frame.command === Command.ACK || frame.command === Command.NAK)
+      return;
     // §5 layer 1: a byte-identical copy of a remembered request gets the remembered answer.
-    const cached = this.cache.get(address)?.find((c) => c.seq === frame.seq && c.command === frame.command && c.body.equals(frame.body));
+    const cached = this.cache
+      .get(address)
+      ?.find((c) => c.seq === frame.seq && c.command === frame.command && c.body.equals(frame.body));
     if (cached) {
       this.sendAnswer(cached.answer);
       return;
@@ -171,10 +190,19 @@ export class DocBoxPeer {
     let body = frame.body;
     if (MACED_TO_BOX.has(frame.command)) {
       const session = this.sessions.get(address);
-      if (!session) return this.refuse(frame, 'SESSION_REQUIRED');
+      if (!session) {
+        this.refuse(frame, 'SESSION_REQUIRED');
+        return;
+      }
       const opened = openBody(session.keys.kTb, frame);
-      if (!opened.ok) return this.refuse(frame, 'MAC_INVALID');
-      if (opened.counter <= session.lastFromTerminal) return this.refuse(frame, 'REPLAYED');
+      if (!opened.ok) {
+        this.refuse(frame, 'MAC_INVALID');
+        return;
+      }
+      if (opened.counter <= session.lastFromTerminal) {
+        this.refuse(frame, 'REPLAYED');
+        return;
+      }
       session.lastFromTerminal = opened.counter;
       body = opened.fields;
     }
@@ -182,7 +210,8 @@ export class DocBoxPeer {
     try {
       message = decodeBody(frame.command, body);
     } catch (err) {
-      return this.refuse(frame, err instanceof WireError ? err.nak : 'FIELD_INVALID');
+      this.refuse(frame, err instanceof WireError ? err.nak : 'FIELD_INVALID');
+      return;
     }
     const answer = this.handle(frame, message);
     if (!answer) return;
@@ -194,7 +223,8 @@ export class DocBoxPeer {
   }
 
   private sendAnswer(answer: Buffer): void {
-    const address = answer[1]!;    if (this.muteAnswers > 0) {
+    const address = answer[1]!;
+    if (this.muteAnswers > 0) {
       this.muteAnswers--;
       return;
     }
@@ -203,7 +233,14 @@ export class DocBoxPeer {
       const forged = Buffer.from(answer);
       forged[forged.length - 4] = forged[forged.length - 4]! ^ 0x01;
       // Keep the CRC right: the forgery is in the MAC, not line noise.
-      this.write(encodeWireFrame({ address, seq: forged[2]!, command: forged[3]!, body: forged.subarray(6, forged.length - 3) }));
+      this.write(
+        encodeWireFrame({
+          address,
+          seq: forged[2]!,
+          command: forged[3]!,
+          body: forged.subarray(6, forged.length - 3),
+        }),
+      );
       return;
     }
     this.write(answer);
@@ -231,7 +268,10 @@ export class DocBoxPeer {
       case 'session-confirm': {
         const challenge = this.challenges.get(address);
         this.challenges.delete(address); // one CONFIRM per challenge, right or wrong
-        if (!challenge || !sameBytes(m.proof, terminalProof(challenge.key.key, address, challenge.nt, challenge.nb))) {
+        if (
+          !challenge ||
+          !sameBytes(m.proof, terminalProof(challenge.key.key, address, challenge.nt, challenge.nb))
+        ) {
           this.refuse(frame, 'AUTH_FAILED');
           return undefined;
         }
@@ -251,8 +291,14 @@ export class DocBoxPeer {
             ? prior.decision
             : { outcome: 'declined', reason: 'DUPLICATE_RECEIPT' }
           : (this.options.decide?.(m) ?? { outcome: 'approved' });
-        if (!prior) this.ledger.set(key, { kind: 'sale', content: contentOf(m), decision, amountFen: m.amountFen });
-        return this.answerFrame(address, seq, { type: 'sale-result', receiptNo: m.receiptNo, decision, displayText: '' });
+        if (!prior)
+          this.ledger.set(key, { kind: 'sale', content: contentOf(m), decision, amountFen: m.amountFen });
+        return this.answerFrame(address, seq, {
+          type: 'sale-result',
+          receiptNo: m.receiptNo,
+          decision,
+          displayText: '',
+        });
       }
       case 'void-request': {
         this.decided.push(m);
@@ -264,17 +310,33 @@ export class DocBoxPeer {
               ? { outcome: 'declined', reason: 'VOID_NOT_ALLOWED' }
               : { outcome: 'approved' };
         if (decision.outcome === 'approved') {
-          this.ledger.set(`${address}:${m.receiptNo}`, { kind: 'void', content: '', decision, amountFen: m.amountFen });
+          this.ledger.set(`${address}:${m.receiptNo}`, {
+            kind: 'void',
+            content: '',
+            decision,
+            amountFen: m.amountFen,
+          });
         }
-        return this.answerFrame(address, seq, { type: 'void-result', receiptNo: m.receiptNo, decision, displayText: '' });
+        return this.answerFrame(address, seq, {
+          type: 'void-result',
+          receiptNo: m.receiptNo,
+          decision,
+          displayText: '',
+        });
       }
       case 'offline-upload': {
         this.decided.push(m);
         const keys = this.options.keys[address] ?? [];
         const results: RecordResult[] = m.records.map((r) => {
           const fields = recordFields(r);
-          const genuine = r.recordMac !== undefined && keys.some((k) => sameBytes(recordMac(k.key, fields), r.recordMac!));
-          if (!genuine) return { receiptNo: r.receiptNo, decision: { outcome: 'declined', reason: 'RECORD_MAC_INVALID' }, result: 2 };
+          const genuine =
+            r.recordMac !== undefined && keys.some((k) => sameBytes(recordMac(k.key, fields), r.recordMac!));
+          if (!genuine)
+            return {
+              receiptNo: r.receiptNo,
+              decision: { outcome: 'declined', reason: 'RECORD_MAC_INVALID' },
+              result: 2,
+            };
           this.ledger.set(`${address}:${r.receiptNo}`, {
             kind: r.kind,
             content: contentOf(r),
@@ -290,8 +352,20 @@ export class DocBoxPeer {
         const status: PosMessageOf<'sale-status'> = !entry
           ? { type: 'sale-status', receiptNo: m.receiptNo, state: 'unknown' }
           : entry.decision.outcome === 'approved'
-            ? { type: 'sale-status', receiptNo: m.receiptNo, state: 'approved', recordKind: entry.kind, amountFen: entry.amountFen }
-            : { type: 'sale-status', receiptNo: m.receiptNo, state: 'declined', recordKind: entry.kind, reason: entry.decision.reason };
+            ? {
+                type: 'sale-status',
+                receiptNo: m.receiptNo,
+                state: 'approved',
+                recordKind: entry.kind,
+                amountFen: entry.amountFen,
+              }
+            : {
+                type: 'sale-status',
+                receiptNo: m.receiptNo,
+                state: 'declined',
+                recordKind: entry.kind,
+                reason: entry.decision.reason,
+              };
         return this.answerFrame(address, seq, status);
       }
       case 'blacklist-version-query':

@@ -176,7 +176,8 @@ export class SimTerminal {
   private opening: Promise<void> | null = null;
 
   constructor(private readonly options: SimTerminalOptions) {
-    if (options.protocol === 2 && !options.key) throw new Error('protocol 2 needs the till key (key: { version, key })');
+    if (options.protocol === 2 && !options.key)
+      throw new Error('protocol 2 needs the till key (key: { version, key })');
   }
 
   get address(): number {
@@ -295,19 +296,18 @@ export class SimTerminal {
    * correctly but repeats counter 1, which the box has already accepted ('old-counter': send one genuine
    * money frame first), and resolves with whatever the box answers.
    */
-  async sendForged(
-    request: TerminalRequest,
-    how: 'bad-mac' | 'no-mac' | 'old-counter',
-  ): Promise<PosMessage> {
+  async sendForged(request: TerminalRequest, how: 'bad-mac' | 'no-mac' | 'old-counter'): Promise<PosMessage> {
     if (!this.session) await this.openSession();
     const session = this.session;
     if (!session) throw new Error('no session open');
-    const seq = (this.seq = (this.seq + 1) & 0xff);
+    this.seq = (this.seq + 1) & 0xff;
+    const seq = this.seq;
     const { command, body } = encodeBody(request);
     const head = { address: this.address, seq, command };
     let sealed = body;
     if (how === 'old-counter') {
-      if (session.lastSent === 0) throw new Error('old-counter needs a money frame sent in this session first');
+      if (session.lastSent === 0)
+        throw new Error('old-counter needs a money frame sent in this session first');
       sealed = sealBody(session.keys.kTb, head, body, 1);
     }
     if (how === 'bad-mac') {
@@ -367,9 +367,26 @@ export class SimTerminal {
   onFrame(frame: WireFrame): void {
     if (this.faults.silent) return;
     const bytes = encodeWireFrame(frame);
-    if (this.isDroppedAnswer(frame)) return;
+    if (this.isDroppedAnswer(frame)) {
+      // Heard, then ignored as if lost: listed with what arrived, but no session state moves (so its
+      // retransmitted copy is taken as the answer, not as a duplicate).
+      try {
+        this.received.push({
+          address: frame.address,
+          seq: frame.seq,
+          message: decodeBody(frame.command, frame.body),
+        });
+      } catch {
+        // unreadable anyway
+      }
+      return;
+    }
     const out = this.outstanding;
-    if (out?.raw && out.seq === frame.seq && (frame.command === out.answerCommand || frame.command === Command.NAK)) {
+    if (
+      out?.raw &&
+      out.seq === frame.seq &&
+      (frame.command === out.answerCommand || frame.command === Command.NAK)
+    ) {
       try {
         const message = decodeBody(frame.command, frame.body);
         this.received.push({ address: frame.address, seq: frame.seq, message });
@@ -382,7 +399,11 @@ export class SimTerminal {
     const copy = this.acceptedBoxFrames.find((f) => f.bytes.equals(bytes));
     if (copy) {
       // A retransmitted copy of a frame already accepted: answer it again, decide nothing again.
-      this.received.push({ address: frame.address, seq: frame.seq, message: decodeBody(frame.command, frame.body) });
+      this.received.push({
+        address: frame.address,
+        seq: frame.seq,
+        message: decodeBody(frame.command, frame.body),
+      });
       if (copy.answer) this.options.send(copy.answer);
       return;
     }
@@ -453,7 +474,8 @@ export class SimTerminal {
   /** The dropNextAnswer fault: the answer to the outstanding request is lost on the line, before anything reads it. */
   private isDroppedAnswer(frame: WireFrame): boolean {
     const out = this.outstanding;
-    if (!this.faults.dropNextAnswer || !out || out.seq !== frame.seq || out.answerCommand !== frame.command) return false;
+    if (!this.faults.dropNextAnswer || !out || out.seq !== frame.seq || out.answerCommand !== frame.command)
+      return false;
     this.faults.dropNextAnswer = false;
     return true;
   }

@@ -29,7 +29,13 @@ async function setUp(
 ): Promise<{ box: DocBoxPeer; sim: CanteenPosSim }> {
   pair = await openPtyPair();
   box = await DocBoxPeer.start({ path: pair.a, keys: { 1: [KEY] }, ...boxOptions });
-  sim = await startCanteenPosSim({ path: pair.b, baudRate: 115200, key: KEY, answerTimeoutMs: 300, ...simOptions });
+  sim = await startCanteenPosSim({
+    path: pair.b,
+    baudRate: 115200,
+    key: KEY,
+    answerTimeoutMs: 300,
+    ...simOptions,
+  });
   return { box, sim };
 }
 
@@ -133,7 +139,13 @@ describe('simulator protocol 2 against a box written from the document', () => {
     await expect(till.swipe('04A1B2C3', 1250)).rejects.toBeInstanceOf(NoAnswerError);
     expect(till.unanswered.has(receipt)).toBe(true);
     const status = await till.recover(receipt);
-    expect(status).toEqual({ type: 'sale-status', receiptNo: receipt, state: 'approved', recordKind: 'sale', amountFen: 1250 });
+    expect(status).toEqual({
+      type: 'sale-status',
+      receiptNo: receipt,
+      state: 'approved',
+      recordKind: 'sale',
+      amountFen: 1250,
+    });
     expect(till.unanswered.size).toBe(0);
     expect(await till.saleStatus(999)).toEqual({ type: 'sale-status', receiptNo: 999, state: 'unknown' });
   });
@@ -163,7 +175,12 @@ describe('simulator protocol 2 against a box written from the document', () => {
     const first = await setUp({}, { key: { version: 9, key: KEY.key } });
     await expect(first.sim.till().swipe('04A1B2C3', 100)).rejects.toEqual(new NakError('AUTH_FAILED'));
     await first.sim.close();
-    const second = await startCanteenPosSim({ path: pair!.b, baudRate: 115200, key: KEY, answerTimeoutMs: 300 });
+    const second = await startCanteenPosSim({
+      path: pair!.b,
+      baudRate: 115200,
+      key: KEY,
+      answerTimeoutMs: 300,
+    });
     sim = second;
     second.till().terminal.faults.wrongProof = true;
     await expect(second.till().swipe('04A1B2C3', 100)).rejects.toEqual(new NakError('AUTH_FAILED'));

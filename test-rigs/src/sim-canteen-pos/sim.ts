@@ -140,7 +140,8 @@ export async function startCanteenPosSim(options: CanteenPosSimOptions): Promise
       mac[0] = mac[0]! ^ 0x80;
       return { ...record, recordMac: mac };
     };
-    const saleStatus = (receipt: number) => terminal.request({ type: 'sale-status-query', receiptNo: receipt });
+    const saleStatus = (receipt: number) =>
+      terminal.request({ type: 'sale-status-query', receiptNo: receipt });
     return {
       terminal,
       get nextReceiptNo() {
@@ -193,7 +194,12 @@ export async function startCanteenPosSim(options: CanteenPosSimOptions): Promise
         const receipt = take();
         return tracked(
           receipt,
-          terminal.request({ type: 'sale-request', receiptNo: receipt, amountFen, terminalTime: nowSeconds() }),
+          terminal.request({
+            type: 'sale-request',
+            receiptNo: receipt,
+            amountFen,
+            terminalTime: nowSeconds(),
+          }),
         );
       },
       voidSale(originalReceiptNo, amountFen) {

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   boxProof,
   Command,
-  createWireParser,
   crc16CcittFalse,
+  createWireParser,
   DeclineReason,
   decodeBody,
   encodeBody,
@@ -86,7 +86,8 @@ const hasMacFields = (frame: WireFrame) => {
 };
 
 /** The direction key of a MAC'd frame, by its command. */
-const macKeyOf = (command: number) => (MACED_TO_BOX.has(command) ? keys.kTb : MACED_TO_TERMINAL.has(command) ? keys.kBt : undefined);
+const macKeyOf = (command: number) =>
+  MACED_TO_BOX.has(command) ? keys.kTb : MACED_TO_TERMINAL.has(command) ? keys.kBt : undefined;
 
 function reEncode(frame: WireFrame): { message: PosMessage; bytes: Buffer } {
   if (!hasMacFields(frame)) {
@@ -94,7 +95,8 @@ function reEncode(frame: WireFrame): { message: PosMessage; bytes: Buffer } {
     return { message, bytes: encodeWireFrame({ ...frame, ...encodeBody(message) }) };
   }
   const key = macKeyOf(frame.command);
-  if (!key) throw new Error(`command 0x${frame.command.toString(16)} carries MAC fields but is not MAC'd (§12.4)`);
+  if (!key)
+    throw new Error(`command 0x${frame.command.toString(16)} carries MAC fields but is not MAC'd (§12.4)`);
   const opened = openBody(key, frame);
   if (!opened.ok) throw new Error(`0x${frame.command.toString(16)} seq ${frame.seq}: ${opened.why}`);
   const message = decodeBody(frame.command, opened.fields);
@@ -106,14 +108,21 @@ function reEncode(frame: WireFrame): { message: PosMessage; bytes: Buffer } {
 describe('docs/protocols/canteen-pos.md, read by the terminal side', () => {
   const frames = exampleFrames();
 
-  it('has an example of every command, and MAC\'d v2 examples of every command that carries a MAC', () => {
+  it("has an example of every command, and MAC'd v2 examples of every command that carries a MAC", () => {
     const commands = new Set(frames.map((f) => f[3]));
     for (const [name, command] of Object.entries(Command)) expect(commands.has(command), name).toBe(true);
     const parsed = frames.map((f) => createWireParser().push(f)[0]!);
     const maced = new Set(parsed.filter(hasMacFields).map((f) => f.command));
-    for (const command of [...MACED_TO_BOX, ...MACED_TO_TERMINAL]) expect(maced.has(command), `0x${command.toString(16)}`).toBe(true);
+    for (const command of [...MACED_TO_BOX, ...MACED_TO_TERMINAL])
+      expect(maced.has(command), `0x${command.toString(16)}`).toBe(true);
     const naks = new Set(parsed.filter((f) => f.command === Command.NAK).map((f) => f.body[3]));
-    for (const reason of ['SESSION_REQUIRED', 'MAC_INVALID', 'REPLAYED', 'AUTH_FAILED', 'FIELD_INVALID'] as const) {
+    for (const reason of [
+      'SESSION_REQUIRED',
+      'MAC_INVALID',
+      'REPLAYED',
+      'AUTH_FAILED',
+      'FIELD_INVALID',
+    ] as const) {
       expect(naks.has(NakReason[reason]), reason).toBe(true);
     }
   });
@@ -143,10 +152,14 @@ describe('docs/protocols/canteen-pos.md, read by the terminal side', () => {
   });
 
   it('shows a MAC that is the HMAC of the bytes it says it covers', () => {
-    const sale = frames.map((f) => createWireParser().push(f)[0]!).find((f) => f.command === Command.SALE_REQUEST && hasMacFields(f))!;
+    const sale = frames
+      .map((f) => createWireParser().push(f)[0]!)
+      .find((f) => f.command === Command.SALE_REQUEST && hasMacFields(f))!;
     const wire = encodeWireFrame(sale);
     const covered = wire.subarray(1, wire.length - 3 - 19);
-    expect(doc.replace(/\s+/g, ' ')).toContain([...covered].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' '));
+    expect(doc.replace(/\s+/g, ' ')).toContain(
+      [...covered].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' '),
+    );
     expect(stated('MAC')).toEqual(wire.subarray(wire.length - 3 - 16, wire.length - 3));
   });
 

@@ -81,8 +81,20 @@ export type PosMessage =
       firmwareVersion?: string;
       protocolVersion?: number;
     }
-  | { type: 'sale-request'; receiptNo: number; amountFen: number; credential?: Credential; terminalTime: number }
-  | { type: 'void-request'; receiptNo: number; originalReceiptNo: number; amountFen: number; terminalTime: number }
+  | {
+      type: 'sale-request';
+      receiptNo: number;
+      amountFen: number;
+      credential?: Credential;
+      terminalTime: number;
+    }
+  | {
+      type: 'void-request';
+      receiptNo: number;
+      originalReceiptNo: number;
+      amountFen: number;
+      terminalTime: number;
+    }
   | { type: 'offline-upload'; records: OfflineRecord[] }
   | { type: 'price-list-request'; currentVersion: number; page: number }
   | { type: 'blacklist-version-query'; currentVersion: number }
@@ -155,7 +167,8 @@ function credentialOf(f: TlvFields, required: boolean): Credential | undefined {
   const card = f.has(Tag.CARD_UID);
   const qr = f.has(Tag.QR_TOKEN);
   if (card && qr) throw new WireError('FIELD_INVALID', 'CARD_UID and QR_TOKEN are mutually exclusive');
-  if (card) return { kind: 'card', uidHex: f.bytes(Tag.CARD_UID, MIN_UID, MAX_UID).toString('hex').toUpperCase() };
+  if (card)
+    return { kind: 'card', uidHex: f.bytes(Tag.CARD_UID, MIN_UID, MAX_UID).toString('hex').toUpperCase() };
   if (qr) return { kind: 'qr', token: f.ascii(Tag.QR_TOKEN, 1, MAX_QR) };
   if (required) throw new WireError('FIELD_MISSING', 'a RECORD needs CARD_UID or QR_TOKEN');
   return undefined;
@@ -186,7 +199,8 @@ function recordOf(value: Buffer): OfflineRecord {
   if (kind === 'void') record.originalReceiptNo = f.uint(Tag.ORIGINAL_RECEIPT_NO, 4);
   if (f.has(Tag.RECORD_MAC)) {
     const last = f.items[f.items.length - 1]!;
-    if (last.tag !== Tag.RECORD_MAC) throw new WireError('FIELD_INVALID', 'RECORD_MAC must be the last field of a RECORD');
+    if (last.tag !== Tag.RECORD_MAC)
+      throw new WireError('FIELD_INVALID', 'RECORD_MAC must be the last field of a RECORD');
     record.recordMac = f.bytes(Tag.RECORD_MAC, MAC_BYTES, MAC_BYTES);
   }
   return record;
@@ -194,13 +208,15 @@ function recordOf(value: Buffer): OfflineRecord {
 
 function countOf(n: number, what: string): void {
   if (n === 0) throw new WireError('FIELD_MISSING', `${what}: at least one is required`);
-  if (n > MAX_RECORDS_PER_UPLOAD) throw new WireError('FIELD_INVALID', `${what}: ${n} is more than ${MAX_RECORDS_PER_UPLOAD}`);
+  if (n > MAX_RECORDS_PER_UPLOAD)
+    throw new WireError('FIELD_INVALID', `${what}: ${n} is more than ${MAX_RECORDS_PER_UPLOAD}`);
 }
 
 /** Frame command and body (MAC fields already removed by v2.ts, or ignored as unknown-to-the-message) → message. */
 export function decodeBody(command: number, body: Buffer): PosMessage {
   const name = nameOf(Command, command);
-  if (!name) throw new WireError('UNKNOWN_COMMAND', `command 0x${command.toString(16).padStart(2, '0')} is not in §7`);
+  if (!name)
+    throw new WireError('UNKNOWN_COMMAND', `command 0x${command.toString(16).padStart(2, '0')} is not in §7`);
   const f = TlvFields.parse(body, name);
   switch (command) {
     case Command.ACK:
@@ -282,7 +298,11 @@ export function decodeBody(command: number, body: Buffer): PosMessage {
       };
     case Command.SALE_STATUS: {
       const state = (['approved', 'declined', 'unknown'] as const)[f.uint(Tag.SALE_STATE, 1, 0, 2)]!;
-      const m: PosMessageOf<'sale-status'> = { type: 'sale-status', receiptNo: f.uint(Tag.RECEIPT_NO, 4), state };
+      const m: PosMessageOf<'sale-status'> = {
+        type: 'sale-status',
+        receiptNo: f.uint(Tag.RECEIPT_NO, 4),
+        state,
+      };
       if (state !== 'unknown') m.recordKind = f.uint(Tag.RECORD_KIND, 1, 0, 1) === 0 ? 'sale' : 'void';
       if (state === 'approved') m.amountFen = f.uint(Tag.AMOUNT_FEN, 4, AMOUNT.min, AMOUNT.max);
       if (state === 'declined') m.reason = reasonOf(f);
@@ -326,7 +346,11 @@ export function decodeBody(command: number, body: Buffer): PosMessage {
       return { type: 'offline-upload', records: items.map(({ value }) => recordOf(value)) };
     }
     case Command.PRICE_LIST_REQUEST:
-      return { type: 'price-list-request', currentVersion: f.uint(Tag.PRICE_LIST_VERSION, 4), page: f.uint(Tag.PAGE, 1) };
+      return {
+        type: 'price-list-request',
+        currentVersion: f.uint(Tag.PRICE_LIST_VERSION, 4),
+        page: f.uint(Tag.PAGE, 1),
+      };
     case Command.BLACKLIST_VERSION_QUERY:
       return { type: 'blacklist-version-query', currentVersion: f.uint(Tag.BLACKLIST_VERSION, 4) };
     case Command.SESSION_OPEN:
@@ -349,10 +373,12 @@ export function decodeBody(command: number, body: Buffer): PosMessage {
 
 function putCredential(b: TlvBuilder, c: Credential): void {
   if (c.kind === 'card') {
-    if (!/^(?:[0-9A-Fa-f]{2}){4,10}$/.test(c.uidHex)) throw new RangeError('CARD_UID must be 4..10 bytes of hex');
+    if (!/^(?:[0-9A-Fa-f]{2}){4,10}$/.test(c.uidHex))
+      throw new RangeError('CARD_UID must be 4..10 bytes of hex');
     b.field(Tag.CARD_UID, Buffer.from(c.uidHex, 'hex'));
   } else {
-    if (!/^[\x21-\x7e]{1,512}$/.test(c.token)) throw new RangeError('QR_TOKEN must be 1..512 printable ASCII bytes');
+    if (!/^[\x21-\x7e]{1,512}$/.test(c.token))
+      throw new RangeError('QR_TOKEN must be 1..512 printable ASCII bytes');
     b.field(Tag.QR_TOKEN, Buffer.from(c.token, 'latin1'));
   }
 }
@@ -366,7 +392,8 @@ function putDecision(b: TlvBuilder, d: Decision, result: 0 | 1 | 2 = d.outcome =
 }
 
 function putText(b: TlvBuilder, tag: number, text: string, max: number): void {
-  if (Buffer.byteLength(text, 'utf8') > max) throw new RangeError(`text of ${Buffer.byteLength(text)} bytes exceeds ${max}`);
+  if (Buffer.byteLength(text, 'utf8') > max)
+    throw new RangeError(`text of ${Buffer.byteLength(text)} bytes exceeds ${max}`);
   b.text(tag, text);
 }
 
@@ -382,7 +409,9 @@ function fixed(buf: Buffer, n: number, what: string): Buffer {
 
 /** The fields of one RECORD before its RECORD_MAC: what the RECORD_MAC covers (§7.8). */
 export function recordFields(r: OfflineRecord): Buffer {
-  const b = new TlvBuilder().uint(Tag.RECORD_KIND, 1, r.kind === 'sale' ? 0 : 1).uint(Tag.RECEIPT_NO, 4, r.receiptNo);
+  const b = new TlvBuilder()
+    .uint(Tag.RECORD_KIND, 1, r.kind === 'sale' ? 0 : 1)
+    .uint(Tag.RECEIPT_NO, 4, r.receiptNo);
   putAmount(b, r.amountFen);
   putCredential(b, r.credential);
   b.uint(Tag.TERMINAL_TIME, 4, r.terminalTime);
@@ -396,7 +425,10 @@ export function recordFields(r: OfflineRecord): Buffer {
 function recordBytes(r: OfflineRecord): Buffer {
   const fields = recordFields(r);
   if (!r.recordMac) return fields;
-  return Buffer.concat([fields, new TlvBuilder().field(Tag.RECORD_MAC, fixed(r.recordMac, MAC_BYTES, 'RECORD_MAC')).build()]);
+  return Buffer.concat([
+    fields,
+    new TlvBuilder().field(Tag.RECORD_MAC, fixed(r.recordMac, MAC_BYTES, 'RECORD_MAC')).build(),
+  ]);
 }
 
 function bodyOf(m: PosMessage): TlvBuilder {
@@ -424,7 +456,8 @@ function bodyOf(m: PosMessage): TlvBuilder {
       putText(b, Tag.DISPLAY_TEXT, m.displayText, MAX_TEXT);
       return b;
     case 'upload-result':
-      if (m.results.length < 1 || m.results.length > MAX_RECORDS_PER_UPLOAD) throw new RangeError('1..32 RECORD_RESULTs');
+      if (m.results.length < 1 || m.results.length > MAX_RECORDS_PER_UPLOAD)
+        throw new RangeError('1..32 RECORD_RESULTs');
       for (const r of m.results) {
         const inner = new TlvBuilder().uint(Tag.RECEIPT_NO, 4, r.receiptNo);
         putDecision(inner, r.decision, r.result);
@@ -432,7 +465,9 @@ function bodyOf(m: PosMessage): TlvBuilder {
       }
       return b;
     case 'price-list':
-      b.uint(Tag.PRICE_LIST_VERSION, 4, m.version).uint(Tag.PAGE, 1, m.page).uint(Tag.PAGE_COUNT, 1, m.pageCount);
+      b.uint(Tag.PRICE_LIST_VERSION, 4, m.version)
+        .uint(Tag.PAGE, 1, m.page)
+        .uint(Tag.PAGE_COUNT, 1, m.pageCount);
       for (const item of m.items) {
         const inner = new TlvBuilder().uint(Tag.ITEM_CODE, 2, item.code);
         putText(inner, Tag.ITEM_NAME, item.name, MAX_ITEM_NAME);
@@ -442,9 +477,15 @@ function bodyOf(m: PosMessage): TlvBuilder {
     case 'blacklist-version':
       return b.uint(Tag.BLACKLIST_VERSION, 4, m.version);
     case 'session-challenge':
-      return b.field(Tag.NONCE, fixed(m.nonce, NONCE_BYTES, 'NONCE')).field(Tag.PROOF, fixed(m.proof, PROOF_BYTES, 'PROOF'));
+      return b
+        .field(Tag.NONCE, fixed(m.nonce, NONCE_BYTES, 'NONCE'))
+        .field(Tag.PROOF, fixed(m.proof, PROOF_BYTES, 'PROOF'));
     case 'sale-status':
-      b.uint(Tag.RECEIPT_NO, 4, m.receiptNo).uint(Tag.SALE_STATE, 1, ['approved', 'declined', 'unknown'].indexOf(m.state));
+      b.uint(Tag.RECEIPT_NO, 4, m.receiptNo).uint(
+        Tag.SALE_STATE,
+        1,
+        ['approved', 'declined', 'unknown'].indexOf(m.state),
+      );
       if (m.state !== 'unknown') b.uint(Tag.RECORD_KIND, 1, m.recordKind === 'void' ? 1 : 0);
       if (m.state === 'approved') putAmount(b, m.amountFen ?? 0);
       if (m.state === 'declined') b.uint(Tag.REASON, 1, DeclineReason[m.reason ?? 'SYSTEM_ERROR']);
@@ -454,7 +495,8 @@ function bodyOf(m: PosMessage): TlvBuilder {
         .uint(Tag.OFFLINE_CAPACITY, 2, m.offlineCapacity)
         .uint(Tag.PRICE_LIST_VERSION, 4, m.priceListVersion)
         .uint(Tag.BLACKLIST_VERSION, 4, m.blacklistVersion);
-      if (m.firmwareVersion !== undefined) b.field(Tag.FIRMWARE_VERSION, Buffer.from(m.firmwareVersion, 'latin1'));
+      if (m.firmwareVersion !== undefined)
+        b.field(Tag.FIRMWARE_VERSION, Buffer.from(m.firmwareVersion, 'latin1'));
       if (m.protocolVersion !== undefined) b.uint(Tag.PROTOCOL_VERSION, 1, m.protocolVersion);
       return b;
     case 'sale-request':
@@ -467,7 +509,8 @@ function bodyOf(m: PosMessage): TlvBuilder {
       putAmount(b, m.amountFen);
       return b.uint(Tag.TERMINAL_TIME, 4, m.terminalTime);
     case 'offline-upload':
-      if (m.records.length < 1 || m.records.length > MAX_RECORDS_PER_UPLOAD) throw new RangeError('1..32 RECORDs per upload');
+      if (m.records.length < 1 || m.records.length > MAX_RECORDS_PER_UPLOAD)
+        throw new RangeError('1..32 RECORDs per upload');
       for (const r of m.records) b.nested(Tag.RECORD, recordBytes(r));
       return b;
     case 'price-list-request':
@@ -488,6 +531,7 @@ function bodyOf(m: PosMessage): TlvBuilder {
 
 export function encodeBody(m: PosMessage): { command: number; body: Buffer } {
   const body = bodyOf(m).build();
-  if (body.length > MAX_BODY_LENGTH) throw new RangeError(`${m.type} body of ${body.length} bytes exceeds ${MAX_BODY_LENGTH}`);
+  if (body.length > MAX_BODY_LENGTH)
+    throw new RangeError(`${m.type} body of ${body.length} bytes exceeds ${MAX_BODY_LENGTH}`);
   return { command: COMMAND_OF[m.type], body };
 }

@@ -1,5 +1,11 @@
 import { pathToFileURL } from 'node:url';
-import { EXAMPLE_ADDRESS as A, EXAMPLE_KEY, EXAMPLE_NB, EXAMPLE_NT, EXAMPLE_TIME } from './doc-example-values.ts';
+import {
+  EXAMPLE_ADDRESS as A,
+  EXAMPLE_KEY,
+  EXAMPLE_NB,
+  EXAMPLE_NT,
+  EXAMPLE_TIME,
+} from './doc-example-values.ts';
 import {
   boxProof,
   encodeBody,
@@ -38,10 +44,18 @@ export function exampleFrame(seq: number, message: PosMessage, counter?: number)
   if (counter === undefined) return encodeWireFrame({ address: A, seq, command, body });
   const key = MACED_TO_BOX.has(command) ? keys.kTb : MACED_TO_TERMINAL.has(command) ? keys.kBt : undefined;
   if (!key) throw new Error(`${message.type} is not MAC'd`);
-  return encodeWireFrame({ address: A, seq, command, body: sealBody(key, { address: A, seq, command }, body, counter) });
+  return encodeWireFrame({
+    address: A,
+    seq,
+    command,
+    body: sealBody(key, { address: A, seq, command }, body, counter),
+  });
 }
 
-export const sealed = (r: OfflineRecord): OfflineRecord => ({ ...r, recordMac: recordMac(K, recordFields(r)) });
+export const sealed = (r: OfflineRecord): OfflineRecord => ({
+  ...r,
+  recordMac: recordMac(K, recordFields(r)),
+});
 
 function main(): void {
   const o: string[] = [];
@@ -70,9 +84,15 @@ K_bt = ${hex(keys.kBt)}
 **Opening the session** (§12.3):
 `);
   block([
-    ...frame('SESSION_OPEN seq 0x20, version 2, key version 1, Nt', exampleFrame(0x20, { type: 'session-open', keyVersion: 1, nonce: EXAMPLE_NT })),
+    ...frame(
+      'SESSION_OPEN seq 0x20, version 2, key version 1, Nt',
+      exampleFrame(0x20, { type: 'session-open', keyVersion: 1, nonce: EXAMPLE_NT }),
+    ),
     '',
-    ...frame('SESSION_CHALLENGE seq 0x20, Nb, PB', exampleFrame(0x20, { type: 'session-challenge', nonce: EXAMPLE_NB, proof: PB })),
+    ...frame(
+      'SESSION_CHALLENGE seq 0x20, Nb, PB',
+      exampleFrame(0x20, { type: 'session-challenge', nonce: EXAMPLE_NB, proof: PB }),
+    ),
     '',
     ...frame('SESSION_CONFIRM seq 0x21, PT', exampleFrame(0x21, { type: 'session-confirm', proof: PT })),
     '',
@@ -80,7 +100,13 @@ K_bt = ${hex(keys.kBt)}
   ]);
   const sale = exampleFrame(
     0x22,
-    { type: 'sale-request', receiptNo: 1234, amountFen: 1250, credential: { kind: 'card', uidHex: '04A1B2C3' }, terminalTime: EXAMPLE_TIME },
+    {
+      type: 'sale-request',
+      receiptNo: 1234,
+      amountFen: 1250,
+      credential: { kind: 'card', uidHex: '04A1B2C3' },
+      terminalTime: EXAMPLE_TIME,
+    },
     1,
   );
   md(`**A sale.** The v1 SALE_REQUEST of §7.5 with the till's counter 1 and its MAC under K_tb. The MAC is
@@ -96,23 +122,59 @@ MAC field), cut to 16 bytes:
     '',
     ...frame(
       'SALE_RESULT seq 0x22, approved, balance 87.50 yuan, "支付成功", box counter 1, MAC under K_bt',
-      exampleFrame(0x22, { type: 'sale-result', receiptNo: 1234, decision: { outcome: 'approved' }, balanceFen: 8750, displayText: '支付成功' }, 1),
+      exampleFrame(
+        0x22,
+        {
+          type: 'sale-result',
+          receiptNo: 1234,
+          decision: { outcome: 'approved' },
+          balanceFen: 8750,
+          displayText: '支付成功',
+        },
+        1,
+      ),
     ),
   ]);
   md('**A void** of that sale, exact amount (§7.7):\n');
   block([
     ...frame(
       'VOID_REQUEST seq 0x23, receipt 1236 voids 1234, 12.50 yuan, till counter 2',
-      exampleFrame(0x23, { type: 'void-request', receiptNo: 1236, originalReceiptNo: 1234, amountFen: 1250, terminalTime: EXAMPLE_TIME + 60 }, 2),
+      exampleFrame(
+        0x23,
+        {
+          type: 'void-request',
+          receiptNo: 1236,
+          originalReceiptNo: 1234,
+          amountFen: 1250,
+          terminalTime: EXAMPLE_TIME + 60,
+        },
+        2,
+      ),
     ),
     '',
     ...frame(
       'VOID_RESULT seq 0x23, approved, "OK", box counter 2',
-      exampleFrame(0x23, { type: 'void-result', receiptNo: 1236, decision: { outcome: 'approved' }, displayText: 'OK' }, 2),
+      exampleFrame(
+        0x23,
+        { type: 'void-result', receiptNo: 1236, decision: { outcome: 'approved' }, displayText: 'OK' },
+        2,
+      ),
     ),
   ]);
-  const r1 = sealed({ kind: 'sale', receiptNo: 1200, amountFen: 600, credential: { kind: 'card', uidHex: '04A1B2C3' }, terminalTime: EXAMPLE_TIME - 3600 });
-  const r2 = sealed({ kind: 'sale', receiptNo: 1201, amountFen: 800, credential: { kind: 'card', uidHex: '04DEAD00' }, terminalTime: EXAMPLE_TIME - 3000 });
+  const r1 = sealed({
+    kind: 'sale',
+    receiptNo: 1200,
+    amountFen: 600,
+    credential: { kind: 'card', uidHex: '04A1B2C3' },
+    terminalTime: EXAMPLE_TIME - 3600,
+  });
+  const r2 = sealed({
+    kind: 'sale',
+    receiptNo: 1201,
+    amountFen: 800,
+    credential: { kind: 'card', uidHex: '04DEAD00' },
+    terminalTime: EXAMPLE_TIME - 3000,
+  });
   md(`**An offline upload** (§7.8, §12.7): two sales the till approved on its own, each sealed with its
 RECORD_MAC under K_t when it happened; card 04DEAD00 is on the blacklist, which the till did not know.
 The RECORD_MAC of receipt 1200 covers "SCW2-REC" and these record bytes:
@@ -123,7 +185,10 @@ The RECORD_MAC of receipt 1200 covers "SCW2-REC" and these record bytes:
     `RECORD_MAC 1200 = ${hex(r1.recordMac!)}`,
     `RECORD_MAC 1201 = ${hex(r2.recordMac!)}`,
     '',
-    ...frame('OFFLINE_UPLOAD seq 0x24, receipts 1200 and 1201, till counter 3', exampleFrame(0x24, { type: 'offline-upload', records: [r1, r2] }, 3)),
+    ...frame(
+      'OFFLINE_UPLOAD seq 0x24, receipts 1200 and 1201, till counter 3',
+      exampleFrame(0x24, { type: 'offline-upload', records: [r1, r2] }, 3),
+    ),
     '',
     ...frame(
       'UPLOAD_RESULT seq 0x24: 1200 RESULT 0, 1201 RESULT 1 BLACKLISTED (recorded; stop approving the card offline), box counter 3',
@@ -142,38 +207,86 @@ The RECORD_MAC of receipt 1200 covers "SCW2-REC" and these record bytes:
     '',
     ...frame(
       'the same upload with a forged RECORD_MAC on 1200: RESULT 2 RECORD_MAC_INVALID (not recorded), box counter 3',
-      exampleFrame(0x24, { type: 'upload-result', results: [{ receiptNo: 1200, decision: { outcome: 'declined', reason: 'RECORD_MAC_INVALID' }, result: 2 }] }, 3),
+      exampleFrame(
+        0x24,
+        {
+          type: 'upload-result',
+          results: [
+            { receiptNo: 1200, decision: { outcome: 'declined', reason: 'RECORD_MAC_INVALID' }, result: 2 },
+          ],
+        },
+        3,
+      ),
     ),
   ]);
   md('**What became of receipt 1234** (§7.13), with each possible answer:\n');
   block([
-    ...frame('SALE_STATUS_QUERY seq 0x25, receipt 1234, till counter 4', exampleFrame(0x25, { type: 'sale-status-query', receiptNo: 1234 }, 4)),
+    ...frame(
+      'SALE_STATUS_QUERY seq 0x25, receipt 1234, till counter 4',
+      exampleFrame(0x25, { type: 'sale-status-query', receiptNo: 1234 }, 4),
+    ),
     '',
     ...frame(
       'SALE_STATUS seq 0x25: approved, a sale, 12.50 yuan, box counter 4',
-      exampleFrame(0x25, { type: 'sale-status', receiptNo: 1234, state: 'approved', recordKind: 'sale', amountFen: 1250 }, 4),
+      exampleFrame(
+        0x25,
+        { type: 'sale-status', receiptNo: 1234, state: 'approved', recordKind: 'sale', amountFen: 1250 },
+        4,
+      ),
     ),
     '',
     ...frame(
       'SALE_STATUS seq 0x25: declined BLACKLISTED, box counter 4',
-      exampleFrame(0x25, { type: 'sale-status', receiptNo: 1234, state: 'declined', recordKind: 'sale', reason: 'BLACKLISTED' }, 4),
+      exampleFrame(
+        0x25,
+        {
+          type: 'sale-status',
+          receiptNo: 1234,
+          state: 'declined',
+          recordKind: 'sale',
+          reason: 'BLACKLISTED',
+        },
+        4,
+      ),
     ),
     '',
-    ...frame('SALE_STATUS seq 0x25: unknown, box counter 4', exampleFrame(0x25, { type: 'sale-status', receiptNo: 1234, state: 'unknown' }, 4)),
+    ...frame(
+      'SALE_STATUS seq 0x25: unknown, box counter 4',
+      exampleFrame(0x25, { type: 'sale-status', receiptNo: 1234, state: 'unknown' }, 4),
+    ),
   ]);
   md('**A stale request** (§5): TERMINAL_TIME two minutes behind the box, declined, recorded nowhere:\n');
   block([
     ...frame(
       'SALE_REQUEST seq 0x26, receipt 1237, 8.00 yuan, QR token "QR1.abc", till counter 5',
-      exampleFrame(0x26, { type: 'sale-request', receiptNo: 1237, amountFen: 800, credential: { kind: 'qr', token: 'QR1.abc' }, terminalTime: EXAMPLE_TIME - 120 }, 5),
+      exampleFrame(
+        0x26,
+        {
+          type: 'sale-request',
+          receiptNo: 1237,
+          amountFen: 800,
+          credential: { kind: 'qr', token: 'QR1.abc' },
+          terminalTime: EXAMPLE_TIME - 120,
+        },
+        5,
+      ),
     ),
     '',
     ...frame(
       'SALE_RESULT seq 0x26, declined STALE_REQUEST, "请重新交易", box counter 5',
-      exampleFrame(0x26, { type: 'sale-result', receiptNo: 1237, decision: { outcome: 'declined', reason: 'STALE_REQUEST' }, displayText: '请重新交易' }, 5),
+      exampleFrame(
+        0x26,
+        {
+          type: 'sale-result',
+          receiptNo: 1237,
+          decision: { outcome: 'declined', reason: 'STALE_REQUEST' },
+          displayText: '请重新交易',
+        },
+        5,
+      ),
     ),
   ]);
-  md('**The clock and the heartbeat** (§7.4, §7.3): TIME_SYNC is MAC\'d in v2, STATUS is not:\n');
+  md("**The clock and the heartbeat** (§7.4, §7.3): TIME_SYNC is MAC'd in v2, STATUS is not:\n");
   block([
     ...frame(
       'TIME_SYNC seq 0x12, 2026-01-01 04:00:00.000 UTC, +480 min, box counter 6',
@@ -182,7 +295,15 @@ The RECORD_MAC of receipt 1200 covers "SCW2-REC" and these record bytes:
     '',
     ...frame(
       'STATUS seq 0x10 from a v2 till (PROTOCOL_VERSION 2)',
-      exampleFrame(0x10, { type: 'status', offlineCount: 0, offlineCapacity: 5000, priceListVersion: 7, blacklistVersion: 3, firmwareVersion: 'CP-2.1', protocolVersion: 2 }),
+      exampleFrame(0x10, {
+        type: 'status',
+        offlineCount: 0,
+        offlineCapacity: 5000,
+        priceListVersion: 7,
+        blacklistVersion: 3,
+        firmwareVersion: 'CP-2.1',
+        protocolVersion: 2,
+      }),
     ),
   ]);
   md('**Refusals** (§6.6): NAKs carry no MAC and are not remembered:\n');
@@ -197,7 +318,10 @@ The RECORD_MAC of receipt 1200 covers "SCW2-REC" and these record bytes:
       ] as const
     ).flatMap(([seq, reason, why], i) => [
       ...(i > 0 ? [''] : []),
-      ...frame(`NAK ${reason} seq 0x${seq.toString(16).toUpperCase()}, ${why}`, exampleFrame(seq, { type: 'nak', reason })),
+      ...frame(
+        `NAK ${reason} seq 0x${seq.toString(16).toUpperCase()}, ${why}`,
+        exampleFrame(seq, { type: 'nak', reason }),
+      ),
     ]),
   );
   process.stdout.write(o.join('\n'));

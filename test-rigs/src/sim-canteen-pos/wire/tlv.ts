@@ -66,14 +66,16 @@ export class TlvFields {
 
   private width(tag: number, n: number): Buffer {
     const v = this.raw(tag);
-    if (v.length !== n) throw new WireError('FIELD_INVALID', `${tagName(tag)} must be ${n} bytes, is ${v.length}`);
+    if (v.length !== n)
+      throw new WireError('FIELD_INVALID', `${tagName(tag)} must be ${n} bytes, is ${v.length}`);
     return v;
   }
 
   /** An unsigned integer of the tag's width, within [min, max]. */
   uint(tag: number, bytes: 1 | 2 | 4, min = 0, max = 2 ** (8 * bytes) - 1): number {
     const n = this.width(tag, bytes).readUIntBE(0, bytes);
-    if (n < min || n > max) throw new WireError('FIELD_INVALID', `${tagName(tag)} ${n} is outside ${min}..${max}`);
+    if (n < min || n > max)
+      throw new WireError('FIELD_INVALID', `${tagName(tag)} ${n} is outside ${min}..${max}`);
     return n;
   }
 
@@ -83,7 +85,8 @@ export class TlvFields {
 
   u64(tag: number): number {
     const v = this.width(tag, 8).readBigUInt64BE(0);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new WireError('FIELD_INVALID', `${tagName(tag)} exceeds 2^53-1`);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new WireError('FIELD_INVALID', `${tagName(tag)} exceeds 2^53-1`);
     return Number(v);
   }
 
@@ -106,7 +109,8 @@ export class TlvFields {
 
   ascii(tag: number, min: number, max: number): string {
     const v = this.bytes(tag, min, max);
-    if (v.some((b) => b < 0x21 || b > 0x7e)) throw new WireError('FIELD_INVALID', `${tagName(tag)} is not printable ASCII`);
+    if (v.some((b) => b < 0x21 || b > 0x7e))
+      throw new WireError('FIELD_INVALID', `${tagName(tag)} is not printable ASCII`);
     return v.toString('latin1');
   }
 
@@ -129,7 +133,11 @@ export class TlvBuilder {
   }
 
   uint(tag: number, bytes: 1 | 2 | 4 | 8, value: number): this {
-    if (!Number.isSafeInteger(value) || value < 0 || value > Math.min(2 ** (8 * bytes) - 1, Number.MAX_SAFE_INTEGER)) {
+    if (
+      !Number.isSafeInteger(value) ||
+      value < 0 ||
+      value > Math.min(2 ** (8 * bytes) - 1, Number.MAX_SAFE_INTEGER)
+    ) {
       throw new RangeError(`${tagName(tag)}: ${value} does not fit ${bytes} unsigned bytes`);
     }
     const b = Buffer.alloc(bytes);
@@ -139,7 +147,8 @@ export class TlvBuilder {
   }
 
   i16(tag: number, value: number): this {
-    if (!Number.isInteger(value) || value < -0x8000 || value > 0x7fff) throw new RangeError(`${tagName(tag)}: ${value} is not an i16`);
+    if (!Number.isInteger(value) || value < -0x8000 || value > 0x7fff)
+      throw new RangeError(`${tagName(tag)}: ${value} is not an i16`);
     const b = Buffer.alloc(2);
     b.writeInt16BE(value);
     return this.field(tag, b);

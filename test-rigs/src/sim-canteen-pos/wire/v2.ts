@@ -60,7 +60,14 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** MAC of a frame: HMAC-SM3 over ADDR SEQ CMD LEN(as sent) and the body up to the MAC_COUNTER field, first 16 bytes. */
-export function frameMac(key: Uint8Array, address: number, seq: number, command: number, macInput: Buffer, sentLength: number): Buffer {
+export function frameMac(
+  key: Uint8Array,
+  address: number,
+  seq: number,
+  command: number,
+  macInput: Buffer,
+  sentLength: number,
+): Buffer {
   const head = Buffer.from([address, seq, command, sentLength >> 8, sentLength & 0xff]);
   return hmacSm3(key, head, macInput).subarray(0, MAC_BYTES);
 }
@@ -72,7 +79,8 @@ export function sealBody(
   fields: Buffer,
   counter: number,
 ): Buffer {
-  if (!Number.isInteger(counter) || counter < 1 || counter > 0xffffffff) throw new RangeError(`MAC_COUNTER ${counter} outside 1..0xFFFFFFFF`);
+  if (!Number.isInteger(counter) || counter < 1 || counter > 0xffffffff)
+    throw new RangeError(`MAC_COUNTER ${counter} outside 1..0xFFFFFFFF`);
   const withCounter = Buffer.alloc(fields.length + COUNTER_FIELD_BYTES);
   fields.copy(withCounter);
   withCounter[fields.length] = Tag.MAC_COUNTER;
@@ -89,7 +97,10 @@ export type OpenedBody = { ok: true; counter: number; fields: Buffer } | { ok: f
  * Checks a MAC'd body: MAC_COUNTER and MAC present, the last two fields in that order, and the MAC
  * right. Counter freshness is the caller's (it knows the last counter it accepted).
  */
-export function openBody(key: Uint8Array, frame: { address: number; seq: number; command: number; body: Buffer }): OpenedBody {
+export function openBody(
+  key: Uint8Array,
+  frame: { address: number; seq: number; command: number; body: Buffer },
+): OpenedBody {
   let items: ReturnType<typeof splitTlv>;
   try {
     items = splitTlv(frame.body);
@@ -98,15 +109,21 @@ export function openBody(key: Uint8Array, frame: { address: number; seq: number;
   }
   const mac = items[items.length - 1];
   const counter = items[items.length - 2];
-  if (mac?.tag !== Tag.MAC || counter?.tag !== Tag.MAC_COUNTER) return { ok: false, why: 'MAC_COUNTER and MAC are not the last two fields' };
-  if (mac.value.length !== MAC_BYTES || counter.value.length !== 4) return { ok: false, why: 'MAC_COUNTER or MAC has the wrong width' };
+  if (mac?.tag !== Tag.MAC || counter?.tag !== Tag.MAC_COUNTER)
+    return { ok: false, why: 'MAC_COUNTER and MAC are not the last two fields' };
+  if (mac.value.length !== MAC_BYTES || counter.value.length !== 4)
+    return { ok: false, why: 'MAC_COUNTER or MAC has the wrong width' };
   if (items.some((i, n) => n < items.length - 2 && (i.tag === Tag.MAC || i.tag === Tag.MAC_COUNTER))) {
     return { ok: false, why: 'MAC field repeated' };
   }
   const covered = frame.body.subarray(0, mac.at);
   const expected = frameMac(key, frame.address, frame.seq, frame.command, covered, frame.body.length);
   if (!sameBytes(expected, mac.value)) return { ok: false, why: 'MAC does not verify' };
-  return { ok: true, counter: counter.value.readUInt32BE(0), fields: Buffer.from(frame.body.subarray(0, counter.at)) };
+  return {
+    ok: true,
+    counter: counter.value.readUInt32BE(0),
+    fields: Buffer.from(frame.body.subarray(0, counter.at)),
+  };
 }
 
 /** RECORD_MAC: the first 16 bytes of HMAC-SM3(K_t, "SCW2-REC" ‖ the RECORD's fields before it). */

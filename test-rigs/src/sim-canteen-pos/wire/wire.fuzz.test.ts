@@ -8,13 +8,13 @@ import {
   decodeBody,
   encodeWireFrame,
   openBody,
+  STX,
   sealBody,
   sessionKeys,
-  STX,
   splitTlv,
   Tag,
-  type WireFrame,
   WireError,
+  type WireFrame,
 } from './index.ts';
 
 /**
@@ -56,7 +56,14 @@ const tlvBody = fc
     { maxLength: 12 },
   )
   .map((fields) =>
-    Buffer.concat(fields.map((f) => Buffer.concat([Buffer.from([f.tag, f.value.length >> 8, f.value.length & 0xff]), Buffer.from(f.value)]))),
+    Buffer.concat(
+      fields.map((f) =>
+        Buffer.concat([
+          Buffer.from([f.tag, f.value.length >> 8, f.value.length & 0xff]),
+          Buffer.from(f.value),
+        ]),
+      ),
+    ),
   );
 
 const runs = Number(process.env.FUZZ_RUNS ?? 2000);
@@ -78,12 +85,18 @@ describe('terminal wire code under fuzz', () => {
   it('finds every intact frame between junk, in any chunking', () => {
     const junk = fc.uint8Array({ maxLength: 30 }).map((a) => Buffer.from(a.filter((b) => b !== STX)));
     fc.assert(
-      fc.property(fc.array(fc.tuple(junk, frameFields), { minLength: 1, maxLength: 5 }), fc.array(fc.nat()), (parts, cuts) => {
-        const wire = Buffer.concat(parts.flatMap(([j, f]) => [j, encodeWireFrame(f)]));
-        const parser = createWireParser();
-        const found = chunked(wire, cuts).flatMap((c) => parser.push(c));
-        expect(found.map((f) => encodeWireFrame(f).toString('hex'))).toEqual(parts.map(([, f]) => encodeWireFrame(f).toString('hex')));
-      }),
+      fc.property(
+        fc.array(fc.tuple(junk, frameFields), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.nat()),
+        (parts, cuts) => {
+          const wire = Buffer.concat(parts.flatMap(([j, f]) => [j, encodeWireFrame(f)]));
+          const parser = createWireParser();
+          const found = chunked(wire, cuts).flatMap((c) => parser.push(c));
+          expect(found.map((f) => encodeWireFrame(f).toString('hex'))).toEqual(
+            parts.map(([, f]) => encodeWireFrame(f).toString('hex')),
+          );
+        },
+      ),
       { numRuns: runs / 2 },
     );
   });
@@ -98,7 +111,13 @@ describe('terminal wire code under fuzz', () => {
         const found = parser.push(wire);
         parser.idle();
         const original = encodeWireFrame(fields);
-        expect(found.filter((f) => encodeWireFrame(f).equals(original) || (f.seq === fields.seq && f.command === fields.command && f.body.length === fields.body.length))).toEqual([]);
+        expect(
+          found.filter(
+            (f) =>
+              encodeWireFrame(f).equals(original) ||
+              (f.seq === fields.seq && f.command === fields.command && f.body.length === fields.body.length),
+          ),
+        ).toEqual([]);
       }),
       { numRuns: runs },
     );
@@ -109,7 +128,10 @@ describe('terminal wire code under fuzz', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...Object.values(Command), 0x00, 0x7f),
-        fc.oneof(tlvBody, fc.uint8Array({ maxLength: 100 }).map((a) => Buffer.from(a))),
+        fc.oneof(
+          tlvBody,
+          fc.uint8Array({ maxLength: 100 }).map((a) => Buffer.from(a)),
+        ),
         fc.integer({ min: 0, max: 255 }),
         (command, body, seq) => {
           try {
@@ -128,7 +150,11 @@ describe('terminal wire code under fuzz', () => {
           }
           if (!wellFormed) return;
           const sealed = sealBody(keys.kBt, frame, body, 1 + seq);
-          expect(openBody(keys.kBt, { ...frame, body: sealed })).toEqual({ ok: true, counter: 1 + seq, fields: body });
+          expect(openBody(keys.kBt, { ...frame, body: sealed })).toEqual({
+            ok: true,
+            counter: 1 + seq,
+            fields: body,
+          });
           sealed[sealed.length - 1 - (seq % 16)]! ^= 0x01;
           expect(openBody(keys.kBt, { ...frame, body: sealed }).ok).toBe(false);
         },
@@ -144,7 +170,10 @@ describe('terminal wire code under fuzz', () => {
           fc.record({
             seq: fc.integer({ min: 0, max: 255 }),
             command: fc.constantFrom(...Object.values(Command), 0x7f),
-            body: fc.oneof(tlvBody, fc.uint8Array({ maxLength: 60 }).map((a) => Buffer.from(a))),
+            body: fc.oneof(
+              tlvBody,
+              fc.uint8Array({ maxLength: 60 }).map((a) => Buffer.from(a)),
+            ),
           }),
           { maxLength: 20 },
         ),
