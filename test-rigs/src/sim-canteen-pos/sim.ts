@@ -265,6 +265,8 @@ export async function startCanteenPosSim(options: CanteenPosSimOptions): Promise
       line.sendJunk(bytes);
     },
     reopen(timeoutMs) {
+      // A replugged line is a new line: the box has dropped its sessions, so the terminals drop theirs (doc §12.3).
+      for (const t of terminals.values()) t.endSession();
       return line.reopen(timeoutMs);
     },
     async close() {
