@@ -195,7 +195,10 @@ describe('simulator protocol 2 against a box written from the document', () => {
       { keys: { 1: [KEY], 2: [other] } },
       { mode: 'rs485', addresses: [1, 2], keys: { 1: KEY, 2: other } },
     );
-    const results = await Promise.all([sim.till(1).swipe('04A1B2C3', 100), sim.till(2).swipe('04A1B2C4', 200)]);
+    const results = await Promise.all([
+      sim.till(1).swipe('04A1B2C3', 100),
+      sim.till(2).swipe('04A1B2C4', 200),
+    ]);
     expect(results.map((r) => r.decision.outcome)).toEqual(['approved', 'approved']);
     expect([...box.ledger.keys()].sort()).toEqual(['1:1', '2:1']);
     expect(box.refusals).toEqual([]);
