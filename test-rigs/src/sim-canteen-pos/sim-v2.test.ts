@@ -204,4 +204,31 @@ describe('simulator protocol 2 against a box written from the document', () => {
     expect(box.refusals).toEqual([]);
     expect(sim.terminals.get(2)?.sessionsOpened).toBe(1);
   });
+
+  it('sell reuses a receipt on demand (other content: DUPLICATE_RECEIPT) and retry re-asks the same content', async () => {
+    const { box, sim } = await setUp({}, { maxTries: 1, answerTimeoutMs: 200 });
+    const till = sim.till();
+    const first = await till.sell({
+      amountFen: 800,
+      credential: { kind: 'card', uidHex: '04A1B2C3' },
+      terminalTime: 1_767_240_000,
+    });
+    const reused = await till.sell({
+      receiptNo: first.receiptNo,
+      amountFen: 800,
+      credential: { kind: 'qr', token: 'QR1.x' },
+    });
+    expect(reused.decision).toEqual({ outcome: 'declined', reason: 'DUPLICATE_RECEIPT' });
+    box.muteAnswers = 1;
+    const lost = till.nextReceiptNo;
+    await expect(till.swipe('04A1B2C3', 450)).rejects.toBeInstanceOf(NoAnswerError);
+    expect((await till.retry(lost)).decision).toEqual({ outcome: 'approved' });
+    expect(till.unanswered.size).toBe(0);
+    const asks = box.decided.filter((m) => m.type === 'sale-request' && m.receiptNo === lost);
+    expect(asks.map((m) => (m.type === 'sale-request' ? [m.amountFen, m.credential] : []))).toEqual([
+      [450, { kind: 'card', uidHex: '04A1B2C3' }],
+      [450, { kind: 'card', uidHex: '04A1B2C3' }],
+    ]);
+    expect(box.ledger.get(`1:${lost}`)?.amountFen).toBe(450);
+  });
 });

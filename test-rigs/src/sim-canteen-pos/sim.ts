@@ -2,6 +2,7 @@ import type { ByteTransportFactory } from '@sceneway/device-drivers';
 import { SimLine } from './sim-line.ts';
 import { NoAnswerError, SimTerminal } from './sim-terminal.ts';
 import {
+  type Credential,
   MAC_BYTES,
   MAX_RECORDS_PER_UPLOAD,
   type OfflineRecord,
@@ -52,6 +53,21 @@ export interface SimTill {
   qrPay(token: string, amountFen: number): Promise<SaleResult>;
   /** A sale with no credential: the diner pays on the separate reader bound to this till (doc §7.5). */
   payOnBoundReader(amountFen: number): Promise<SaleResult>;
+  /**
+   * A sale with every field chosen: a given RECEIPT_NO (a till that lost its receipt counter reuses
+   * one), an old TERMINAL_TIME (a stale copy), no credential. Defaults: the next receipt, now.
+   */
+  sell(sale: {
+    amountFen: number;
+    credential?: Credential;
+    receiptNo?: number;
+    terminalTime?: number;
+  }): Promise<SaleResult>;
+  /**
+   * Re-asks a sale already sent, same RECEIPT_NO and content, fresh TERMINAL_TIME: the "ask again" of
+   * the recovery procedure (doc §7.14), after a STALE_REQUEST or an unknown status.
+   */
+  retry(receiptNo: number): Promise<SaleResult>;
   voidSale(originalReceiptNo: number, amountFen: number): Promise<PosMessageOf<'void-result'>>;
   /** Uploads stored offline records, MAX_RECORDS_PER_UPLOAD per frame; resolves with all record results. */
   uploadOffline(records: OfflineRecord[]): Promise<PosMessageOf<'upload-result'>['results']>;
@@ -126,10 +142,16 @@ export async function startCanteenPosSim(options: CanteenPosSimOptions): Promise
     const unanswered = new Set<number>();
     /** A sale or void with no answer is remembered for the recovery procedure; the error still reaches the caller. */
     const tracked = <T>(receipt: number, sent: Promise<T>): Promise<T> =>
-      sent.catch((err: unknown) => {
-        if (err instanceof NoAnswerError) unanswered.add(receipt);
-        throw err;
-      });
+      sent.then(
+        (answer) => {
+          unanswered.delete(receipt);
+          return answer;
+        },
+        (err: unknown) => {
+          if (err instanceof NoAnswerError) unanswered.add(receipt);
+          throw err;
+        },
+      );
     const seal = (record: OfflineRecord): OfflineRecord => {
       const key = terminal.key;
       if (terminal.protocol !== 2 || !key || record.recordMac) return record;
@@ -139,6 +161,26 @@ export async function startCanteenPosSim(options: CanteenPosSimOptions): Promise
       const mac = Buffer.from(record.recordMac ?? Buffer.alloc(MAC_BYTES));
       mac[0] = mac[0]! ^ 0x80;
       return { ...record, recordMac: mac };
+    };
+    /** What each sale asked, by receipt, so that `retry` re-asks exactly the same content. */
+    const asked = new Map<number, { amountFen: number; credential?: Credential }>();
+    const sale = (
+      receipt: number,
+      amountFen: number,
+      credential: Credential | undefined,
+      terminalTime = nowSeconds(),
+    ) => {
+      asked.set(receipt, { amountFen, ...(credential ? { credential } : {}) });
+      return tracked(
+        receipt,
+        terminal.request({
+          type: 'sale-request',
+          receiptNo: receipt,
+          amountFen,
+          ...(credential ? { credential } : {}),
+          terminalTime,
+        }),
+      );
     };
     const saleStatus = (receipt: number) =>
       terminal.request({ type: 'sale-status-query', receiptNo: receipt });
@@ -164,43 +206,14 @@ export async function startCanteenPosSim(options: CanteenPosSimOptions): Promise
           }
         }
       },
-      swipe(uidHex, amountFen) {
-        const receipt = take();
-        return tracked(
-          receipt,
-          terminal.request({
-            type: 'sale-request',
-            receiptNo: receipt,
-            amountFen,
-            credential: { kind: 'card', uidHex },
-            terminalTime: nowSeconds(),
-          }),
-        );
-      },
-      qrPay(token, amountFen) {
-        const receipt = take();
-        return tracked(
-          receipt,
-          terminal.request({
-            type: 'sale-request',
-            receiptNo: receipt,
-            amountFen,
-            credential: { kind: 'qr', token },
-            terminalTime: nowSeconds(),
-          }),
-        );
-      },
-      payOnBoundReader(amountFen) {
-        const receipt = take();
-        return tracked(
-          receipt,
-          terminal.request({
-            type: 'sale-request',
-            receiptNo: receipt,
-            amountFen,
-            terminalTime: nowSeconds(),
-          }),
-        );
+      swipe: (uidHex, amountFen) => sale(take(), amountFen, { kind: 'card', uidHex }),
+      qrPay: (token, amountFen) => sale(take(), amountFen, { kind: 'qr', token }),
+      payOnBoundReader: (amountFen) => sale(take(), amountFen, undefined),
+      sell: (s) => sale(s.receiptNo ?? take(), s.amountFen, s.credential, s.terminalTime),
+      retry(receipt) {
+        const first = asked.get(receipt);
+        if (!first) return Promise.reject(new Error(`receipt ${receipt} was not sold by this till`));
+        return sale(receipt, first.amountFen, first.credential);
       },
       voidSale(originalReceiptNo, amountFen) {
         const receipt = take();
