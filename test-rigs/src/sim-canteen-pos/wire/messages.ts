@@ -206,10 +206,11 @@ function recordOf(value: Buffer): OfflineRecord {
   return record;
 }
 
+/** 1..32 entries; none or more is FIELD_INVALID (§6.5: an upload's record count is a range, not a presence). */
 function countOf(n: number, what: string): void {
-  if (n === 0) throw new WireError('FIELD_MISSING', `${what}: at least one is required`);
-  if (n > MAX_RECORDS_PER_UPLOAD)
-    throw new WireError('FIELD_INVALID', `${what}: ${n} is more than ${MAX_RECORDS_PER_UPLOAD}`);
+  if (n === 0 || n > MAX_RECORDS_PER_UPLOAD) {
+    throw new WireError('FIELD_INVALID', `${what}: ${n} entries, expected 1..${MAX_RECORDS_PER_UPLOAD}`);
+  }
 }
 
 /** Frame command and body (MAC fields already removed by v2.ts, or ignored as unknown-to-the-message) → message. */
