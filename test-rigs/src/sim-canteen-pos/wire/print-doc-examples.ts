@@ -109,9 +109,9 @@ K_bt = ${hex(keys.kBt)}
     },
     1,
   );
-  md(`**A sale.** The v1 SALE_REQUEST of §7.5 with the till's counter 1 and its MAC under K_tb. The MAC is
-HMAC-SM3 under K_tb of the bytes from ADDR to the end of the MAC_COUNTER field (LEN already counts the
-MAC field), cut to 16 bytes:
+  md(`**A sale.** The fields of the SALE_REQUEST of §7.5 (here seq 0x22), the till's counter 1 and its MAC
+under K_tb: HMAC-SM3 under K_tb of the bytes from ADDR to the end of the MAC_COUNTER field (LEN already
+counts the MAC field), cut to 16 bytes:
 `);
   block([
     'MAC input (ADDR..MAC_COUNTER):',
