@@ -231,4 +231,12 @@ describe('simulator protocol 2 against a box written from the document', () => {
     ]);
     expect(box.ledger.get(`1:${lost}`)?.amountFen).toBe(450);
   });
+
+  it('a sale that could not go out because no session opened is not an unresolved receipt', async () => {
+    const { box, sim } = await setUp({}, { maxTries: 1, answerTimeoutMs: 150 });
+    box.muteAnswers = 1; // the SESSION_CHALLENGE is lost
+    await expect(sim.till().swipe('04A1B2C3', 100)).rejects.toBeInstanceOf(NoAnswerError);
+    expect(sim.till().unanswered.size).toBe(0);
+    expect(sim.till().terminal.sentRequests.map((f) => f[3])).toEqual([0x46]);
+  });
 });

@@ -148,7 +148,12 @@ export async function startCanteenPosSim(options: CanteenPosSimOptions): Promise
           return answer;
         },
         (err: unknown) => {
-          if (err instanceof NoAnswerError) unanswered.add(receipt);
+          // Only if the money frame itself went out: a session that could not be opened sent no sale.
+          const moneyFrame =
+            err instanceof NoAnswerError &&
+            err.request.type !== 'session-open' &&
+            err.request.type !== 'session-confirm';
+          if (moneyFrame) unanswered.add(receipt);
           throw err;
         },
       );
