@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from './codec.ts';
 import { CRC16_CHECK_VALUE } from './crc16.ts';
+import { hasMacTrailer, keyCheckValue, openFrame, recordMac, sealFrame, sessionKeys } from './frame-mac.ts';
 import { createFrameParser, encodeFrame } from './framing.ts';
 import { Command, DeclineReason, NakReason, Tag } from './messages.ts';
 
@@ -46,6 +47,13 @@ function tableRows(heading: string): string[][] {
     );
 }
 
+/** A `NAME = HEX` line of the worked example's key block (§12.8). */
+function docHex(name: string): Buffer {
+  const m = new RegExp(`^${name}\\s+=\\s+([0-9A-F]+)$`, 'm').exec(doc);
+  if (!m?.[1]) throw new Error(`the doc states no ${name}`);
+  return Buffer.from(m[1], 'hex');
+}
+
 describe('docs/protocols/canteen-pos.md', () => {
   const frames = exampleFrames();
 
@@ -65,10 +73,53 @@ describe('docs/protocols/canteen-pos.md', () => {
       ).toEqual(['frame']);
       const frame = out[0]!;
       if (frame.kind !== 'frame') continue;
+      if (hasMacTrailer(frame.body)) continue; // the MAC'd frames: next test
       const msg = decodeMessage(frame);
       const again = encodeFrame({ address: frame.address, seq: frame.seq, ...encodeMessage(msg) });
       expect(again.equals(wire), `${msg.type}: ${wire.toString('hex')}`).toBe(true);
     }
+  });
+
+  // The simulator checks the same bytes with its own code (test-rigs/src/sim-canteen-pos/wire): the
+  // two sides agree on every MAC'd byte of the document, or one of the two tests is red.
+  it("shows MAC'd frames whose MAC the box's code verifies and re-seals byte for byte (§12.8)", () => {
+    const kt = docHex('K_t');
+    expect(keyCheckValue(kt)).toBe(docHex('KCV').toString('hex').toUpperCase());
+    const keys = sessionKeys(kt, 1, docHex('Nt'), docHex('Nb'));
+    expect(keys.toBox.equals(docHex('K_tb'))).toBe(true);
+    expect(keys.toTerminal.equals(docHex('K_bt'))).toBe(true);
+    let maced = 0;
+    let records = 0;
+    for (const wire of frames) {
+      const [frame] = createFrameParser().push(wire);
+      if (frame?.kind !== 'frame' || !hasMacTrailer(frame.body)) continue;
+      maced++;
+      const key = frame.command >= 0x40 ? keys.toBox : keys.toTerminal;
+      const opened = openFrame(key, frame);
+      expect(opened.ok, wire.toString('hex')).toBe(true);
+      if (!opened.ok) continue;
+      const msg = decodeMessage({ ...frame, body: opened.fields });
+      if (msg.type === 'offline-upload') {
+        for (const record of msg.records) {
+          if (!record.recordMac) continue;
+          // The document shows one deliberately forged RECORD_MAC only in an answer, never in an upload.
+          expect(recordMac(kt, record.recordMac.signed).equals(record.recordMac.mac)).toBe(true);
+          records++;
+        }
+      }
+      const fields = encodeMessage(msg).body;
+      const again = sealFrame({
+        key,
+        address: frame.address,
+        seq: frame.seq,
+        command: frame.command,
+        fields,
+        counter: opened.counter,
+      });
+      expect(again.equals(wire), `${msg.type}: ${wire.toString('hex')}`).toBe(true);
+    }
+    expect(maced).toBeGreaterThanOrEqual(9);
+    expect(records).toBeGreaterThanOrEqual(2);
   });
 
   it('states the CRC check value the code uses', () => {

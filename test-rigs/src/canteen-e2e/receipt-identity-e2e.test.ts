@@ -108,7 +108,11 @@ describe('a receipt is its content, over real ptys', () => {
     const [result] = await till.uploadOffline([record]);
     expect(result?.receiptNo).toBe(live.receiptNo);
     // Recorded, with the live decline as the till's finding (canteen-pos.md RECORD_RESULT 1).
-    expect(result).toEqual({ receiptNo: live.receiptNo, result: 'flagged', reason: 'INSUFFICIENT_LIMIT' });
+    expect(result).toMatchObject({
+      receiptNo: live.receiptNo,
+      result: 1,
+      decision: { outcome: 'declined', reason: 'INSUFFICIENT_LIMIT' },
+    });
     const [again] = await till.uploadOffline([record]);
     expect(again).toEqual(result);
     expect(recordsOf(live.receiptNo)).toEqual([

@@ -1,8 +1,15 @@
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
+import { DocBoxPeer } from './doc-box-peer.ts';
 import { type DriverHarness, startDriverHarness } from './driver-harness.ts';
+import { keyCheckValue } from './wire/index.ts';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
@@ -10,16 +17,73 @@ const sim = (...args: string[]) =>
   run(process.execPath, ['--import', 'tsx', cli, ...args], { timeout: 30_000 });
 
 let harness: DriverHarness | undefined;
+let box: DocBoxPeer | undefined;
+let pair: PtyPair | undefined;
 afterEach(async () => {
   await harness?.close();
-  harness = undefined;
+  await box?.close();
+  await pair?.close();
+  harness = box = pair = undefined;
 });
+
+const jsonLines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('sim-canteen-pos CLI', () => {
   it('prints help listing the commands and faults', async () => {
     const { stdout } = await sim('--help');
-    for (const word of ['swipe', 'qr', 'upload', 'serve', 'nak-storm', 'bad-crc'])
+    for (const word of [
+      'swipe',
+      'qr',
+      'upload',
+      'serve',
+      'nak-storm',
+      'bad-crc',
+      'status',
+      'key-check',
+      'attack',
+    ])
       expect(stdout).toContain(word);
+    for (const option of ['--protocol', '--key-file', '--key ', '--key-version', 'forge-mac'])
+      expect(stdout).toContain(option);
+    const status = await sim('status', '--help');
+    expect(status.stdout).toMatch(/never guess/i);
+  });
+
+  it('speaks v2 with a key file: sale, status of the receipt, a refused attack, and the KCV', async () => {
+    const key = randomBytes(32);
+    const keyFile = join(tmpdir(), `till-${process.pid}.key`);
+    writeFileSync(keyFile, `${key.toString('hex').toUpperCase()}\n`, { mode: 0o600 });
+    pair = await openPtyPair();
+    box = await DocBoxPeer.start({ path: pair.a, keys: { 1: [{ version: 1, key }] } });
+    const port = ['--port', pair.b, '--baud', '115200', '--key-file', keyFile];
+    const swipe = jsonLines((await sim(...port, '--receipt', '40', 'swipe', '04A1B2C3', '1250')).stdout);
+    expect(swipe).toMatchObject([{ type: 'sale-result', receiptNo: 40, decision: { outcome: 'approved' } }]);
+    const status = jsonLines((await sim(...port, 'status', '40')).stdout);
+    expect(status).toEqual([
+      { type: 'sale-status', receiptNo: 40, state: 'approved', recordKind: 'sale', amountFen: 1250 },
+    ]);
+    const attack = jsonLines((await sim(...port, '--receipt', '41', 'attack', 'bad-mac')).stdout);
+    expect(attack[1]).toEqual({ attack: 'bad-mac', answer: { type: 'nak', reason: 'MAC_INVALID' } });
+    expect([...box.ledger.keys()]).toEqual(['1:40', '1:41']); // the genuine sale of the attack run, not the forgery
+    const kcv = jsonLines((await sim('--port', pair.b, '--key-file', keyFile, 'key-check')).stdout);
+    expect(kcv).toEqual([{ keyVersion: 1, kcv: keyCheckValue(key) }]);
+  });
+
+  it('refuses protocol 2 without a key, and a key file that is not 64 hex digits', async () => {
+    const noKey = await sim('--port', '/nonexistent/tty', '--protocol', '2', 'swipe', '04A1B2C3', '1').catch(
+      (e: { stderr: string }) => e,
+    );
+    expect((noKey as { stderr: string }).stderr).toMatch(/protocol 2 needs the till key/);
+    const badFile = join(tmpdir(), `bad-${process.pid}.key`);
+    writeFileSync(badFile, 'not a key');
+    const bad = await sim('--port', '/nonexistent/tty', '--key-file', badFile, 'status', '1').catch(
+      (e: { stderr: string }) => e,
+    );
+    expect((bad as { stderr: string }).stderr).toMatch(/64 hex digits/);
   });
 
   it('swipes through the real driver, with faults on, and prints the answers as JSON lines', async () => {

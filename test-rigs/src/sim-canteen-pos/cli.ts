@@ -1,15 +1,28 @@
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import type { OfflineRecord } from '@sceneway/device-drivers';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type CanteenPosSim, startCanteenPosSim } from './sim.ts';
+import { keyCheckValue, type OfflineRecord, TILL_KEY_BYTES, type TillKey } from './wire/index.ts';
 
 /**
  * sim-canteen-pos: a canteen POS terminal on a serial line, for installers (test a port without a real
  * till), the demo site and manual fault hunting. Output is one JSON object per answer on stdout.
  *
- *   node --import tsx test-rigs/src/sim-canteen-pos/cli.ts --port /tmp/pty/b swipe 04A1B2C3 1250
+ *   node --import tsx test-rigs/src/sim-canteen-pos/cli.ts --port /tmp/pty/b --key-file till-7.key swipe 04A1B2C3 1250
  */
-const FAULTS = ['junk', 'bad-crc', 'split', 'nak-storm', 'silence', 'duplicate', 'drop-answer'] as const;
+const FAULTS = [
+  'junk',
+  'bad-crc',
+  'split',
+  'nak-storm',
+  'silence',
+  'duplicate',
+  'drop-answer',
+  'forge-mac',
+  'forge-record-mac',
+  'wrong-proof',
+] as const;
+const ATTACKS = ['bad-mac', 'no-mac', 'old-counter', 'replay'] as const;
 type Fault = (typeof FAULTS)[number];
 
 interface GlobalOptions {
@@ -20,6 +33,34 @@ interface GlobalOptions {
   timeout: number;
   fault: Fault[];
   receipt: number;
+  protocol?: 1 | 2;
+  keyFile?: string;
+  key?: string;
+  keyVersion: number;
+}
+
+/** A till key as `sceneway terminal provision` shows it: 64 hex digits (spaces and line breaks allowed). */
+function parseKey(text: string, from: string): Buffer {
+  const digits = text.replace(/\s+/g, '');
+  if (!/^[0-9A-Fa-f]+$/.test(digits) || digits.length !== TILL_KEY_BYTES * 2) {
+    throw new InvalidArgumentError(`${from} must hold the till key as ${TILL_KEY_BYTES * 2} hex digits`);
+  }
+  return Buffer.from(digits, 'hex');
+}
+
+function tillKeyOf(opts: GlobalOptions): TillKey | undefined {
+  if (opts.keyFile && opts.key) throw new InvalidArgumentError('give --key-file or --key, not both');
+  let key: Buffer | undefined;
+  if (opts.keyFile) {
+    let text: string;
+    try {
+      text = readFileSync(opts.keyFile, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read the key file ${opts.keyFile}: ${(err as Error).message}`);
+    }
+    key = parseKey(text, `key file ${opts.keyFile}`);
+  } else if (opts.key) key = parseKey(opts.key, '--key');
+  return key ? { version: opts.keyVersion, key } : undefined;
 }
 
 function int(name: string, min: number, max: number) {
@@ -48,6 +89,9 @@ function applyFaults(sim: CanteenPosSim, faults: Fault[]): void {
       if (fault === 'silence') terminal.faults.silent = true;
       if (fault === 'duplicate') terminal.faults.duplicateNextRequest = true;
       if (fault === 'drop-answer') terminal.faults.dropNextAnswer = true;
+      if (fault === 'forge-mac') terminal.faults.forgeNextMac = true;
+      if (fault === 'forge-record-mac') terminal.faults.forgeRecordMacs = true;
+      if (fault === 'wrong-proof') terminal.faults.wrongProof = true;
     }
     if (fault === 'junk') sim.injectJunk();
     if (fault === 'bad-crc') sim.line.faults.badCrcFrames = 1;
@@ -75,9 +119,26 @@ export function buildCli(): Command {
     )
     .option('-t, --timeout <ms>', 'answer timeout before a resend', int('timeout', 10, 60_000), 1000)
     .option('-r, --receipt <n>', 'first receipt number', int('receipt', 0, 0xffffffff), 1)
+    .addOption(
+      new Option(
+        '--protocol <n>',
+        'protocol version: 2 = sessions and MACs (default when a key is given), 1 = legacy, unauthenticated',
+      )
+        .choices(['1', '2'])
+        .argParser((v) => Number(v) as 1 | 2),
+    )
+    .option(
+      '-k, --key-file <path>',
+      'file holding the till key as 64 hex digits (from `sceneway terminal provision`)',
+    )
+    .option(
+      '--key <hex>',
+      'the till key as 64 hex digits (prefer --key-file: a command line is visible to others)',
+    )
+    .option('--key-version <n>', 'KEY_VERSION of the till key', int('key-version', 1, 0xffff), 1)
     .option(
       '-f, --fault <list>',
-      `inject faults, comma separated: ${FAULTS.join(', ')} (split = frames in pieces, duplicate = send a request twice)`,
+      `inject faults, comma separated: ${FAULTS.join(', ')} (split = frames in pieces, duplicate = send a request twice, forge-mac = next money frame with a wrong MAC, forge-record-mac = offline records with forged RECORD_MACs, wrong-proof = a wrong PROOF in SESSION_CONFIRM)`,
       faultList,
       [],
     )
@@ -85,7 +146,14 @@ export function buildCli(): Command {
 
   const withSim = async (fn: (sim: CanteenPosSim, opts: GlobalOptions) => Promise<void>) => {
     const opts = program.opts<GlobalOptions>();
+    const key = tillKeyOf(opts);
+    const protocol = opts.protocol ?? (key ? 2 : 1);
+    if (protocol === 2 && !key) {
+      throw new InvalidArgumentError('protocol 2 needs the till key: --key-file <path> (or --key <hex>)');
+    }
     const sim = await startCanteenPosSim({
+      protocol,
+      ...(key ? { key } : {}),
       path: opts.port,
       baudRate: opts.baud,
       mode: opts.mode,
@@ -106,7 +174,11 @@ export function buildCli(): Command {
     .command('swipe')
     .description('present a card (chip UID in hex) for a sale')
     .argument('<uid>', 'card UID, 4-10 bytes of hex, e.g. 04A1B2C3')
-    .argument('<amountFen>', 'amount in fen', int('amountFen', 0, 0xffffffff))
+    .argument(
+      '<amountFen>',
+      'amount in fen (0 is sent as is: the box must NAK it FIELD_INVALID)',
+      int('amountFen', 0, 0xffffffff),
+    )
     .option('-n, --count <n>', 'repeat the sale n times', int('count', 1, 100_000), 1)
     .action((uid: string, amountFen: number, o: { count: number }) =>
       withSim(async (sim) => {
@@ -149,6 +221,64 @@ export function buildCli(): Command {
           terminalTime: t - (o.count - i) * 60,
         }));
         print({ results: await sim.till().uploadOffline(records) });
+      }),
+    );
+
+  program
+    .command('status')
+    .description('ask the box what became of a receipt (SALE_STATUS): approved, declined or unknown')
+    .argument('<receipt>', 'receipt number', int('receipt', 0, 0xffffffff))
+    .action((receipt: number) => withSim(async (sim) => print(await sim.till().recover(receipt, 3))))
+    .addHelpText(
+      'after',
+      '\nUse it after a sale that got no answer (doc §7.14): approved = the diner was charged (print or void),\ndeclined = nothing was charged, unknown = the box never decided it. Never guess.',
+    );
+
+  program
+    .command('key-check')
+    .description('print the check value (KCV) of the till key, to compare with what provisioning showed')
+    .action(() => {
+      const key = tillKeyOf(program.opts<GlobalOptions>());
+      if (!key) throw new InvalidArgumentError('key-check needs --key-file <path> (or --key <hex>)');
+      print({ keyVersion: key.version, kcv: keyCheckValue(key.key) });
+    });
+
+  program
+    .command('attack')
+    .description(
+      `v2 attack test (loopback and your own box only): send one sale the box must refuse and print its answer: ${ATTACKS.join(', ')}`,
+    )
+    .addArgument(
+      new Command()
+        .createArgument(
+          '<kind>',
+          'bad-mac | no-mac | old-counter | replay (a captured sale, sent again later)',
+        )
+        .choices(ATTACKS),
+    )
+    .option('--uid <uid>', 'card UID of the forged sale', '04A1B2C3')
+    .option('--amount <fen>', 'amount of the forged sale', int('amount', 1, 0xffffffff), 49_999)
+    .action((kind: (typeof ATTACKS)[number], o: { uid: string; amount: number }) =>
+      withSim(async (sim) => {
+        const till = sim.till();
+        // A genuine sale first: it opens the session, and it is what an eavesdropper captures.
+        print({ genuine: await till.swipe(o.uid.toUpperCase(), o.amount) });
+        const terminal = till.terminal;
+        if (kind === 'replay') {
+          const captured = terminal.sentRequests.find((f) => f[3] === 0x41);
+          if (!captured) throw new Error('no sale frame was captured');
+          for (let i = 0; i < 8; i++) await till.queryBlacklistVersion().catch(() => undefined);
+          print({ attack: kind, answer: await terminal.replay(captured) });
+          return;
+        }
+        const sale = {
+          type: 'sale-request' as const,
+          receiptNo: till.nextReceiptNo,
+          amountFen: o.amount,
+          credential: { kind: 'card' as const, uidHex: o.uid.toUpperCase() },
+          terminalTime: Math.floor(Date.now() / 1000),
+        };
+        print({ attack: kind, answer: await terminal.sendForged(sale, kind) });
       }),
     );
 

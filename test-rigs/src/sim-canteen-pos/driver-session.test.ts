@@ -190,9 +190,13 @@ describe('every terminal request', () => {
     }));
     const results = await till.uploadOffline(records);
     expect(results).toHaveLength(40);
-    // RECORD_RESULT (POS v2 contract, also to v1 tills): an offline decline is "not recorded", RESULT 2.
-    expect(results[0]).toEqual({ receiptNo: 1000, result: 'recorded' });
-    expect(results[39]).toEqual({ receiptNo: 1039, result: 'refused', reason: 'FLOOR_LIMIT' });
+    // RECORD_RESULT: the harness's agent declines the 40th, so it is "not recorded", RESULT 2.
+    expect(results[0]).toMatchObject({ receiptNo: 1000, result: 0, decision: { outcome: 'approved' } });
+    expect(results[39]).toMatchObject({
+      receiptNo: 1039,
+      result: 2,
+      decision: { outcome: 'declined', reason: 'FLOOR_LIMIT' },
+    });
     const offlineCalls = h.saleCalls.filter((c) => c.sale.offline);
     expect(offlineCalls).toHaveLength(40);
     expect(offlineCalls[1]?.sale.credential).toEqual({ kind: 'qr', token: 'QR-1' });

@@ -1,11 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ByteTransportFactory, Transport } from '@sceneway/device-drivers';
-import {
-  createFrameParser,
-  createSerialTransportFactory,
-  type Frame,
-  HEADER_LENGTH,
-} from '@sceneway/device-drivers';
+import { createSerialTransportFactory } from '@sceneway/device-drivers';
+import { createWireParser, HEADER_BYTES, type WireFrame } from './wire/index.ts';
 
 const serialTransports = createSerialTransportFactory();
 
@@ -19,33 +15,40 @@ export interface LineFaults {
 export interface SimLineOptions {
   path: string;
   baudRate: number;
-  onFrame(frame: Frame): void;
+  onFrame(frame: WireFrame): void;
   /** How the terminal's end is opened; default the serial transport (a pty or a real device). */
   transports?: ByteTransportFactory;
 }
 
 const SPLIT_PAUSE_MS = 3;
+/** docs/protocols/canteen-pos.md §2.2 step 4: an incomplete frame is dropped after 100 ms of silence. */
+const INTER_BYTE_TIMEOUT_MS = 100;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The terminal end of the wire: a real `serialport` on the simulator's pty (through the same serial
- * transport the agent uses, which also carries its unplug-detection fix), a frame parser, and the line
- * faults a cheap RS-485 adapter produces (junk, a flipped CRC, a frame arriving in pieces).
+ * The terminal end of the wire: a real `serialport` on the simulator's pty (the same serial transport
+ * the agent uses: a transport, not the box's codec), the terminal's own frame parser (wire/frame.ts,
+ * written from the document), and the line faults a cheap RS-485 adapter produces.
  */
 export class SimLine {
   readonly faults: LineFaults = { badCrcFrames: 0, splitChunkBytes: 0 };
   private transport: Transport | null = null;
-  private parser = createFrameParser();
+  private parser = createWireParser();
+  private idleTimer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   /** Frames written, for tests that count retransmissions. */
   framesSent = 0;
-  lineErrors = 0;
 
   constructor(private readonly options: SimLineOptions) {}
 
   get isOpen(): boolean {
     return this.transport?.isOpen ?? false;
+  }
+
+  /** Damaged candidates and junk the terminal's parser dropped. */
+  get lineErrors(): number {
+    return this.parser.dropped;
   }
 
   async open(): Promise<void> {
@@ -55,11 +58,13 @@ export class SimLine {
       path: this.options.path,
       baudRate: this.options.baudRate,
     });
-    this.parser = createFrameParser();
+    this.parser = createWireParser();
     transport.onData((bytes) => {
-      for (const item of this.parser.push(bytes)) {
-        if (item.kind === 'frame') this.options.onFrame(item);
-        else this.lineErrors++;
+      clearTimeout(this.idleTimer);
+      for (const frame of this.parser.push(bytes)) this.options.onFrame(frame);
+      if (this.parser.buffered > 0) {
+        this.idleTimer = setTimeout(() => this.parser.idle(), INTER_BYTE_TIMEOUT_MS);
+        this.idleTimer.unref();
       }
     });
     transport.onClose(() => {
@@ -86,6 +91,7 @@ export class SimLine {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
     const transport = this.transport;
     this.transport = null;
     await transport?.close();
@@ -105,7 +111,7 @@ export class SimLine {
   }
 
   /** Raw bytes outside any frame. Defaults to random junk that starts with STX, the nastiest kind. */
-  sendJunk(bytes: Buffer = Buffer.concat([Buffer.from([0x02]), randomBytes(HEADER_LENGTH + 24)])): void {
+  sendJunk(bytes: Buffer = Buffer.concat([Buffer.from([0x02]), randomBytes(HEADER_BYTES + 24)])): void {
     this.enqueue(bytes, 0);
   }
 

@@ -1,20 +1,34 @@
-import type { Frame } from '@sceneway/device-drivers';
+import { randomBytes } from 'node:crypto';
+import { TerminalSession } from './sim-session.ts';
 import {
+  boxProof,
   Command,
-  DriverError,
-  decodeMessage,
-  encodePosFrame,
+  decodeBody,
+  encodeBody,
+  encodeWireFrame,
+  MACED_TO_BOX,
+  MACED_TO_TERMINAL,
   type NakReasonName,
   nameOf,
+  openBody,
   type PosMessage,
   type PosMessageOf,
+  sameBytes,
+  sealBody,
+  sessionKeys,
   type TerminalRequest,
-} from '@sceneway/device-drivers';
+  type TillKey,
+  terminalProof,
+  WireError,
+  type WireFrame,
+} from './wire/index.ts';
 
 /**
  * One simulated canteen terminal: the terminal side of docs/protocols/canteen-pos.md, written from the
- * page. It is stop-and-wait: one request outstanding, resent with the same seq until its answer comes
- * or the tries run out. Behaviour switches (faults) are plain data the test flips.
+ * page with its own wire code (./wire), never the box's codec. Stop-and-wait: one request outstanding,
+ * resent byte for byte until its answer comes or the tries run out. In protocol 2 it opens a session
+ * before its first money frame, MACs those frames, and treats a box answer whose MAC or counter fails
+ * as no answer. Behaviour switches (faults) are plain data the test flips.
  */
 export type ResultOf<R extends TerminalRequest['type']> = R extends 'sale-request'
   ? PosMessageOf<'sale-result'>
@@ -24,25 +38,33 @@ export type ResultOf<R extends TerminalRequest['type']> = R extends 'sale-reques
       ? PosMessageOf<'upload-result'>
       : R extends 'price-list-request'
         ? PosMessageOf<'price-list'>
-        : PosMessageOf<'blacklist-version'>;
+        : R extends 'sale-status-query'
+          ? PosMessageOf<'sale-status'>
+          : R extends 'session-open'
+            ? PosMessageOf<'session-challenge'>
+            : R extends 'session-confirm'
+              ? PosMessageOf<'ack'>
+              : PosMessageOf<'blacklist-version'>;
 
-const ANSWER_TYPE: Record<TerminalRequest['type'], PosMessage['type']> = {
-  'sale-request': 'sale-result',
-  'void-request': 'void-result',
-  'offline-upload': 'upload-result',
-  'price-list-request': 'price-list',
-  'blacklist-version-query': 'blacklist-version',
+const ANSWER_COMMAND: Record<TerminalRequest['type'], number> = {
+  'sale-request': Command.SALE_RESULT,
+  'void-request': Command.VOID_RESULT,
+  'offline-upload': Command.UPLOAD_RESULT,
+  'price-list-request': Command.PRICE_LIST,
+  'blacklist-version-query': Command.BLACKLIST_VERSION,
+  'session-open': Command.SESSION_CHALLENGE,
+  'session-confirm': Command.ACK,
+  'sale-status-query': Command.SALE_STATUS,
 };
 
-/** Box frames a terminal answers (the rest are answers to the terminal, and are never NAKed). */
+/** Box frames a terminal answers; everything else from the box is an answer, and answers are never NAKed. */
 const BOX_FRAMES_TO_ANSWER: ReadonlySet<number> = new Set([Command.POLL, Command.TIME_SYNC]);
 
-const NAK_FOR_CODE: Record<string, NakReasonName> = {
-  POS_UNKNOWN_COMMAND: 'UNKNOWN_COMMAND',
-  POS_TLV_MALFORMED: 'TLV_MALFORMED',
-  POS_FIELD_MISSING: 'FIELD_MISSING',
-  POS_FIELD_INVALID: 'FIELD_INVALID',
-};
+/** After these NAKs the terminal's session is gone (§12.3): it opens a new one and sends the request again. */
+const SESSION_LOST: ReadonlySet<NakReasonName> = new Set(['SESSION_REQUIRED', 'MAC_INVALID']);
+
+/** §12.3: no POLL for this long and the terminal ends its session. */
+export const SESSION_IDLE_MS = 3000;
 
 export interface TerminalFaults {
   /** Answer nothing and send nothing. */
@@ -53,6 +75,14 @@ export interface TerminalFaults {
   duplicateNextRequest: boolean;
   /** Ignore the next answer, as if it was lost on the line: the request is then retransmitted. */
   dropNextAnswer: boolean;
+  /** v2 attack: the next MAC'd frame carries a MAC that does not verify (one bit flipped). */
+  forgeNextMac: boolean;
+  /** v2 attack: the next MAC'd request goes out with no MAC_COUNTER and MAC at all. */
+  omitNextMac: boolean;
+  /** v2 attack: the next offline upload's records carry forged RECORD_MACs. */
+  forgeRecordMacs: boolean;
+  /** v2 attack: the next SESSION_CONFIRM carries a wrong PROOF. */
+  wrongProof: boolean;
 }
 
 export interface ReceivedFrame {
@@ -69,13 +99,40 @@ export interface SimTerminalOptions {
   maxTries: number;
   send(bytes: Buffer): void;
   firmwareVersion?: string;
+  /** 2: sessions and MACs (§12); 1: the legacy, unauthenticated protocol. */
+  protocol: 1 | 2;
+  /** The till key loaded at commissioning; required for protocol 2. */
+  key?: TillKey;
+  sessionIdleMs?: number;
+}
+
+/** The request got no usable answer after every try: the till does not know what the box decided. */
+export class NoAnswerError extends Error {
+  constructor(
+    message: string,
+    readonly request: TerminalRequest,
+  ) {
+    super(message);
+    this.name = 'NoAnswerError';
+  }
+}
+
+/** The box refused the request with a NAK (final: the same bytes would be refused again). */
+export class NakError extends Error {
+  constructor(readonly reason: NakReasonName) {
+    super(`box NAKed the request: ${reason}`);
+    this.name = 'NakError';
+  }
 }
 
 interface Outstanding {
   request: TerminalRequest;
   seq: number;
   frame: Buffer;
+  answerCommand: number;
   sends: number;
+  /** An attack exchange: the answer is taken as it comes, unauthenticated (the attacker does not check). */
+  raw?: boolean;
   timer?: NodeJS.Timeout;
   resolve(answer: PosMessage): void;
   reject(error: Error): void;
@@ -87,9 +144,15 @@ export class SimTerminal {
     nakStorm: false,
     duplicateNextRequest: false,
     dropNextAnswer: false,
+    forgeNextMac: false,
+    omitNextMac: false,
+    forgeRecordMacs: false,
+    wrongProof: false,
   };
-  /** Every frame the box sent to this address, duplicates included, in arrival order. */
+  /** Every frame the box sent to this address that the terminal could read (and, in v2, authenticate), duplicates included. */
   readonly received: ReceivedFrame[] = [];
+  /** Every request frame this terminal put on the line, byte for byte: what an eavesdropper captures for a replay. */
+  readonly sentRequests: Buffer[] = [];
   /** Box clock offset learned from TIME_SYNC (ms, box minus local), and how many syncs arrived. */
   clockOffsetMs = 0;
   timeSyncs = 0;
@@ -99,87 +162,328 @@ export class SimTerminal {
   offlineCount = 0;
   /** Request frames this terminal put on the line, every retransmission and duplicate included. */
   requestFramesSent = 0;
+  /** v2: sessions confirmed, box frames refused for a bad MAC or counter, challenges whose box proof failed. */
+  sessionsOpened = 0;
+  refusedBoxFrames = 0;
+  boxNotAuthentic = 0;
   private seq = 0;
   private outstanding: Outstanding | null = null;
   private readonly queue: Array<{ begin(): void; reject(error: Error): void }> = [];
+  private session: TerminalSession | null = null;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Box frames accepted lately, byte for byte: a retransmitted copy is answered again, not refused as a replay. */
+  private readonly acceptedBoxFrames: Array<{ bytes: Buffer; answer?: Buffer }> = [];
+  private opening: Promise<void> | null = null;
 
-  constructor(private readonly options: SimTerminalOptions) {}
+  constructor(private readonly options: SimTerminalOptions) {
+    if (options.protocol === 2 && !options.key)
+      throw new Error('protocol 2 needs the till key (key: { version, key })');
+  }
 
   get address(): number {
     return this.options.address;
   }
 
-  /** Sends a request and resolves with its answer (or rejects after the last try, or on a NAK). */
-  request<R extends TerminalRequest>(request: R): Promise<ResultOf<R['type']>> {
+  get protocol(): 1 | 2 {
+    return this.options.protocol;
+  }
+
+  get hasSession(): boolean {
+    return this.session !== null;
+  }
+
+  get key(): TillKey | undefined {
+    return this.options.key;
+  }
+
+  /**
+   * Sends a request and resolves with its answer. Rejects with NoAnswerError after the last try, with
+   * NakError on a NAK. In v2 a money request first opens a session if there is none, and a NAK that
+   * means "your session is gone" opens a new one and sends the request again, once, as a new frame.
+   */
+  async request<R extends TerminalRequest>(request: R): Promise<ResultOf<R['type']>> {
+    const maced = this.options.protocol === 2 && MACED_TO_BOX.has(encodeBody(request).command);
+    for (let attempt = 0; ; attempt++) {
+      if (maced && !this.session) await this.openSession();
+      const answer = await this.exchange(request);
+      if (answer.type !== 'nak') return answer as ResultOf<R['type']>;
+      if (maced && attempt === 0 && SESSION_LOST.has(answer.reason)) {
+        this.endSession();
+        continue;
+      }
+      throw new NakError(answer.reason);
+    }
+  }
+
+  /** §12.3: SESSION_OPEN, check the box's proof, SESSION_CONFIRM, ACK. Concurrent callers share one opening. */
+  openSession(): Promise<void> {
+    this.opening ??= this.runOpening().finally(() => {
+      this.opening = null;
+    });
+    return this.opening;
+  }
+
+  private async runOpening(): Promise<void> {
+    const key = this.options.key;
+    if (!key) throw new Error('protocol 2 needs the till key');
+    const nt = randomBytes(16);
+    const challenge = await this.exchange({ type: 'session-open', keyVersion: key.version, nonce: nt });
+    if (challenge.type === 'nak') throw new NakError(challenge.reason);
+    if (challenge.type !== 'session-challenge') throw new Error(`unexpected ${challenge.type}`);
+    const nb = challenge.nonce;
+    if (!sameBytes(challenge.proof, boxProof(key.key, this.address, nt, nb))) {
+      this.boxNotAuthentic++;
+      throw new Error('box not authentic: its PROOF does not verify under the till key');
+    }
+    let proof = terminalProof(key.key, this.address, nt, nb);
+    if (this.faults.wrongProof) {
+      this.faults.wrongProof = false;
+      proof = Buffer.from(proof);
+      proof[0] = proof[0]! ^ 0x01;
+    }
+    const confirmed = await this.exchange({ type: 'session-confirm', proof });
+    if (confirmed.type === 'nak') throw new NakError(confirmed.reason);
+    this.session = new TerminalSession(sessionKeys(key.key, this.address, nt, nb));
+    this.acceptedBoxFrames.length = 0;
+    this.sessionsOpened++;
+    this.armIdle();
+  }
+
+  /** The terminal ends its session (restart, NAK, no POLL for 3 s); its next money frame opens a new one. */
+  endSession(): void {
+    this.session = null;
+    clearTimeout(this.idleTimer);
+  }
+
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    if (!this.session) return;
+    this.idleTimer = setTimeout(() => this.endSession(), this.options.sessionIdleMs ?? SESSION_IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  /** One request frame and its answer (or NAK), stop-and-wait. */
+  private exchange(request: TerminalRequest): Promise<PosMessage> {
     return new Promise<PosMessage>((resolve, reject) => {
       const begin = () => {
-        this.seq = (this.seq + 1) & 0xff;
-        const frame = encodePosFrame(this.address, this.seq, request);
-        this.outstanding = { request, seq: this.seq, frame, sends: 0, resolve, reject };
+        try {
+          this.seq = (this.seq + 1) & 0xff;
+          const frame = this.frameFor(request, this.seq);
+          this.outstanding = {
+            request,
+            seq: this.seq,
+            frame,
+            answerCommand: ANSWER_COMMAND[request.type],
+            sends: 0,
+            resolve,
+            reject,
+          };
+        } catch (err) {
+          reject(err as Error);
+          this.queue.shift()?.begin();
+          return;
+        }
         if (this.options.mode === 'rs232') this.sendOutstanding();
         else this.armOverallTimeout();
       };
       if (this.outstanding) this.queue.push({ begin, reject });
       else begin();
-    }) as Promise<ResultOf<R['type']>>;
+    });
+  }
+
+  /**
+   * Attack: sends a money request whose MAC is wrong ('bad-mac'), missing ('no-mac'), or that is MAC'd
+   * correctly but repeats counter 1, which the box has already accepted ('old-counter': send one genuine
+   * money frame first), and resolves with whatever the box answers.
+   */
+  async sendForged(request: TerminalRequest, how: 'bad-mac' | 'no-mac' | 'old-counter'): Promise<PosMessage> {
+    if (!this.session) await this.openSession();
+    const session = this.session;
+    if (!session) throw new Error('no session open');
+    this.seq = (this.seq + 1) & 0xff;
+    const seq = this.seq;
+    const { command, body } = encodeBody(request);
+    const head = { address: this.address, seq, command };
+    let sealed = body;
+    if (how === 'old-counter') {
+      if (session.lastSent === 0)
+        throw new Error('old-counter needs a money frame sent in this session first');
+      sealed = sealBody(session.keys.kTb, head, body, 1);
+    }
+    if (how === 'bad-mac') {
+      sealed = sealBody(session.keys.kTb, head, body, session.nextCounter());
+      sealed[sealed.length - 1] = sealed[sealed.length - 1]! ^ 0x01;
+    }
+    return this.rawExchange(encodeWireFrame({ ...head, body: sealed }), request);
+  }
+
+  /** Attack: puts a captured frame on the line again, byte for byte, and resolves with the box's answer. */
+  replay(frame: Buffer): Promise<PosMessage> {
+    const command = frame[3]!;
+    const request = decodeBody(command, frame.subarray(6, frame.length - 3)) as TerminalRequest;
+    return this.rawExchange(frame, request);
+  }
+
+  private rawExchange(frame: Buffer, request: TerminalRequest): Promise<PosMessage> {
+    return new Promise<PosMessage>((resolve, reject) => {
+      const begin = () => {
+        this.outstanding = {
+          request,
+          seq: frame[2]!,
+          frame,
+          answerCommand: ANSWER_COMMAND[request.type],
+          sends: 0,
+          raw: true,
+          resolve,
+          reject,
+        };
+        if (this.options.mode === 'rs232') this.sendOutstanding();
+        else this.armOverallTimeout();
+      };
+      if (this.outstanding) this.queue.push({ begin, reject });
+      else begin();
+    });
+  }
+
+  /** The frame's bytes, sealed under K_tb in v2 when the command carries money. Built once: resends repeat it. */
+  private frameFor(request: TerminalRequest, seq: number): Buffer {
+    const { command, body } = encodeBody(request);
+    const head = { address: this.address, seq, command };
+    if (this.options.protocol !== 2 || !MACED_TO_BOX.has(command)) return encodeWireFrame({ ...head, body });
+    if (this.faults.omitNextMac) {
+      this.faults.omitNextMac = false;
+      return encodeWireFrame({ ...head, body });
+    }
+    if (!this.session) throw new Error('no session open');
+    const sealed = sealBody(this.session.keys.kTb, head, body, this.session.nextCounter());
+    if (this.faults.forgeNextMac) {
+      this.faults.forgeNextMac = false;
+      sealed[sealed.length - 1] = sealed[sealed.length - 1]! ^ 0x01;
+    }
+    return encodeWireFrame({ ...head, body: sealed });
   }
 
   /** A frame addressed to this terminal arrived from the box. */
-  onFrame(frame: Frame): void {
+  onFrame(frame: WireFrame): void {
     if (this.faults.silent) return;
+    const bytes = encodeWireFrame(frame);
+    if (this.isDroppedAnswer(frame)) {
+      // Heard, then ignored as if lost: listed with what arrived, but no session state moves (so its
+      // retransmitted copy is taken as the answer, not as a duplicate).
+      try {
+        this.received.push({
+          address: frame.address,
+          seq: frame.seq,
+          message: decodeBody(frame.command, frame.body),
+        });
+      } catch {
+        // unreadable anyway
+      }
+      return;
+    }
+    const out = this.outstanding;
+    if (
+      out?.raw &&
+      out.seq === frame.seq &&
+      (frame.command === out.answerCommand || frame.command === Command.NAK)
+    ) {
+      try {
+        const message = decodeBody(frame.command, frame.body);
+        this.received.push({ address: frame.address, seq: frame.seq, message });
+        this.finish(message);
+      } catch {
+        // unreadable: no answer
+      }
+      return;
+    }
+    const copy = this.acceptedBoxFrames.find((f) => f.bytes.equals(bytes));
+    if (copy) {
+      // A retransmitted copy of a frame already accepted: answer it again, decide nothing again.
+      this.received.push({
+        address: frame.address,
+        seq: frame.seq,
+        message: decodeBody(frame.command, frame.body),
+      });
+      if (copy.answer) this.options.send(copy.answer);
+      return;
+    }
+    let body = frame.body;
+    if (this.options.protocol === 2 && MACED_TO_TERMINAL.has(frame.command)) {
+      const refusal = this.authenticate(frame);
+      if (typeof refusal === 'string') {
+        this.refusedBoxFrames++;
+        // An answer that fails is no answer (the request is resent); a TIME_SYNC that fails is NAKed.
+        if (frame.command === Command.TIME_SYNC) this.reply(frame.seq, { type: 'nak', reason: refusal });
+        return;
+      }
+      body = refusal;
+    }
     let message: PosMessage;
     try {
-      message = decodeMessage(frame);
+      message = decodeBody(frame.command, body);
     } catch (err) {
-      // Doc §3: answers are never NAKed (the request is simply resent); anything else unusable is.
+      // §3: answers are never NAKed (the request is simply resent); anything else unusable is.
       if (!BOX_FRAMES_TO_ANSWER.has(frame.command) && nameOf(Command, frame.command)) return;
-      const code = err instanceof DriverError ? err.code : '';
-      this.send(
-        encodePosFrame(this.address, frame.seq, {
-          type: 'nak',
-          reason: NAK_FOR_CODE[code] ?? 'FIELD_INVALID',
-        }),
-      );
+      this.reply(frame.seq, { type: 'nak', reason: err instanceof WireError ? err.nak : 'FIELD_INVALID' });
       return;
     }
     this.received.push({ address: frame.address, seq: frame.seq, message });
     if (this.faults.nakStorm) {
-      this.send(encodePosFrame(this.address, frame.seq, { type: 'nak', reason: 'BUSY' }));
+      this.reply(frame.seq, { type: 'nak', reason: 'BUSY' });
       return;
     }
     switch (message.type) {
       case 'poll':
         this.polls++;
+        this.armIdle();
         this.knownPriceListVersion = message.priceListVersion ?? this.knownPriceListVersion;
         this.knownBlacklistVersion = message.blacklistVersion ?? this.knownBlacklistVersion;
-        if (this.options.mode === 'rs485' && this.outstanding) {
-          this.sendOutstanding();
-        } else {
-          this.send(encodePosFrame(this.address, frame.seq, this.status()));
-        }
+        if (this.options.mode === 'rs485' && this.outstanding) this.sendOutstanding();
+        else this.reply(frame.seq, this.status());
         return;
-      case 'time-sync':
+      case 'time-sync': {
         this.timeSyncs++;
         this.clockOffsetMs = message.utcMs - Date.now();
-        this.send(encodePosFrame(this.address, frame.seq, { type: 'ack' }));
+        const ack = this.reply(frame.seq, { type: 'ack' });
+        if (this.options.protocol === 2) this.remember(bytes, ack);
         return;
+      }
       case 'nak':
-        if (this.outstanding?.seq === frame.seq)
-          this.finish(new Error(`box NAKed the request: ${message.reason}`));
+        if (this.outstanding?.seq === frame.seq) this.finish(message);
         return;
       default:
-        this.onAnswer(frame.seq, message);
+        if (this.options.protocol === 2 && MACED_TO_TERMINAL.has(frame.command)) this.remember(bytes);
+        this.onAnswer(frame.seq, frame.command, message);
     }
   }
 
-  /** An answer is matched by seq and type; anything else is a late duplicate and only logged. */
-  private onAnswer(seq: number, message: PosMessage): void {
+  /** v2: session open, MAC verifies under K_bt, counter fresh. Returns the body without its MAC fields, or why not. */
+  private authenticate(frame: WireFrame): Buffer | NakReasonName {
+    if (!this.session) return 'SESSION_REQUIRED';
+    const opened = openBody(this.session.keys.kBt, frame);
+    if (!opened.ok) return 'MAC_INVALID';
+    if (!this.session.acceptFromBox(opened.counter)) return 'REPLAYED';
+    return opened.fields;
+  }
+
+  private remember(bytes: Buffer, answer?: Buffer): void {
+    this.acceptedBoxFrames.push(answer ? { bytes, answer } : { bytes });
+    if (this.acceptedBoxFrames.length > 8) this.acceptedBoxFrames.shift();
+  }
+
+  /** The dropNextAnswer fault: the answer to the outstanding request is lost on the line, before anything reads it. */
+  private isDroppedAnswer(frame: WireFrame): boolean {
     const out = this.outstanding;
-    if (!out || out.seq !== seq || ANSWER_TYPE[out.request.type] !== message.type) return; // late duplicate
-    if (this.faults.dropNextAnswer) {
-      this.faults.dropNextAnswer = false;
-      return;
-    }
+    if (!this.faults.dropNextAnswer || !out || out.seq !== frame.seq || out.answerCommand !== frame.command)
+      return false;
+    this.faults.dropNextAnswer = false;
+    return true;
+  }
+
+  /** An answer is matched by seq and command; anything else is a late duplicate. */
+  private onAnswer(seq: number, command: number, message: PosMessage): void {
+    const out = this.outstanding;
+    if (!out || out.seq !== seq || out.answerCommand !== command) return;
     this.finish(message);
   }
 
@@ -191,6 +495,7 @@ export class SimTerminal {
       priceListVersion: this.knownPriceListVersion,
       blacklistVersion: this.knownBlacklistVersion,
       ...(this.options.firmwareVersion ? { firmwareVersion: this.options.firmwareVersion } : {}),
+      ...(this.options.protocol === 2 ? { protocolVersion: 2 } : {}),
     };
   }
 
@@ -198,16 +503,14 @@ export class SimTerminal {
     const out = this.outstanding;
     if (!out) return;
     if (out.sends >= this.options.maxTries) {
-      this.finish(new Error(`no answer from the box after ${out.sends} tries`));
+      this.finish(new NoAnswerError(`no answer from the box after ${out.sends} tries`, out.request));
       return;
     }
     out.sends++;
-    this.send(out.frame);
-    this.requestFramesSent++;
+    this.putRequest(out.frame);
     if (this.faults.duplicateNextRequest) {
       this.faults.duplicateNextRequest = false;
-      this.send(out.frame);
-      this.requestFramesSent++;
+      this.putRequest(out.frame);
     }
     if (this.options.mode === 'rs232') {
       clearTimeout(out.timer);
@@ -215,12 +518,20 @@ export class SimTerminal {
     }
   }
 
+  private putRequest(frame: Buffer): void {
+    if (this.faults.silent) return;
+    this.options.send(frame);
+    this.requestFramesSent++;
+    this.sentRequests.push(frame);
+    if (this.sentRequests.length > 256) this.sentRequests.shift();
+  }
+
   /** RS-485: the terminal cannot resend on its own; it gives up if polls stop coming. */
   private armOverallTimeout(): void {
     const out = this.outstanding;
     if (!out) return;
     out.timer = setTimeout(
-      () => this.finish(new Error('no answer from the box: not polled')),
+      () => this.finish(new NoAnswerError('no answer from the box: not polled', out.request)),
       this.options.answerTimeoutMs * (this.options.maxTries + 1),
     );
   }
@@ -235,8 +546,16 @@ export class SimTerminal {
     this.queue.shift()?.begin();
   }
 
-  private send(bytes: Buffer): void {
+  private reply(seq: number, message: PosMessage): Buffer {
+    const { command, body } = encodeBody(message);
+    const bytes = encodeWireFrame({ address: this.address, seq, command, body });
     if (!this.faults.silent) this.options.send(bytes);
+    return bytes;
+  }
+
+  /** Sends raw bytes as this terminal (an attacker replaying a captured frame, or a test's hand-made frame). */
+  sendRaw(bytes: Buffer): void {
+    this.options.send(bytes);
   }
 
   /** Cancels everything outstanding (the simulator is closing). */
@@ -244,5 +563,6 @@ export class SimTerminal {
     const queued = this.queue.splice(0);
     this.finish(new Error(reason));
     for (const q of queued) q.reject(new Error(reason));
+    this.endSession();
   }
 }
