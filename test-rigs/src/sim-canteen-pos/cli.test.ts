@@ -26,6 +26,13 @@ afterEach(async () => {
   harness = box = pair = undefined;
 });
 
+/** The key the harness provisioned for its till at address 1, as an installer types it into the till. */
+const tillKeyArgs = (h: DriverHarness): string[] => {
+  const key = h.simLine.keys?.[1];
+  if (!key) throw new Error('the harness provisioned no key for address 1');
+  return ['--key', key.key.toString('hex'), '--key-version', String(key.version)];
+};
+
 const jsonLines = (stdout: string) =>
   stdout
     .trim()
@@ -97,6 +104,7 @@ describe('sim-canteen-pos CLI', () => {
     const swipe = await sim(
       '--port',
       harness.pair.b,
+      ...tillKeyArgs(harness),
       '--fault',
       'junk,bad-crc',
       'swipe',
@@ -117,7 +125,16 @@ describe('sim-canteen-pos CLI', () => {
       balanceFen: 5000,
     });
     expect(lines[1]).toMatchObject({ receiptNo: 2 });
-    const qr = await sim('--port', harness.pair.b, '--receipt', '50', 'qr', 'QR1.token', '300');
+    const qr = await sim(
+      '--port',
+      harness.pair.b,
+      ...tillKeyArgs(harness),
+      '--receipt',
+      '50',
+      'qr',
+      'QR1.token',
+      '300',
+    );
     expect(JSON.parse(qr.stdout)).toMatchObject({
       receiptNo: 50,
       decision: { outcome: 'declined', reason: 'QR_REUSED' },
@@ -134,6 +151,7 @@ describe('sim-canteen-pos CLI', () => {
       cli,
       '--port',
       harness.pair.b,
+      ...tillKeyArgs(harness),
       'serve',
       '--swipe-every',
       '300',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import {
   quietDriverLogger,
 } from '@sceneway/device-drivers/testing';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
+import type { TillKey } from './wire/index.ts';
 
 /**
  * The real canteen POS driver on one end of a line, with the agent's side played by the caller's
@@ -44,8 +46,11 @@ export interface DriverHarness {
   driver: DriverInstance;
   events: DeviceEvent[];
   saleCalls: Array<{ terminalId: string; sale: SaleRequest }>;
-  /** Where a simulator opens the terminal's end of the line: pass it to startCanteenPosSim. */
-  readonly simLine: { path: string; transports?: ByteTransportFactory };
+  /**
+   * Where a simulator opens the terminal's end of the line, and the key of each v2 till by address (as
+   * an installer loads it after `sceneway terminal provision`): pass it to startCanteenPosSim.
+   */
+  readonly simLine: { path: string; transports?: ByteTransportFactory; keys?: Record<number, TillKey> };
   /** The pty pair (line 'pty' only; throws on the memory line). */
   readonly pair: PtyPair;
   /** The line itself (line 'memory' only; throws on a pty). */
@@ -125,7 +130,21 @@ function memoryLine(): Line {
 
 export async function startDriverHarness(options: DriverHarnessOptions): Promise<DriverHarness> {
   const line = options.line === 'memory' ? memoryLine() : await ptyLine();
+  const terminals = options.config?.terminals ?? [{ id: 'till-1', address: 1 }];
+  // Every v2 till (the default) gets a fresh key of its own, provisioned on both ends of the line.
+  const keyById = new Map<string, TillKey>();
+  const keyByAddress: Record<number, TillKey> = {};
+  for (const t of terminals) {
+    if ((t.protocol ?? 2) !== 2) continue;
+    const key = { version: 1, key: randomBytes(32) };
+    keyById.set(t.id, key);
+    keyByAddress[t.address ?? 1] = key;
+  }
   const test = createTestDriverContext({
+    terminalKeys: (id) => {
+      const key = keyById.get(id);
+      return key ? [key] : [];
+    },
     transports: line.transports,
     logger: options.logger ?? silentLogger,
     decideSale: options.decideSale,
@@ -133,19 +152,13 @@ export async function startDriverHarness(options: DriverHarnessOptions): Promise
       options.decideVoid ??
       (() => ({ outcome: 'declined', reason: 'VOID_NOT_ALLOWED', displayText: '不可撤销' })),
   });
-  // The simulator here speaks POS protocol v1 (no MACs) until its v2 rewrite lands (issue #12): its
-  // tills are configured protocol 1 with the insecure acknowledgement, unless a test says otherwise.
-  const v1Till = { protocol: 1, insecure: { posProtocolV1: true } } as const;
   const parsed = canteenPosConfigSchema.safeParse({
     ackTimeoutMs: 150,
     silenceTimeoutMs: 1000,
     pollIntervalMs: 20,
     reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
     ...options.config,
-    terminals: (options.config?.terminals ?? [{ id: 'till-1', address: 1 }]).map((t) => ({
-      ...v1Till,
-      ...t,
-    })),
+    terminals,
     port: { path: line.driverPath },
   });
   if (!parsed.success) {
@@ -158,7 +171,7 @@ export async function startDriverHarness(options: DriverHarnessOptions): Promise
     driver,
     events: test.events,
     saleCalls: test.saleCalls,
-    simLine: line.simLine,
+    simLine: { ...line.simLine, ...(keyById.size > 0 ? { keys: keyByAddress } : {}) },
     get pair() {
       return line.pair();
     },
