@@ -13,6 +13,7 @@ import {
   listen,
 } from './broker-listeners.ts';
 import { createConnectionGate } from './connection-gate.ts';
+import { createDropLog } from './drop-log.ts';
 import { type FrameViolation, guardFrames } from './frame-guard.ts';
 import type { LockoutScope } from './login-throttle.ts';
 import { type MqttService, serviceMayPublish, serviceMaySubscribe } from './service-acl.ts';
@@ -252,22 +253,21 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
     await auth.close();
   };
 
+  const maxConnections = options.maxConnections ?? BROKER_DEFAULTS.maxConnections;
   const gate = createConnectionGate({
-    total: options.maxConnections ?? BROKER_DEFAULTS.maxConnections,
+    total: maxConnections,
     perAddress: options.maxConnectionsPerAddress ?? BROKER_DEFAULTS.maxConnectionsPerAddress,
     strangersPerSecond: options.newAddressConnectsPerSecond ?? BROKER_DEFAULTS.newAddressConnectsPerSecond,
     isKnownAddress: (address) => auth.isKnownAddress(address),
     now: options.login?.throttle?.now ?? Date.now,
   });
   const maxPacketBytes = options.maxPacketBytes ?? BROKER_DEFAULTS.maxPacketBytes;
-  const drop = (socket: Socket, reason: ConnectionDrop, declaredBytes: number | null = null) => {
+  const dropLog = createDropLog(logger, Date.now);
+  const drop = (socket: Socket | null, reason: ConnectionDrop, declaredBytes: number | null = null) => {
     options.onConnectionDropped?.(reason);
-    logger.warn(
-      { remoteAddress: formatRemote(socket), reason, declaredBytes },
-      'terminal connection dropped',
-    );
+    dropLog.dropped(reason, socket === null ? undefined : formatRemote(socket), declaredBytes);
   };
-  const accept = (socket: Socket) => {
+  const accept = (socket: Socket): boolean => {
     const admitted = gate.admit(socket);
     if (admitted !== 'ok') {
       const reason = {
@@ -276,8 +276,8 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
         stranger_rate: 'too_many_new_addresses',
       } as const;
       drop(socket, reason[admitted]);
-      socket.destroy();
-      return;
+      refuse(socket);
+      return false;
     }
     let client: Client | undefined;
     guardFrames(socket, {
@@ -287,10 +287,13 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
       onViolation: (reason, declared) => drop(socket, reason, declared),
     });
     client = aedes.handle(socket);
+    return true;
   };
+  // Past maxConnections Node refuses on the listener itself, before a socket object exists (D29).
+  const droppedByListener = () => drop(null, 'too_many_connections');
 
   try {
-    const tcp = createTcpListener(accept);
+    const tcp = createTcpListener(accept, maxConnections, droppedByListener);
     listeners.push(tcp);
     const tcpAddress = await listen(tcp, options.tcp, 'broker.tcp');
     let tlsAddress: ListenAddress | undefined;
@@ -382,4 +385,15 @@ async function countRetained(aedes: Aedes): Promise<number> {
   let n = 0;
   for await (const _ of (aedes as unknown as RetainedStore).persistence.createRetainedStream('#')) n++;
   return n;
+}
+
+/**
+ * A refused socket is reset, not closed: one RST and the descriptor is gone, where a close would send a
+ * FIN, wait for the peer's, and leave the box a TIME_WAIT entry per refused socket (the box closes
+ * first), which a storm of thousands a second fills the kernel's table with. MQTT has nothing to say
+ * before CONNECT. TLS sockets cannot be reset from JavaScript (resetAndDestroy needs the raw TCP handle).
+ */
+function refuse(socket: Socket): void {
+  if ('encrypted' in socket) socket.destroy();
+  else socket.resetAndDestroy();
 }
