@@ -69,4 +69,3 @@ describe('refusing at accept', () => {
     expect(drops).toEqual(['too_many_connections']);
   });
 });
-

@@ -27,7 +27,11 @@ type Accept = (socket: Socket) => boolean;
  * JavaScript socket is made for it (net.js onconnection, the 'drop' event), the cheapest refusal
  * there is once the kernel has accepted. `onDrop` counts those.
  */
-export function createTcpListener(accept: Accept, maxConnections: number, onDrop: () => void): BrokerListener {
+export function createTcpListener(
+  accept: Accept,
+  maxConnections: number,
+  onDrop: () => void,
+): BrokerListener {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     if (accept(socket)) track(sockets, socket);
