@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rawSocket, startTestBroker, waitFor } from './broker-test-support.ts';
 import type { TerminalBroker } from './terminal-broker.ts';
@@ -17,16 +17,28 @@ afterEach(async () => {
   broker = undefined;
 });
 
-/** How the broker ended a socket: 'reset' (RST) or 'closed' (FIN); undefined while it is open. */
-function watchEnding(socket: Socket): { ended?: 'reset' | 'closed' } {
-  const seen: { ended?: 'reset' | 'closed' } = {};
+interface Watched {
+  socket: Socket;
+  /** How the broker ended it: 'reset' (RST) or 'closed' (FIN); undefined while it is open. */
+  ended?: 'reset' | 'closed';
+}
+
+/** A raw socket from `localAddress`, watched from before it connects (a reset can come at once). */
+async function openWatched(port: number, localAddress: string): Promise<Watched> {
+  const socket = connect({ port, host: '127.0.0.1', localAddress });
+  const watched: Watched = { socket };
   socket.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'ECONNRESET') seen.ended ??= 'reset';
+    if (err.code === 'ECONNRESET') watched.ended ??= 'reset';
   });
   socket.once('end', () => {
-    seen.ended ??= 'closed';
+    watched.ended ??= 'closed';
   });
-  return seen;
+  // A reset may even reach the client before its connect completes: then it is over as well.
+  await new Promise<void>((resolve) => {
+    socket.once('connect', resolve);
+    socket.once('close', () => resolve());
+  });
+  return watched;
 }
 
 describe('refusing at accept', () => {
@@ -39,11 +51,10 @@ describe('refusing at accept', () => {
     });
     broker = started.broker;
     const { port } = broker.tcpAddress;
-    const sockets = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => rawSocket(port, `127.0.4.${2 + i}`)),
+    const endings = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => openWatched(port, `127.0.4.${2 + i}`)),
     );
-    held.push(...sockets);
-    const endings = sockets.map(watchEnding);
+    held.push(...endings.map((e) => e.socket));
     // Two fit the burst and wait for their CONNECT; the other ten are refused.
     await waitFor(() => endings.filter((e) => e.ended !== undefined).length >= 10, 'ten refusals');
     expect(endings.map((e) => e.ended).filter((e) => e === 'reset')).toHaveLength(10);
@@ -51,6 +62,31 @@ describe('refusing at accept', () => {
     const lines = started.log.records().filter((r) => r.msg === 'terminal connection dropped');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ reason: 'too_many_new_addresses', droppedUnlogged: 0 });
+  });
+
+  it('holds refused sockets before the reset, at most maxHeld of them; the rest are reset at once', async () => {
+    const started = await startTestBroker({
+      login: { throttle: { now: () => 1_000_000 } },
+      newAddressConnectsPerSecond: 1, // burst 2
+      // Held for longer than the test runs: which sockets are held is then not a matter of timing.
+      refusalHold: { maxHeld: 3, holdMs: 600_000 },
+    });
+    broker = started.broker;
+    const { port } = broker.tcpAddress;
+    const endings: Watched[] = [];
+    // One at a time, so which ones fit the burst and the hold is fixed: 2 admitted, 3 held, 7 reset.
+    for (let i = 0; i < 12; i++) {
+      const watched = await openWatched(port, `127.0.6.${2 + i}`);
+      endings.push(watched);
+      held.push(watched.socket);
+      if (i >= 5) await waitFor(() => watched.ended !== undefined, `socket ${i} to be reset`);
+    }
+    expect(endings.map((e) => e.ended)).toEqual([...Array(5).fill(undefined), ...Array(7).fill('reset')]);
+    // Stopping the broker resets the held ones too (the admitted ones are closed).
+    await broker.close();
+    broker = undefined;
+    await waitFor(() => endings.every((e) => e.ended !== undefined), 'every socket to end');
+    expect(endings.slice(2, 5).map((e) => e.ended)).toEqual(['reset', 'reset', 'reset']);
   });
 
   it('past maxConnections, drops the socket and counts it once', async () => {

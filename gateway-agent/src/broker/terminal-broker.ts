@@ -16,6 +16,7 @@ import { createConnectionGate } from './connection-gate.ts';
 import { createDropLog } from './drop-log.ts';
 import { type FrameViolation, guardFrames } from './frame-guard.ts';
 import type { LockoutScope } from './login-throttle.ts';
+import { createRefusalHold } from './refusal-hold.ts';
 import { type MqttService, serviceMayPublish, serviceMaySubscribe } from './service-acl.ts';
 import {
   type BrokerLogger,
@@ -65,6 +66,8 @@ export interface TerminalBrokerOptions {
   maxConnectionsPerAddress?: number;
   /** New sockets a second from addresses that never logged in (broker.newAddressConnectsPerSecond); default 20. */
   newAddressConnectsPerSecond?: number;
+  /** How refused sockets are held before their reset (tests); the defaults are the production ones. */
+  refusalHold?: { maxHeld: number; holdMs: number };
   /** Tuning of the login defences (tests); the defaults are the production ones. */
   login?: Pick<TerminalAuthOptions, 'maxChecksInFlight' | 'maxChecksQueued' | 'throttle' | 'strangerChecks'>;
 }
@@ -83,6 +86,9 @@ export const BROKER_DEFAULTS = {
   maxConnections: 256,
   maxConnectionsPerAddress: 16,
   newAddressConnectsPerSecond: 20,
+  /** Refused sockets held before their reset (refusal-hold.ts), and for how long (one to two times). */
+  refusalHoldMax: 128,
+  refusalHoldMs: 250,
 };
 
 export interface TerminalBroker {
@@ -247,6 +253,7 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
     if (closed) return;
     closed = true;
     clearInterval(lockoutWatch);
+    hold.close();
     const stopping = listeners.map(closeListener);
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(stopping);
@@ -263,6 +270,11 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
   });
   const maxPacketBytes = options.maxPacketBytes ?? BROKER_DEFAULTS.maxPacketBytes;
   const dropLog = createDropLog(logger, Date.now);
+  const hold = createRefusalHold({
+    maxHeld: options.refusalHold?.maxHeld ?? BROKER_DEFAULTS.refusalHoldMax,
+    holdMs: options.refusalHold?.holdMs ?? BROKER_DEFAULTS.refusalHoldMs,
+    reset: refuse,
+  });
   const drop = (socket: Socket | null, reason: ConnectionDrop, declaredBytes: number | null = null) => {
     options.onConnectionDropped?.(reason);
     dropLog.dropped(reason, socket === null ? undefined : formatRemote(socket), declaredBytes);
@@ -276,7 +288,7 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
         stranger_rate: 'too_many_new_addresses',
       } as const;
       drop(socket, reason[admitted]);
-      refuse(socket);
+      hold.refuse(socket);
       return false;
     }
     let client: Client | undefined;
