@@ -42,6 +42,9 @@ export function createRefusalHold(options: {
         options.reset(socket);
         return;
       }
+      // Nothing reads it now, but the kernel still does: a peer that resets it while it is held must
+      // not surface as an unheard 'error', which would take the agent down with it.
+      socket.on('error', () => {});
       socket.pause();
       newer.add(socket);
       socket.once('close', () => {
