@@ -27,21 +27,33 @@ const PACE_MS = Number(process.env.BENCH_ISOLATION_PACE_MS ?? 250);
 const STORM_CONCURRENCY = Number(process.env.BENCH_ISOLATION_STORM_CONCURRENCY ?? 64);
 /** A LAN attacker's addresses; the rotating storm (a fresh address per login) is run as well. */
 const STORM_ADDRESSES = Number(process.env.BENCH_ISOLATION_STORM_ADDRESSES ?? 4);
+/**
+ * Quiet and storm phases alternate this many times and each phase's p99 is the median over its rounds.
+ * With 20 tills swiping together, one stall of the shared machine delays a whole round of swipes, so a
+ * single 8 s phase's p99 is its worst stall, whoever caused it; alternating puts the machine's own
+ * noise into quiet and storm phases alike.
+ */
+const ROUNDS = Number(process.env.BENCH_ISOLATION_ROUNDS ?? 3);
 
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 
 interface Phase {
   swipes: number;
+  attemptsPerSecond?: number;
   latencyMs: { p50: number; p99: number; max: number };
   storm?: StormResult;
   scryptChecks?: number;
 }
 
-async function box(
-  dir: string,
-  withIdentity: boolean,
-): Promise<{ quiet: Phase; stormFewAddresses: Phase; stormRotating: Phase; goalMet: boolean }> {
+interface BoxResult {
+  rounds: Array<{ quiet: Phase; stormFewAddresses: Phase; stormRotating: Phase }>;
+  medianP99Ms: { quiet: number; stormFewAddresses: number; stormRotating: number };
+  ratio: { stormFewAddresses: number; stormRotating: number };
+  goalMet: boolean;
+}
+
+async function box(dir: string, withIdentity: boolean): Promise<BoxResult> {
   const pairs: PtyPair[] = [];
   const bankKeys = generateSm2KeyPair();
   const secrets = ensureDemoBoxKeys(dir);
@@ -107,19 +119,40 @@ async function box(
         return {
           swipes: sorted.length,
           latencyMs: { p50: pct(sorted, 50), p99: pct(sorted, 99), max: sorted.at(-1) ?? Number.NaN },
-          ...(stormResult ? { storm: stormResult } : {}),
+          ...(stormResult
+            ? {
+                storm: stormResult,
+                attemptsPerSecond: Math.round(stormResult.attempts / stormResult.seconds),
+              }
+            : {}),
           scryptChecks: agent.broker.loginDefence().started - checksBefore,
         };
       };
       await rush(3, null); // warm-up, discarded
-      const quiet = await rush(SECONDS, null);
-      const stormFewAddresses = await rush(SECONDS, STORM_ADDRESSES);
-      const stormRotating = await rush(SECONDS, 0);
+      const rounds: Array<{ quiet: Phase; stormFewAddresses: Phase; stormRotating: Phase }> = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        const quiet = await rush(SECONDS, null);
+        const stormFewAddresses = await rush(SECONDS, STORM_ADDRESSES);
+        const stormRotating = await rush(SECONDS, 0);
+        rounds.push({ quiet, stormFewAddresses, stormRotating });
+      }
+      const median = (pick: (r: (typeof rounds)[number]) => Phase) => {
+        const p99s = rounds.map((r) => pick(r).latencyMs.p99).sort((a, b) => a - b);
+        return p99s[Math.floor(p99s.length / 2)] ?? Number.NaN;
+      };
+      const p99 = {
+        quiet: median((r) => r.quiet),
+        stormFewAddresses: median((r) => r.stormFewAddresses),
+        stormRotating: median((r) => r.stormRotating),
+      };
       return {
-        quiet,
-        stormFewAddresses,
-        stormRotating,
-        goalMet: stormFewAddresses.latencyMs.p99 <= 2 * quiet.latencyMs.p99,
+        rounds,
+        medianP99Ms: p99,
+        ratio: {
+          stormFewAddresses: p99.stormFewAddresses / p99.quiet,
+          stormRotating: p99.stormRotating / p99.quiet,
+        },
+        goalMet: p99.stormFewAddresses <= 2 * p99.quiet,
       };
     } finally {
       await agent.stop();
@@ -136,28 +169,30 @@ export async function run(): Promise<Record<string, unknown>> {
     const withIdentity = await box(join(root, 'with-identity'), true);
     const noIdentity = await box(join(root, 'no-identity'), false);
     const rows: string[][] = [
-      ['box', 'phase', 'swipes', 'p50 ms', 'p99 ms', 'max ms', 'bad logins', 'scrypt'],
+      ['box', 'round/phase', 'swipes', 'p50 ms', 'p99 ms', 'max ms', 'logins/s', 'scrypt'],
     ];
     for (const [name, result] of [
       ['MQTT identity', withIdentity],
       ['no MQTT identity', noIdentity],
     ] as const) {
-      for (const [phase, p] of [
-        ['quiet', result.quiet],
-        [`storm ${STORM_ADDRESSES} addr`, result.stormFewAddresses],
-        ['storm rotating', result.stormRotating],
-      ] as const) {
-        rows.push([
-          name,
-          phase,
-          String(p.swipes),
-          p.latencyMs.p50.toFixed(2),
-          p.latencyMs.p99.toFixed(2),
-          p.latencyMs.max.toFixed(2),
-          p.storm ? String(p.storm.attempts) : '',
-          String(p.scryptChecks ?? ''),
-        ]);
-      }
+      result.rounds.forEach((round, i) => {
+        for (const [phase, p] of [
+          ['quiet', round.quiet],
+          [`storm ${STORM_ADDRESSES} addr`, round.stormFewAddresses],
+          ['storm rotating', round.stormRotating],
+        ] as const) {
+          rows.push([
+            name,
+            `${i + 1} ${phase}`,
+            String(p.swipes),
+            p.latencyMs.p50.toFixed(2),
+            p.latencyMs.p99.toFixed(2),
+            p.latencyMs.max.toFixed(2),
+            p.attemptsPerSecond === undefined ? '' : String(p.attemptsPerSecond),
+            String(p.scryptChecks ?? ''),
+          ]);
+        }
+      });
     }
     for (const row of rows) {
       process.stdout.write(
@@ -167,15 +202,25 @@ export async function run(): Promise<Record<string, unknown>> {
           .join('')}\n`,
       );
     }
+    for (const [name, result] of [
+      ['MQTT identity', withIdentity],
+      ['no MQTT identity', noIdentity],
+    ] as const) {
+      const m = result.medianP99Ms;
+      process.stdout.write(
+        `${name}: median p99 quiet ${m.quiet.toFixed(1)} ms, storm ${STORM_ADDRESSES} addr ${m.stormFewAddresses.toFixed(1)} ms (${result.ratio.stormFewAddresses.toFixed(2)}x), rotating ${m.stormRotating.toFixed(1)} ms (${result.ratio.stormRotating.toFixed(2)}x)\n`,
+      );
+    }
     return {
       tills: TILLS,
       paceMs: PACE_MS,
       secondsPerRun: SECONDS,
+      rounds: ROUNDS,
       stormConcurrency: STORM_CONCURRENCY,
       withIdentity,
       noIdentity,
       goal: {
-        case: `storm from ${STORM_ADDRESSES} addresses: swipe-to-result p99 within 2x of the quiet p99 (the rotating storm is reported, not judged)`,
+        case: `storm from ${STORM_ADDRESSES} addresses: the median over ${ROUNDS} rounds of the swipe-to-result p99 within 2x of the quiet one (the rotating storm is reported, not judged)`,
         met: withIdentity.goalMet && noIdentity.goalMet,
       },
     };

@@ -19,14 +19,25 @@ export interface BrokerListener {
   sockets: Set<Socket>;
 }
 
-type Accept = (socket: Socket) => void;
+/** Takes an accepted socket, or refuses it (false: the socket was already reset, nothing to track). */
+type Accept = (socket: Socket) => boolean;
 
-export function createTcpListener(accept: Accept): BrokerListener {
+/**
+ * `maxConnections` is also set on the server: past it Node closes the accepted descriptor before a
+ * JavaScript socket is made for it (net.js onconnection, the 'drop' event), the cheapest refusal
+ * there is once the kernel has accepted. `onDrop` counts those.
+ */
+export function createTcpListener(
+  accept: Accept,
+  maxConnections: number,
+  onDrop: () => void,
+): BrokerListener {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
-    track(sockets, socket);
-    accept(socket);
+    if (accept(socket)) track(sockets, socket);
   });
+  server.maxConnections = maxConnections;
+  server.on('drop', onDrop);
   return { server, sockets };
 }
 
@@ -63,8 +74,7 @@ export function createTlsListener(
         minVersion: 'TLSv1.2',
       },
       (socket) => {
-        track(sockets, socket);
-        accept(socket);
+        if (accept(socket)) track(sockets, socket);
       },
     );
   } catch (err) {

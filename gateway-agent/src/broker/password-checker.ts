@@ -9,12 +9,21 @@ import { parsePasswordHash } from './password-hash.ts';
  * per slot, each doing one check at a time) and at most `maxQueued` wait. Beyond that the caller is told
  * `busy` at once and answers CONNACK 3: a storm costs the attacker, not the tills (DESIGN invariant 8).
  *
+ * The worker thread runs at nice 19 (D29): its scrypt is the one CPU-heavy thing a stranger can ask the box
+ * for, so on two shared cores it yields to the agent's main thread, which serves the tills.
+ *
  * The worker is plain JavaScript evaluated from this string, so it runs the same under the bundle and
  * under vitest, and it is started only by the first check: a box with no MQTT terminal never runs one.
  */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { scryptSync } = require('node:crypto');
+// The lowest CPU priority for this thread only (Linux nice is per thread; elsewhere it may apply to
+// the whole process, so it is done on Linux alone): on a busy box a till's sale comes before a login
+// check, which a storm of strangers can keep asking for.
+if (process.platform === 'linux') {
+  try { require('node:os').setPriority(19); } catch {}
+}
 parentPort.on('message', ({ id, password, salt, keyLength, N, r, p }) => {
   let key = null;
   try {

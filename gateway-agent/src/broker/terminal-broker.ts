@@ -13,8 +13,10 @@ import {
   listen,
 } from './broker-listeners.ts';
 import { createConnectionGate } from './connection-gate.ts';
+import { createDropLog } from './drop-log.ts';
 import { type FrameViolation, guardFrames } from './frame-guard.ts';
 import type { LockoutScope } from './login-throttle.ts';
+import { createRefusalHold } from './refusal-hold.ts';
 import { type MqttService, serviceMayPublish, serviceMaySubscribe } from './service-acl.ts';
 import {
   type BrokerLogger,
@@ -64,6 +66,8 @@ export interface TerminalBrokerOptions {
   maxConnectionsPerAddress?: number;
   /** New sockets a second from addresses that never logged in (broker.newAddressConnectsPerSecond); default 20. */
   newAddressConnectsPerSecond?: number;
+  /** How refused sockets are held before their reset (tests); the defaults are the production ones. */
+  refusalHold?: { maxHeld: number; holdMs: number };
   /** Tuning of the login defences (tests); the defaults are the production ones. */
   login?: Pick<TerminalAuthOptions, 'maxChecksInFlight' | 'maxChecksQueued' | 'throttle' | 'strangerChecks'>;
 }
@@ -82,6 +86,9 @@ export const BROKER_DEFAULTS = {
   maxConnections: 256,
   maxConnectionsPerAddress: 16,
   newAddressConnectsPerSecond: 20,
+  /** Refused sockets held before their reset (refusal-hold.ts), and for how long (one to two times). */
+  refusalHoldMax: 128,
+  refusalHoldMs: 250,
 };
 
 export interface TerminalBroker {
@@ -246,28 +253,33 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
     if (closed) return;
     closed = true;
     clearInterval(lockoutWatch);
+    hold.close();
     const stopping = listeners.map(closeListener);
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(stopping);
     await auth.close();
   };
 
+  const maxConnections = options.maxConnections ?? BROKER_DEFAULTS.maxConnections;
   const gate = createConnectionGate({
-    total: options.maxConnections ?? BROKER_DEFAULTS.maxConnections,
+    total: maxConnections,
     perAddress: options.maxConnectionsPerAddress ?? BROKER_DEFAULTS.maxConnectionsPerAddress,
     strangersPerSecond: options.newAddressConnectsPerSecond ?? BROKER_DEFAULTS.newAddressConnectsPerSecond,
     isKnownAddress: (address) => auth.isKnownAddress(address),
     now: options.login?.throttle?.now ?? Date.now,
   });
   const maxPacketBytes = options.maxPacketBytes ?? BROKER_DEFAULTS.maxPacketBytes;
-  const drop = (socket: Socket, reason: ConnectionDrop, declaredBytes: number | null = null) => {
+  const dropLog = createDropLog(logger, Date.now);
+  const hold = createRefusalHold({
+    maxHeld: options.refusalHold?.maxHeld ?? BROKER_DEFAULTS.refusalHoldMax,
+    holdMs: options.refusalHold?.holdMs ?? BROKER_DEFAULTS.refusalHoldMs,
+    reset: refuse,
+  });
+  const drop = (socket: Socket | null, reason: ConnectionDrop, declaredBytes: number | null = null) => {
     options.onConnectionDropped?.(reason);
-    logger.warn(
-      { remoteAddress: formatRemote(socket), reason, declaredBytes },
-      'terminal connection dropped',
-    );
+    dropLog.dropped(reason, socket === null ? undefined : formatRemote(socket), declaredBytes);
   };
-  const accept = (socket: Socket) => {
+  const accept = (socket: Socket): boolean => {
     const admitted = gate.admit(socket);
     if (admitted !== 'ok') {
       const reason = {
@@ -276,8 +288,8 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
         stranger_rate: 'too_many_new_addresses',
       } as const;
       drop(socket, reason[admitted]);
-      socket.destroy();
-      return;
+      hold.refuse(socket);
+      return false;
     }
     let client: Client | undefined;
     guardFrames(socket, {
@@ -287,10 +299,13 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
       onViolation: (reason, declared) => drop(socket, reason, declared),
     });
     client = aedes.handle(socket);
+    return true;
   };
+  // Past maxConnections Node refuses on the listener itself, before a socket object exists (D29).
+  const droppedByListener = () => drop(null, 'too_many_connections');
 
   try {
-    const tcp = createTcpListener(accept);
+    const tcp = createTcpListener(accept, maxConnections, droppedByListener);
     listeners.push(tcp);
     const tcpAddress = await listen(tcp, options.tcp, 'broker.tcp');
     let tlsAddress: ListenAddress | undefined;
@@ -382,4 +397,15 @@ async function countRetained(aedes: Aedes): Promise<number> {
   let n = 0;
   for await (const _ of (aedes as unknown as RetainedStore).persistence.createRetainedStream('#')) n++;
   return n;
+}
+
+/**
+ * A refused socket is reset, not closed: one RST and the descriptor is gone, where a close would send a
+ * FIN, wait for the peer's, and leave the box a TIME_WAIT entry per refused socket (the box closes
+ * first), which a storm of thousands a second fills the kernel's table with. MQTT has nothing to say
+ * before CONNECT. TLS sockets cannot be reset from JavaScript (resetAndDestroy needs the raw TCP handle).
+ */
+function refuse(socket: Socket): void {
+  if ('encrypted' in socket) socket.destroy();
+  else socket.resetAndDestroy();
 }
