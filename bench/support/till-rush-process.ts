@@ -16,10 +16,13 @@ export interface RushResult {
   seconds: number;
 }
 
-export function spawnTillRush(paths: string[], seconds: number, paceMs: number) {
+/** One key per path for v2 tills (per-run throwaway keys of the bench's own box), none for v1. */
+export type RushKey = { version: number; keyHex: string } | null;
+
+export function spawnTillRush(paths: string[], seconds: number, paceMs: number, keys: RushKey[] = []) {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify({ paths, seconds, paceMs })],
+    ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify({ paths, seconds, paceMs, keys })],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
@@ -60,12 +63,22 @@ export function spawnTillRush(paths: string[], seconds: number, paceMs: number) 
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { paths, seconds, paceMs } = JSON.parse(process.argv[2] ?? '{}') as {
+  const { paths, seconds, paceMs, keys } = JSON.parse(process.argv[2] ?? '{}') as {
     paths: string[];
     seconds: number;
     paceMs: number;
+    keys?: RushKey[];
   };
-  const sims = await Promise.all(paths.map((path) => startCanteenPosSim({ path, baudRate: 115200 })));
+  const sims = await Promise.all(
+    paths.map((path, i) => {
+      const key = keys?.[i];
+      return startCanteenPosSim({
+        path,
+        baudRate: 115200,
+        ...(key ? { key: { version: key.version, key: Buffer.from(key.keyHex, 'hex') } } : {}),
+      });
+    }),
+  );
   process.stdout.write('READY\n');
   await new Promise<void>((r) => process.stdin.once('data', () => r()));
   const latenciesMs: number[] = [];

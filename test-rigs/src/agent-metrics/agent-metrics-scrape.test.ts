@@ -6,7 +6,7 @@ import { generateSm2KeyPair } from '@sceneway/cloud-sync';
 import { type RunningAgent, silentLogger, startAgent } from '@sceneway/gateway-agent';
 import { connectClient, freePort, waitFor } from '@sceneway/gateway-agent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoBoxConfig, ensureDemoBoxKeys } from '../demo-site/demo-parts.ts';
+import { demoBoxConfig, ensureDemoBoxKeys, provisionDemoTills } from '../demo-site/demo-parts.ts';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 import { type CanteenPosSim, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
 
@@ -38,8 +38,10 @@ beforeAll(async () => {
     bankPrivateKeyHex: generateSm2KeyPair().privateKeyHex,
     canteenLines: [{ terminalId: TILL, path: pair.a }],
   });
-  agent = await startAgent({ config, secrets: ensureDemoBoxKeys(dir), logger: silentLogger });
-  sim = await startCanteenPosSim({ path: pair.b, baudRate: 115200 });
+  const secrets = ensureDemoBoxKeys(dir);
+  const tillKey = provisionDemoTills(config, secrets).get(TILL);
+  agent = await startAgent({ config, secrets, logger: silentLogger });
+  sim = await startCanteenPosSim({ path: pair.b, baudRate: 115200, ...(tillKey ? { key: tillKey } : {}) });
   await waitFor(
     () => agent.status().terminals.some((t) => t.id === TILL && t.up),
     'the till to come up',

@@ -13,10 +13,21 @@ import {
 } from '@sceneway/gateway-agent';
 import { waitFor } from '@sceneway/gateway-agent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoBoxConfig, enrolBox, ensureDemoBoxKeys, startDemoBank } from '../demo-site/demo-parts.ts';
+import {
+  demoBoxConfig,
+  enrolBox,
+  ensureDemoBoxKeys,
+  provisionDemoTills,
+  startDemoBank,
+} from '../demo-site/demo-parts.ts';
 import { STOLEN_CARD } from '../demo-site/scripted-day.ts';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
-import { type CanteenPosSim, type SimTill, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
+import {
+  type CanteenPosSim,
+  type SimTill,
+  startCanteenPosSim,
+  type TillKey,
+} from '../sim-canteen-pos/index.ts';
 
 /**
  * The canteen vertical slice end to end, every part real: a simulated till on a socat pty pair (real
@@ -38,12 +49,18 @@ let sim: CanteenPosSim | undefined;
 let till: SimTill;
 let approved = 0;
 let nextReceiptNo = 1;
+let tillKey: TillKey | undefined;
 const saleAnswers = () => till.terminal.received.filter((r) => r.message.type === 'sale-result').length;
 
 async function startBox(): Promise<void> {
   agent = await startAgent({ config, secrets, logger: silentLogger });
   // A real till keeps its receipt counter across a box restart.
-  sim = await startCanteenPosSim({ path: pair.b, baudRate: 115200, firstReceiptNo: nextReceiptNo });
+  sim = await startCanteenPosSim({
+    path: pair.b,
+    baudRate: 115200,
+    firstReceiptNo: nextReceiptNo,
+    ...(tillKey ? { key: tillKey } : {}),
+  });
   till = sim.till();
   await waitFor(
     () => agent!.status().terminals.some((t) => t.id === TILL && t.up),
@@ -75,6 +92,7 @@ beforeAll(async () => {
     canteenLines: [{ terminalId: TILL, path: pair.a }],
   });
   await enrolBox(bank, config, secrets, bankKey);
+  tillKey = provisionDemoTills(config, secrets).get(TILL);
   await startBox();
 }, 60_000);
 

@@ -6,7 +6,13 @@ import type { FullBoxConfig } from '@sceneway/gateway-agent';
 import { type RunningAgent, silentLogger, startAgent } from '@sceneway/gateway-agent';
 import { waitFor } from '@sceneway/gateway-agent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoBoxConfig, enrolBox, ensureDemoBoxKeys, startDemoBank } from '../demo-site/demo-parts.ts';
+import {
+  demoBoxConfig,
+  enrolBox,
+  ensureDemoBoxKeys,
+  provisionDemoTills,
+  startDemoBank,
+} from '../demo-site/demo-parts.ts';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 import { type CanteenPosSim, type SimTill, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
 
@@ -52,8 +58,9 @@ beforeAll(async () => {
     canteenLines: [{ terminalId: TILL, path: pair.a }],
   });
   await enrolBox(bank, config, secrets, demoBank.privateKeyHex);
+  const tillKey = provisionDemoTills(config, secrets).get(TILL);
   agent = await startAgent({ config, secrets, logger: silentLogger });
-  sim = await startCanteenPosSim({ path: pair.b, baudRate: 115200 });
+  sim = await startCanteenPosSim({ path: pair.b, baudRate: 115200, ...(tillKey ? { key: tillKey } : {}) });
   till = sim.till();
   await waitFor(
     () => agent.status().terminals.some((t) => t.id === TILL && t.up),

@@ -17,8 +17,11 @@ import {
   importEnrolmentAnswer,
   initBoxKeys,
   loadBoxKeys,
+  openTerminalKeyStore,
   parseBoxConfig,
+  provisionTerminalKey,
 } from '@sceneway/gateway-agent';
+import type { TillKey } from '../sim-canteen-pos/index.ts';
 import { publishDemoBlacklist } from './scripted-day.ts';
 
 /**
@@ -91,6 +94,11 @@ export interface DemoConfigOptions {
   /** More drivers[] entries (a HID reader, a test's own family), after the canteen lines. */
   extraDrivers?: Array<{ driver: string; config: unknown }>;
   readerBindings?: Array<{ reader: string; till: string }>;
+  /**
+   * The tills' POS protocol: 2 (default; keys from `provisionDemoTills`) or 1, the legacy protocol,
+   * with the insecure acknowledgement a real box would need for it (a bench compares the two).
+   */
+  tillProtocol?: 1 | 2;
 }
 
 /** The demo box config: the same schema, loader and validation a real box config goes through. */
@@ -125,13 +133,38 @@ export function demoConfigDocument(options: DemoConfigOptions): Record<string, u
           mode: 'rs232',
           // On RS-232 a till speaks when it has something to say; polling is only its heartbeat.
           pollIntervalMs: 1000,
-          // The demo tills speak POS protocol v1 until the v2 simulator lands (issue #12).
-          terminals: [{ id: line.terminalId, address: 1, protocol: 1, insecure: { posProtocolV1: true } }],
+          terminals: [
+            options.tillProtocol === 1
+              ? { id: line.terminalId, address: 1, protocol: 1, insecure: { posProtocolV1: true } }
+              : { id: line.terminalId, address: 1 },
+          ],
         },
       })),
       ...(options.extraDrivers ?? []),
     ],
   };
+}
+
+/**
+ * Commissions the demo's v2 tills as an installer does with `sceneway terminal provision <id>`: a key
+ * per till in the box's sealed store (kept across demo runs), returned for loading into the simulated
+ * till. Call before the agent starts: it reads the store once.
+ */
+export function provisionDemoTills(config: FullBoxConfig, secrets: BoxSecrets): Map<string, TillKey> {
+  const dir = config.keys.dir;
+  const keys = new Map<string, TillKey>();
+  for (const entry of config.drivers) {
+    if (entry.driver !== 'canteen-pos') continue;
+    const { terminals } = entry.config as { terminals: Array<{ id: string; protocol?: number }> };
+    for (const till of terminals) {
+      if ((till.protocol ?? 2) !== 2) continue;
+      const stored = openTerminalKeyStore({ dir, boxPrivateKeyHex: secrets.privateKeyHex }).keys(till.id)[0];
+      const key =
+        stored ?? provisionTerminalKey({ dir, boxPrivateKeyHex: secrets.privateKeyHex, terminalId: till.id });
+      keys.set(till.id, { version: key.version, key: Buffer.from(key.key) });
+    }
+  }
+  return keys;
 }
 
 /**

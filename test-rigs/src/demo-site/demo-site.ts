@@ -3,7 +3,14 @@ import { join, resolve } from 'node:path';
 import { createLogger, startAgent } from '@sceneway/gateway-agent';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 import { type CanteenPosSim, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
-import { demoBoxConfig, enrolBox, ensureDemoBoxKeys, portsFromEnv, startDemoBank } from './demo-parts.ts';
+import {
+  demoBoxConfig,
+  enrolBox,
+  ensureDemoBoxKeys,
+  portsFromEnv,
+  provisionDemoTills,
+  startDemoBank,
+} from './demo-parts.ts';
 import { loadReceiptCounters, saveReceiptCounters } from './receipt-counters.ts';
 import { playScriptedDay } from './scripted-day.ts';
 
@@ -62,6 +69,8 @@ async function main(): Promise<void> {
   });
   // The enrolment a real box sends with `sceneway keys enrolment-request`; the demo bank imports it.
   await enrolBox(bank, config, secrets, bankPrivateKeyHex);
+  // Each till's key, as an installer provisions it (`sceneway terminal provision`) and loads it into the till.
+  const tillKeys = provisionDemoTills(config, secrets);
 
   let firstAck = true;
   const agent = await startAgent({
@@ -88,8 +97,16 @@ async function main(): Promise<void> {
   // goes below what the ledger already holds, in case the last stop was not clean).
   const receipts = loadReceiptCounters(dataDir, agent.ledger.db, TILLS);
   const sims: CanteenPosSim[] = [];
-  for (const [i, { pair }] of pairs.entries()) {
-    sims.push(await startCanteenPosSim({ path: pair.b, baudRate: 115200, firstReceiptNo: receipts[i] ?? 1 }));
+  for (const [i, { id, pair }] of pairs.entries()) {
+    const key = tillKeys.get(id);
+    sims.push(
+      await startCanteenPosSim({
+        path: pair.b,
+        baudRate: 115200,
+        firstReceiptNo: receipts[i] ?? 1,
+        ...(key ? { key } : {}),
+      }),
+    );
   }
   stops.push(async () => {
     for (const sim of sims) await sim.close();
@@ -102,7 +119,9 @@ async function main(): Promise<void> {
   say(
     `  MQTT broker    mqtt://${agent.broker.tcpAddress.host}:${agent.broker.tcpAddress.port} (terminals log in per config)`,
   );
-  say(`  canteen tills  ${TILLS.join(', ')} on socat pty pairs under ${ptyRoot}`);
+  say(
+    `  canteen tills  ${TILLS.join(', ')} on socat pty pairs under ${ptyRoot} (POS protocol v2: MAC'd sessions, keys in the box's sealed store)`,
+  );
   say(
     `  ledger         head #${agent.ledger.stats().headSeq}; check it with: npx sceneway ledger verify --db ${config.ledger.path}`,
   );

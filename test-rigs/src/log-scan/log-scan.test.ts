@@ -10,6 +10,7 @@ import {
   demoBoxConfig,
   enrolBox,
   ensureDemoBoxKeys,
+  provisionDemoTills,
   startDemoBank,
 } from '../demo-site/demo-parts.ts';
 import {
@@ -77,6 +78,7 @@ describe('log scan: a scripted day leaves no personal data or secret in any log 
       canteenLines: pairs.map((pair, i) => ({ terminalId: TILLS[i] ?? 'till', path: pair.a })),
     });
     await enrolBox(bank, config, secrets, bankKey);
+    const tillKeys = provisionDemoTills(config, secrets);
     let acked = 0;
     agent = await startAgent({
       config,
@@ -86,7 +88,12 @@ describe('log scan: a scripted day leaves no personal data or secret in any log 
         acked++;
       },
     });
-    sims = await Promise.all(pairs.map((pair) => startCanteenPosSim({ path: pair.b, baudRate: 115200 })));
+    sims = await Promise.all(
+      pairs.map((pair, i) => {
+        const key = tillKeys.get(TILLS[i] ?? 'till');
+        return startCanteenPosSim({ path: pair.b, baudRate: 115200, ...(key ? { key } : {}) });
+      }),
+    );
     const running = agent;
     await waitFor(
       () => TILLS.every((id) => running.status().terminals.some((t) => t.id === id && t.up)),

@@ -7,7 +7,7 @@ import { createFakeUsbBus } from '@sceneway/device-drivers/testing';
 import { parseBoxConfig, type RunningAgent, silentLogger, startAgent } from '@sceneway/gateway-agent';
 import { waitFor } from '@sceneway/gateway-agent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoConfigDocument, ensureDemoBoxKeys } from '../demo-site/demo-parts.ts';
+import { demoConfigDocument, ensureDemoBoxKeys, provisionDemoTills } from '../demo-site/demo-parts.ts';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 import { type CanteenPosSim, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
 
@@ -53,13 +53,15 @@ beforeAll(async () => {
     readerBindings: [{ reader: READER, till: TILL }],
   });
   const { config } = parseBoxConfig({ ...doc, bank: { ...(doc.bank as object), blacklistPollSeconds: 0 } });
+  const secrets = ensureDemoBoxKeys(dataDir);
+  const tillKey = provisionDemoTills(config, secrets).get(TILL);
   agent = await startAgent({
     config,
-    secrets: ensureDemoBoxKeys(dataDir),
+    secrets,
     logger: silentLogger,
     transports: { hid: createHidTransportFactory(bus.api) },
   });
-  sim = await startCanteenPosSim({ path: pair.b, baudRate: 115200 });
+  sim = await startCanteenPosSim({ path: pair.b, baudRate: 115200, ...(tillKey ? { key: tillKey } : {}) });
   await waitFor(
     () => [TILL, READER].every((id) => agent.status().terminals.some((t) => t.id === id && t.up)),
     'the till and the reader to come up',
