@@ -107,6 +107,11 @@ export interface PlateSighting {
   confidence: number;
   lane: 'entry' | 'exit';
   at: number;
+  /** As the camera classifies the plate (e.g. "Normal", "civil"); informational. */
+  plateType?: string;
+  countryCode?: string;
+  /** The camera's picture of the car (JPEG), when it gave one in time. Personal data: stored sealed. */
+  snapshotJpeg?: Uint8Array;
 }
 
 /** What a gate, door or barrier is told. */

@@ -32,6 +32,8 @@ export {
   type EventReplies,
   type MqttTerminalGrant,
   type PaymentCredential,
+  type PlateSighting,
+  type AccessDecision,
   type ReplyTo,
   type SaleDecision,
   type SaleRequest,
@@ -46,6 +48,7 @@ export { DriverError } from './driver-error.ts';
 export { hidReaderDriver } from './hid-reader/index.ts';
 export { encodeKeyboardWedge } from './hid-reader/keyboard-wedge.ts';
 export { mqttLoginSchema } from './mqtt-login.ts';
+export { type OnvifCameraConfig, onvifCameraConfigSchema, onvifCameraDriver } from './onvif-camera/index.ts';
 export type {
   ByteTransportFactory,
   MqttTransport,

@@ -1,8 +1,10 @@
 import type {
+  AccessDecision,
   CredentialAnswer,
   DriverContext,
   DriverLogger,
   PaymentCredential,
+  PlateSighting,
   ReplyTo,
   SaleDecision,
   SaleRequest,
@@ -10,7 +12,8 @@ import type {
   TerminalKey,
   VoidRequest,
 } from '../driver-api.ts';
-import type { ByteTransportFactory, MqttTransportFactory } from '../transport.ts';
+import type { ByteTransportFactory, HttpTransportFactory, MqttTransportFactory } from '../transport.ts';
+import { createHttpTransportFactory } from '../transports/http-transport.ts';
 import { createTransportFactory } from '../transports/index.ts';
 
 /**
@@ -56,6 +59,8 @@ export interface TestDriverContextOptions {
   /** The agent's sale decision; absent for a family that never asks (a reader without a screen). */
   decideSale?(terminalId: string, sale: SaleRequest): Promise<SaleDecision> | SaleDecision;
   decideVoid?(terminalId: string, request: VoidRequest): Promise<SaleDecision> | SaleDecision;
+  /** The parking scenario's answer to a plate (onvif-camera); absent: PlateSighted is refused. */
+  decidePlate?(terminalId: string, sighting: PlateSighting): Promise<AccessDecision> | AccessDecision;
   /** The blacklist version the site applies, as the canteen scenario answers BlacklistVersionAsked. */
   blacklistVersion?(): number;
   /** The keys `ctx.terminalKeys(id)` returns (canteen-pos v2); none by default. */
@@ -119,8 +124,10 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
         return { outcome: 'accepted', forTerminal: event.terminalId } satisfies CredentialAnswer;
       case 'BlacklistVersionAsked':
         return { version: options.blacklistVersion?.() ?? 0 };
-      case 'FaceRecognized':
       case 'PlateSighted':
+        if (options.decidePlate) return options.decidePlate(event.terminalId, event.sighting);
+        return Promise.reject(new Error(`this test's agent side does not expect ${event.type}`));
+      case 'FaceRecognized':
         return Promise.reject(new Error(`this test's agent side does not expect ${event.type}`));
       default:
         return undefined;
@@ -133,10 +140,19 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
       return transport;
     },
   };
+  const http = createHttpTransportFactory();
+  const countedHttp: HttpTransportFactory = {
+    async open(endpoint, signal) {
+      const transport = await http.open(endpoint, signal);
+      opens++;
+      return transport;
+    },
+  };
   const ctx: DriverContext = {
     transports: createTransportFactory({
       serial: counted,
       hid: counted,
+      http: countedHttp,
       ...(options.mqtt ? { mqtt: options.mqtt } : {}),
     }),
     logger: options.logger ?? quietDriverLogger,

@@ -472,15 +472,15 @@ export class SimOnvifCamera extends EventEmitter {
       this.subscriptions.delete(id);
       this.stats.liveSubscriptions = this.subscriptions.size;
     }
-    const live = this.subscriptions.get(id);
+    const found = this.subscriptions.get(id);
     // WS-Addressing: a request to a subscription names it in wsa:To; one naming another is misrouted.
     const to = childText(header, NS.wsa, 'To');
-    if (to !== undefined && live && new URL(to, this.base()).pathname !== new URL(live.address).pathname) {
+    if (to !== undefined && found && new URL(to, this.base()).pathname !== new URL(found.address).pathname) {
       return {
         fault: { code: 'Sender', subcodes: ['wsa:DestinationUnreachable'], reason: `wsa:To ${to} is not this subscription` },
       };
     }
-    if (!live) {
+    if (!found) {
       return {
         fault: {
           code: 'Sender',
@@ -489,6 +489,7 @@ export class SimOnvifCamera extends EventEmitter {
         },
       };
     }
+    const live: Subscription = found;
     switch (op) {
       case `${NS.tev}#PullMessages`: {
         this.stats.pulls++;
