@@ -69,7 +69,6 @@ export function createOnvifCameraSession(ctx: DriverContext, config: OnvifCamera
 
   async function handlePlate(conn: OnvifConnection, read: PlateRead, signal: AbortSignal): Promise<void> {
     const masked = maskTail(read.plate);
-    const jpeg = await snapshot(conn);
     const sighting: PlateSighting = {
       eventId: `${terminalId}:${read.objectId ?? `${read.at ?? ctx.clock.now()}:${read.plate}`}`,
       plate: read.plate,
@@ -78,8 +77,17 @@ export function createOnvifCameraSession(ctx: DriverContext, config: OnvifCamera
       at: read.at ?? ctx.clock.now(),
       ...(read.plateType ? { plateType: read.plateType } : {}),
       ...(read.countryCode ? { countryCode: read.countryCode } : {}),
-      ...(jpeg ? { snapshotJpeg: jpeg } : {}),
     };
+    // The picture is fetched while the scenario decides, and sent after: the barrier never waits for it.
+    snapshot(conn)
+      .then((jpeg) =>
+        jpeg && !signal.aborted
+          ? ctx.submit({ type: 'PlateSnapshotTaken', terminalId, eventId: sighting.eventId, jpeg })
+          : undefined,
+      )
+      .catch((error: unknown) =>
+        ctx.logger.warn({ terminalId, err: errorText(error) }, 'onvif camera: snapshot not taken'),
+      );
     let decision: AccessDecision;
     try {
       decision = await ctx.submit({ type: 'PlateSighted', terminalId, sighting });

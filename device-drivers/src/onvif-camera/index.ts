@@ -7,7 +7,7 @@ export const onvifCameraDriver = defineDriver({
   id: 'onvif-camera',
   apiVersion: 2,
   configSchema: onvifCameraConfigSchema,
-  emits: ['PlateSighted', 'TerminalStatus', 'FrameRejected', 'TerminalAlert'],
+  emits: ['PlateSighted', 'PlateSnapshotTaken', 'TerminalStatus', 'FrameRejected', 'TerminalAlert'],
   terminalIds: (config) => [config.id],
   create: createOnvifCameraSession,
 });

@@ -44,14 +44,14 @@ export const onvifCameraConfigSchema = z
     snapshot: z
       .boolean()
       .default(true)
-      .describe('Fetch a snapshot (GetSnapshotUri) with each plate; it is stored sealed, by its digest.'),
+      .describe('Fetch a snapshot (GetSnapshotUri) with each plate, beside the decision; stored sealed, by its digest.'),
     snapshotTimeoutMs: z
       .number()
       .int()
       .min(50)
       .max(10_000)
       .default(1000)
-      .describe('A snapshot slower than this is skipped: the barrier does not wait for a picture.'),
+      .describe('A snapshot slower than this is skipped.'),
     requestTimeoutMs: z
       .number()
       .int()

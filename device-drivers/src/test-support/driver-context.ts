@@ -61,6 +61,8 @@ export interface TestDriverContextOptions {
   decideVoid?(terminalId: string, request: VoidRequest): Promise<SaleDecision> | SaleDecision;
   /** The parking scenario's answer to a plate (onvif-camera); absent: PlateSighted is refused. */
   decidePlate?(terminalId: string, sighting: PlateSighting): Promise<AccessDecision> | AccessDecision;
+  /** Told of each snapshot an onvif-camera driver sends after a sighting. */
+  onPlateSnapshot?(terminalId: string, eventId: string, jpeg: Uint8Array): void;
   /** The blacklist version the site applies, as the canteen scenario answers BlacklistVersionAsked. */
   blacklistVersion?(): number;
   /** The keys `ctx.terminalKeys(id)` returns (canteen-pos v2); none by default. */
@@ -127,6 +129,9 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
       case 'PlateSighted':
         if (options.decidePlate) return options.decidePlate(event.terminalId, event.sighting);
         return Promise.reject(new Error(`this test's agent side does not expect ${event.type}`));
+      case 'PlateSnapshotTaken':
+        options.onPlateSnapshot?.(event.terminalId, event.eventId, event.jpeg);
+        return undefined;
       case 'FaceRecognized':
         return Promise.reject(new Error(`this test's agent side does not expect ${event.type}`));
       default:

@@ -1,4 +1,5 @@
 import type { PlateSighting } from '@sceneway/device-drivers';
+import { sm3Hex } from '@sceneway/cloud-sync';
 import { describe, expect, it } from 'vitest';
 import { DIGESTS } from '../canteen/test-support.ts';
 import { manualClock } from '../clock.ts';
@@ -152,10 +153,13 @@ describe('parking rules', () => {
     expect(p.rows()).toHaveLength(1);
   });
 
-  it('stores the snapshot sealed under its digest, named in the record only by that digest', async () => {
+  it('stores a sighting\'s snapshot sealed under its SM3 digest, found again by the sighting', async () => {
     const p = lot();
     const jpeg = Buffer.from([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9]);
-    await p.sight('entry', '京A12345', 0.95, { snapshotJpeg: jpeg });
+    await p.sight('entry', '京A12345', 0.95, { eventId: 'cam:snap-1' });
+    const digest = p.rules.attachSnapshot('cam:snap-1', jpeg);
+    expect(digest).toBe(sm3Hex(jpeg));
+    expect(p.rules.snapshotOf('cam:snap-1')).toEqual(jpeg);
     const sealed = p.ledger.db.prepare<[], { digest: string; sealed: Buffer }>('SELECT digest, sealed FROM parking_snapshots').all();
     expect(sealed).toHaveLength(1);
     expect(sealed[0]?.sealed.includes(jpeg)).toBe(false);

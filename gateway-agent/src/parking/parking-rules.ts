@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type JsonValue, sm3Hex } from '@sceneway/cloud-sync';
+import type { JsonValue } from '@sceneway/cloud-sync';
 import { maskTail } from '@sceneway/core';
 import type { AccessDecision, PlateSighting } from '@sceneway/device-drivers';
 import type { HolderDigests } from '../canteen/holder-digest.ts';
@@ -23,6 +23,9 @@ import { createSightingWindow } from './sighting-window.ts';
  */
 export interface ParkingRules {
   decide(terminalId: string, sighting: PlateSighting): Promise<AccessDecision>;
+  /** Stores a sighting's picture sealed, by its SM3 digest, linked to the sighting's event id. */
+  attachSnapshot(eventId: string, jpeg: Uint8Array): string;
+  snapshotOf(eventId: string): Buffer | undefined;
   pendingReviews(): ReturnType<ReturnType<typeof openParkingStore>['pendingReviews']>;
   snapshot(digest: string): Buffer | undefined;
 }
@@ -81,18 +84,14 @@ export function createParkingRules(options: {
     apply?: () => void;
   }): Promise<AccessDecision> {
     const now = clock.now();
-    const jpeg = input.sighting.snapshotJpeg;
-    // Digest-addressed: the record names the picture by its SM3 digest, the store keeps it sealed.
-    const snapshotDigest = jpeg ? sm3Hex(jpeg) : null;
     const { duplicate } = await ledger.append({
       kind: input.kind,
       terminalId: input.terminalId,
       amountFen: input.amountFen,
       payload: { scenario: 'parking', eventId: input.sighting.eventId, ...input.payload },
-      pii: { plateNumber: input.plate, ...(snapshotDigest ? { plateImageDigest: snapshotDigest } : {}) },
+      pii: { plateNumber: input.plate },
       idempotencyKey: input.idempotencyKey,
       withinCommit: () => {
-        if (jpeg) store.putSnapshot(jpeg, now);
         input.apply?.();
         store.cacheDecision(input.sighting.eventId, input.decision, now);
       },
@@ -266,5 +265,7 @@ export function createParkingRules(options: {
     },
     pendingReviews: () => store.pendingReviews(),
     snapshot: (digest) => store.snapshot(digest),
+    attachSnapshot: (eventId, jpeg) => store.putSnapshot(jpeg, clock.now(), eventId),
+    snapshotOf: (eventId) => store.snapshotOf(eventId),
   };
 }

@@ -9,7 +9,7 @@ import { createParkingRules } from './parking-rules.ts';
 export const parkingScenario = defineScenario({
   id: 'parking',
   configSchema: parkingConfigSchema,
-  handles: ['PlateSighted'],
+  handles: ['PlateSighted', 'PlateSnapshotTaken'],
   create(ctx, config) {
     const rules = createParkingRules({
       ledger: ctx.ledger,
@@ -22,7 +22,12 @@ export const parkingScenario = defineScenario({
       },
     });
     return {
-      handlers: { PlateSighted: (e) => rules.decide(e.terminalId, e.sighting) },
+      handlers: {
+        PlateSighted: (e) => rules.decide(e.terminalId, e.sighting),
+        PlateSnapshotTaken: async (e) => {
+          rules.attachSnapshot(e.eventId, e.jpeg);
+        },
+      },
       start() {
         // Reviews left from before a restart are still waiting: say so again.
         const pending = rules.pendingReviews().length;

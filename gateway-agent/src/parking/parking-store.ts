@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS parking_review (
   plate_sealed BLOB NOT NULL, resolved INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS parking_snapshots (
   digest TEXT PRIMARY KEY, iv BLOB NOT NULL, sealed BLOB NOT NULL, stored_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS parking_snapshot_events (
+  event_id TEXT PRIMARY KEY, digest TEXT NOT NULL, stored_at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS parking_decisions (
   event_id TEXT PRIMARY KEY, decision TEXT NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
 `;
@@ -49,8 +51,9 @@ export interface ParkingStore {
   closeSession(sessionId: string, exitAt: number, feeFen: number | null): void;
   addReview(entry: ReviewEntry, plate: string): void;
   pendingReviews(): ReviewEntry[];
-  /** Seals and stores a snapshot; returns its digest (the same picture is stored once). */
-  putSnapshot(jpeg: Uint8Array, at: number): string;
+  /** Seals and stores a snapshot of a sighting; returns its digest (the same picture is stored once). */
+  putSnapshot(jpeg: Uint8Array, at: number, eventId: string): string;
+  snapshotOf(eventId: string): Buffer | undefined;
   /** The picture of a digest, opened (tests and the operator's review). */
   snapshot(digest: string): Buffer | undefined;
   pruneSnapshots(before: number): number;
@@ -95,6 +98,13 @@ export function openParkingStore(db: Database.Database, dataKey: Buffer): Parkin
     'SELECT iv, sealed FROM parking_snapshots WHERE digest = ?',
   );
   const pruneSnap = db.prepare<[number]>('DELETE FROM parking_snapshots WHERE stored_at < ?');
+  const pruneLinks = db.prepare<[number]>('DELETE FROM parking_snapshot_events WHERE stored_at < ?');
+  const putLink = db.prepare<[string, string, number]>(
+    'INSERT OR IGNORE INTO parking_snapshot_events (event_id, digest, stored_at) VALUES (?, ?, ?)',
+  );
+  const getLink = db
+    .prepare<[string], string>('SELECT digest FROM parking_snapshot_events WHERE event_id = ?')
+    .pluck();
   const getDecision = db
     .prepare<[string], string>('SELECT decision FROM parking_decisions WHERE event_id = ?')
     .pluck();
@@ -131,17 +141,23 @@ export function openParkingStore(db: Database.Database, dataKey: Buffer): Parkin
         reason: r.reason,
         plateDigest: r.plate_digest,
       })),
-    putSnapshot(jpeg, at) {
+    putSnapshot: db.transaction((jpeg: Uint8Array, at: number, eventId: string) => {
       const digest = sm3Hex(jpeg);
       const { iv, ciphertext } = sm4CbcEncrypt(dataKey, jpeg);
       putSnap.run(digest, iv, ciphertext, at);
+      putLink.run(eventId, digest, at);
       return digest;
+    }),
+    snapshotOf(eventId) {
+      const digest = getLink.get(eventId);
+      const row = digest === undefined ? undefined : getSnap.get(digest);
+      return row ? sm4CbcDecrypt(dataKey, row.iv, row.sealed) : undefined;
     },
     snapshot(digest) {
       const row = getSnap.get(digest);
       return row ? sm4CbcDecrypt(dataKey, row.iv, row.sealed) : undefined;
     },
-    pruneSnapshots: (before) => pruneSnap.run(before).changes,
+    pruneSnapshots: (before) => pruneLinks.run(before).changes + pruneSnap.run(before).changes,
     cachedDecision(eventId) {
       const text = getDecision.get(eventId);
       return text === undefined ? undefined : (JSON.parse(text) as AccessDecision);

@@ -118,6 +118,10 @@ describe('parking lot through the agent, the onvif-camera driver and simulated c
     expect(sale?.pii_sealed).toBeInstanceOf(Buffer);
     expect(JSON.stringify(sale?.payload)).not.toContain('京A12345');
     expect(agent.ledger.stats().unsyncedCount).toBeGreaterThanOrEqual(2);
+    // Each sighting's picture follows it, stored sealed by digest (never the JPEG bytes in clear).
+    const snapshots = () =>
+      agent.ledger.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM parking_snapshot_events').get()?.n ?? 0;
+    await waitFor(() => snapshots() >= 2, 'the snapshots of the entry and the exit');
   });
 
   it('keeps the barrier closed for an exit without entry and shows the review queue on /api/status', async () => {

@@ -1,4 +1,5 @@
 import type { DriverLogger } from '@sceneway/device-drivers';
+import { waitFor } from '@sceneway/gateway-agent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextCameraEvent, type OnvifDriverRig, startOnvifDriverRig } from './driver-rig.ts';
 import type { RelayCommand } from './sim-camera.ts';
@@ -46,9 +47,10 @@ describe('onvif-camera driver against the simulated camera', () => {
       lane: 'entry',
       countryCode: 'CN',
     });
-    // The snapshot is the camera's JPEG (SOI marker), fetched through GetSnapshotUri.
-    expect(Buffer.from(sighting.snapshotJpeg ?? []).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
     expect(await relay).toMatchObject({ token: 'relay_barrier', state: 'active' });
+    // The snapshot follows the sighting: the camera's JPEG (SOI marker), fetched through GetSnapshotUri.
+    await waitFor(() => r.snapshots.has(sighting.eventId), 'the snapshot of the sighting');
+    expect(Buffer.from(r.snapshots.get(sighting.eventId) ?? []).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
   });
 
   it('reads the Hikvision Vehicle flavour (Confidence in percent)', async () => {

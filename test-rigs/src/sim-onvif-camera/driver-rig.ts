@@ -19,6 +19,8 @@ export interface OnvifDriverRig {
   test: TestDriverContext;
   /** Every sighting the driver submitted, in order. */
   sightings: PlateSighting[];
+  /** Snapshots the driver sent after its sightings, by event id. */
+  snapshots: Map<string, Uint8Array>;
   /** Resolves with the first sighting from `since` on that matches. */
   nextSighting(match?: (s: PlateSighting) => boolean, since?: number): Promise<PlateSighting>;
   close(): Promise<void>;
@@ -40,10 +42,15 @@ export async function startOnvifDriverRig(
   const passwordEnv = `SIM_ONVIF_PASSWORD_${process.pid}_${++envCounter}`;
   process.env[passwordEnv] = options.driverPassword ?? options.camera?.password ?? 'camera-pass';
   const sightings: PlateSighting[] = [];
+  const snapshots = new Map<string, Uint8Array>();
   const listeners = new Set<() => void>();
   const test = createTestDriverContext({
     transports: { open: () => Promise.reject(new Error('no byte transports in an ONVIF rig')) },
     logger: options.logger ?? quietDriverLogger,
+    onPlateSnapshot: (_terminalId, eventId, jpeg) => {
+      snapshots.set(eventId, jpeg);
+      for (const l of [...listeners]) l();
+    },
     decidePlate: (_terminalId, sighting) => {
       sightings.push(sighting);
       for (const l of [...listeners]) l();
@@ -68,6 +75,7 @@ export async function startOnvifDriverRig(
     driver,
     test,
     sightings,
+    snapshots,
     nextSighting(match = () => true, since = sightings.length) {
       return new Promise((resolve, reject) => {
         const check = () => {
