@@ -67,10 +67,39 @@ export function createOnvifCameraSession(ctx: DriverContext, config: OnvifCamera
     pulseTimers.add(timer);
   }
 
+  /**
+   * The picture is taken once the barrier has its command: the car is still at the lane, and neither
+   * the decision nor the relay waits for (or competes with) a JPEG download.
+   */
+  function sendSnapshot(conn: OnvifConnection, eventId: string, signal: AbortSignal): void {
+    snapshot(conn)
+      .then((jpeg) =>
+        jpeg && !signal.aborted ? ctx.submit({ type: 'PlateSnapshotTaken', terminalId, eventId, jpeg }) : undefined,
+      )
+      .catch((error: unknown) =>
+        ctx.logger.warn({ terminalId, err: errorText(error) }, 'onvif camera: snapshot not taken'),
+      );
+  }
+
   async function handlePlate(conn: OnvifConnection, read: PlateRead, signal: AbortSignal): Promise<void> {
+    // The camera's ObjectId names the event; without one, its time and plate do (a replay repeats both).
+    const eventId = `${terminalId}:${read.objectId ?? `${read.at ?? ctx.clock.now()}:${read.plate}`}`;
+    try {
+      await decideAndSwitch(conn, read, eventId, signal);
+    } finally {
+      if (config.snapshot) sendSnapshot(conn, eventId, signal);
+    }
+  }
+
+  async function decideAndSwitch(
+    conn: OnvifConnection,
+    read: PlateRead,
+    eventId: string,
+    signal: AbortSignal,
+  ): Promise<void> {
     const masked = maskTail(read.plate);
     const sighting: PlateSighting = {
-      eventId: `${terminalId}:${read.objectId ?? `${read.at ?? ctx.clock.now()}:${read.plate}`}`,
+      eventId,
       plate: read.plate,
       confidence: read.confidence,
       lane: config.lane,
@@ -78,16 +107,6 @@ export function createOnvifCameraSession(ctx: DriverContext, config: OnvifCamera
       ...(read.plateType ? { plateType: read.plateType } : {}),
       ...(read.countryCode ? { countryCode: read.countryCode } : {}),
     };
-    // The picture is fetched while the scenario decides, and sent after: the barrier never waits for it.
-    snapshot(conn)
-      .then((jpeg) =>
-        jpeg && !signal.aborted
-          ? ctx.submit({ type: 'PlateSnapshotTaken', terminalId, eventId: sighting.eventId, jpeg })
-          : undefined,
-      )
-      .catch((error: unknown) =>
-        ctx.logger.warn({ terminalId, err: errorText(error) }, 'onvif camera: snapshot not taken'),
-      );
     let decision: AccessDecision;
     try {
       decision = await ctx.submit({ type: 'PlateSighted', terminalId, sighting });
