@@ -67,7 +67,10 @@ export async function run(): Promise<Record<string, unknown>> {
       ...doc,
       bank: { ...(doc.bank as object), blacklistPollSeconds: 0 },
       // No free minutes: every exit is a paid stay, a sale record on the money path.
-      scenarios: { ...(doc.scenarios as object), parking: { fees: { freeMinutes: 0, perHourFen: 500, dailyCapFen: 4000 } } },
+      scenarios: {
+        ...(doc.scenarios as object),
+        parking: { fees: { freeMinutes: 0, perHourFen: 500, dailyCapFen: 4000 } },
+      },
     }) as FullBoxConfig;
     const agent = await startAgent({ config, secrets, logger: silentLogger });
     const upDeadline = Date.now() + 30_000;
@@ -85,7 +88,9 @@ export async function run(): Promise<Record<string, unknown>> {
     loopDelay.enable();
     const r = await round(SECONDS);
     loopDelay.disable();
-    const sales = agent.ledger.db.prepare("SELECT count(*) AS n FROM records WHERE kind = 'sale'").get() as { n: number };
+    const sales = agent.ledger.db.prepare("SELECT count(*) AS n FROM records WHERE kind = 'sale'").get() as {
+      n: number;
+    };
     await agent.stop();
     const sorted = [...r.latencies].sort((a, b) => a - b);
     const latencyMs = {

@@ -12,7 +12,10 @@ import {
  * SetRelayOutputState arrives. Cameras come in pairs (entry, exit): the exit of a pair sees the plate
  * its entry saw half a pace earlier, so every exit is a paid stay on the ledger's money path.
  */
-type Msg = { cmd: 'start'; pairs: number; password: string } | { cmd: 'go'; seconds: number; paceMs: number } | { cmd: 'stop' };
+type Msg =
+  | { cmd: 'start'; pairs: number; password: string }
+  | { cmd: 'go'; seconds: number; paceMs: number }
+  | { cmd: 'stop' };
 
 const cameras: SimOnvifCamera[] = [];
 const pending = new Map<SimOnvifCamera, number[]>();

@@ -22,6 +22,7 @@ export {
 } from './canteen-pos/messages.ts';
 export type { CanteenPosConfigInput } from './canteen-pos/schema.ts';
 export {
+  type AccessDecision,
   type CredentialAnswer,
   DECLINE_REASONS,
   type DeclineReasonName,
@@ -33,7 +34,6 @@ export {
   type MqttTerminalGrant,
   type PaymentCredential,
   type PlateSighting,
-  type AccessDecision,
   type ReplyTo,
   type SaleDecision,
   type SaleRequest,

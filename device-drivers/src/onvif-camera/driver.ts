@@ -1,5 +1,11 @@
 import { fullJitterDelay, maskTail, sleep } from '@sceneway/core';
-import type { AccessDecision, DriverContext, DriverInstance, PlateSighting, TerminalEventOf } from '../driver-api.ts';
+import type {
+  AccessDecision,
+  DriverContext,
+  DriverInstance,
+  PlateSighting,
+  TerminalEventOf,
+} from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import type { HttpTransport } from '../transport.ts';
 import { classify, OnvifConnection } from './onvif-client.ts';
@@ -74,7 +80,9 @@ export function createOnvifCameraSession(ctx: DriverContext, config: OnvifCamera
   function sendSnapshot(conn: OnvifConnection, eventId: string, signal: AbortSignal): void {
     snapshot(conn)
       .then((jpeg) =>
-        jpeg && !signal.aborted ? ctx.submit({ type: 'PlateSnapshotTaken', terminalId, eventId, jpeg }) : undefined,
+        jpeg && !signal.aborted
+          ? ctx.submit({ type: 'PlateSnapshotTaken', terminalId, eventId, jpeg })
+          : undefined,
       )
       .catch((error: unknown) =>
         ctx.logger.warn({ terminalId, err: errorText(error) }, 'onvif camera: snapshot not taken'),
@@ -161,7 +169,11 @@ export function createOnvifCameraSession(ctx: DriverContext, config: OnvifCamera
   }
 
   /** Pulls until the connection fails; resubscribes in place when the camera forgot the subscription. */
-  async function pullLoop(conn: OnvifConnection, signal: AbortSignal, subscribed: () => void): Promise<never> {
+  async function pullLoop(
+    conn: OnvifConnection,
+    signal: AbortSignal,
+    subscribed: () => void,
+  ): Promise<never> {
     let terminationAt = await conn.subscribe();
     subscribed();
     let lease = Math.max(terminationAt - Date.now(), 0);
@@ -229,7 +241,9 @@ export function createOnvifCameraSession(ctx: DriverContext, config: OnvifCamera
     const password = process.env[config.passwordEnv];
     while (!signal.aborted) {
       if (!password) {
-        down(new DriverError('ONVIF_PASSWORD_MISSING', `environment variable ${config.passwordEnv} is not set`));
+        down(
+          new DriverError('ONVIF_PASSWORD_MISSING', `environment variable ${config.passwordEnv} is not set`),
+        );
         if (!(await sleep(policy.maxDelayMs, signal))) break;
         continue;
       }
@@ -277,7 +291,12 @@ export function createOnvifCameraSession(ctx: DriverContext, config: OnvifCamera
       const origin = new URL(config.deviceUrl).origin;
       loop = (async () => {
         http = await ctx.transports.open(
-          { kind: 'http', baseUrl: origin, timeoutMs: config.snapshotTimeoutMs, maxResponseBytes: 4 * 1024 * 1024 },
+          {
+            kind: 'http',
+            baseUrl: origin,
+            timeoutMs: config.snapshotTimeoutMs,
+            maxResponseBytes: 4 * 1024 * 1024,
+          },
           controller.signal,
         );
         await run(controller.signal);

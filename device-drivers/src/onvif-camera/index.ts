@@ -12,5 +12,5 @@ export const onvifCameraDriver = defineDriver({
   create: createOnvifCameraSession,
 });
 
-export { type OnvifCameraConfig, onvifCameraConfigSchema } from './schema.ts';
 export { type ParsedMessage, type PlateRead, parseNotification } from './plate-event.ts';
+export { type OnvifCameraConfig, onvifCameraConfigSchema } from './schema.ts';

@@ -39,7 +39,14 @@ interface RawSoap {
   _envelopeFooter(): string;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'EPIPE']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EPIPE',
+]);
 
 /** Sorts an error of the package into what the driver does about it. */
 export function classify(error: unknown): DriverError {
@@ -50,7 +57,8 @@ export function classify(error: unknown): DriverError {
     return new DriverError('ONVIF_UNREACHABLE', message, { cause: error });
   }
   if (/^ONVIF SOAP Fault/.test(message)) {
-    if (/not ?authori[sz]ed/i.test(message)) return new DriverError('ONVIF_AUTH_REFUSED', message, { cause: error });
+    if (/not ?authori[sz]ed/i.test(message))
+      return new DriverError('ONVIF_AUTH_REFUSED', message, { cause: error });
     return new DriverError('ONVIF_FAULT', message, { cause: error });
   }
   return new DriverError('ONVIF_RESPONSE_INVALID', message, { cause: error });
@@ -90,7 +98,8 @@ export class OnvifConnection {
 
   /** Runs one package call; a camera that does not answer within `timeoutMs` is cut off (ONVIF_SILENT). */
   private call<T>(what: string, timeoutMs: number, start: (done: Callback) => void): Promise<T> {
-    if (this.closed) return Promise.reject(new DriverError('ONVIF_UNREACHABLE', `${what}: connection closed`));
+    if (this.closed)
+      return Promise.reject(new DriverError('ONVIF_UNREACHABLE', `${what}: connection closed`));
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const timer = setTimeout(() => {
@@ -120,31 +129,41 @@ export class OnvifConnection {
     // connect() runs several requests; give it room for them, each still bounded by the socket timeout.
     await this.call<void>('connect', 4 * t, (done) => this.cam.connect((err) => done(err)));
     if (!this.cam.uri?.events) {
-      throw new DriverError('ONVIF_NO_EVENTS', 'the camera lists no event service (GetServices/GetCapabilities)');
+      throw new DriverError(
+        'ONVIF_NO_EVENTS',
+        'the camera lists no event service (GetServices/GetCapabilities)',
+      );
     }
-    const info = await this.call<{ manufacturer?: unknown; model?: unknown }>('GetDeviceInformation', t, (done) =>
-      this.cam.getDeviceInformation(done),
+    const info = await this.call<{ manufacturer?: unknown; model?: unknown }>(
+      'GetDeviceInformation',
+      t,
+      (done) => this.cam.getDeviceInformation(done),
     );
     return { model: `${String(info?.manufacturer ?? '?')} ${String(info?.model ?? '?')}` };
   }
 
   async loadSnapshotUri(): Promise<string | null> {
     if (!this.cam.activeSource) return null;
-    const media = await this.call<{ uri?: unknown }>('GetSnapshotUri', this.options.requestTimeoutMs, (done) =>
-      this.cam.getSnapshotUri({}, done),
+    const media = await this.call<{ uri?: unknown }>(
+      'GetSnapshotUri',
+      this.options.requestTimeoutMs,
+      (done) => this.cam.getSnapshotUri({}, done),
     );
     this.snapshotUri = typeof media?.uri === 'string' ? media.uri : null;
     return this.snapshotUri;
   }
 
   async subscribe(): Promise<number> {
-    const data = await this.call<unknown>('CreatePullPointSubscription', this.options.requestTimeoutMs, (done) =>
-      this.cam.createPullPointSubscription(done),
+    const data = await this.call<unknown>(
+      'CreatePullPointSubscription',
+      this.options.requestTimeoutMs,
+      (done) => this.cam.createPullPointSubscription(done),
     );
     const address = this.cam.events.subscription?.subscriptionReference?.address as
       | (Record<string, unknown> & { href?: string })
       | undefined;
-    if (!address?.href) throw new DriverError('ONVIF_RESPONSE_INVALID', 'no pull point address in the answer');
+    if (!address?.href)
+      throw new DriverError('ONVIF_RESPONSE_INVALID', 'no pull point address in the answer');
     // The package uses this URL object as the request options of every pull-point call.
     address.agent = this.agent;
     return localTermination(data);
@@ -160,7 +179,9 @@ export class OnvifConnection {
   }
 
   async renew(): Promise<number> {
-    const data = await this.call<unknown>('Renew', this.options.requestTimeoutMs, (done) => this.cam.renew({}, done));
+    const data = await this.call<unknown>('Renew', this.options.requestTimeoutMs, (done) =>
+      this.cam.renew({}, done),
+    );
     return localTermination(data);
   }
 

@@ -80,7 +80,8 @@ export function parseNotification(message: NotificationMessage): ParsedMessage {
   const hik = kind === 'hikvision-vehicle';
   const plate = (hik ? data.get('LicensePlate') : data.get('PlateNumber'))?.trim();
   if (!plate) return { kind: 'invalid', topic, why: `no ${hik ? 'LicensePlate' : 'PlateNumber'} item` };
-  if (plate.length > 16 || /[\u0000-\u001f]/.test(plate)) {
+  // A plate is letters, digits and the region character: anything else (control bytes, markup) is junk.
+  if (plate.length > 16 || !/^[\p{L}\p{N}·. -]+$/u.test(plate)) {
     return { kind: 'invalid', topic, why: 'the plate text is not a plate' };
   }
   const score = Number(hik ? data.get('Confidence') : data.get('Likelihood'));

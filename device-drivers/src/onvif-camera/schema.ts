@@ -16,7 +16,9 @@ export const onvifCameraConfigSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected 1-64 letters, digits, ".", "_" or "-"')
       .describe('Terminal id of this camera in events and the ledger, e.g. "lot-a-entry-cam".'),
-    lane: z.enum(['entry', 'exit']).describe('Which lane the camera watches: a plate read here enters or leaves.'),
+    lane: z
+      .enum(['entry', 'exit'])
+      .describe('Which lane the camera watches: a plate read here enters or leaves.'),
     deviceUrl: z
       .string()
       .url()
@@ -26,7 +28,7 @@ export const onvifCameraConfigSchema = z
     passwordEnv: z
       .string()
       .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name such as CAM_LOT_A_PASSWORD')
-      .describe('Environment variable holding that user\'s password (never written in the config).'),
+      .describe("Environment variable holding that user's password (never written in the config)."),
     relayToken: z
       .string()
       .min(1)
@@ -44,7 +46,9 @@ export const onvifCameraConfigSchema = z
     snapshot: z
       .boolean()
       .default(true)
-      .describe('Fetch a snapshot (GetSnapshotUri) with each plate, beside the decision; stored sealed, by its digest.'),
+      .describe(
+        'Fetch a snapshot (GetSnapshotUri) with each plate, beside the decision; stored sealed, by its digest.',
+      ),
     snapshotTimeoutMs: z
       .number()
       .int()
@@ -70,12 +74,19 @@ export const onvifCameraConfigSchema = z
       ),
     reconnect: z
       .object({
-        initialDelayMs: z.number().int().min(1).default(250).describe('First retry delay after the camera goes.'),
+        initialDelayMs: z
+          .number()
+          .int()
+          .min(1)
+          .default(250)
+          .describe('First retry delay after the camera goes.'),
         maxDelayMs: z.number().int().min(1).default(30_000).describe('Longest retry delay.'),
       })
       .strict()
       .default({ initialDelayMs: 250, maxDelayMs: 30_000 })
-      .describe('Reconnect (and resubscribe) while the camera is away: exponential backoff with full jitter.'),
+      .describe(
+        'Reconnect (and resubscribe) while the camera is away: exponential backoff with full jitter.',
+      ),
   })
   .strict()
   .describe('One ONVIF plate camera (Profile S + events + DeviceIO relay) at a parking lane.');

@@ -1,3 +1,3 @@
 export { type ParkingConfig, parkingConfigSchema } from './parking-config.ts';
-export { type ParkingRules, createParkingRules } from './parking-rules.ts';
+export { createParkingRules, type ParkingRules } from './parking-rules.ts';
 export { parkingScenario } from './parking-scenario.ts';

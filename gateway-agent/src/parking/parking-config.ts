@@ -60,7 +60,9 @@ export const parkingConfigSchema = z
         z
           .object({
             plate,
-            kind: z.enum(['staff', 'monthly']).describe('staff: always free; monthly: free while the pass runs.'),
+            kind: z
+              .enum(['staff', 'monthly'])
+              .describe('staff: always free; monthly: free while the pass runs.'),
             validUntil: z
               .string()
               .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')
@@ -72,7 +74,9 @@ export const parkingConfigSchema = z
       .default([])
       .describe('Plates that park free: staff cars and monthly passes.'),
     blacklist: z
-      .array(z.object({ plate, note: z.string().max(200).optional().describe('Why, for the operator.') }).strict())
+      .array(
+        z.object({ plate, note: z.string().max(200).optional().describe('Why, for the operator.') }).strict(),
+      )
       .default([])
       .describe('Plates refused at the entry barrier.'),
     snapshotRetentionDays: z
@@ -82,7 +86,11 @@ export const parkingConfigSchema = z
       .max(365)
       .default(30)
       .describe('Sealed snapshots older than this many days are deleted.'),
-    timezone: z.string().min(1).default('Asia/Shanghai').describe('IANA time zone of the site (pass end dates).'),
+    timezone: z
+      .string()
+      .min(1)
+      .default('Asia/Shanghai')
+      .describe('IANA time zone of the site (pass end dates).'),
   })
   .strict()
   .describe('A parking lot: plate cameras at entry and exit lanes, fees charged to the ledger at exit.');

@@ -1,5 +1,5 @@
-import type { PlateSighting } from '@sceneway/device-drivers';
 import { sm3Hex } from '@sceneway/cloud-sync';
+import type { PlateSighting } from '@sceneway/device-drivers';
 import { describe, expect, it } from 'vitest';
 import { DIGESTS } from '../canteen/test-support.ts';
 import { manualClock } from '../clock.ts';
@@ -27,7 +27,12 @@ function lot(overrides: Record<string, unknown> = {}) {
     alerts: { raise: (code, message) => alerts.set(code, message) },
   });
   let n = 0;
-  const sight = (lane: 'entry' | 'exit', plate: string, confidence = 0.95, extra: Partial<PlateSighting> = {}) =>
+  const sight = (
+    lane: 'entry' | 'exit',
+    plate: string,
+    confidence = 0.95,
+    extra: Partial<PlateSighting> = {},
+  ) =>
     rules.decide(`${lane}-cam`, {
       eventId: `${lane}-cam:${++n}`,
       plate,
@@ -106,7 +111,10 @@ describe('parking rules', () => {
     const p = lot();
     await p.sight('entry', '京A12345');
     p.clock.advance(30 * MIN);
-    expect(await p.sight('exit', '京A1Z345', 0.6)).toMatchObject({ outcome: 'deny', reason: 'MANUAL_REVIEW' });
+    expect(await p.sight('exit', '京A1Z345', 0.6)).toMatchObject({
+      outcome: 'deny',
+      reason: 'MANUAL_REVIEW',
+    });
     expect(p.rules.pendingReviews()).toMatchObject([{ reason: 'LIKELY_MISREAD', terminalId: 'exit-cam' }]);
     expect(p.alerts.get('PARKING_MANUAL_REVIEW')).toMatch(/^1 parking passage/);
   });
@@ -146,21 +154,29 @@ describe('parking rules', () => {
 
   it('answers a replayed event with its first decision and records nothing new', async () => {
     const p = lot();
-    const s: PlateSighting = { eventId: 'cam:evt-1', plate: '京A12345', confidence: 0.9, lane: 'entry', at: START };
+    const s: PlateSighting = {
+      eventId: 'cam:evt-1',
+      plate: '京A12345',
+      confidence: 0.9,
+      lane: 'entry',
+      at: START,
+    };
     await p.rules.decide('entry-cam', s);
     p.clock.advance(10 * MIN);
     expect(await p.rules.decide('entry-cam', s)).toEqual({ outcome: 'open' });
     expect(p.rows()).toHaveLength(1);
   });
 
-  it('stores a sighting\'s snapshot sealed under its SM3 digest, found again by the sighting', async () => {
+  it("stores a sighting's snapshot sealed under its SM3 digest, found again by the sighting", async () => {
     const p = lot();
     const jpeg = Buffer.from([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9]);
     await p.sight('entry', '京A12345', 0.95, { eventId: 'cam:snap-1' });
     const digest = p.rules.attachSnapshot('cam:snap-1', jpeg);
     expect(digest).toBe(sm3Hex(jpeg));
     expect(p.rules.snapshotOf('cam:snap-1')).toEqual(jpeg);
-    const sealed = p.ledger.db.prepare<[], { digest: string; sealed: Buffer }>('SELECT digest, sealed FROM parking_snapshots').all();
+    const sealed = p.ledger.db
+      .prepare<[], { digest: string; sealed: Buffer }>('SELECT digest, sealed FROM parking_snapshots')
+      .all();
     expect(sealed).toHaveLength(1);
     expect(sealed[0]?.sealed.includes(jpeg)).toBe(false);
     expect(p.rules.snapshot(sealed[0]?.digest ?? '')).toEqual(jpeg);

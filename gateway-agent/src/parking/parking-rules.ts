@@ -32,7 +32,11 @@ export interface ParkingRules {
 
 const DAY_MS = 86_400_000;
 const OPEN: AccessDecision = { outcome: 'open' };
-const deny = (reason: string, displayText: string): AccessDecision => ({ outcome: 'deny', reason, displayText });
+const deny = (reason: string, displayText: string): AccessDecision => ({
+  outcome: 'deny',
+  reason,
+  displayText,
+});
 
 export function createParkingRules(options: {
   ledger: SqliteLedger;
@@ -119,14 +123,22 @@ export function createParkingRules(options: {
       idempotencyKey: `parking:${sighting.eventId}`,
       decision,
       apply: () =>
-        store.addReview({ eventId: sighting.eventId, at: clock.now(), terminalId, reason, plateDigest: digest }, plate),
+        store.addReview(
+          { eventId: sighting.eventId, at: clock.now(), terminalId, reason, plateDigest: digest },
+          plate,
+        ),
     });
     logger.warn({ terminalId, plate: maskTail(plate), reason }, 'parking: passage queued for manual review');
     raiseReviewAlert();
     return result;
   }
 
-  async function entry(terminalId: string, s: PlateSighting, plate: string, digest: string): Promise<AccessDecision> {
+  async function entry(
+    terminalId: string,
+    s: PlateSighting,
+    plate: string,
+    digest: string,
+  ): Promise<AccessDecision> {
     const now = clock.now();
     if (blacklist.has(digest)) {
       logger.info({ terminalId, plate: maskTail(plate) }, 'parking: blacklisted plate refused at entry');
@@ -146,7 +158,12 @@ export function createParkingRules(options: {
       // A missed exit (or a cloned plate): the old stay is kept for an attendant, the car comes in.
       await review(terminalId, s, plate, digest, 'ENTRY_WHILE_INSIDE', { previousSession: inside.sessionId });
     }
-    const session: OpenSession = { sessionId: randomUUID(), plateDigest: digest, entryAt: now, entryTerminal: terminalId };
+    const session: OpenSession = {
+      sessionId: randomUUID(),
+      plateDigest: digest,
+      entryAt: now,
+      entryTerminal: terminalId,
+    };
     const pass = passOf(digest, now);
     const decision = await record({
       kind: 'plate-sighting',
@@ -172,7 +189,12 @@ export function createParkingRules(options: {
     return decision;
   }
 
-  async function exit(terminalId: string, s: PlateSighting, plate: string, digest: string): Promise<AccessDecision> {
+  async function exit(
+    terminalId: string,
+    s: PlateSighting,
+    plate: string,
+    digest: string,
+  ): Promise<AccessDecision> {
     const now = clock.now();
     const session = store.openSession(digest);
     if (!session) {
@@ -188,7 +210,9 @@ export function createParkingRules(options: {
       return review(terminalId, s, plate, digest, 'EXIT_WITHOUT_ENTRY');
     }
     const pass = passOf(digest, now);
-    const { fen, minutes } = pass ? { fen: 0, minutes: Math.ceil((now - session.entryAt) / 60_000) } : parkingFeeFen(session.entryAt, now, config.fees);
+    const { fen, minutes } = pass
+      ? { fen: 0, minutes: Math.ceil((now - session.entryAt) / 60_000) }
+      : parkingFeeFen(session.entryAt, now, config.fees);
     const decision = await record({
       kind: fen > 0 ? 'sale' : 'plate-sighting',
       terminalId,

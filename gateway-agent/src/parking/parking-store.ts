@@ -90,7 +90,9 @@ export function openParkingStore(db: Database.Database, dataKey: Buffer): Parkin
   const reviews = db.prepare<
     [],
     { event_id: string; at: number; terminal_id: string; reason: ReviewReason; plate_digest: string }
-  >('SELECT event_id, at, terminal_id, reason, plate_digest FROM parking_review WHERE resolved = 0 ORDER BY review_id');
+  >(
+    'SELECT event_id, at, terminal_id, reason, plate_digest FROM parking_review WHERE resolved = 0 ORDER BY review_id',
+  );
   const putSnap = db.prepare<[string, Buffer, Buffer, number]>(
     'INSERT OR IGNORE INTO parking_snapshots (digest, iv, sealed, stored_at) VALUES (?, ?, ?, ?)',
   );
@@ -124,14 +126,29 @@ export function openParkingStore(db: Database.Database, dataKey: Buffer): Parkin
         .map(toSession),
     startSession(session, plate) {
       const { iv, ciphertext } = seal(plate);
-      putSession.run(session.sessionId, session.plateDigest, iv, ciphertext, session.entryAt, session.entryTerminal);
+      putSession.run(
+        session.sessionId,
+        session.plateDigest,
+        iv,
+        ciphertext,
+        session.entryAt,
+        session.entryTerminal,
+      );
     },
     closeSession(sessionId, exitAt, feeFen) {
       endSession.run(exitAt, feeFen, sessionId);
     },
     addReview(entry, plate) {
       const { iv, ciphertext } = seal(plate);
-      putReview.run(entry.eventId, entry.at, entry.terminalId, entry.reason, entry.plateDigest, iv, ciphertext);
+      putReview.run(
+        entry.eventId,
+        entry.at,
+        entry.terminalId,
+        entry.reason,
+        entry.plateDigest,
+        iv,
+        ciphertext,
+      );
     },
     pendingReviews: () =>
       reviews.all().map((r) => ({

@@ -3,7 +3,10 @@
  * and people put between the region and the number ("京A·12345" is "京A12345").
  */
 export function normalisePlate(plate: string): string {
-  return plate.normalize('NFC').toUpperCase().replace(/[\s.·•\-]/g, '');
+  return plate
+    .normalize('NFC')
+    .toUpperCase()
+    .replace(/[\s.·•-]/g, '');
 }
 
 /** True when the two plates have the same length and differ in exactly one character (a misread). */

@@ -1,5 +1,5 @@
-import { type ConformanceRig, runDriverConformance } from './conformance-suite.ts';
 import { startOnvifDriverRig } from '../sim-onvif-camera/driver-rig.ts';
+import { type ConformanceRig, runDriverConformance } from './conformance-suite.ts';
 
 /**
  * The onvif-camera driver through the conformance suite, against the simulated camera over real HTTP

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSm2KeyPair } from '@sceneway/cloud-sync';
 import { manualClock } from '@sceneway/core';
-import { buildBoxConfigSchema, type FullBoxConfig, type RunningAgent, silentLogger, startAgent } from '@sceneway/gateway-agent';
+import {
+  buildBoxConfigSchema,
+  type FullBoxConfig,
+  type RunningAgent,
+  silentLogger,
+  startAgent,
+} from '@sceneway/gateway-agent';
 import { waitFor } from '@sceneway/gateway-agent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConfigDocument, ensureDemoBoxKeys } from '../demo-site/demo-parts.ts';
@@ -63,10 +69,7 @@ beforeAll(async () => {
     },
   }) as FullBoxConfig;
   agent = await startAgent({ config, secrets, logger: silentLogger, clock });
-  await waitFor(
-    () => agent.status().terminals.filter((t) => t.up).length === 2,
-    'both cameras up',
-  );
+  await waitFor(() => agent.status().terminals.filter((t) => t.up).length === 2, 'both cameras up');
 }, 60_000);
 
 afterAll(async () => {
@@ -79,9 +82,16 @@ afterAll(async () => {
 
 const records = () =>
   agent.ledger.db
-    .prepare<[], { kind: string; amount_fen: number | null; terminal_id: string; payload: string; pii_sealed: Buffer | null }>(
-      'SELECT kind, amount_fen, terminal_id, payload, pii_sealed FROM records ORDER BY seq',
-    )
+    .prepare<
+      [],
+      {
+        kind: string;
+        amount_fen: number | null;
+        terminal_id: string;
+        payload: string;
+        pii_sealed: Buffer | null;
+      }
+    >('SELECT kind, amount_fen, terminal_id, payload, pii_sealed FROM records ORDER BY seq')
     .all()
     .map((r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown> }));
 
@@ -120,7 +130,8 @@ describe('parking lot through the agent, the onvif-camera driver and simulated c
     expect(agent.ledger.stats().unsyncedCount).toBeGreaterThanOrEqual(2);
     // Each sighting's picture follows it, stored sealed by digest (never the JPEG bytes in clear).
     const snapshots = () =>
-      agent.ledger.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM parking_snapshot_events').get()?.n ?? 0;
+      agent.ledger.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM parking_snapshot_events').get()
+        ?.n ?? 0;
     await waitFor(() => snapshots() >= 2, 'the snapshots of the entry and the exit');
   });
 
@@ -136,7 +147,10 @@ describe('parking lot through the agent, the onvif-camera driver and simulated c
       alerts: Array<{ code: string; message: string }>;
     };
     expect(status.alerts).toContainEqual(
-      expect.objectContaining({ code: 'PARKING_MANUAL_REVIEW', message: expect.stringMatching(/^1 parking/) }),
+      expect.objectContaining({
+        code: 'PARKING_MANUAL_REVIEW',
+        message: expect.stringMatching(/^1 parking/),
+      }),
     );
     expect(relays).toEqual([]);
   });

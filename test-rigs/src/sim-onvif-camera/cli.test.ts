@@ -2,21 +2,33 @@ import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
 import { onvifCameraConfigSchema, onvifCameraDriver } from '@sceneway/device-drivers';
 import { createTestDriverContext } from '@sceneway/device-drivers/testing';
+import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
 
 describe('sim-onvif-camera CLI', () => {
   it('prints help naming the serve command and its stdin commands', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', cli, 'serve', '--help'], { timeout: 30_000 });
-    for (const word of ['--password', 'plate', 'reboot', 'refuse-auth', 'hikvision']) expect(stdout).toContain(word);
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', cli, 'serve', '--help'], {
+      timeout: 30_000,
+    });
+    for (const word of ['--password', 'plate', 'reboot', 'refuse-auth', 'hikvision'])
+      expect(stdout).toContain(word);
   });
 
   it('serves a camera that takes a plate on stdin and prints what happened as JSON lines', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--port', '0', '--max-pull-wait', '200']);
+    const child = spawn(process.execPath, [
+      '--import',
+      'tsx',
+      cli,
+      'serve',
+      '--port',
+      '0',
+      '--max-pull-wait',
+      '200',
+    ]);
     const lines = createInterface({ input: child.stdout });
     const seen: Array<Record<string, unknown>> = [];
     const next = (match: (l: Record<string, unknown>) => boolean) =>
@@ -60,10 +72,15 @@ describe('sim-onvif-camera CLI', () => {
       await driver.start();
       await next((l) => l.event === 'subscribed');
       child.stdin.write('plate 京A12345 0.9\n');
-      expect(await next((l) => l.event === 'relay')).toMatchObject({ token: 'relay_barrier', state: 'active' });
+      expect(await next((l) => l.event === 'relay')).toMatchObject({
+        token: 'relay_barrier',
+        state: 'active',
+      });
       expect(plates).toEqual(['京A12345']);
       child.stdin.write('bogus\n');
-      expect(await next((l) => 'error' in l)).toMatchObject({ error: expect.stringContaining('unknown command') });
+      expect(await next((l) => 'error' in l)).toMatchObject({
+        error: expect.stringContaining('unknown command'),
+      });
       await driver.stop();
       child.stdin.write('quit\n');
       await new Promise((resolve) => child.once('exit', resolve));

@@ -39,15 +39,31 @@ export async function runCommand(camera: SimOnvifCamera, line: string): Promise<
       return true;
     case 'plate': {
       const [plate, likelihood, flavour] = args;
-      if (!plate) return print({ error: 'plate needs a plate number' }), true;
+      if (!plate) {
+        print({ error: 'plate needs a plate number' });
+        return true;
+      }
       const l = likelihood === undefined ? 0.95 : Number(likelihood);
-      if (!(l >= 0 && l <= 1)) return print({ error: 'likelihood must be 0..1' }), true;
-      const objectId = camera.emitPlate({ plate, likelihood: l, flavour: flavour === 'hikvision' ? 'hikvision' : 'onvif' });
+      if (!(l >= 0 && l <= 1)) {
+        print({ error: 'likelihood must be 0..1' });
+        return true;
+      }
+      const objectId = camera.emitPlate({
+        plate,
+        likelihood: l,
+        flavour: flavour === 'hikvision' ? 'hikvision' : 'onvif',
+      });
       print({ emitted: 'plate', objectId });
       return true;
     }
     case 'topic':
-      camera.emitEvent({ topic: args[0] ?? 'tns1:Device/Trigger/DigitalInput', utcTime: camera.now(), source: {}, key: {}, data: { LogicalState: 'true' } });
+      camera.emitEvent({
+        topic: args[0] ?? 'tns1:Device/Trigger/DigitalInput',
+        utcTime: camera.now(),
+        source: {},
+        key: {},
+        data: { LogicalState: 'true' },
+      });
       print({ emitted: 'topic', topic: args[0] });
       return true;
     case 'reboot':
@@ -64,9 +80,20 @@ export async function runCommand(camera: SimOnvifCamera, line: string): Promise<
       return true;
     case 'fault':
       if (!args[0] || args[0] === 'clear') {
-        for (const op of ['PullMessages', 'Renew', 'CreatePullPointSubscription', 'SetRelayOutputState', 'GetSnapshotUri']) camera.setFault(op, null);
+        for (const op of [
+          'PullMessages',
+          'Renew',
+          'CreatePullPointSubscription',
+          'SetRelayOutputState',
+          'GetSnapshotUri',
+        ])
+          camera.setFault(op, null);
       } else {
-        camera.setFault(args[0], { code: 'Receiver', subcodes: ['ter:Action'], reason: `simulated fault on ${args[0]}` });
+        camera.setFault(args[0], {
+          code: 'Receiver',
+          subcodes: ['ter:Action'],
+          reason: `simulated fault on ${args[0]}`,
+        });
       }
       return true;
     case 'junk':
@@ -82,7 +109,9 @@ export async function runCommand(camera: SimOnvifCamera, line: string): Promise<
 
 export function buildCli(): Command {
   const program = new Command('sim-onvif-camera')
-    .description('A simulated ONVIF plate camera (Device, Media, Events pull points, DeviceIO relay) over HTTP SOAP 1.2.')
+    .description(
+      'A simulated ONVIF plate camera (Device, Media, Events pull points, DeviceIO relay) over HTTP SOAP 1.2.',
+    )
     .showHelpAfterError();
   program
     .command('serve')
@@ -92,9 +121,24 @@ export function buildCli(): Command {
     .option('-u, --user <name>', 'ONVIF user', 'admin')
     .option('-P, --password <password>', 'its password (WS-UsernameToken PasswordDigest)', 'camera-pass')
     .option('--relay <token>', 'relay output token', 'relay_barrier')
-    .option('--max-pull-wait <ms>', 'longest a PullMessages is held', int('max-pull-wait', 0, 600_000), 60_000)
-    .option('--max-lease <ms>', 'longest subscription lease granted', int('max-lease', 1000, 3_600_000), 600_000)
-    .option('--clock-skew <ms>', 'camera clock minus real time', int('clock-skew', -86_400_000, 86_400_000), 0)
+    .option(
+      '--max-pull-wait <ms>',
+      'longest a PullMessages is held',
+      int('max-pull-wait', 0, 600_000),
+      60_000,
+    )
+    .option(
+      '--max-lease <ms>',
+      'longest subscription lease granted',
+      int('max-lease', 1000, 3_600_000),
+      600_000,
+    )
+    .option(
+      '--clock-skew <ms>',
+      'camera clock minus real time',
+      int('clock-skew', -86_400_000, 86_400_000),
+      0,
+    )
     .addOption(new Option('--slow <ms>', 'delay every answer').argParser(int('slow', 0, 600_000)).default(0))
     .action(
       async (o: {
@@ -122,7 +166,9 @@ export function buildCli(): Command {
         for (const name of ['subscribed', 'renewed', 'auth-refused', 'rebooted']) {
           camera.on(name, (detail: unknown) => print({ event: name, detail }));
         }
-        camera.on('relay', (c: { token: string; state: string }) => print({ event: 'relay', token: c.token, state: c.state }));
+        camera.on('relay', (c: { token: string; state: string }) =>
+          print({ event: 'relay', token: c.token, state: c.state }),
+        );
         print({ listening: camera.deviceUrl });
         const lines = createInterface({ input: process.stdin });
         for await (const line of lines) {

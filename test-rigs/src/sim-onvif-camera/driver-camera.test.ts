@@ -50,7 +50,9 @@ describe('onvif-camera driver against the simulated camera', () => {
     expect(await relay).toMatchObject({ token: 'relay_barrier', state: 'active' });
     // The snapshot follows the sighting: the camera's JPEG (SOI marker), fetched through GetSnapshotUri.
     await waitFor(() => r.snapshots.has(sighting.eventId), 'the snapshot of the sighting');
-    expect(Buffer.from(r.snapshots.get(sighting.eventId) ?? []).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    expect(Buffer.from(r.snapshots.get(sighting.eventId) ?? []).subarray(0, 2)).toEqual(
+      Buffer.from([0xff, 0xd8]),
+    );
   });
 
   it('reads the Hikvision Vehicle flavour (Confidence in percent)', async () => {
@@ -62,7 +64,8 @@ describe('onvif-camera driver against the simulated camera', () => {
   it('leaves the barrier closed on deny: only the allowed car moves the relay', async () => {
     const relays: RelayCommand[] = [];
     const r = await started({
-      decide: (s) => (s.plate === '京A00001' ? { outcome: 'deny', reason: 'BLACKLISTED' } : { outcome: 'open' }),
+      decide: (s) =>
+        s.plate === '京A00001' ? { outcome: 'deny', reason: 'BLACKLISTED' } : { outcome: 'open' },
     });
     r.camera.on('relay', (c: RelayCommand) => relays.push(c));
     r.camera.emitPlate({ plate: '京A00001', likelihood: 0.95 });

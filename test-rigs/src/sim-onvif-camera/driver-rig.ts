@@ -6,7 +6,11 @@ import {
   onvifCameraDriver,
   type PlateSighting,
 } from '@sceneway/device-drivers';
-import { createTestDriverContext, quietDriverLogger, type TestDriverContext } from '@sceneway/device-drivers/testing';
+import {
+  createTestDriverContext,
+  quietDriverLogger,
+  type TestDriverContext,
+} from '@sceneway/device-drivers/testing';
 import { type SimOnvifCamera, type SimOnvifCameraOptions, startSimOnvifCamera } from './sim-camera.ts';
 
 /**

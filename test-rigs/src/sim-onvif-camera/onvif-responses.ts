@@ -169,7 +169,11 @@ const items = (values: Record<string, string>) =>
     .map(([name, value]) => `<tt:SimpleItem Name="${x(name)}" Value="${x(value)}"/>`)
     .join('');
 
-export function notificationMessage(event: QueuedEvent, subscriptionAddress: string, producer: string): string {
+export function notificationMessage(
+  event: QueuedEvent,
+  subscriptionAddress: string,
+  producer: string,
+): string {
   return (
     '<wsnt:NotificationMessage>' +
     `<wsnt:SubscriptionReference><wsa:Address>${x(subscriptionAddress)}</wsa:Address></wsnt:SubscriptionReference>` +

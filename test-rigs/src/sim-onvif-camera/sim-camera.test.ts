@@ -35,7 +35,11 @@ async function soap(url: string, body: string, header = '') {
   const xml =
     `<soap12:Envelope xmlns:soap12="${NS.soap}" xmlns:dev="${NS.tds}" xmlns:ev="${NS.tev}" xmlns:addr="${NS.wsa}">` +
     `<soap12:Header>${header}</soap12:Header><soap12:Body>${body}</soap12:Body></soap12:Envelope>`;
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/soap+xml' }, body: xml });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/soap+xml' },
+    body: xml,
+  });
   const text = await res.text();
   return { status: res.status, ...readEnvelope(text) };
 }
@@ -62,7 +66,9 @@ describe('simulated ONVIF camera', () => {
     expect(ok.status).toBe(200);
     expect(childText(ok.operation, NS.tds, 'Manufacturer')).toBe('Sceneway Sim');
 
-    expect((await soap(camera.deviceUrl, '<dev:GetDeviceInformation/>', usernameToken('guess'))).status).toBe(400);
+    expect((await soap(camera.deviceUrl, '<dev:GetDeviceInformation/>', usernameToken('guess'))).status).toBe(
+      400,
+    );
 
     const nonce = randomBytes(16);
     const created = new Date().toISOString();
@@ -71,7 +77,10 @@ describe('simulated ONVIF camera', () => {
     expect((await soap(camera.deviceUrl, '<dev:GetDeviceInformation/>', token)).status).toBe(400);
 
     const old = new Date(Date.now() - 10 * 60_000).toISOString();
-    expect((await soap(camera.deviceUrl, '<dev:GetDeviceInformation/>', usernameToken('pa55', { created: old }))).status).toBe(400);
+    expect(
+      (await soap(camera.deviceUrl, '<dev:GetDeviceInformation/>', usernameToken('pa55', { created: old })))
+        .status,
+    ).toBe(400);
     expect(camera.stats.authRefusals).toEqual({ 'bad-digest': 1, replayed: 1, stale: 1 });
   });
 
@@ -91,11 +100,17 @@ describe('simulated ONVIF camera', () => {
       '<ev:PullMessages><ev:Timeout>PT5S</ev:Timeout><ev:MessageLimit>5</ev:MessageLimit></ev:PullMessages>',
       `${usernameToken('camera-pass')}<addr:MessageID>urn:uuid:1234</addr:MessageID><addr:To>${address}</addr:To>`,
     );
-    expect(childText(pulled.header, NS.wsa, 'Action')).toBe(`${NS.tev}/PullPointSubscription/PullMessagesResponse`);
+    expect(childText(pulled.header, NS.wsa, 'Action')).toBe(
+      `${NS.tev}/PullPointSubscription/PullMessagesResponse`,
+    );
     expect(childText(pulled.header, NS.wsa, 'RelatesTo')).toBe('urn:uuid:1234');
     const message = child(pulled.operation, NS.wsnt, 'NotificationMessage');
     expect(childText(message, NS.wsnt, 'Topic')).toBe('tns1:RuleEngine/Recognition/LicensePlate');
-    const data = child(child(child(child(message, NS.wsnt, 'Message'), NS.tt, 'Message'), NS.tt, 'Data'), NS.tt, 'SimpleItem');
+    const data = child(
+      child(child(child(message, NS.wsnt, 'Message'), NS.tt, 'Message'), NS.tt, 'Data'),
+      NS.tt,
+      'SimpleItem',
+    );
     expect(data?.attrs).toEqual({ Name: 'PlateNumber', Value: '京A12345' });
   });
 
@@ -103,9 +118,17 @@ describe('simulated ONVIF camera', () => {
     camera = await startSimOnvifCamera({ maxPullWaitMs: 100 });
     const events = camera.deviceUrl.replace('device_service', 'events_service');
     const created = await soap(events, '<ev:CreatePullPointSubscription/>', usernameToken('camera-pass'));
-    const address = childText(child(created.operation, NS.tev, 'SubscriptionReference'), NS.wsa, 'Address') as string;
+    const address = childText(
+      child(created.operation, NS.tev, 'SubscriptionReference'),
+      NS.wsa,
+      'Address',
+    ) as string;
     await camera.reboot(10);
-    const pulled = await soap(address, '<ev:PullMessages><ev:Timeout>PT1S</ev:Timeout><ev:MessageLimit>1</ev:MessageLimit></ev:PullMessages>', usernameToken('camera-pass'));
+    const pulled = await soap(
+      address,
+      '<ev:PullMessages><ev:Timeout>PT1S</ev:Timeout><ev:MessageLimit>1</ev:MessageLimit></ev:PullMessages>',
+      usernameToken('camera-pass'),
+    );
     expect(pulled.status).toBe(400);
     expect(faultSubcode(pulled.operation)).toBe('wsa:DestinationUnreachable');
   });

@@ -371,7 +371,8 @@ export class SimOnvifCamera extends EventEmitter {
     }
     const answer = await this.dispatch(path, op, operation, header);
     if ('fault' in answer) this.sendFault(res, answer.fault);
-    else if ('junk' in answer) res.writeHead(200, { 'content-type': 'application/soap+xml' }).end(answer.junk);
+    else if ('junk' in answer)
+      res.writeHead(200, { 'content-type': 'application/soap+xml' }).end(answer.junk);
     else this.sendBody(res, answer.body, answer.headers ?? '');
   }
 
@@ -413,7 +414,11 @@ export class SimOnvifCamera extends EventEmitter {
             const token = childText(el, NS.trt, 'ProfileToken');
             if (token !== reply.PROFILE_TOKEN) {
               return {
-                fault: { code: 'Sender', subcodes: ['ter:InvalidArgVal', 'ter:NoProfile'], reason: 'no such profile' },
+                fault: {
+                  code: 'Sender',
+                  subcodes: ['ter:InvalidArgVal', 'ter:NoProfile'],
+                  reason: 'no such profile',
+                },
               };
             }
             return { body: reply.snapshotUri(`${this.base()}/onvif/snapshot/${token}.jpg`) };
@@ -477,7 +482,11 @@ export class SimOnvifCamera extends EventEmitter {
     const to = childText(header, NS.wsa, 'To');
     if (to !== undefined && found && new URL(to, this.base()).pathname !== new URL(found.address).pathname) {
       return {
-        fault: { code: 'Sender', subcodes: ['wsa:DestinationUnreachable'], reason: `wsa:To ${to} is not this subscription` },
+        fault: {
+          code: 'Sender',
+          subcodes: ['wsa:DestinationUnreachable'],
+          reason: `wsa:To ${to} is not this subscription`,
+        },
       };
     }
     if (!found) {
@@ -529,18 +538,28 @@ export class SimOnvifCamera extends EventEmitter {
         live.terminationAt = now + this.lease(childText(el, NS.wsnt, 'TerminationTime'), now, 60_000);
         this.stats.renewals++;
         this.emit('renewed', id);
-        return { body: reply.renewed(now, live.terminationAt), headers: this.addressingReply(ACTION.renew, header) };
+        return {
+          body: reply.renewed(now, live.terminationAt),
+          headers: this.addressingReply(ACTION.renew, header),
+        };
       }
       case `${NS.wsnt}#Unsubscribe`: {
         this.subscriptions.delete(id);
         live.waiter?.();
         this.stats.unsubscribes++;
         this.stats.liveSubscriptions = this.subscriptions.size;
-        return { body: '<wsnt:UnsubscribeResponse/>', headers: this.addressingReply(ACTION.unsubscribe, header) };
+        return {
+          body: '<wsnt:UnsubscribeResponse/>',
+          headers: this.addressingReply(ACTION.unsubscribe, header),
+        };
       }
     }
     return {
-      fault: { code: 'Sender', subcodes: ['ter:ActionNotSupported'], reason: `${el.local} is not an operation of a pull point` },
+      fault: {
+        code: 'Sender',
+        subcodes: ['ter:ActionNotSupported'],
+        reason: `${el.local} is not an operation of a pull point`,
+      },
     };
   }
 
@@ -549,12 +568,20 @@ export class SimOnvifCamera extends EventEmitter {
     const state = childText(el, NS.tmd, 'LogicalState');
     if (!token || !this.relayStates.has(token)) {
       return {
-        fault: { code: 'Sender' as const, subcodes: ['ter:InvalidArgVal', 'ter:RelayToken'], reason: `no relay "${token}"` },
+        fault: {
+          code: 'Sender' as const,
+          subcodes: ['ter:InvalidArgVal', 'ter:RelayToken'],
+          reason: `no relay "${token}"`,
+        },
       };
     }
     if (state !== 'active' && state !== 'inactive') {
       return {
-        fault: { code: 'Sender' as const, subcodes: ['ter:InvalidArgVal', 'ter:ModeError'], reason: `LogicalState "${state}"` },
+        fault: {
+          code: 'Sender' as const,
+          subcodes: ['ter:InvalidArgVal', 'ter:ModeError'],
+          reason: `LogicalState "${state}"`,
+        },
       };
     }
     this.relayStates.set(token, state);
@@ -575,7 +602,10 @@ export class SimOnvifCamera extends EventEmitter {
   private sendBody(res: ServerResponse, body: string, headers: string): void {
     const xml = envelope(body, headers);
     res
-      .writeHead(200, { 'content-type': 'application/soap+xml; charset=utf-8', 'content-length': Buffer.byteLength(xml) })
+      .writeHead(200, {
+        'content-type': 'application/soap+xml; charset=utf-8',
+        'content-length': Buffer.byteLength(xml),
+      })
       .end(xml);
   }
 

@@ -28,7 +28,10 @@ const parser = new XMLParser({
 /** preserveOrder output: one key per node (its tag, '#text'), attributes under ':@'. */
 type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> };
 
-function toElements(nodes: OrderedNode[], scope: Map<string, string>): { elements: XmlElement[]; text: string } {
+function toElements(
+  nodes: OrderedNode[],
+  scope: Map<string, string>,
+): { elements: XmlElement[]; text: string } {
   const elements: XmlElement[] = [];
   let text = '';
   for (const node of nodes) {
