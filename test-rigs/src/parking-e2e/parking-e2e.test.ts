@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { generateSm2KeyPair } from '@sceneway/cloud-sync';
 import { manualClock } from '@sceneway/core';
 import {
   buildBoxConfigSchema,
+  createLogger,
   type FullBoxConfig,
   type RunningAgent,
-  silentLogger,
   startAgent,
 } from '@sceneway/gateway-agent';
 import { waitFor } from '@sceneway/gateway-agent/testing';
@@ -29,6 +30,14 @@ let agent: RunningAgent;
 let entryCam: SimOnvifCamera;
 let exitCam: SimOnvifCamera;
 const clock = manualClock(Date.UTC(2026, 2, 2, 1, 0, 0));
+/** Every log line of the run, at trace level: scanned for plates and the camera password at the end. */
+const logLines: string[] = [];
+const capture = new Writable({
+  write(chunk, _encoding, done) {
+    logLines.push(...String(chunk).split('\n').filter(Boolean));
+    done();
+  },
+});
 
 const camera = (id: string, lane: 'entry' | 'exit', cam: SimOnvifCamera) => ({
   driver: 'onvif-camera',
@@ -68,7 +77,12 @@ beforeAll(async () => {
       parking: { fees: { freeMinutes: 15, perHourFen: 500, dailyCapFen: 4000 } },
     },
   }) as FullBoxConfig;
-  agent = await startAgent({ config, secrets, logger: silentLogger, clock });
+  agent = await startAgent({
+    config,
+    secrets,
+    logger: createLogger({ level: 'trace', destination: capture }),
+    clock,
+  });
   await waitFor(() => agent.status().terminals.filter((t) => t.up).length === 2, 'both cameras up');
 }, 60_000);
 
@@ -153,5 +167,13 @@ describe('parking lot through the agent, the onvif-camera driver and simulated c
       }),
     );
     expect(relays).toEqual([]);
+  });
+
+  it('wrote no plate and no camera password in any log line of the run', () => {
+    expect(logLines.length).toBeGreaterThan(10);
+    expect(logLines.some((l) => l.includes('parking: exit'))).toBe(true);
+    for (const secret of ['京A12345', '粤B99999', 'camera-pass']) {
+      expect(logLines.filter((l) => l.includes(secret))).toEqual([]);
+    }
   });
 });

@@ -128,6 +128,8 @@ describe('onvif-camera driver against the simulated camera', () => {
     r.camera.setFault('PullMessages', null);
     r.camera.emitPlate({ plate: '苏E12121', likelihood: 0.9 });
     expect((await r.nextSighting()).plate).toBe('苏E12121');
+    // Resubscribed in place, on the same connection: the camera was never reported down.
+    expect(r.test.events.filter((e) => e.type === 'terminal-down')).toEqual([]);
   });
 
   it('is refused with a wrong password: reported down as ONVIF_AUTH_REFUSED, no plate, no relay', async () => {
