@@ -63,13 +63,20 @@ describe('onvif-camera driver against the simulated camera', () => {
 
   it('leaves the barrier closed on deny: only the allowed car moves the relay', async () => {
     const relays: RelayCommand[] = [];
+    const { logger, lines } = recordingLogger();
     const r = await started({
+      logger,
       decide: (s) =>
         s.plate === '京A00001' ? { outcome: 'deny', reason: 'BLACKLISTED' } : { outcome: 'open' },
     });
     r.camera.on('relay', (c: RelayCommand) => relays.push(c));
     r.camera.emitPlate({ plate: '京A00001', likelihood: 0.95 });
-    await r.nextSighting((s) => s.plate === '京A00001');
+    // The driver has finished with the refused car once it says so; only then does the next one come.
+    await waitFor(
+      () => lines.some((l) => l.msg === 'onvif camera: barrier stays closed'),
+      'the refusal handled',
+    );
+    expect(relays).toEqual([]);
     const opened = nextCameraEvent<RelayCommand>(r.camera, 'relay');
     r.camera.emitPlate({ plate: '京A00002', likelihood: 0.95 });
     await opened;
