@@ -103,7 +103,7 @@ describe('parking rules', () => {
     expect(rows[1]).toMatchObject({ kind: 'plate-sighting', payload: { flag: 'LIKELY_MISREAD' } });
     expect(rows[1]?.payload.ofPlateDigest).toBe(rows[0]?.payload.plateDigest);
     // Confident, it is another car: a session of its own.
-    await p.sight('entry', '京A12895', 0.97);
+    await p.sight('entry', '京A12346', 0.97);
     expect(p.rows()[2]).toMatchObject({ payload: { lane: 'entry', pass: null } });
   });
 
