@@ -199,6 +199,8 @@ export function createOnvifCameraSession(ctx: DriverContext, config: OnvifCamera
       try {
         pulled = await conn.pull(config.silenceTimeoutMs);
       } catch (error) {
+        // stop() unsubscribes while a pull is pending: its fault is the end, not a lost subscription.
+        if (signal.aborted) throw new DriverError('ONVIF_UNREACHABLE', 'stopped');
         const e = classify(error);
         if (e.code === 'ONVIF_FAULT') {
           await resubscribe(e.message);
