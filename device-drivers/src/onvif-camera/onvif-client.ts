@@ -164,6 +164,15 @@ export class OnvifConnection {
       | undefined;
     if (!address?.href)
       throw new DriverError('ONVIF_RESPONSE_INVALID', 'no pull point address in the answer');
+    // The camera names where to pull; it may not send the box (and its signed tokens) to another host.
+    const device = new URL(this.options.deviceUrl);
+    const pullPoint = new URL(address.href);
+    if (pullPoint.host !== device.host || pullPoint.protocol !== device.protocol) {
+      throw new DriverError(
+        'ONVIF_RESPONSE_INVALID',
+        `the pull point ${pullPoint.origin} is not the camera's own address ${device.origin}`,
+      );
+    }
     // The package uses this URL object as the request options of every pull-point call.
     address.agent = this.agent;
     return localTermination(data);

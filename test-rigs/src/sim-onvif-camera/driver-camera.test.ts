@@ -149,4 +149,14 @@ describe('onvif-camera driver against the simulated camera', () => {
     expect(rig.camera.stats.subscriptionsCreated).toBe(0);
     expect(rig.sightings).toEqual([]);
   });
+
+  it('refuses a pull point on another host than the camera: the box is not sent elsewhere', async () => {
+    rig = await startOnvifDriverRig({ camera: { pullPointOrigin: 'http://127.0.0.2:9' } });
+    const subscribed = nextCameraEvent(rig.camera, 'subscribed');
+    await rig.driver.start();
+    await subscribed;
+    const down = await rig.test.waitForEvent((e) => e.type === 'terminal-down');
+    expect(down).toMatchObject({ reason: expect.stringContaining("is not the camera's own address") });
+    expect(rig.test.events.some((e) => e.type === 'terminal-up')).toBe(false);
+  });
 });

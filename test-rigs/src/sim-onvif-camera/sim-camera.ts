@@ -41,6 +41,8 @@ export interface SimOnvifCameraOptions {
   maxPullWaitMs?: number;
   /** Caps the termination time a client asks for (devices may grant less); default 10 minutes. */
   maxLeaseMs?: number;
+  /** Fault: the pull-point address names this origin instead of the camera's own (a hostile device). */
+  pullPointOrigin?: string;
 }
 
 export interface PlateToEmit {
@@ -137,6 +139,7 @@ export class SimOnvifCamera extends EventEmitter {
       createdWindowMs: options.createdWindowMs ?? 5 * 60_000,
       maxPullWaitMs: options.maxPullWaitMs ?? 60_000,
       maxLeaseMs: options.maxLeaseMs ?? 10 * 60_000,
+      pullPointOrigin: options.pullPointOrigin ?? '',
       identity: {
         manufacturer: 'Sceneway Sim',
         model: 'LPR-Cam-1',
@@ -453,7 +456,7 @@ export class SimOnvifCamera extends EventEmitter {
   private createPullPoint(el: XmlElement, header: XmlElement | null) {
     const now = this.now();
     const id = randomUUID();
-    const address = `${this.base()}/onvif/subscription/${id}`;
+    const address = `${this.options.pullPointOrigin || this.base()}/onvif/subscription/${id}`;
     const terminationAt = now + this.lease(childText(el, NS.tev, 'InitialTerminationTime'), now, 60_000);
     this.subscriptions.set(id, { id, address, terminationAt, queue: [], waiter: null });
     this.stats.subscriptionsCreated++;
