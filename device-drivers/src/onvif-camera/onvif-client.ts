@@ -34,11 +34,12 @@ export interface PullResult {
 type Callback = (err: Error | null, data?: unknown, xml?: string) => void;
 /** The package's internal request path: typed here, once, for the DeviceIO call it has no method for. */
 interface RawSoap {
-  _request(options: { service?: string; body: string }, callback: Callback): void;
+  _request(options: { service?: string; action?: string; body: string }, callback: Callback): void;
   _envelopeHeader(openHeader?: boolean): string;
   _envelopeFooter(): string;
 }
 
+const DEVICE_IO_NS = 'http://www.onvif.org/ver10/deviceIO/wsdl';
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -209,12 +210,14 @@ export class OnvifConnection {
     }
     const body =
       raw._envelopeHeader() +
-      '<SetRelayOutputState xmlns="http://www.onvif.org/ver10/deviceIO/wsdl">' +
+      `<SetRelayOutputState xmlns="${DEVICE_IO_NS}">` +
       `<RelayOutputToken>${xmlText(token)}</RelayOutputToken><LogicalState>${state}</LogicalState>` +
       '</SetRelayOutputState>' +
       raw._envelopeFooter();
     await this.call<void>('SetRelayOutputState', this.options.requestTimeoutMs, (done) =>
-      raw._request({ service: 'deviceIO', body }, done),
+      // The SOAP action given, so the package need not parse our own body with xml2js to find it: this
+      // call is on the barrier's critical path.
+      raw._request({ service: 'deviceIO', action: `${DEVICE_IO_NS}/SetRelayOutputState`, body }, done),
     ).catch((error: unknown) => {
       const e = classify(error);
       throw e.code === 'ONVIF_FAULT' ? new DriverError('ONVIF_RELAY_FAILED', e.message, { cause: e }) : e;
