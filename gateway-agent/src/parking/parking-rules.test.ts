@@ -181,4 +181,14 @@ describe('parking rules', () => {
     expect(sealed[0]?.sealed.includes(jpeg)).toBe(false);
     expect(p.rules.snapshot(sealed[0]?.digest ?? '')).toEqual(jpeg);
   });
+
+  it('deletes snapshots older than the retention period', async () => {
+    const p = lot({ snapshotRetentionDays: 30 });
+    await p.sight('entry', '京A12345', 0.95, { eventId: 'cam:old' });
+    p.rules.attachSnapshot('cam:old', Buffer.from([0xff, 0xd8, 9, 0xff, 0xd9]));
+    p.clock.advance(31 * 86_400_000);
+    await p.sight('entry', '京B00000');
+    expect(p.rules.snapshotOf('cam:old')).toBeUndefined();
+    expect(p.ledger.db.prepare('SELECT count(*) AS n FROM parking_snapshots').get()).toEqual({ n: 0 });
+  });
 });

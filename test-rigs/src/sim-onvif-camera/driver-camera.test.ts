@@ -139,6 +139,16 @@ describe('onvif-camera driver against the simulated camera', () => {
     expect(r.test.events.filter((e) => e.type === 'terminal-down')).toEqual([]);
   });
 
+  it('rides out a slow camera: answers late but within the timeouts still open the barrier, never down', async () => {
+    const r = await started();
+    r.camera.setSlow(300);
+    const relay = nextCameraEvent<RelayCommand>(r.camera, 'relay');
+    r.camera.emitPlate({ plate: '闽D10101', likelihood: 0.9 });
+    expect((await r.nextSighting()).plate).toBe('闽D10101');
+    expect(await relay).toMatchObject({ state: 'active' });
+    expect(r.test.events.filter((e) => e.type === 'terminal-down')).toEqual([]);
+  });
+
   it('is refused with a wrong password: reported down as ONVIF_AUTH_REFUSED, no plate, no relay', async () => {
     rig = await startOnvifDriverRig({ driverPassword: 'not-the-password' });
     const refused = nextCameraEvent<string>(rig.camera, 'auth-refused');
