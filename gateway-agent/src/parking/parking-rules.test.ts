@@ -90,8 +90,18 @@ describe('parking rules', () => {
     expect(p.rows()).toHaveLength(1);
     // After the window it is a new read (a car that went round): a second entry, queued for review.
     p.clock.advance(60_000);
-    await p.sight('entry', '京A12345');
+    const again: PlateSighting = {
+      eventId: 'cam:again',
+      plate: '京A12345',
+      confidence: 0.95,
+      lane: 'entry',
+      at: 0,
+    };
+    expect(await p.rules.decide('entry-cam', again)).toEqual({ outcome: 'open' });
     expect(p.rules.pendingReviews().map((r) => r.reason)).toEqual(['ENTRY_WHILE_INSIDE']);
+    // One record for that passage, and a replay of it gets the same answer: the car was let in.
+    expect(p.rows()).toHaveLength(2);
+    expect(await p.rules.decide('entry-cam', again)).toEqual({ outcome: 'open' });
   });
 
   it('flags a low-confidence read one character away from a car the lane just saw as a misread of it', async () => {

@@ -153,11 +153,9 @@ export function createParkingRules(options: {
         decision: deny('BLACKLISTED', 'Entry refused'),
       });
     }
+    // A missed exit (or a cloned plate): the car comes in on a new stay, and the old one waits for an
+    // attendant, all in the entry's own commit (one record, one decision for this event).
     const inside = store.openSession(digest);
-    if (inside) {
-      // A missed exit (or a cloned plate): the old stay is kept for an attendant, the car comes in.
-      await review(terminalId, s, plate, digest, 'ENTRY_WHILE_INSIDE', { previousSession: inside.sessionId });
-    }
     const session: OpenSession = {
       sessionId: randomUUID(),
       plateDigest: digest,
@@ -177,15 +175,29 @@ export function createParkingRules(options: {
         sessionId: session.sessionId,
         confidence: Math.round(s.confidence * 1000),
         pass,
+        ...(inside ? { review: 'ENTRY_WHILE_INSIDE', previousSession: inside.sessionId } : {}),
       },
-      idempotencyKey: inside ? `parking:${s.eventId}:entry` : `parking:${s.eventId}`,
+      idempotencyKey: `parking:${s.eventId}`,
       decision: OPEN,
       apply: () => {
-        if (inside) store.closeSession(inside.sessionId, now, null);
+        if (inside) {
+          store.closeSession(inside.sessionId, now, null);
+          store.addReview(
+            { eventId: s.eventId, at: now, terminalId, reason: 'ENTRY_WHILE_INSIDE', plateDigest: digest },
+            plate,
+          );
+        }
         store.startSession(session, plate);
       },
     });
     logger.info({ terminalId, plate: maskTail(plate), pass }, 'parking: entry');
+    if (inside) {
+      logger.warn(
+        { terminalId, plate: maskTail(plate), reason: 'ENTRY_WHILE_INSIDE' },
+        'parking: passage queued for manual review',
+      );
+      raiseReviewAlert();
+    }
     return decision;
   }
 
