@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { NS, TOPIC_HIK_VEHICLE, TOPIC_LICENSE_PLATE } from './namespaces.ts';
 import * as reply from './onvif-responses.ts';
+import { type PullPoint, PullPoints } from './pull-points.ts';
 import { snapshotJpeg } from './snapshot-jpeg.ts';
 import {
   childText,
@@ -75,16 +76,7 @@ export interface SimStats {
 
 type Operation = `${string}#${string}`;
 
-interface Subscription {
-  id: string;
-  address: string;
-  terminationAt: number;
-  queue: reply.QueuedEvent[];
-  waiter: (() => void) | null;
-}
-
 const MAX_BODY_BYTES = 64 * 1024;
-const MAX_QUEUE = 100;
 /** Operations ONVIF Core §5.9.4 puts in the PRE_AUTH class: answered without a UsernameToken. */
 const PRE_AUTH = new Set<Operation>([
   `${NS.tds}#GetSystemDateAndTime`,
@@ -105,7 +97,7 @@ export class SimOnvifCamera extends EventEmitter {
     identity: reply.CameraIdentity;
   };
   private readonly users = new Map<string, string>();
-  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly pullPoints = new PullPoints();
   private readonly sockets = new Set<Socket>();
   private readonly held = new Set<ServerResponse>();
   private server: Server | null = null;
@@ -205,7 +197,7 @@ export class SimOnvifCamera extends EventEmitter {
     this.server = null;
     for (const res of this.held) res.destroy();
     this.held.clear();
-    for (const sub of this.subscriptions.values()) sub.waiter?.();
+    this.pullPoints.wakeAll();
     for (const s of this.sockets) s.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -221,7 +213,7 @@ export class SimOnvifCamera extends EventEmitter {
    */
   async reboot(downMs = 50): Promise<void> {
     await this.disconnect();
-    this.subscriptions.clear();
+    this.pullPoints.clear();
     this.stats.liveSubscriptions = 0;
     this.stats.boots++;
     await new Promise((resolve) => setTimeout(resolve, downMs));
@@ -232,8 +224,7 @@ export class SimOnvifCamera extends EventEmitter {
   async close(): Promise<void> {
     this.silent = false;
     await this.disconnect();
-    for (const sub of this.subscriptions.values()) sub.waiter?.();
-    this.subscriptions.clear();
+    this.pullPoints.clear();
   }
 
   /** Every answer waits this long first (a loaded or distant camera). */
@@ -301,13 +292,7 @@ export class SimOnvifCamera extends EventEmitter {
 
   /** Queues any event (an unknown topic, for a client's tolerance). */
   emitEvent(event: reply.QueuedEvent): void {
-    const now = this.now();
-    for (const sub of this.subscriptions.values()) {
-      if (sub.terminationAt <= now) continue;
-      sub.queue.push(event);
-      if (sub.queue.length > MAX_QUEUE) sub.queue.shift();
-      sub.waiter?.();
-    }
+    this.pullPoints.publish(event, this.now());
   }
 
   private addresses(): reply.ServiceAddresses {
@@ -455,12 +440,13 @@ export class SimOnvifCamera extends EventEmitter {
 
   private createPullPoint(el: XmlElement, header: XmlElement | null) {
     const now = this.now();
-    const id = randomUUID();
-    const address = `${this.options.pullPointOrigin || this.base()}/onvif/subscription/${id}`;
     const terminationAt = now + this.lease(childText(el, NS.tev, 'InitialTerminationTime'), now, 60_000);
-    this.subscriptions.set(id, { id, address, terminationAt, queue: [], waiter: null });
+    const { id, address } = this.pullPoints.create(
+      `${this.options.pullPointOrigin || this.base()}/onvif/subscription`,
+      terminationAt,
+    );
     this.stats.subscriptionsCreated++;
-    this.stats.liveSubscriptions = this.subscriptions.size;
+    this.stats.liveSubscriptions = this.pullPoints.size;
     this.emit('subscribed', id);
     return {
       body: reply.subscriptionCreated(address, now, terminationAt),
@@ -475,12 +461,8 @@ export class SimOnvifCamera extends EventEmitter {
     header: XmlElement | null,
   ): Promise<{ body: string; headers?: string } | { fault: SoapFault } | { junk: string }> {
     const now = this.now();
-    const sub = this.subscriptions.get(id);
-    if (sub && sub.terminationAt <= now) {
-      this.subscriptions.delete(id);
-      this.stats.liveSubscriptions = this.subscriptions.size;
-    }
-    const found = this.subscriptions.get(id);
+    const found = this.pullPoints.live(id, now);
+    this.stats.liveSubscriptions = this.pullPoints.size;
     // WS-Addressing: a request to a subscription names it in wsa:To; one naming another is misrouted.
     const to = childText(header, NS.wsa, 'To');
     if (to !== undefined && found && new URL(to, this.base()).pathname !== new URL(found.address).pathname) {
@@ -501,7 +483,7 @@ export class SimOnvifCamera extends EventEmitter {
         },
       };
     }
-    const live: Subscription = found;
+    const live: PullPoint = found;
     switch (op) {
       case `${NS.tev}#PullMessages`: {
         this.stats.pulls++;
@@ -512,18 +494,8 @@ export class SimOnvifCamera extends EventEmitter {
         const limit = Math.max(1, Number(childText(el, NS.tev, 'MessageLimit') ?? '1') || 1);
         const timeoutMs = durationOrInstantMs(childText(el, NS.tev, 'Timeout') ?? 'PT0S', now) ?? 0;
         const wait = Math.min(Math.max(timeoutMs, 0), this.options.maxPullWaitMs);
-        if (live.queue.length === 0 && wait > 0) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(done, wait);
-            function done() {
-              clearTimeout(timer);
-              live.waiter = null;
-              resolve();
-            }
-            live.waiter = done;
-          });
-        }
-        if (!this.subscriptions.has(id)) {
+        await this.pullPoints.waitForEvents(live, wait);
+        if (!this.pullPoints.has(id)) {
           return { fault: { code: 'Receiver', subcodes: [], reason: 'subscription ended while pulling' } };
         }
         const batch = live.queue.splice(0, limit);
@@ -547,10 +519,9 @@ export class SimOnvifCamera extends EventEmitter {
         };
       }
       case `${NS.wsnt}#Unsubscribe`: {
-        this.subscriptions.delete(id);
-        live.waiter?.();
+        this.pullPoints.remove(id);
         this.stats.unsubscribes++;
-        this.stats.liveSubscriptions = this.subscriptions.size;
+        this.stats.liveSubscriptions = this.pullPoints.size;
         return {
           body: '<wsnt:UnsubscribeResponse/>',
           headers: this.addressingReply(ACTION.unsubscribe, header),
