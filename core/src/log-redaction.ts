@@ -29,6 +29,8 @@ export const REDACTED_LOG_FIELDS = [
   'account',
   'idNumber',
   'phone',
+  'plate',
+  'plateNumber',
   'pii',
 ] as const;
 

@@ -107,6 +107,9 @@ export interface PlateSighting {
   confidence: number;
   lane: 'entry' | 'exit';
   at: number;
+  /** As the camera classifies the plate (e.g. "Normal", "civil"); informational. */
+  plateType?: string;
+  countryCode?: string;
 }
 
 /** What a gate, door or barrier is told. */
@@ -131,6 +134,11 @@ export type TerminalEvent =
   | { type: 'SaleStatusAsked'; terminalId: string; receiptNo: number }
   | { type: 'FaceRecognized'; terminalId: string; recognition: FaceRecognition }
   | { type: 'PlateSighted'; terminalId: string; sighting: PlateSighting }
+  /**
+   * The camera's picture (JPEG) of a sighting, sent after the sighting itself so that the barrier never
+   * waits for a picture. Personal data: the scenario stores it sealed, addressed by its digest.
+   */
+  | { type: 'PlateSnapshotTaken'; terminalId: string; eventId: string; jpeg: Uint8Array }
   | { type: 'TerminalStatus'; terminalId: string; up: boolean; detail?: string }
   /** A frame or report the driver could not use (bad CRC, junk, unknown command): for ops, not a decision. */
   | { type: 'FrameRejected'; terminalId: string; code: string; detail: string }
@@ -162,6 +170,7 @@ export interface EventReplies {
   SaleStatusAsked: SaleStatus;
   FaceRecognized: AccessDecision;
   PlateSighted: AccessDecision;
+  PlateSnapshotTaken: undefined;
   TerminalStatus: undefined;
   FrameRejected: undefined;
   TerminalAlert: undefined;

@@ -34,6 +34,7 @@ export {
 export type { CanteenPosConfigInput } from './canteen-pos/schema.ts';
 export { SessionAuth } from './canteen-pos/session-auth.ts';
 export {
+  type AccessDecision,
   type CredentialAnswer,
   DECLINE_REASONS,
   type DeclineReasonName,
@@ -45,6 +46,7 @@ export {
   type EventReplies,
   type MqttTerminalGrant,
   type PaymentCredential,
+  type PlateSighting,
   type ReplyTo,
   type SaleDecision,
   type SaleRequest,
@@ -59,6 +61,7 @@ export { DriverError } from './driver-error.ts';
 export { hidReaderDriver } from './hid-reader/index.ts';
 export { encodeKeyboardWedge } from './hid-reader/keyboard-wedge.ts';
 export { mqttLoginSchema } from './mqtt-login.ts';
+export { type OnvifCameraConfig, onvifCameraConfigSchema, onvifCameraDriver } from './onvif-camera/index.ts';
 export type {
   ByteTransportFactory,
   MqttTransport,

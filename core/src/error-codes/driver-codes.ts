@@ -113,6 +113,43 @@ export const DRIVER_ERROR_CODES = [
     code: 'HTTP_UNREACHABLE',
     description: 'The device could not be reached over HTTP (connection refused, no route).',
   },
+  {
+    code: 'ONVIF_AUTH_REFUSED',
+    description: 'The camera refused the WS-UsernameToken (wrong user or password, or its clock is far off).',
+  },
+  {
+    code: 'ONVIF_EVENT_INVALID',
+    description: 'A plate event without a usable plate number or confidence; it was dropped.',
+  },
+  {
+    code: 'ONVIF_FAULT',
+    description:
+      'The camera answered an ONVIF request with a SOAP fault (for a pull: it forgot the subscription).',
+  },
+  {
+    code: 'ONVIF_NO_EVENTS',
+    description: 'The camera lists no ONVIF event service, so it cannot report plates.',
+  },
+  {
+    code: 'ONVIF_PASSWORD_MISSING',
+    description: "The environment variable named by the camera's passwordEnv is not set.",
+  },
+  {
+    code: 'ONVIF_RELAY_FAILED',
+    description: 'SetRelayOutputState failed: the barrier did not open on an open decision.',
+  },
+  {
+    code: 'ONVIF_RESPONSE_INVALID',
+    description: 'The camera answered with something that is no ONVIF SOAP response.',
+  },
+  {
+    code: 'ONVIF_SILENT',
+    description: 'The camera did not answer an ONVIF request within its timeout; the connection was cut.',
+  },
+  {
+    code: 'ONVIF_UNREACHABLE',
+    description: 'The camera could not be reached (connection refused or reset).',
+  },
   { code: 'MEMORY_PORT_ABORTED', description: 'Tests only: the open of an in-memory port was cancelled.' },
   { code: 'MEMORY_PORT_ABSENT', description: 'Tests only: the in-memory port is unplugged.' },
   { code: 'MEMORY_PORT_BUSY', description: 'Tests only: the in-memory port is already open.' },

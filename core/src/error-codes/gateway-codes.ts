@@ -72,6 +72,11 @@ export const GATEWAY_ERROR_CODES = [
     description: 'Alert: free disk space is below the floor; offline sales are declined until space returns.',
   },
   {
+    code: 'PARKING_MANUAL_REVIEW',
+    description:
+      'Alert: parking passages wait for an attendant (an exit without entry, a likely misread, an entry while the plate was inside).',
+  },
+  {
     code: 'CANTEEN_HOLDER_KEY_MISSING',
     description: 'Alert: no holder key (enrolment answer); unkeyed digests, blacklist not updated.',
   },

@@ -1,8 +1,10 @@
 import type {
+  AccessDecision,
   CredentialAnswer,
   DriverContext,
   DriverLogger,
   PaymentCredential,
+  PlateSighting,
   ReplyTo,
   SaleDecision,
   SaleRequest,
@@ -11,7 +13,8 @@ import type {
   TerminalKey,
   VoidRequest,
 } from '../driver-api.ts';
-import type { ByteTransportFactory, MqttTransportFactory } from '../transport.ts';
+import type { ByteTransportFactory, HttpTransportFactory, MqttTransportFactory } from '../transport.ts';
+import { createHttpTransportFactory } from '../transports/http-transport.ts';
 import { createTransportFactory } from '../transports/index.ts';
 
 /**
@@ -72,6 +75,10 @@ export interface TestDriverContextOptions {
   /** The agent's sale decision; absent for a family that never asks (a reader without a screen). */
   decideSale?(terminalId: string, sale: SaleRequest): Promise<SaleDecision> | SaleDecision;
   decideVoid?(terminalId: string, request: VoidRequest): Promise<SaleDecision> | SaleDecision;
+  /** The parking scenario's answer to a plate (onvif-camera); absent: PlateSighted is refused. */
+  decidePlate?(terminalId: string, sighting: PlateSighting): Promise<AccessDecision> | AccessDecision;
+  /** Told of each snapshot an onvif-camera driver sends after a sighting. */
+  onPlateSnapshot?(terminalId: string, eventId: string, jpeg: Uint8Array): void;
   /** The blacklist version the site applies, as the canteen scenario answers BlacklistVersionAsked. */
   blacklistVersion?(): number;
   /** What the ledger says of a receipt (SaleStatusAsked, canteen-pos v2); refused by default. */
@@ -141,8 +148,13 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
         return options.saleStatus
           ? options.saleStatus(event.terminalId, event.receiptNo)
           : Promise.reject(new Error("this test's agent side does not expect a status query"));
-      case 'FaceRecognized':
       case 'PlateSighted':
+        if (options.decidePlate) return options.decidePlate(event.terminalId, event.sighting);
+        return Promise.reject(new Error(`this test's agent side does not expect ${event.type}`));
+      case 'PlateSnapshotTaken':
+        options.onPlateSnapshot?.(event.terminalId, event.eventId, event.jpeg);
+        return undefined;
+      case 'FaceRecognized':
         return Promise.reject(new Error(`this test's agent side does not expect ${event.type}`));
       default:
         return undefined;
@@ -155,10 +167,19 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
       return transport;
     },
   };
+  const http = createHttpTransportFactory();
+  const countedHttp: HttpTransportFactory = {
+    async open(endpoint, signal) {
+      const transport = await http.open(endpoint, signal);
+      opens++;
+      return transport;
+    },
+  };
   const ctx: DriverContext = {
     transports: createTransportFactory({
       serial: counted,
       hid: counted,
+      http: countedHttp,
       ...(options.mqtt ? { mqtt: options.mqtt } : {}),
     }),
     logger: options.logger ?? quietDriverLogger,

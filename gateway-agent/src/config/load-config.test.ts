@@ -102,10 +102,10 @@ describe('box config', () => {
     });
     expect(issues).toEqual([
       { path: 'drivers[0].driver', message: 'unknown driver "canteen-pso"; did you mean `canteen-pos`?' },
-      { path: 'drivers[1].driver', message: 'expected one of canteen-pos, hid-reader' },
+      { path: 'drivers[1].driver', message: 'expected one of canteen-pos, hid-reader, onvif-camera' },
       {
         path: 'drivers[2].driver',
-        message: 'unknown driver "face-reader"; expected one of canteen-pos, hid-reader',
+        message: 'unknown driver "face-reader"; expected one of canteen-pos, hid-reader, onvif-camera',
       },
     ]);
   });

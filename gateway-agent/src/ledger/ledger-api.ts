@@ -20,6 +20,10 @@ export interface PersonalData {
   idNumber?: string;
   phone?: string;
   faceImageDigest?: string;
+  /** A licence plate (parking): it names a car owner. */
+  plateNumber?: string;
+  /** SM3 digest of the plate camera's snapshot, which is stored sealed by that digest. */
+  plateImageDigest?: string;
 }
 
 export interface AppendInput {

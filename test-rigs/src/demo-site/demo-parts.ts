@@ -99,6 +99,8 @@ export interface DemoConfigOptions {
    * with the insecure acknowledgement a real box would need for it (a bench compares the two).
    */
   tillProtocol?: 1 | 2;
+  /** `scenarios.parking`, when the demo runs a parking lot. */
+  parking?: Record<string, unknown>;
 }
 
 /** The demo box config: the same schema, loader and validation a real box config goes through. */
@@ -124,7 +126,10 @@ export function demoConfigDocument(options: DemoConfigOptions): Record<string, u
     broker: { tcp: { host: '127.0.0.1', port: options.ports.broker } },
     admin: { host: '127.0.0.1', port: options.ports.admin },
     sync: { maxRecords: 200, maxAgeMs: 2000, backoffBaseMs: 500, backoffCapMs: 10_000 },
-    scenarios: { canteen: { readerBindings: options.readerBindings ?? [] } },
+    scenarios: {
+      canteen: { readerBindings: options.readerBindings ?? [] },
+      ...(options.parking ? { parking: options.parking } : {}),
+    },
     drivers: [
       ...options.canteenLines.map((line) => ({
         driver: 'canteen-pos',

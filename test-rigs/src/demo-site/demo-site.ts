@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { createLogger, startAgent } from '@sceneway/gateway-agent';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 import { type CanteenPosSim, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
+import { startDemoParking } from './demo-parking.ts';
 import {
   demoBoxConfig,
   enrolBox,
@@ -60,12 +61,18 @@ async function main(): Promise<void> {
     for (const { pair } of pairs) await pair.close();
   });
 
+  // A parking lot beside the canteen: two simulated ONVIF plate cameras (entry, exit) on loopback.
+  const parking = await startDemoParking();
+  stops.push(() => parking.stop());
+
   const config = demoBoxConfig({
     dataDir,
     ports,
     bankUrl: bank.url,
     bankPrivateKeyHex,
     canteenLines: pairs.map(({ id, pair }) => ({ terminalId: id, path: pair.a })),
+    extraDrivers: parking.drivers,
+    parking: parking.scenario,
   });
   // The enrolment a real box sends with `sceneway keys enrolment-request`; the demo bank imports it.
   await enrolBox(bank, config, secrets, bankPrivateKeyHex);
@@ -122,6 +129,7 @@ async function main(): Promise<void> {
   say(
     `  canteen tills  ${TILLS.join(', ')} on socat pty pairs under ${ptyRoot} (POS protocol v2: MAC'd sessions, keys in the box's sealed store)`,
   );
+  say('  parking lot    lot-entry-cam, lot-exit-cam (simulated ONVIF cameras; fees on the ledger at exit)');
   say(
     `  ledger         head #${agent.ledger.stats().headSeq}; check it with: npx sceneway ledger verify --db ${config.ledger.path}`,
   );
@@ -138,6 +146,8 @@ async function main(): Promise<void> {
     signal: abort.signal,
   });
 
+  const lot = parking.play({ log: (line) => say(`  ${line}`), signal: abort.signal });
+
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
@@ -145,6 +155,7 @@ async function main(): Promise<void> {
   say('\nstopping the demo site...');
   abort.abort();
   await day;
+  await lot;
   saveReceiptCounters(
     dataDir,
     sims.map((sim) => sim.till().nextReceiptNo),

@@ -1,0 +1,3 @@
+export { type ParkingConfig, parkingConfigSchema } from './parking-config.ts';
+export { createParkingRules, type ParkingRules } from './parking-rules.ts';
+export { parkingScenario } from './parking-scenario.ts';

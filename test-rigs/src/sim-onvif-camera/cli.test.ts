@@ -1,0 +1,92 @@
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { onvifCameraConfigSchema, onvifCameraDriver } from '@sceneway/device-drivers';
+import { createTestDriverContext } from '@sceneway/device-drivers/testing';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+
+describe('sim-onvif-camera CLI', () => {
+  it('prints help naming the serve command and its stdin commands', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', cli, 'serve', '--help'], {
+      timeout: 30_000,
+    });
+    for (const word of ['--password', 'plate', 'reboot', 'refuse-auth', 'hikvision'])
+      expect(stdout).toContain(word);
+  });
+
+  it('serves a camera that takes a plate on stdin and prints what happened as JSON lines', async () => {
+    const child = spawn(process.execPath, [
+      '--import',
+      'tsx',
+      cli,
+      'serve',
+      '--port',
+      '0',
+      '--max-pull-wait',
+      '200',
+    ]);
+    const lines = createInterface({ input: child.stdout });
+    const seen: Array<Record<string, unknown>> = [];
+    const next = (match: (l: Record<string, unknown>) => boolean) =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        const found = seen.find(match);
+        if (found) return resolve(found);
+        const on = (line: string) => {
+          const parsed = JSON.parse(line) as Record<string, unknown>;
+          seen.push(parsed);
+          if (match(parsed)) {
+            lines.off('line', on);
+            resolve(parsed);
+          }
+        };
+        lines.on('line', on);
+      });
+    const env = `SIM_ONVIF_CLI_PASSWORD_${process.pid}`;
+    process.env[env] = 'camera-pass';
+    const plates: string[] = [];
+    const test = createTestDriverContext({
+      transports: { open: () => Promise.reject(new Error('no byte transports')) },
+      decidePlate: (_id, s) => {
+        plates.push(s.plate);
+        return { outcome: 'open' };
+      },
+    });
+    try {
+      const { listening } = await next((l) => 'listening' in l);
+      // An ONVIF client that is not the simulator's own code: the box's driver, pointed at the printed URL.
+      const driver = onvifCameraDriver.create(
+        test.ctx,
+        onvifCameraConfigSchema.parse({
+          id: 'cli-cam',
+          lane: 'entry',
+          deviceUrl: String(listening),
+          username: 'admin',
+          passwordEnv: env,
+          relayToken: 'relay_barrier',
+        }),
+      );
+      await driver.start();
+      await next((l) => l.event === 'subscribed');
+      child.stdin.write('plate 京A12345 0.9\n');
+      expect(await next((l) => l.event === 'relay')).toMatchObject({
+        token: 'relay_barrier',
+        state: 'active',
+      });
+      expect(plates).toEqual(['京A12345']);
+      child.stdin.write('bogus\n');
+      expect(await next((l) => 'error' in l)).toMatchObject({
+        error: expect.stringContaining('unknown command'),
+      });
+      await driver.stop();
+      child.stdin.write('quit\n');
+      await new Promise((resolve) => child.once('exit', resolve));
+    } finally {
+      child.kill();
+      delete process.env[env];
+    }
+  });
+});
