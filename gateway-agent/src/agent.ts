@@ -360,8 +360,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
             intervalSeconds: telemetry.intervalSeconds,
             topicPrefix: telemetry.topicPrefix,
             ...(telemetry.username ? { username: telemetry.username } : {}),
-            ...(telemetry.passwordFile
-              ? { password: readFileSync(telemetry.passwordFile, 'utf8').trim() }
+            ...(telemetry.passwordPath
+              ? { password: readFileSync(telemetry.passwordPath, 'utf8').trim() }
               : {}),
             ...(telemetry.caPath ? { ca: readFileSync(telemetry.caPath) } : {}),
           },

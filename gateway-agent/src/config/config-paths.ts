@@ -18,7 +18,7 @@ export const CONFIG_PATH_FIELDS = [
   'broker.tls.certPath',
   'broker.tls.keyPath',
   'broker.tls.caPath',
-  'telemetry.passwordFile',
+  'telemetry.passwordPath',
   'telemetry.caPath',
 ] as const;
 

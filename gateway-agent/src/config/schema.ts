@@ -298,7 +298,7 @@ const telemetrySchema = z
         'Fleet broker, e.g. mqtts://fleet.example:8883. Plain mqtt:// or ws:// off loopback is refused unless insecure.plaintextTelemetry acknowledges it.',
       ),
     username: z.string().min(1).max(256).optional().describe('MQTT username at the fleet broker.'),
-    passwordFile: fsPath('File holding the MQTT password (one line, keep it 0600).').optional(),
+    passwordPath: fsPath('File holding the MQTT password (one line, keep it 0600).').optional(),
     caPath: fsPath('PEM CA that signed the fleet broker certificate (mqtts://, wss://); absent = the system CAs.').optional(),
     intervalSeconds: z
       .number()
