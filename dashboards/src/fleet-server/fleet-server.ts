@@ -79,7 +79,6 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
   };
 
   const onMessage = async (message: ConsumedMessage) => {
-    consumed++;
     const receivedAt = now();
     let boxId: string;
     let applied: boolean;
@@ -94,6 +93,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     metrics.messages.inc({ kind: message.kind, outcome: applied ? 'applied' : 'stale' });
     const box = await store.box(boxId);
     if (box) await evaluate(box);
+    consumed++; // counted once stored and evaluated: a test that waits on it may read the result
   };
 
   const sweep = async () => {
