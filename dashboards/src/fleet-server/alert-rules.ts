@@ -31,7 +31,8 @@ export interface WantedAlert {
  */
 export function wantedAlerts(box: BoxState, now: number, t: AlertThresholds): WantedAlert[] {
   const wanted: WantedAlert[] = [];
-  const sinceHeartbeat = box.lastHeartbeatAt === null ? null : Math.max(0, (now - box.lastHeartbeatAt) / 1000);
+  const sinceHeartbeat =
+    box.lastHeartbeatAt === null ? null : Math.max(0, (now - box.lastHeartbeatAt) / 1000);
   if (!box.online) {
     wanted.push({ code: 'FLEET_BOX_OFFLINE', message: `${box.boxId} is offline (${box.reason})` });
   } else if (sinceHeartbeat !== null && sinceHeartbeat > t.offlineAfterSeconds) {
@@ -58,9 +59,15 @@ export function wantedAlerts(box: BoxState, now: number, t: AlertThresholds): Wa
     });
   for (const terminal of h.terminals)
     if (!terminal.up)
-      wanted.push({ code: `FLEET_TERMINAL_DOWN:${terminal.id}`, message: `${box.boxId}: terminal ${terminal.id} is down` });
+      wanted.push({
+        code: `FLEET_TERMINAL_DOWN:${terminal.id}`,
+        message: `${box.boxId}: terminal ${terminal.id} is down`,
+      });
   if (h.diskFreeMb !== null && h.diskFreeMb < t.diskLowMb)
-    wanted.push({ code: 'FLEET_DISK_LOW', message: `${box.boxId}: ${Math.round(h.diskFreeMb)} MiB free on the ledger disk` });
+    wanted.push({
+      code: 'FLEET_DISK_LOW',
+      message: `${box.boxId}: ${Math.round(h.diskFreeMb)} MiB free on the ledger disk`,
+    });
   if (h.clockDriftMs !== null && Math.abs(h.clockDriftMs) > t.clockDriftSeconds * 1000)
     wanted.push({
       code: 'FLEET_CLOCK_DRIFT',

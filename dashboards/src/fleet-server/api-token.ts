@@ -19,12 +19,15 @@ export function fleetTokenFrom(file: string | undefined, env: NodeJS.ProcessEnv 
   }
   const fromEnv = env[FLEET_TOKEN_ENV];
   if (!fromEnv)
-    throw new Error(`no API token: pass --token-file <0600 file> or set ${FLEET_TOKEN_ENV} (at least ${MIN_LENGTH} characters)`);
+    throw new Error(
+      `no API token: pass --token-file <0600 file> or set ${FLEET_TOKEN_ENV} (at least ${MIN_LENGTH} characters)`,
+    );
   return checked(fromEnv, FLEET_TOKEN_ENV);
 }
 
 function checked(token: string, where: string): string {
-  if (token.length < MIN_LENGTH) throw new Error(`the fleet token in ${where} is shorter than ${MIN_LENGTH} characters`);
+  if (token.length < MIN_LENGTH)
+    throw new Error(`the fleet token in ${where} is shorter than ${MIN_LENGTH} characters`);
   return token;
 }
 

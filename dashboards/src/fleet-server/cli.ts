@@ -25,18 +25,45 @@ export function fleetProgram(): Command {
     .option('--mqtt-password-file <file>', 'file holding the broker password')
     .option('--mqtt-ca <file>', 'PEM CA of the broker certificate')
     .option('--topic-prefix <prefix>', "the boxes' telemetry.topicPrefix", 'sceneway/fleet')
-    .option('--share-group <name>', 'shared-subscription group: replicas with the same group split the load', 'fleet')
+    .option(
+      '--share-group <name>',
+      'shared-subscription group: replicas with the same group split the load',
+      'fleet',
+    )
     .option('--db <path>', 'SQLite file of the fleet store (the default store)', 'sceneway-fleet.db')
     .option('--pg <url>', 'PostgreSQL URL (replaces --db; for several replicas serving one state)')
     .option('--pg-schema <name>', 'PostgreSQL schema holding the tables', 'sceneway_fleet')
     .option('--host <addr>', 'address the API listens on', '127.0.0.1')
     .option('--port <n>', 'API port (0 = any free port)', '8090')
-    .option('--token-file <file>', `bearer token of the API, from a 0600 file (or set ${FLEET_TOKEN_ENV}); never on the command line`)
+    .option(
+      '--token-file <file>',
+      `bearer token of the API, from a 0600 file (or set ${FLEET_TOKEN_ENV}); never on the command line`,
+    )
     .option('--webhook <url>', 'POST every alert raised and resolved here (JSON)')
-    .option('--offline-after <s>', 'seconds without a heartbeat before a box is offline', positive, DEFAULT_THRESHOLDS.offlineAfterSeconds)
-    .option('--rpo <minutes>', 'oldest-unsynced age that raises FLEET_RPO_EXCEEDED (004 §5.2 c: 30)', positive, DEFAULT_THRESHOLDS.rpoSeconds / 60)
-    .option('--disk-low <MiB>', 'free ledger disk below which FLEET_DISK_LOW is raised', positive, DEFAULT_THRESHOLDS.diskLowMb)
-    .option('--clock-drift <s>', 'box clock offset beyond which FLEET_CLOCK_DRIFT is raised', positive, DEFAULT_THRESHOLDS.clockDriftSeconds)
+    .option(
+      '--offline-after <s>',
+      'seconds without a heartbeat before a box is offline',
+      positive,
+      DEFAULT_THRESHOLDS.offlineAfterSeconds,
+    )
+    .option(
+      '--rpo <minutes>',
+      'oldest-unsynced age that raises FLEET_RPO_EXCEEDED (004 §5.2 c: 30)',
+      positive,
+      DEFAULT_THRESHOLDS.rpoSeconds / 60,
+    )
+    .option(
+      '--disk-low <MiB>',
+      'free ledger disk below which FLEET_DISK_LOW is raised',
+      positive,
+      DEFAULT_THRESHOLDS.diskLowMb,
+    )
+    .option(
+      '--clock-drift <s>',
+      'box clock offset beyond which FLEET_CLOCK_DRIFT is raised',
+      positive,
+      DEFAULT_THRESHOLDS.clockDriftSeconds,
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
     .action(async (o) => {
       const logger = pino({

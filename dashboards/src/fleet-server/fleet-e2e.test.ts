@@ -73,7 +73,10 @@ describe('fleet server end to end', () => {
 
     box = await spawnTelemetryBox(TEST_MQTT_URL, prefix, boxId);
     await hook.next('resolved', 'FLEET_BOX_OFFLINE', boxId);
-    await waitFor(async () => (await api(fleet.url, `/api/boxes/${boxId}`)).body.box?.online === true, 'online again');
+    await waitFor(
+      async () => (await api(fleet.url, `/api/boxes/${boxId}`)).body.box?.online === true,
+      'online again',
+    );
     // More evaluations of the same state (sweeps, heartbeats) notify nothing new.
     await fleet.sweep();
     await fleet.sweep();

@@ -66,7 +66,8 @@ describe('fleet alert rules', () => {
         healthOf({
           ledger: {
             depth: oldestUnsyncedAt === null ? 0 : 1,
-            oldestUnsyncedAgeSeconds: oldestUnsyncedAt === null ? null : (clock.now() - oldestUnsyncedAt) / 1000,
+            oldestUnsyncedAgeSeconds:
+              oldestUnsyncedAt === null ? null : (clock.now() - oldestUnsyncedAt) / 1000,
             headSeq: 1,
             lastSyncedSeq: oldestUnsyncedAt === null ? 1 : 0,
           },
@@ -90,7 +91,12 @@ describe('fleet alert rules', () => {
     await hook.next('resolved', 'FLEET_RPO_EXCEEDED', boxId);
 
     health = {
-      sync: { state: 'stopped', consecutiveFailures: 1, lastErrorCode: 'SYNC_BATCH_REJECTED', stoppedByRejectedBatch: true },
+      sync: {
+        state: 'stopped',
+        consecutiveFailures: 1,
+        lastErrorCode: 'SYNC_BATCH_REJECTED',
+        stoppedByRejectedBatch: true,
+      },
       terminals: [{ id: 'till-2', driver: 'canteen-pos', up: false, firmware: null }],
       diskFreeMb: 100,
       clockDriftMs: 95_000,
@@ -98,7 +104,9 @@ describe('fleet alert rules', () => {
     part.beat();
     const bad = ['FLEET_SYNC_STOPPED', 'FLEET_TERMINAL_DOWN:till-2', 'FLEET_DISK_LOW', 'FLEET_CLOCK_DRIFT'];
     for (const code of bad) await hook.next('raised', code, boxId);
-    const active = (await api(fleet.url, `/api/boxes/${boxId}`)).body.alerts.map((a: { code: string }) => a.code);
+    const active = (await api(fleet.url, `/api/boxes/${boxId}`)).body.alerts.map(
+      (a: { code: string }) => a.code,
+    );
     expect(active.sort()).toEqual([...bad].sort());
     health = {};
     part.beat();
@@ -113,7 +121,8 @@ describe('fleet alert rules', () => {
     await hook.next('resolved', 'FLEET_BOX_OFFLINE', boxId);
     await fleet.webhookIdle();
     const counts = new Map<string, number>();
-    for (const n of hook.notices) counts.set(`${n.event} ${n.alert.code}`, (counts.get(`${n.event} ${n.alert.code}`) ?? 0) + 1);
+    for (const n of hook.notices)
+      counts.set(`${n.event} ${n.alert.code}`, (counts.get(`${n.event} ${n.alert.code}`) ?? 0) + 1);
     expect([...counts.values()].every((c) => c === 1)).toBe(true);
     expect(counts.size).toBe(12);
   });

@@ -10,7 +10,14 @@ import { createWebhook, type WebhookOptions } from './webhook.ts';
 
 export interface FleetServerOptions {
   store: FleetStore;
-  mqtt: { url: string; username?: string; password?: string; ca?: Buffer; topicPrefix: string; shareGroup: string };
+  mqtt: {
+    url: string;
+    username?: string;
+    password?: string;
+    ca?: Buffer;
+    topicPrefix: string;
+    shareGroup: string;
+  };
   http: { host: string; port: number };
   token: string;
   thresholds?: Partial<AlertThresholds>;
@@ -68,7 +75,12 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     const active = await store.alerts({ activeOnly: true, boxId: box.boxId });
     for (const w of wanted) {
       if (active.some((a) => a.code === w.code)) continue;
-      const raised = await store.raiseAlert({ boxId: box.boxId, code: w.code, message: w.message, raisedAt: at });
+      const raised = await store.raiseAlert({
+        boxId: box.boxId,
+        code: w.code,
+        message: w.message,
+        raisedAt: at,
+      });
       if (raised) notify('raised', raised);
     }
     for (const a of active) {
@@ -111,13 +123,16 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
   });
 
   let sweeping: Promise<void> | null = null;
-  const timer = setInterval(() => {
-    sweeping ??= sweep()
-      .catch((err) => logger.error({ err: (err as Error).message }, 'alert sweep failed'))
-      .finally(() => {
-        sweeping = null;
-      });
-  }, (options.sweepSeconds ?? 15) * 1000);
+  const timer = setInterval(
+    () => {
+      sweeping ??= sweep()
+        .catch((err) => logger.error({ err: (err as Error).message }, 'alert sweep failed'))
+        .finally(() => {
+          sweeping = null;
+        });
+    },
+    (options.sweepSeconds ?? 15) * 1000,
+  );
   timer.unref();
 
   const server = http.createServer((req, res) => {
@@ -149,7 +164,9 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     }
     if (url.pathname === '/api/boxes') return json(res, 200, { boxes: await store.boxes() });
     if (url.pathname === '/api/alerts')
-      return json(res, 200, { alerts: await store.alerts({ activeOnly: url.searchParams.get('all') !== '1' }) });
+      return json(res, 200, {
+        alerts: await store.alerts({ activeOnly: url.searchParams.get('all') !== '1' }),
+      });
     const boxMatch = /^\/api\/boxes\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})(\/history)?$/.exec(url.pathname);
     if (boxMatch?.[1]) {
       const boxId = boxMatch[1];

@@ -32,7 +32,11 @@ const STORES: Array<[string, () => FleetStore]> = [
   ],
 ];
 
-const status = (session: number, state: 'online' | 'offline', reason: TelemetryStatus['reason']): TelemetryStatus => ({
+const status = (
+  session: number,
+  state: 'online' | 'offline',
+  reason: TelemetryStatus['reason'],
+): TelemetryStatus => ({
   v: 1,
   boxId: 'box-a',
   siteId: 'site-a',
@@ -59,7 +63,11 @@ for (const [name, open] of STORES) {
         expect(await store.applyStatus(status(2, 'offline', 'last-will'), 104)).toBe(true);
         // A heartbeat of session 2 that was still in flight does not bring the dead box back.
         await store.applyHeartbeat(heartbeatOf('box-a', { session: 2, seq: 2 }), 105);
-        expect(await store.box('box-a')).toMatchObject({ online: false, reason: 'last-will', stateSince: 104 });
+        expect(await store.box('box-a')).toMatchObject({
+          online: false,
+          reason: 'last-will',
+          stateSince: 104,
+        });
         expect(await store.applyStatus(status(2, 'online', 'connected'), 106)).toBe(false);
         await store.applyHeartbeat(heartbeatOf('box-a', { session: 3, seq: 1 }), 107);
         expect(await store.box('box-a')).toMatchObject({ online: true, session: 3, lastHeartbeatAt: 107 });

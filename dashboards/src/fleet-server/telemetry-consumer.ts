@@ -34,7 +34,7 @@ export type ConsumedMessage =
  */
 export async function startTelemetryConsumer(options: ConsumerOptions): Promise<{ close(): Promise<void> }> {
   const { logger } = options;
-  const topicRe = new RegExp(`^${escape(options.topicPrefix)}/([^/]+)/(heartbeat|status)$`);
+  const topicRe = new RegExp(`^${escapeRegExp(options.topicPrefix)}/([^/]+)/(heartbeat|status)$`);
   const clientOptions: IClientOptions = {
     clientId: `sceneway-fleet-${options.shareGroup}-${randomBytes(4).toString('hex')}`,
     protocolVersion: 5,
@@ -48,9 +48,11 @@ export async function startTelemetryConsumer(options: ConsumerOptions): Promise<
   client.on('error', (err) => logger.warn({ err: err.message }, 'fleet broker connection error'));
   let chain = Promise.resolve();
   client.on('message', (topic, payload) => {
-    chain = chain.then(() => handle(topic, payload)).catch((err) =>
-      logger.error({ err: (err as Error).message, topic }, 'storing a telemetry message failed'),
-    );
+    chain = chain
+      .then(() => handle(topic, payload))
+      .catch((err) =>
+        logger.error({ err: (err as Error).message, topic }, 'storing a telemetry message failed'),
+      );
   });
   const handle = async (topic: string, payload: Buffer) => {
     const match = topicRe.exec(topic);
@@ -73,7 +75,9 @@ export async function startTelemetryConsumer(options: ConsumerOptions): Promise<
     if (parsed.data.boxId !== boxId) return options.onRejected(kind, 'box-mismatch');
     return options.onMessage({ kind, heartbeat: parsed.data });
   };
-  const filters = ['heartbeat', 'status'].map((k) => `$share/${options.shareGroup}/${options.topicPrefix}/+/${k}`);
+  const filters = ['heartbeat', 'status'].map(
+    (k) => `$share/${options.shareGroup}/${options.topicPrefix}/+/${k}`,
+  );
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
@@ -88,4 +92,4 @@ export async function startTelemetryConsumer(options: ConsumerOptions): Promise<
   };
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

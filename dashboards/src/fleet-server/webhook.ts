@@ -40,7 +40,11 @@ export function createWebhook(options: WebhookOptions) {
       } catch {
         // a timeout or a refused connection: retried like a 5xx
       }
-      if (attempt < options.attempts && !(await sleep(fullJitterDelay(options.backoff, attempt), abort.signal))) break;
+      if (
+        attempt < options.attempts &&
+        !(await sleep(fullJitterDelay(options.backoff, attempt), abort.signal))
+      )
+        break;
     }
     options.onOutcome?.(notice.event, 'failed');
   };

@@ -11,11 +11,7 @@ import type { BoxConfig } from './schema.ts';
  * to refuse strangers, which the plain listener (passwords in clear) and the admin API (no
  * authentication) cannot do off loopback.
  */
-export type InsecureException =
-  | 'plainHttpBank'
-  | 'plaintextMqtt'
-  | 'adminOffLoopback'
-  | 'plaintextTelemetry';
+export type InsecureException = 'plainHttpBank' | 'plaintextMqtt' | 'adminOffLoopback' | 'plaintextTelemetry';
 
 interface ExceptionRule {
   name: InsecureException;
@@ -76,8 +72,7 @@ const RULES: readonly ExceptionRule[] = [
       const plain = url.protocol === 'mqtt:' || url.protocol === 'ws:';
       return plain && !isLoopbackHost(url.hostname) ? url.host : null;
     },
-    risk:
-      'plain MQTT telemetry to a fleet broker off this box: the fleet password and the health of the site cross the network in clear, and anyone on the path can forge a box',
+    risk: 'plain MQTT telemetry to a fleet broker off this box: the fleet password and the health of the site cross the network in clear, and anyone on the path can forge a box',
     fix: 'use an mqtts:// (or wss://) telemetry.url (telemetry.caPath for a private CA)',
   },
 ];

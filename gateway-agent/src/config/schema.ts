@@ -299,7 +299,9 @@ const telemetrySchema = z
       ),
     username: z.string().min(1).max(256).optional().describe('MQTT username at the fleet broker.'),
     passwordPath: fsPath('File holding the MQTT password (one line, keep it 0600).').optional(),
-    caPath: fsPath('PEM CA that signed the fleet broker certificate (mqtts://, wss://); absent = the system CAs.').optional(),
+    caPath: fsPath(
+      'PEM CA that signed the fleet broker certificate (mqtts://, wss://); absent = the system CAs.',
+    ).optional(),
     intervalSeconds: z
       .number()
       .int()
@@ -309,7 +311,10 @@ const telemetrySchema = z
       .describe('Seconds between heartbeats; the fleet marks a box offline after a few missed ones.'),
     topicPrefix: z
       .string()
-      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'expected topic levels of letters, digits, ".", "_" or "-", no wildcards')
+      .regex(
+        /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/,
+        'expected topic levels of letters, digits, ".", "_" or "-", no wildcards',
+      )
       .default('sceneway/fleet')
       .describe('Topics are <topicPrefix>/<box id>/heartbeat and <topicPrefix>/<box id>/status.'),
   })

@@ -5,7 +5,12 @@ import type { TelemetryHealth } from './telemetry-payload.ts';
 
 export interface AgentHealthSources {
   uptimeSeconds(): number;
-  ledger(): { depth: number; oldestUnsyncedAgeSeconds: number | null; headSeq: number; lastSyncedSeq: number };
+  ledger(): {
+    depth: number;
+    oldestUnsyncedAgeSeconds: number | null;
+    headSeq: number;
+    lastSyncedSeq: number;
+  };
   uploader(): UploaderStatus;
   terminals(): TerminalState[];
   /** MiB free on the ledger's filesystem; throws when statfs fails (reported as null). */
@@ -43,7 +48,11 @@ export function agentHealthReader(sources: AgentHealthSources): () => TelemetryH
     }
     return {
       uptimeSeconds: round(sources.uptimeSeconds()),
-      ledger: { ...ledger, oldestUnsyncedAgeSeconds: ledger.oldestUnsyncedAgeSeconds === null ? null : Math.max(0, ledger.oldestUnsyncedAgeSeconds) },
+      ledger: {
+        ...ledger,
+        oldestUnsyncedAgeSeconds:
+          ledger.oldestUnsyncedAgeSeconds === null ? null : Math.max(0, ledger.oldestUnsyncedAgeSeconds),
+      },
       sync: {
         state: sync.state,
         consecutiveFailures: sync.consecutiveFailures,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.ts';
-import { createTelemetryPart, type TelemetryEvent, type TelemetryPart } from './telemetry-part.ts';
+import { createTelemetryPart, type TelemetryEvent } from './telemetry-part.ts';
 import { telemetryHeartbeatSchema, telemetryStatusSchema, telemetryTopics } from './telemetry-payload.ts';
 import {
   clearRetained,
@@ -26,7 +26,8 @@ function startPart(url: string, prefix: string, boxId: string) {
     boxId,
     siteId: 'site-t',
     agentVersion: '0.1.0-test',
-    health: () => healthOf({ ledger: { depth: 4, oldestUnsyncedAgeSeconds: 12, headSeq: 9, lastSyncedSeq: 5 } }),
+    health: () =>
+      healthOf({ ledger: { depth: 4, oldestUnsyncedAgeSeconds: 12, headSeq: 9, lastSyncedSeq: 5 } }),
     clock: { now: () => Date.now() },
     logger: silentLogger,
     backoff: { initialDelayMs: 20, maxDelayMs: 100 },
@@ -59,7 +60,10 @@ describe('telemetry part', () => {
     const boxId = newBoxId();
     const topics = telemetryTopics(prefix, boxId);
     const live = await recordTopics(TEST_MQTT_URL, `${prefix}/#`);
-    cleanups.push(() => live.close(), () => clearRetained(TEST_MQTT_URL, [topics.status]));
+    cleanups.push(
+      () => live.close(),
+      () => clearRetained(TEST_MQTT_URL, [topics.status]),
+    );
     const { part } = startPart(TEST_MQTT_URL, prefix, boxId);
     await part.start();
     cleanups.push(async () => part.stop());
@@ -67,7 +71,12 @@ describe('telemetry part', () => {
     const hb = await live.next((m) => m.topic === topics.heartbeat, 'a heartbeat');
     const heartbeat = telemetryHeartbeatSchema.parse(hb.payload);
     expect(heartbeat).toMatchObject({ boxId, siteId: 'site-t', seq: 1, offline: null });
-    expect(heartbeat.health.ledger).toEqual({ depth: 4, oldestUnsyncedAgeSeconds: 12, headSeq: 9, lastSyncedSeq: 5 });
+    expect(heartbeat.health.ledger).toEqual({
+      depth: 4,
+      oldestUnsyncedAgeSeconds: 12,
+      headSeq: 9,
+      lastSyncedSeq: 5,
+    });
 
     // A subscriber that comes later still learns the box is online: the status is retained.
     const late = await recordTopics(TEST_MQTT_URL, topics.status);
@@ -124,7 +133,11 @@ describe('telemetry part', () => {
     );
     const heartbeat = telemetryHeartbeatSchema.parse(back.payload);
     // The three missed beats arrive as one summary, never as three late heartbeats.
-    expect(heartbeat.offline).toMatchObject({ missedHeartbeats: 3, maxLedgerDepth: 4, maxOldestUnsyncedAgeSeconds: 12 });
+    expect(heartbeat.offline).toMatchObject({
+      missedHeartbeats: 3,
+      maxLedgerDepth: 4,
+      maxOldestUnsyncedAgeSeconds: 12,
+    });
     expect(live.messages.filter((m) => m.topic === topics.heartbeat)).toHaveLength(2);
   });
 

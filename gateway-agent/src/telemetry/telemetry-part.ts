@@ -68,7 +68,12 @@ export function createTelemetryPart(options: TelemetryPartOptions): TelemetryPar
   let timer: NodeJS.Timeout | undefined;
   let missed = 0;
 
-  const status = (session: number, state: TelemetryStatus['state'], reason: TelemetryStatus['reason'], at: number) =>
+  const status = (
+    session: number,
+    state: TelemetryStatus['state'],
+    reason: TelemetryStatus['reason'],
+    at: number,
+  ) =>
     JSON.stringify(
       telemetryStatusSchema.parse({
         v: TELEMETRY_VERSION,
@@ -129,7 +134,10 @@ export function createTelemetryPart(options: TelemetryPartOptions): TelemetryPar
       offline,
     });
     if (!parsed.success) {
-      logger.error({ issue: parsed.error.issues[0]?.path.join('.') }, 'telemetry: heartbeat out of schema; not sent');
+      logger.error(
+        { issue: parsed.error.issues[0]?.path.join('.') },
+        'telemetry: heartbeat out of schema; not sent',
+      );
       return;
     }
     const seq = link.seq;
@@ -142,7 +150,9 @@ export function createTelemetryPart(options: TelemetryPartOptions): TelemetryPar
     new Promise<MqttClient | null>((resolve) => {
       const client = connect(link.url, clientOptions(session));
       // Every error also closes the connection (reconnectPeriod 0); the listener keeps it from crashing the process.
-      client.on('error', (err) => logger.warn({ broker: where, err: err.message }, 'telemetry: uplink error'));
+      client.on('error', (err) =>
+        logger.warn({ broker: where, err: err.message }, 'telemetry: uplink error'),
+      );
       const fail = () => {
         client.end(true);
         resolve(null);

@@ -20,15 +20,47 @@ function fieldPaths(schema: z.ZodType, prefix = ''): string[] {
  * fails this test until someone decides it is not personal (no card, QR, holder, amount or free text).
  */
 const HEARTBEAT_FIELDS = [
-  'v', 'boxId', 'siteId', 'session', 'seq', 'sentAt', 'agentVersion', 'health', 'health.uptimeSeconds',
-  'health.ledger', 'health.ledger.depth', 'health.ledger.oldestUnsyncedAgeSeconds', 'health.ledger.headSeq',
-  'health.ledger.lastSyncedSeq', 'health.sync', 'health.sync.state', 'health.sync.consecutiveFailures',
-  'health.sync.lastErrorCode', 'health.sync.stoppedByRejectedBatch', 'health.terminals', 'health.terminals[].id',
-  'health.terminals[].driver', 'health.terminals[].up', 'health.terminals[].firmware', 'health.diskFreeMb',
-  'health.clockDriftMs', 'health.cpu', 'health.cpu.load1', 'health.cpu.cores', 'health.cpu.processPercent',
-  'health.memory', 'health.memory.rssMb', 'health.memory.systemFreeMb', 'health.memory.systemTotalMb', 'offline',
-  'offline.missedHeartbeats', 'offline.firstMissedAt', 'offline.lastMissedAt', 'offline.maxLedgerDepth',
-  'offline.maxOldestUnsyncedAgeSeconds', 'offline.terminalsDownSeen',
+  'v',
+  'boxId',
+  'siteId',
+  'session',
+  'seq',
+  'sentAt',
+  'agentVersion',
+  'health',
+  'health.uptimeSeconds',
+  'health.ledger',
+  'health.ledger.depth',
+  'health.ledger.oldestUnsyncedAgeSeconds',
+  'health.ledger.headSeq',
+  'health.ledger.lastSyncedSeq',
+  'health.sync',
+  'health.sync.state',
+  'health.sync.consecutiveFailures',
+  'health.sync.lastErrorCode',
+  'health.sync.stoppedByRejectedBatch',
+  'health.terminals',
+  'health.terminals[].id',
+  'health.terminals[].driver',
+  'health.terminals[].up',
+  'health.terminals[].firmware',
+  'health.diskFreeMb',
+  'health.clockDriftMs',
+  'health.cpu',
+  'health.cpu.load1',
+  'health.cpu.cores',
+  'health.cpu.processPercent',
+  'health.memory',
+  'health.memory.rssMb',
+  'health.memory.systemFreeMb',
+  'health.memory.systemTotalMb',
+  'offline',
+  'offline.missedHeartbeats',
+  'offline.firstMissedAt',
+  'offline.lastMissedAt',
+  'offline.maxLedgerDepth',
+  'offline.maxOldestUnsyncedAgeSeconds',
+  'offline.terminalsDownSeen',
 ];
 const STATUS_FIELDS = ['v', 'boxId', 'siteId', 'state', 'reason', 'session', 'at', 'agentVersion'];
 
@@ -53,15 +85,23 @@ describe('telemetry payloads carry no personal data', () => {
   it('refuse anything else, at any depth, so a field cannot slip in by a spread', () => {
     expect(telemetryHeartbeatSchema.safeParse(heartbeat).success).toBe(true);
     expect(telemetryHeartbeatSchema.safeParse({ ...heartbeat, cardUid: '04A1B2C3' }).success).toBe(false);
-    const terminal = { id: 't1', driver: 'canteen-pos', up: false, firmware: null, detail: 'card 04A1B2C3 refused' };
+    const terminal = {
+      id: 't1',
+      driver: 'canteen-pos',
+      up: false,
+      firmware: null,
+      detail: 'card 04A1B2C3 refused',
+    };
     expect(
-      telemetryHeartbeatSchema.safeParse({ ...heartbeat, health: { ...heartbeat.health, terminals: [terminal] } })
-        .success,
+      telemetryHeartbeatSchema.safeParse({
+        ...heartbeat,
+        health: { ...heartbeat.health, terminals: [terminal] },
+      }).success,
     ).toBe(false);
     // An error message is free text (it may quote a bank answer): only its code fits the field.
     const sync = { ...heartbeat.health.sync, lastErrorCode: 'refused: card 04A1B2C3' };
-    expect(telemetryHeartbeatSchema.safeParse({ ...heartbeat, health: { ...heartbeat.health, sync } }).success).toBe(
-      false,
-    );
+    expect(
+      telemetryHeartbeatSchema.safeParse({ ...heartbeat, health: { ...heartbeat.health, sync } }).success,
+    ).toBe(false);
   });
 });

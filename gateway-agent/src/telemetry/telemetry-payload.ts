@@ -18,12 +18,20 @@ export const telemetryStatusSchema = z
     v: z.literal(TELEMETRY_VERSION).describe('Payload version.'),
     boxId: id.describe('Box id (the topic names it too).'),
     siteId: id.describe('Site id of the box.'),
-    state: z.enum(['online', 'offline']).describe('online on connect; offline as the last will or on a clean stop.'),
+    state: z
+      .enum(['online', 'offline'])
+      .describe('online on connect; offline as the last will or on a clean stop.'),
     reason: z
       .enum(['connected', 'last-will', 'stopped'])
-      .describe('Why: connected, last-will (the broker lost the box), stopped (the agent shut down cleanly).'),
-    session: count.describe('Connection session, increasing per box: a late message of an older session is stale.'),
-    at: count.describe('Box clock (ms since the epoch) when the message was made; for a last will, when the session began.'),
+      .describe(
+        'Why: connected, last-will (the broker lost the box), stopped (the agent shut down cleanly).',
+      ),
+    session: count.describe(
+      'Connection session, increasing per box: a late message of an older session is stale.',
+    ),
+    at: count.describe(
+      'Box clock (ms since the epoch) when the message was made; for a last will, when the session began.',
+    ),
     agentVersion: z.string().max(64).describe('Agent version.'),
   })
   .describe('Retained on <prefix>/<box>/status.');
@@ -47,7 +55,9 @@ export const offlineSummarySchema = z
     firstMissedAt: count.describe('Box clock of the first missed heartbeat.'),
     lastMissedAt: count.describe('Box clock of the last missed heartbeat.'),
     maxLedgerDepth: count.describe('Largest ledger depth seen while offline.'),
-    maxOldestUnsyncedAgeSeconds: seconds.nullable().describe('Largest oldest-unsynced age seen while offline.'),
+    maxOldestUnsyncedAgeSeconds: seconds
+      .nullable()
+      .describe('Largest oldest-unsynced age seen while offline.'),
     terminalsDownSeen: z.array(id).max(256).describe('Terminals seen down at any missed heartbeat.'),
   })
   .describe('What the box saw while its uplink was down, instead of the heartbeats themselves.');
@@ -58,7 +68,9 @@ export const telemetryHealthSchema = z.strictObject({
   uptimeSeconds: seconds,
   ledger: z.strictObject({
     depth: count.describe('Records not yet acknowledged by the bank.'),
-    oldestUnsyncedAgeSeconds: seconds.nullable().describe('Age of the oldest unacknowledged record; null when none.'),
+    oldestUnsyncedAgeSeconds: seconds
+      .nullable()
+      .describe('Age of the oldest unacknowledged record; null when none.'),
     headSeq: count,
     lastSyncedSeq: count,
   }),
@@ -70,15 +82,22 @@ export const telemetryHealthSchema = z.strictObject({
       .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'expected an error code')
       .nullable()
       .describe('Stable code of the last failure (never its message).'),
-    stoppedByRejectedBatch: z.boolean().describe('The bank refused a batch for good: uploads stopped (an alert on the box).'),
+    stoppedByRejectedBatch: z
+      .boolean()
+      .describe('The bank refused a batch for good: uploads stopped (an alert on the box).'),
   }),
   terminals: z.array(terminalHealthSchema).max(256),
   diskFreeMb: seconds.nullable().describe('Free space on the ledger filesystem (MiB).'),
-  clockDriftMs: z.number().nullable().describe("Box clock minus the bank's, as last measured; null before any ack."),
+  clockDriftMs: z
+    .number()
+    .nullable()
+    .describe("Box clock minus the bank's, as last measured; null before any ack."),
   cpu: z.strictObject({
     load1: seconds.describe('1-minute load average.'),
     cores: count,
-    processPercent: seconds.describe('CPU the agent process used since the previous heartbeat (% of one core).'),
+    processPercent: seconds.describe(
+      'CPU the agent process used since the previous heartbeat (% of one core).',
+    ),
   }),
   memory: z.strictObject({
     rssMb: seconds,
@@ -99,7 +118,9 @@ export const telemetryHeartbeatSchema = z
     sentAt: count.describe('Box clock (ms since the epoch).'),
     agentVersion: z.string().max(64),
     health: telemetryHealthSchema,
-    offline: offlineSummarySchema.nullable().describe('Set on the first heartbeat after the uplink came back.'),
+    offline: offlineSummarySchema
+      .nullable()
+      .describe('Set on the first heartbeat after the uplink came back.'),
   })
   .describe('Sent (QoS 1, not retained) on <prefix>/<box>/heartbeat every intervalSeconds.');
 

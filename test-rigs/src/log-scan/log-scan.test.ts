@@ -1,9 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, type RunningAgent, startAgent } from '@sceneway/gateway-agent';
-import { randomBytes } from 'node:crypto';
 import { waitFor } from '@sceneway/gateway-agent/testing';
 import { connect } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -139,8 +139,12 @@ describe('log scan: a scripted day leaves no personal data or secret in any log 
     await waitFor(
       () =>
         payloads.some(({ payload }) => {
-          const health = payload.health as { ledger: { lastSyncedSeq: number }; terminals: Array<{ up: boolean }> } | undefined;
-          return health !== undefined && health.ledger.lastSyncedSeq > 0 && health.terminals.every((t) => t.up);
+          const health = payload.health as
+            | { ledger: { lastSyncedSeq: number }; terminals: Array<{ up: boolean }> }
+            | undefined;
+          return (
+            health !== undefined && health.ledger.lastSyncedSeq > 0 && health.terminals.every((t) => t.up)
+          );
         }),
       'a heartbeat of the synced day with every till up',
     );

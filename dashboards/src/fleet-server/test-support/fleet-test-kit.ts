@@ -1,9 +1,9 @@
-import type { TelemetryHealth, TelemetryHeartbeat } from '@sceneway/gateway-agent';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { TelemetryHealth, TelemetryHeartbeat } from '@sceneway/gateway-agent';
 import pino from 'pino';
 import type { AlertNotice } from '../webhook.ts';
 
@@ -44,7 +44,6 @@ export function heartbeatOf(
   };
 }
 
-
 export const quietLogger = pino({ level: 'silent' });
 export const TEST_TOKEN = 'fleet-test-token-0123456789abcdef';
 
@@ -69,9 +68,14 @@ export async function startWebhookReceiver() {
     notices,
     next(event: 'raised' | 'resolved', code: string, boxId: string): Promise<AlertNotice> {
       return new Promise((resolve, reject) => {
-        const timeout = setTimeout(() => reject(new Error(`no webhook ${event} ${code} for ${boxId}`)), 30_000);
+        const timeout = setTimeout(
+          () => reject(new Error(`no webhook ${event} ${code} for ${boxId}`)),
+          30_000,
+        );
         const check = () => {
-          const found = notices.find((n) => n.event === event && n.alert.code === code && n.alert.boxId === boxId);
+          const found = notices.find(
+            (n) => n.event === event && n.alert.code === code && n.alert.boxId === boxId,
+          );
           if (!found) return;
           clearTimeout(timeout);
           waiters.delete(check);

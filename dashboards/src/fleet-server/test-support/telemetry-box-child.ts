@@ -18,4 +18,6 @@ const part = createTelemetryPart({
   },
 });
 await part.start();
-process.once('SIGTERM', () => void part.stop().then(() => process.exit(0)));
+process.once('SIGTERM', () => {
+  Promise.resolve(part.stop()).then(() => process.exit(0));
+});
