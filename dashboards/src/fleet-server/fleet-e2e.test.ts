@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FleetServer, startFleetServer } from './fleet-server.ts';
 import { SqlFleetStore } from './sql-fleet-store.ts';
@@ -9,6 +10,7 @@ import { sqliteRunner } from './sql-runners.ts';
 import {
   api,
   clearRetainedStatus,
+  heartbeatOf,
   killed,
   quietLogger,
   spawnTelemetryBox,
@@ -100,5 +102,36 @@ describe('fleet server end to end', () => {
     }
     expect((await api(fleet.url, '/api/boxes')).status).toBe(200);
     expect((await api(fleet.url, '/healthz', null)).status).toBe(200);
+  });
+
+  it('refuses a payload that speaks for another box than its topic names, and a payload out of schema', async () => {
+    const prefix = uniquePrefix('forge');
+    const hook = await startWebhookReceiver();
+    cleanups.push(() => hook.close());
+    const fleet = await sqliteFleet(prefix, hook.url);
+    const client = connect(TEST_MQTT_URL, { reconnectPeriod: 0 });
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    cleanups.push(() => client.endAsync());
+    const forged = heartbeatOf('victim', { session: 1, seq: 1 });
+    await client.publishAsync(`${prefix}/attacker/heartbeat`, JSON.stringify(forged), { qos: 1 });
+    const extra = { ...heartbeatOf('attacker', { session: 1, seq: 1 }), cardUid: '04A1B2C3D4' };
+    await client.publishAsync(`${prefix}/attacker/heartbeat`, JSON.stringify(extra), { qos: 1 });
+    // Then an honest one: this replica handles messages in order, so once it is stored the others were handled.
+    const honest = heartbeatOf('attacker', { session: 1, seq: 2 });
+    await client.publishAsync(`${prefix}/attacker/heartbeat`, JSON.stringify(honest), { qos: 1 });
+    await waitFor(
+      async () => (await api(fleet.url, '/api/boxes/attacker')).status === 200,
+      'the honest heartbeat',
+    );
+    expect((await api(fleet.url, '/api/boxes/victim')).status).toBe(404);
+    const history = (await api(fleet.url, '/api/boxes/attacker/history')).body.history;
+    expect(history.map((p: { seq: number }) => p.seq)).toEqual([2]);
+    const metrics = (await api(fleet.url, '/metrics')).body as string;
+    expect(metrics).toContain(
+      'sceneway_fleet_telemetry_messages_total{kind="heartbeat",outcome="refused_box_mismatch"} 1',
+    );
+    expect(metrics).toContain(
+      'sceneway_fleet_telemetry_messages_total{kind="heartbeat",outcome="refused_schema"} 1',
+    );
   });
 });
