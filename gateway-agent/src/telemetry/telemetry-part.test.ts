@@ -117,6 +117,13 @@ describe('telemetry part', () => {
       reason: 'last-will',
       session: first.session,
     });
+    // Retained: a fleet server that starts (or subscribes) later still learns the box is gone.
+    const late = await recordTopics(TEST_MQTT_URL, topics.status);
+    cleanups.push(() => late.close());
+    expect((await late.next((m) => m.retain, 'the retained will')).payload).toMatchObject({
+      state: 'offline',
+      reason: 'last-will',
+    });
     expect(part.connected()).toBe(false);
     for (let i = 0; i < 3; i++) part.beat();
     await until((e) => e.type === 'heartbeat-missed' && e.missed === 3, 'three missed heartbeats');
