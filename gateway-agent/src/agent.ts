@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { keyedHolderDigests, legacyHolderDigests, warmUpSm2 } from '@sceneway/cloud-sync';
 import type { DriverDefinition, ReplyTo, TerminalEvent, TransportFactory } from '@sceneway/device-drivers';
 import { createTransportFactory, type TransportParts } from '@sceneway/device-drivers';
@@ -29,7 +29,7 @@ import { batchWorkerBundle, workerBatchBuilder } from './sync/batch-builder.ts';
 import { scheduleBoxReconciliation } from './sync/recon-file.ts';
 import { createReconUploader } from './sync/recon-upload.ts';
 import { createUploader, type Uploader } from './sync/uploader.ts';
-import { agentHealthReader, createTelemetryPart } from './telemetry/index.ts';
+import { agentHealthReader, createTelemetryPart, sessionFile } from './telemetry/index.ts';
 import { createTerminalBoard } from './terminal-board.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -370,6 +370,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           agentVersion: AGENT_VERSION,
           clock,
           logger: logger.child({ part: 'telemetry' }),
+          sessions: sessionFile(join(dirname(config.ledger.path), 'telemetry-session')),
           health: agentHealthReader({
             uptimeSeconds: () => (clock.now() - startedAt) / 1000,
             ledger: () => {

@@ -1,5 +1,6 @@
 export { type AgentHealthSources, agentHealthReader } from './agent-health.ts';
 export { createOfflineSummary } from './offline-summary.ts';
+export { sessionFile } from './session-file.ts';
 export {
   createTelemetryPart,
   type TelemetryEvent,

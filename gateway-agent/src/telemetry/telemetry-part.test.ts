@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../logger.ts';
+import { sessionFile } from './session-file.ts';
 import { createTelemetryPart, type TelemetryEvent } from './telemetry-part.ts';
 import { telemetryHeartbeatSchema, telemetryStatusSchema, telemetryTopics } from './telemetry-payload.ts';
 import {
@@ -161,5 +165,41 @@ describe('telemetry part', () => {
     cleanups.push(() => late.close());
     const status = await late.next((m) => m.retain, 'the retained status');
     expect(status.payload).toMatchObject({ state: 'offline', reason: 'stopped' });
+  });
+
+  it('a box clock stepped back still gets a newer session than the last one it used', async () => {
+    const prefix = uniqueTopicPrefix('session');
+    const boxId = newBoxId();
+    const topics = telemetryTopics(prefix, boxId);
+    cleanups.push(() => clearRetained(TEST_MQTT_URL, [topics.status]));
+    const dir = mkdtempSync(join(tmpdir(), 'sceneway-telemetry-session-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const sessions = sessionFile(join(dir, 'telemetry-session'));
+    const runOnce = async (now: number) => {
+      let onConnected: (session: number) => void = () => undefined;
+      const connected = new Promise<number>((resolve) => {
+        onConnected = resolve;
+      });
+      const part = createTelemetryPart({
+        link: { url: TEST_MQTT_URL, intervalSeconds: 3600, topicPrefix: prefix },
+        boxId,
+        siteId: 'site-t',
+        agentVersion: '0.1.0-test',
+        health: () => healthOf(),
+        clock: { now: () => now },
+        logger: silentLogger,
+        sessions,
+        onEvent: (e) => {
+          if (e.type === 'connected') onConnected(e.session);
+        },
+      });
+      await part.start();
+      const session = await connected;
+      await part.stop();
+      return session;
+    };
+    const ahead = await runOnce(Date.UTC(2027, 0, 1)); // a clock a month ahead
+    const corrected = await runOnce(Date.UTC(2026, 11, 1)); // NTP put it right
+    expect(corrected).toBeGreaterThan(ahead);
   });
 });
