@@ -39,6 +39,12 @@ export interface TelemetryPartOptions {
   /** Reconnect delays: exponential with full jitter (core backoff), capped. */
   backoff?: BackoffPolicy;
   onEvent?: (event: TelemetryEvent) => void;
+  /**
+   * Where the last session number survives a restart. Sessions start from the box clock, which may be
+   * stepped back (NTP correcting a clock that ran ahead): without the stored number a box would come
+   * back with sessions the fleet takes for stale, and stay invisible until the clock caught up.
+   */
+  sessions?: { load(): number; save(session: number): void };
 }
 
 export interface TelemetryPart extends AgentPart {
@@ -170,6 +176,11 @@ export function createTelemetryPart(options: TelemetryPartOptions): TelemetryPar
     for (let attempt = 1; !signal.aborted; ) {
       const session = Math.max(lastSession + 1, Math.floor(options.clock.now()));
       lastSession = session;
+      try {
+        options.sessions?.save(session);
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'telemetry: saving the session number failed');
+      }
       const client = await connectOnce(session, signal);
       if (client) {
         attempt = 1;
@@ -196,6 +207,11 @@ export function createTelemetryPart(options: TelemetryPartOptions): TelemetryPar
   return {
     name: 'telemetry',
     start() {
+      try {
+        lastSession = Math.max(lastSession, options.sessions?.load() ?? 0);
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'telemetry: reading the last session number failed');
+      }
       abort = new AbortController();
       loop = run(abort.signal).catch((err) =>
         logger.error({ err: (err as Error).message }, 'telemetry: uplink loop failed'),
