@@ -28,8 +28,8 @@ export type ConsumedMessage =
 /**
  * Reads the boxes' telemetry through an MQTT shared subscription, so each message goes to one replica of
  * the group. Retained statuses are not delivered to shared subscriptions (MQTT 5 §4.8.2): a replica that
- * starts learns box state from the store and the next heartbeats, not from the broker. Messages are
- * handled one at a time per replica, in arrival order. A payload whose box id differs from its topic's is
+ * starts learns box state from the store and the next heartbeats, not from the broker. A box's
+ * messages are handled one at a time, in arrival order; different boxes in parallel. A payload whose box id differs from its topic's is
  * refused: with a broker ACL per box on its topic, a box cannot speak for another.
  */
 export async function startTelemetryConsumer(options: ConsumerOptions): Promise<{ close(): Promise<void> }> {
@@ -46,13 +46,20 @@ export async function startTelemetryConsumer(options: ConsumerOptions): Promise<
   };
   const client: MqttClient = connect(options.url, clientOptions);
   client.on('error', (err) => logger.warn({ err: err.message }, 'fleet broker connection error'));
-  let chain = Promise.resolve();
+  // One chain per box (by topic): a box's messages are handled in arrival order, different boxes in
+  // parallel, so the store's round trips do not serialise the whole fleet behind one box.
+  const chains = new Map<string, Promise<void>>();
   client.on('message', (topic, payload) => {
-    chain = chain
+    const key = topic.slice(options.topicPrefix.length + 1).split('/')[0] ?? '';
+    const next = (chains.get(key) ?? Promise.resolve())
       .then(() => handle(topic, payload))
       .catch((err) =>
         logger.error({ err: (err as Error).message, topic }, 'storing a telemetry message failed'),
       );
+    chains.set(key, next);
+    void next.then(() => {
+      if (chains.get(key) === next) chains.delete(key);
+    });
   });
   const handle = async (topic: string, payload: Buffer) => {
     const match = topicRe.exec(topic);
@@ -87,7 +94,7 @@ export async function startTelemetryConsumer(options: ConsumerOptions): Promise<
   return {
     async close() {
       await client.endAsync();
-      await chain;
+      await Promise.all(chains.values());
     },
   };
 }
