@@ -1,4 +1,5 @@
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { keyedHolderDigests, legacyHolderDigests, warmUpSm2 } from '@sceneway/cloud-sync';
 import type { DriverDefinition, ReplyTo, TerminalEvent, TransportFactory } from '@sceneway/device-drivers';
 import { createTransportFactory, type TransportParts } from '@sceneway/device-drivers';
@@ -29,6 +30,7 @@ import { batchWorkerBundle, workerBatchBuilder } from './sync/batch-builder.ts';
 import { scheduleBoxReconciliation } from './sync/recon-file.ts';
 import { createReconUploader } from './sync/recon-upload.ts';
 import { createUploader, type Uploader } from './sync/uploader.ts';
+import { agentHealthReader, createTelemetryPart, sessionFile } from './telemetry/index.ts';
 import { createTerminalBoard } from './terminal-board.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -333,6 +335,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       },
       stop: () => admin.close(),
     },
+    ...(config.telemetry ? [telemetryPart(config.telemetry)] : []),
     {
       // The first verification with the bank key builds its SM2 tables (≈60 ms, ≈150 ms of CPU): paid on
       // the first idle turn after every part is up (D21), so neither the cold start nor the first ack in
@@ -351,6 +354,53 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       stop: () => stopsOf['sm2-warm-up']?.(),
     },
   ];
+
+  /** Heartbeats and the retained status to the fleet broker (issue #14), after every part it reports on. */
+  function telemetryPart(telemetry: NonNullable<FullBoxConfig['telemetry']>): AgentPart {
+    const ledgerDisk = cachedFreeSpace(dirname(config.ledger.path), 5_000);
+    let part: AgentPart | undefined;
+    return {
+      name: 'telemetry',
+      start() {
+        part = createTelemetryPart({
+          link: {
+            url: telemetry.url,
+            intervalSeconds: telemetry.intervalSeconds,
+            topicPrefix: telemetry.topicPrefix,
+            ...(telemetry.username ? { username: telemetry.username } : {}),
+            ...(telemetry.passwordPath
+              ? { password: readFileSync(telemetry.passwordPath, 'utf8').trim() }
+              : {}),
+            ...(telemetry.caPath ? { ca: readFileSync(telemetry.caPath) } : {}),
+          },
+          boxId: config.box.id,
+          siteId: config.site.id,
+          agentVersion: AGENT_VERSION,
+          clock,
+          logger: logger.child({ part: 'telemetry' }),
+          sessions: sessionFile(join(dirname(config.ledger.path), 'telemetry-session')),
+          health: agentHealthReader({
+            uptimeSeconds: () => (clock.now() - startedAt) / 1000,
+            ledger: () => {
+              const s = status().ledger;
+              return {
+                depth: s.depth,
+                oldestUnsyncedAgeSeconds: s.oldestUnsyncedAgeSeconds,
+                headSeq: s.headSeq,
+                lastSyncedSeq: s.lastSyncedSeq,
+              };
+            },
+            uploader: () => uploader.status(),
+            terminals: () => board.list(),
+            diskFreeMb: ledgerDisk,
+            clockDriftMs: () => (uploader.status().batchesAcked > 0 ? clock.offsetMs() : null),
+          }),
+        });
+        return part.start();
+      },
+      stop: () => part?.stop(),
+    };
+  }
 
   /** Recreated on every (re)start: a crashed uploader's loop and abort signal cannot be reused. */
   function uploaderPart(): AgentPart {

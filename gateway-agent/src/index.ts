@@ -15,3 +15,13 @@ export { openLedger } from './ledger/ledger.ts';
 export { verifyLedgerFile } from './ledger/verify-ledger.ts';
 export { createLogger, silentLogger } from './logger.ts';
 export { createUploader } from './sync/uploader.ts';
+export {
+  createTelemetryPart,
+  type TelemetryEvent,
+  type TelemetryHealth,
+  type TelemetryHeartbeat,
+  type TelemetryStatus,
+  telemetryHeartbeatSchema,
+  telemetryStatusSchema,
+  telemetryTopics,
+} from './telemetry/index.ts';

@@ -108,6 +108,34 @@ export const GATEWAY_ERROR_CODES = [
   { code: 'CONFIG_SYNTAX', description: 'The box config file is not valid YAML or JSON.' },
   { code: 'CONFIG_TOO_NEW', description: 'The config declares a version newer than this agent understands.' },
   { code: 'CONFIG_UNREADABLE', description: 'The box config file cannot be read.' },
+  {
+    code: 'FLEET_BOX_OFFLINE',
+    description:
+      "Fleet alert: the broker published the box's last will, the box stopped cleanly, or no heartbeat came for --offline-after seconds.",
+  },
+  {
+    code: 'FLEET_CLOCK_DRIFT',
+    description:
+      "Fleet alert: the box reports its clock off the bank's beyond --clock-drift seconds; fix its NTP.",
+  },
+  {
+    code: 'FLEET_DISK_LOW',
+    description: 'Fleet alert: the ledger disk of the box has less than --disk-low MiB free.',
+  },
+  {
+    code: 'FLEET_RPO_EXCEEDED',
+    description:
+      "Fleet alert: the box's oldest unsynced record is older than the RPO (30 min, 004 §5.2 c); check its bank link.",
+  },
+  {
+    code: 'FLEET_SYNC_STOPPED',
+    description:
+      'Fleet alert: the bank refused a batch for good and the box stopped uploading; see its SYNC_* code.',
+  },
+  {
+    code: 'FLEET_TERMINAL_DOWN',
+    description: 'Fleet alert (`FLEET_TERMINAL_DOWN:<terminal>`): a terminal of the box does not answer.',
+  },
   { code: 'KEYS_CORRUPT', description: 'The box key file is unreadable or damaged.' },
   {
     code: 'KEYS_ENROLMENT_ANSWER',

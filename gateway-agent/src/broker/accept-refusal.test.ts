@@ -4,7 +4,7 @@ import { connectPacket, rawSocket, startTestBroker, waitFor } from './broker-tes
 import type { TerminalBroker } from './terminal-broker.ts';
 
 /**
- * D29: what a refusal at accept costs the box. A storm is dropped thousands of sockets a second, so a
+ * D32: what a refusal at accept costs the box. A storm is dropped thousands of sockets a second, so a
  * refused socket is reset (one RST, no FIN exchange, no TIME_WAIT entry on the box), the log says so
  * once per reason and window instead of once per socket, and past maxConnections the listener itself
  * refuses, before a JavaScript socket exists.

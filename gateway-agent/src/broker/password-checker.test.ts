@@ -17,7 +17,7 @@ afterEach(async () => {
   checker = undefined;
 });
 
-describe.runIf(process.platform === 'linux')('the password checker worker (D29)', () => {
+describe.runIf(process.platform === 'linux')('the password checker worker (D32)', () => {
   it('runs scrypt on a thread of its own at nice 19, leaving the agent thread at its priority', async () => {
     const before = threadNices().filter((n) => n === 19).length;
     checker = createPasswordChecker({ maxInFlight: 1, maxQueued: 1 });

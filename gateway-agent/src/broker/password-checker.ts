@@ -9,7 +9,7 @@ import { parsePasswordHash } from './password-hash.ts';
  * per slot, each doing one check at a time) and at most `maxQueued` wait. Beyond that the caller is told
  * `busy` at once and answers CONNACK 3: a storm costs the attacker, not the tills (DESIGN invariant 8).
  *
- * The worker thread runs at nice 19 (D29): its scrypt is the one CPU-heavy thing a stranger can ask the box
+ * The worker thread runs at nice 19 (D32): its scrypt is the one CPU-heavy thing a stranger can ask the box
  * for, so on two shared cores it yields to the agent's main thread, which serves the tills.
  *
  * The worker is plain JavaScript evaluated from this string, so it runs the same under the bundle and

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 
 /**
- * Refused sockets are held a moment before they are reset (D29). Guessing tools run a fixed number of
+ * Refused sockets are held a moment before they are reset (D32). Guessing tools run a fixed number of
  * attempts at once and start the next when one is answered, so an instant refusal only makes them go
  * round faster, and every round is an accept, a socket and a close on the agent's one thread, the
  * thread that answers the tills. Held unread and paused for `holdMs` to `2·holdMs` (one timer for all

@@ -301,7 +301,7 @@ export async function startTerminalBroker(options: TerminalBrokerOptions): Promi
     client = aedes.handle(socket);
     return true;
   };
-  // Past maxConnections Node refuses on the listener itself, before a socket object exists (D29).
+  // Past maxConnections Node refuses on the listener itself, before a socket object exists (D32).
   const droppedByListener = () => drop(null, 'too_many_connections');
 
   try {

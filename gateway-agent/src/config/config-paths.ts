@@ -18,6 +18,8 @@ export const CONFIG_PATH_FIELDS = [
   'broker.tls.certPath',
   'broker.tls.keyPath',
   'broker.tls.caPath',
+  'telemetry.passwordPath',
+  'telemetry.caPath',
 ] as const;
 
 function withResolvedField(node: unknown, keys: readonly string[], baseDir: string): unknown {

@@ -15,6 +15,11 @@ const INSECURE = [
   },
   { name: 'plaintextMqtt', field: 'broker.tcp.host', doc: { ...site, broker: { tcp: { host: '0.0.0.0' } } } },
   { name: 'adminOffLoopback', field: 'admin.host', doc: { ...site, admin: { host: '0.0.0.0' } } },
+  {
+    name: 'plaintextTelemetry',
+    field: 'telemetry.url',
+    doc: { ...site, telemetry: { url: 'mqtt://fleet.example:1883' } },
+  },
 ] as const;
 
 describe('insecure settings need an explicit acknowledgement', () => {

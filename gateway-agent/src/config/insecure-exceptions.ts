@@ -3,15 +3,15 @@ import type { ConfigIssue } from './config-issues.ts';
 import type { BoxConfig } from './schema.ts';
 
 /**
- * The three ways a box config can open the site to its LAN or the bank link to the network without
- * protection (issue #11). Each is refused unless `insecure.<name>: true` acknowledges it, and each
+ * The ways a box config can open the site to its LAN or the bank link to the network without
+ * protection (issue #11; plain telemetry, issue #14). Each is refused unless `insecure.<name>: true` acknowledges it, and each
  * acknowledged one is logged as a warning at every start, so a test bench's shortcut cannot reach a
  * site silently. Loopback needs no acknowledgement: nothing leaves the box (the demo runs there).
  * 004 §5.3.1 f asks for the channel to the bank to be protected; DESIGN invariant 8 for every service
  * to refuse strangers, which the plain listener (passwords in clear) and the admin API (no
  * authentication) cannot do off loopback.
  */
-export type InsecureException = 'plainHttpBank' | 'plaintextMqtt' | 'adminOffLoopback';
+export type InsecureException = 'plainHttpBank' | 'plaintextMqtt' | 'adminOffLoopback' | 'plaintextTelemetry';
 
 interface ExceptionRule {
   name: InsecureException;
@@ -62,6 +62,18 @@ const RULES: readonly ExceptionRule[] = [
     applies: (config) => (isLoopbackHost(config.admin.host) ? null : config.admin.host),
     risk: 'the admin API has no authentication: off loopback, anyone on the network reads its status and metrics',
     fix: 'set admin.host to 127.0.0.1 and reach it over `ssh -L 8080:127.0.0.1:8080`',
+  },
+  {
+    name: 'plaintextTelemetry',
+    field: 'telemetry.url',
+    applies(config) {
+      if (!config.telemetry) return null;
+      const url = new URL(config.telemetry.url);
+      const plain = url.protocol === 'mqtt:' || url.protocol === 'ws:';
+      return plain && !isLoopbackHost(url.hostname) ? url.host : null;
+    },
+    risk: 'plain MQTT telemetry to a fleet broker off this box: the fleet password and the health of the site cross the network in clear, and anyone on the path can forge a box',
+    fix: 'use an mqtts:// (or wss://) telemetry.url (telemetry.caPath for a private CA)',
   },
 ];
 

@@ -285,6 +285,42 @@ const reconciliationSchema = z
   .prefault({})
   .describe('The daily reconciliation report the box writes and sends to the bank.');
 
+/**
+ * The uplink to the fleet (issue #14): heartbeats and a retained status over MQTT 3.1.1/5 to any broker.
+ * Optional: absent, the box sends no telemetry. What it sends is in docs/telemetry.md, never personal data.
+ */
+const telemetrySchema = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(/^(mqtts?|wss?):\/\/[^/\s]+/, 'expected an mqtt://, mqtts://, ws:// or wss:// URL')
+      .describe(
+        'Fleet broker, e.g. mqtts://fleet.example:8883. Plain mqtt:// or ws:// off loopback is refused unless insecure.plaintextTelemetry acknowledges it.',
+      ),
+    username: z.string().min(1).max(256).optional().describe('MQTT username at the fleet broker.'),
+    passwordPath: fsPath('File holding the MQTT password (one line, keep it 0600).').optional(),
+    caPath: fsPath(
+      'PEM CA that signed the fleet broker certificate (mqtts://, wss://); absent = the system CAs.',
+    ).optional(),
+    intervalSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(3600)
+      .default(30)
+      .describe('Seconds between heartbeats; the fleet marks a box offline after a few missed ones.'),
+    topicPrefix: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/,
+        'expected topic levels of letters, digits, ".", "_" or "-", no wildcards',
+      )
+      .default('sceneway/fleet')
+      .describe('Topics are <topicPrefix>/<box id>/heartbeat and <topicPrefix>/<box id>/status.'),
+  })
+  .optional()
+  .describe('Fleet telemetry over MQTT (heartbeat, retained status, last will); absent = off.');
+
 const acknowledge = (what: string) =>
   z
     .boolean()
@@ -299,6 +335,9 @@ const insecureSchema = z
       'a plaintext MQTT listener (broker.tcp.host) off loopback (terminal passwords in clear)',
     ),
     adminOffLoopback: acknowledge('the unauthenticated admin API (admin.host) off loopback'),
+    plaintextTelemetry: acknowledge(
+      'plain mqtt:// or ws:// telemetry (telemetry.url) to a broker off loopback (fleet password in clear)',
+    ),
   })
   .optional()
   .describe(
@@ -351,6 +390,7 @@ export const boxConfigSchema = z.strictObject({
     })
     .prefault({})
     .describe('Structured logging.'),
+  telemetry: telemetrySchema,
   insecure: insecureSchema,
 });
 

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, type RunningAgent, startAgent } from '@sceneway/gateway-agent';
 import { waitFor } from '@sceneway/gateway-agent/testing';
+import { connect } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   DEMO_PASSPHRASE,
@@ -29,7 +31,10 @@ import { type CanteenPosSim, startCanteenPosSim } from '../sim-canteen-pos/index
  * code shown twice, a sale over the limit, batches acknowledged) with every logger at `trace` writing
  * to a captured stream; then every line is scanned. A per-run reporter over the whole suite would
  * need every test to log through one sink; this run covers every path a sale takes, at every level.
+ * The agent's fleet telemetry (issue #14) goes to the machine's Mosquitto during the same day, and every
+ * payload it published is scanned with the log lines.
  */
+const MQTT_URL = process.env.SCENEWAY_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 const TILLS = ['scan-till-1', 'scan-till-2'];
 const STEPS = 30; // covers each branch of the scripted day (steps 7, 11, 12 and 19 of every 25)
 
@@ -47,7 +52,9 @@ let agent: RunningAgent | undefined;
 let sims: CanteenPosSim[] = [];
 const pairs: PtyPair[] = [];
 let bankClose: (() => Promise<void>) | undefined;
+const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup();
   for (const sim of sims) await sim.close();
   await agent?.stop();
   for (const pair of pairs) await pair.close();
@@ -76,6 +83,21 @@ describe('log scan: a scripted day leaves no personal data or secret in any log 
       bankUrl: bank.url,
       bankPrivateKeyHex: bankKey,
       canteenLines: pairs.map((pair, i) => ({ terminalId: TILLS[i] ?? 'till', path: pair.a })),
+    });
+    const topicPrefix = `sceneway-test/log-scan-${randomBytes(5).toString('hex')}`;
+    config.telemetry = { url: MQTT_URL, intervalSeconds: 1, topicPrefix };
+    const fleet = await connect(MQTT_URL, { reconnectPeriod: 0 });
+    await new Promise<void>((resolve) => fleet.once('connect', () => resolve()));
+    const payloads: Array<{ topic: string; payload: Record<string, unknown> }> = [];
+    fleet.on('message', (topic, payload) => {
+      if (payload.length === 0) return;
+      lines.push(`telemetry ${topic} ${payload.toString('utf8')}`);
+      payloads.push({ topic, payload: JSON.parse(payload.toString('utf8')) });
+    });
+    await fleet.subscribeAsync(`${topicPrefix}/#`, { qos: 1 });
+    cleanups.push(async () => {
+      await fleet.publishAsync(`${topicPrefix}/${config.box.id}/status`, '', { retain: true, qos: 1 });
+      await fleet.endAsync();
     });
     await enrolBox(bank, config, secrets, bankKey);
     const tillKeys = provisionDemoTills(config, secrets);
@@ -120,6 +142,19 @@ describe('log scan: a scripted day leaves no personal data or secret in any log 
     });
     await played;
     await waitFor(() => acked > 0, 'a batch acknowledged by the bank', 20_000);
+    // A heartbeat sent after the day's sales were synced: the figures a fleet sees of this very day.
+    await waitFor(
+      () =>
+        payloads.some(({ payload }) => {
+          const health = payload.health as
+            | { ledger: { lastSyncedSeq: number }; terminals: Array<{ up: boolean }> }
+            | undefined;
+          return (
+            health !== undefined && health.ledger.lastSyncedSeq > 0 && health.terminals.every((t) => t.up)
+          );
+        }),
+      'a heartbeat of the synced day with every till up',
+    );
     // The day did what it says: the blacklisted card and the reused QR code were declined.
     expect(screen.some((l) => l.includes('BLACKLISTED'))).toBe(true);
     expect(screen.some((l) => l.includes('QR_REUSED'))).toBe(true);
@@ -154,6 +189,7 @@ describe('log scan: a scripted day leaves no personal data or secret in any log 
     // The capture worked: the agent and the bank wrote trace-level lines of a whole day.
     expect(lines.length).toBeGreaterThan(STEPS);
     expect(lines.some((l) => l.includes('"name":"sceneway-bank"'))).toBe(true);
+    expect(payloads.some((p) => p.topic.endsWith('/status') && p.payload.state === 'offline')).toBe(true);
     const hits = lines.flatMap((line) =>
       forbidden.filter(([, pattern]) => pattern.test(line)).map(([what]) => `${what}: ${line.slice(0, 300)}`),
     );
