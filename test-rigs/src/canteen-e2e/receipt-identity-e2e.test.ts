@@ -13,8 +13,14 @@ import {
   provisionDemoTills,
   startDemoBank,
 } from '../demo-site/demo-parts.ts';
+import { STOLEN_CARD } from '../demo-site/scripted-day.ts';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
-import { type CanteenPosSim, type SimTill, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
+import {
+  type CanteenPosSim,
+  type SimTill,
+  startCanteenPosSim,
+  type TillKey,
+} from '../sim-canteen-pos/index.ts';
 
 /**
  * Issue #12's first two findings over real ptys, every part real (simulated till → canteen-pos driver
@@ -32,6 +38,8 @@ let pair: PtyPair;
 let config: FullBoxConfig;
 let agent: RunningAgent;
 let sim: CanteenPosSim;
+let secrets: ReturnType<typeof ensureDemoBoxKeys>;
+let tillKey: TillKey | undefined;
 let till: SimTill;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const recordsOf = (receiptNo: number) =>
@@ -46,7 +54,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'sceneway-receipt-e2e-'));
   const demoBank = await startDemoBank(dataDir, 0);
   bank = demoBank.bank;
-  const secrets = ensureDemoBoxKeys(dataDir);
+  secrets = ensureDemoBoxKeys(dataDir);
   const ptyDir = join(dataDir, 'pty');
   mkdirSync(ptyDir);
   pair = await openPtyPair(ptyDir);
@@ -58,7 +66,7 @@ beforeAll(async () => {
     canteenLines: [{ terminalId: TILL, path: pair.a }],
   });
   await enrolBox(bank, config, secrets, demoBank.privateKeyHex);
-  const tillKey = provisionDemoTills(config, secrets).get(TILL);
+  tillKey = provisionDemoTills(config, secrets).get(TILL);
   agent = await startAgent({ config, secrets, logger: silentLogger });
   sim = await startCanteenPosSim({ path: pair.b, baudRate: 115200, ...(tillKey ? { key: tillKey } : {}) });
   till = sim.till();
@@ -132,5 +140,73 @@ describe('a receipt is its content, over real ptys', () => {
       },
     ]);
     expect(agent.alerts.list().map((a) => a.code)).toContain('CANTEEN_OFFLINE_RISK');
+  });
+
+  it('records a blacklisted card in an upload and tells the till per record (RESULT 1 BLACKLISTED)', async () => {
+    await waitFor(
+      async () => (await agent.submit({ type: 'BlacklistVersionAsked', terminalId: TILL })).version >= 1,
+      'the agent to apply the bank blacklist',
+      20_000,
+    );
+    const receiptNo = till.nextReceiptNo + 100;
+    const [result] = await till.uploadOffline([
+      {
+        kind: 'sale',
+        receiptNo,
+        amountFen: 600,
+        credential: { kind: 'card', uidHex: STOLEN_CARD },
+        terminalTime: nowSeconds() - 600,
+      },
+    ]);
+    // Recorded (the diner has eaten), and the till learns to stop approving that card offline.
+    expect(result).toMatchObject({
+      receiptNo,
+      result: 1,
+      decision: { outcome: 'declined', reason: 'BLACKLISTED' },
+    });
+    expect(recordsOf(receiptNo)).toEqual([
+      { kind: 'offline-sale', payload: expect.objectContaining({ flags: ['OFFLINE_BLACKLISTED'] }) },
+    ]);
+  });
+
+  it('declines a stale copy of a sale STALE_REQUEST, records nothing, and takes the same receipt fresh', async () => {
+    const receiptNo = till.nextReceiptNo;
+    // A copy that sat in a line buffer: its terminal time is two minutes old (window 30 s).
+    const stale = await till.sell({
+      amountFen: 450,
+      credential: { kind: 'card', uidHex: CARD },
+      terminalTime: nowSeconds() - 120,
+    });
+    expect(stale).toMatchObject({ receiptNo, decision: { outcome: 'declined', reason: 'STALE_REQUEST' } });
+    expect(recordsOf(receiptNo)).toEqual([]);
+    // The till asks again (same receipt, same content, fresh time): not poisoned by the stale copy.
+    const fresh = await till.retry(receiptNo);
+    expect(fresh).toMatchObject({ receiptNo, decision: { outcome: 'approved' } });
+    expect(recordsOf(receiptNo)).toEqual([expect.objectContaining({ kind: 'sale' })]);
+  });
+
+  it('a sale charged while the till heard no answer is found by SALE_STATUS after the box restarts', async () => {
+    const receiptNo = till.nextReceiptNo;
+    // Committed by the box; every answer lost on the way, as when the box goes down right after its
+    // commit: the till shows "no connection" and keeps the receipt as unanswered.
+    till.terminal.faults.dropAnswers = 3;
+    await expect(till.swipe(CARD, 880)).rejects.toThrow();
+    expect(till.unanswered.has(receiptNo)).toBe(true);
+    expect(recordsOf(receiptNo)).toEqual([expect.objectContaining({ kind: 'sale' })]);
+    // The box restarts: a new agent on the same ledger, a new session for the till.
+    await agent.stop();
+    agent = await startAgent({ config, secrets, logger: silentLogger });
+    await waitFor(
+      () => agent.status().terminals.some((t) => t.id === TILL && t.up),
+      'the till to come up again',
+      15_000,
+    );
+    // The recovery procedure: ask, never guess.
+    const status = await till.recover(receiptNo);
+    expect(status).toMatchObject({ receiptNo, state: 'approved', recordKind: 'sale', amountFen: 880 });
+    expect(till.unanswered.has(receiptNo)).toBe(false);
+    // Unknown receipts are unknown, not guessed.
+    expect((await till.saleStatus(receiptNo + 5000)).state).toBe('unknown');
+    expect(recordsOf(receiptNo)).toHaveLength(1);
   });
 });

@@ -66,6 +66,13 @@ const SESSION_LOST: ReadonlySet<NakReasonName> = new Set(['SESSION_REQUIRED', 'M
 /** §12.3: no POLL for this long and the terminal ends its session. */
 export const SESSION_IDLE_MS = 3000;
 
+const MONEY_ANSWERS: ReadonlySet<number> = new Set([
+  Command.SALE_RESULT,
+  Command.VOID_RESULT,
+  Command.UPLOAD_RESULT,
+  Command.SALE_STATUS,
+]);
+
 export interface TerminalFaults {
   /** Answer nothing and send nothing. */
   silent: boolean;
@@ -75,6 +82,11 @@ export interface TerminalFaults {
   duplicateNextRequest: boolean;
   /** Ignore the next answer, as if it was lost on the line: the request is then retransmitted. */
   dropNextAnswer: boolean;
+  /**
+   * Ignore this many answers to money requests (SALE/VOID/UPLOAD/STATUS results), as if the box went
+   * down between its commit and its answer: with maxTries or more, the sale ends unanswered.
+   */
+  dropAnswers: number;
   /** v2 attack: the next MAC'd frame carries a MAC that does not verify (one bit flipped). */
   forgeNextMac: boolean;
   /** v2 attack: the next MAC'd request goes out with no MAC_COUNTER and MAC at all. */
@@ -143,6 +155,7 @@ export class SimTerminal {
     silent: false,
     nakStorm: false,
     duplicateNextRequest: false,
+    dropAnswers: 0,
     dropNextAnswer: false,
     forgeNextMac: false,
     omitNextMac: false,
@@ -477,8 +490,12 @@ export class SimTerminal {
   /** The dropNextAnswer fault: the answer to the outstanding request is lost on the line, before anything reads it. */
   private isDroppedAnswer(frame: WireFrame): boolean {
     const out = this.outstanding;
-    if (!this.faults.dropNextAnswer || !out || out.seq !== frame.seq || out.answerCommand !== frame.command)
-      return false;
+    if (!out || out.seq !== frame.seq || out.answerCommand !== frame.command) return false;
+    if (this.faults.dropAnswers > 0 && MONEY_ANSWERS.has(frame.command)) {
+      this.faults.dropAnswers--;
+      return true;
+    }
+    if (!this.faults.dropNextAnswer) return false;
     this.faults.dropNextAnswer = false;
     return true;
   }
