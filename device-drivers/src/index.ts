@@ -22,6 +22,7 @@ export {
 } from './canteen-pos/messages.ts';
 export type { CanteenPosConfigInput } from './canteen-pos/schema.ts';
 export {
+  type AccessDecision,
   type CredentialAnswer,
   DECLINE_REASONS,
   type DeclineReasonName,
@@ -30,6 +31,7 @@ export {
   type DriverLogger,
   defineDriver,
   type EventReplies,
+  type FaceRecognition,
   type MqttTerminalGrant,
   type PaymentCredential,
   type ReplyTo,
@@ -43,6 +45,28 @@ export {
   type VoidRequest,
 } from './driver-api.ts';
 export { DriverError } from './driver-error.ts';
+export {
+  type CommandAck,
+  commandAckSchema,
+  DENY_REASONS,
+  type DenyReason,
+  type DoorCommand,
+  doorCommandSchema,
+  FACE_PROTOCOL_VERSION,
+  type FaceReaderConfigInput,
+  faceReaderConfigSchema,
+  faceReaderDriver,
+  type PersonSync,
+  personSyncAckSchema,
+  personSyncSchema,
+  READER_PUBLISHES,
+  READER_SUBSCRIBES,
+  type ReaderStatus,
+  type RecognitionEvent,
+  readerStatusSchema,
+  recognitionEventSchema,
+  sealedFieldSchema,
+} from './face-reader/index.ts';
 export { hidReaderDriver } from './hid-reader/index.ts';
 export { encodeKeyboardWedge } from './hid-reader/keyboard-wedge.ts';
 export { mqttLoginSchema } from './mqtt-login.ts';

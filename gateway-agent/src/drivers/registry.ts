@@ -1,5 +1,5 @@
 import type { DriverDefinition } from '@sceneway/device-drivers';
-import { canteenPosDriver, hidReaderDriver } from '@sceneway/device-drivers';
+import { canteenPosDriver, faceReaderDriver, hidReaderDriver } from '@sceneway/device-drivers';
 
 /**
  * Every terminal driver the agent can run, listed explicitly and typed: no filesystem scanning, no
@@ -11,6 +11,7 @@ import { canteenPosDriver, hidReaderDriver } from '@sceneway/device-drivers';
 export const DRIVER_REGISTRY: readonly DriverDefinition[] = [
   canteenPosDriver as unknown as DriverDefinition,
   hidReaderDriver as unknown as DriverDefinition,
+  faceReaderDriver,
 ];
 
 export function findDriver(id: string): DriverDefinition | undefined {
