@@ -3,3 +3,5 @@
 export { connectClient } from './broker/broker-test-support.ts';
 export { saleInput, TEST_DATA_KEY } from './ledger/test-support.ts';
 export { createSyncRig, freePort, type SyncRig, waitFor } from './sync/test-support.ts';
+export { createBrokerTransportHub } from './broker/broker-transports.ts';
+export { startTerminalBroker } from './broker/terminal-broker.ts';

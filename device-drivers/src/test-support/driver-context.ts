@@ -1,5 +1,8 @@
 import type {
+  AccessDecision,
   CredentialAnswer,
+  DriverClock,
+  FaceRecognition,
   DriverContext,
   DriverLogger,
   PaymentCredential,
@@ -58,6 +61,10 @@ export interface TestDriverContextOptions {
   decideVoid?(terminalId: string, request: VoidRequest): Promise<SaleDecision> | SaleDecision;
   /** The blacklist version the site applies, as the canteen scenario answers BlacklistVersionAsked. */
   blacklistVersion?(): number;
+  /** The gate scenario's answer to a recognition (face readers); absent for families that never ask. */
+  decideAccess?(terminalId: string, recognition: FaceRecognition): Promise<AccessDecision> | AccessDecision;
+  /** The context's clock; default Date.now. */
+  clock?: DriverClock;
   /** The keys `ctx.terminalKeys(id)` returns (canteen-pos v2); none by default. */
   terminalKeys?(terminalId: string): readonly TerminalKey[];
   logger?: DriverLogger;
@@ -70,6 +77,9 @@ export interface TestDriverContext {
   /** Every sale decision the driver asked for, duplicates kept. */
   readonly saleCalls: Array<{ terminalId: string; sale: SaleRequest }>;
   readonly voidCalls: Array<{ terminalId: string; request: VoidRequest }>;
+  readonly accessCalls: Array<{ terminalId: string; recognition: FaceRecognition }>;
+  /** Every TerminalAlert the driver raised. */
+  readonly alerts: Array<{ terminalId: string; code: string; severity: string; detail: string }>;
   /** Successful transport opens through the context so far. */
   transportOpens(): number;
   /** Resolves with the first event after `since` (default: from now) that matches; rejects after timeoutMs. */
@@ -93,6 +103,8 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
   const listeners = new Set<() => void>();
   const saleCalls: TestDriverContext['saleCalls'] = [];
   const voidCalls: TestDriverContext['voidCalls'] = [];
+  const accessCalls: TestDriverContext['accessCalls'] = [];
+  const alerts: TestDriverContext['alerts'] = [];
   const abort = new AbortController();
   let opens = 0;
   const decideSale = options.decideSale ?? notAsked('sale');
@@ -120,6 +132,18 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
       case 'BlacklistVersionAsked':
         return { version: options.blacklistVersion?.() ?? 0 };
       case 'FaceRecognized':
+        if (!options.decideAccess) return notAsked('access')();
+        accessCalls.push({ terminalId: event.terminalId, recognition: event.recognition });
+        return options.decideAccess(event.terminalId, event.recognition);
+      case 'TerminalAlert':
+        alerts.push({
+          terminalId: event.terminalId,
+          code: event.code,
+          severity: event.severity,
+          detail: event.detail,
+        });
+        for (const l of [...listeners]) l();
+        return undefined;
       case 'PlateSighted':
         return Promise.reject(new Error(`this test's agent side does not expect ${event.type}`));
       default:
@@ -140,7 +164,7 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
       ...(options.mqtt ? { mqtt: options.mqtt } : {}),
     }),
     logger: options.logger ?? quietDriverLogger,
-    clock: { now: () => Date.now() },
+    clock: options.clock ?? { now: () => Date.now() },
     terminalKeys: (terminalId) => options.terminalKeys?.(terminalId) ?? [],
     signal: abort.signal,
     submit: <E extends TerminalEvent>(event: E) => answer(event) as Promise<ReplyTo<E>>,
@@ -151,6 +175,8 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
     events,
     saleCalls,
     voidCalls,
+    accessCalls,
+    alerts,
     transportOpens: () => opens,
     waitForEvent(match, timeoutMs = 5000, since = events.length) {
       return new Promise((resolve, reject) => {
