@@ -30,10 +30,12 @@ export async function startFaceDriverRig(options: {
   decideAccess(terminalId: string, recognition: FaceRecognition): Promise<AccessDecision> | AccessDecision;
   now?: () => number;
   commandTtlMs?: number;
+  /** How many of RIG_READERS the driver entry configures; default all. */
+  readers?: number;
 }): Promise<FaceDriverRig> {
   hashed ??= RIG_READERS.map((r) => hashPassword(r.password));
   const config = faceReaderDriver.configSchema.parse({
-    readers: RIG_READERS.map((r, i) => ({ id: r.id, username: r.username, passwordHash: hashed?.[i] })),
+    readers: RIG_READERS.slice(0, options.readers ?? RIG_READERS.length).map((r, i) => ({ id: r.id, username: r.username, passwordHash: hashed?.[i] })),
     ...(options.commandTtlMs ? { commandTtlMs: options.commandTtlMs } : {}),
   });
   const grants = faceReaderDriver.mqttTerminals?.(config) ?? [];
