@@ -57,6 +57,14 @@ export const gatesScenario = defineScenario({
         FaceRecognized: (e) => rules.decide(e.terminalId, e.recognition),
       },
       start() {
+        if (ctx.holderDigests.scheme !== 'hmac-sm3') {
+          // Person ids are short and guessable: an unkeyed digest of one is reversed by enumeration.
+          ctx.alerts.raise({
+            code: 'GATES_HOLDER_KEY_MISSING',
+            message: 'no holder key: gate person digests are unkeyed (reversible from the ledger file)',
+            hint: 'import the bank enrolment answer (`sceneway keys enrolment-answer --in FILE`) and restart',
+          });
+        }
         prune();
         retention ??= setInterval(prune, HOUR_MS).unref();
       },
