@@ -81,6 +81,14 @@ describe('one answer and one record per event', () => {
     expect(attendance(g).n).toBe(1);
   });
 
+  it('counts a replayed failure once: five copies of one miss lock nobody', async () => {
+    const g = openGates();
+    const miss = face('EMP-1', { score: 0.2 });
+    for (let i = 0; i < 5; i++) expect(await g.rules.decide('lab-1', miss)).toMatchObject({ reason: 'NOT_RECOGNIZED' });
+    expect(await g.rules.decide('in-1', face('EMP-1'))).toMatchObject({ outcome: 'open' });
+    expect(attendance(g).n).toBe(2);
+  });
+
   it('denies a reader placed nowhere (READER_UNASSIGNED), and records that too', async () => {
     const g = openGates();
     expect(await g.rules.decide('stray-9', face('EMP-1'))).toMatchObject({ reason: 'READER_UNASSIGNED' });
