@@ -71,7 +71,14 @@ export const gatesConfigSchema = z
       .describe('Where each reader stands: its zone and direction.'),
     groups: z.array(personGroupSchema).min(1).describe('Person groups and their access windows.'),
     persons: z
-      .array(z.object({ id: z.string().min(1).max(64), group: id }).strict())
+      .array(
+        z
+          .object({
+            id: z.string().min(1).max(64).describe('Person id as the readers report it (employee or student number).'),
+            group: id.describe('The person group (groups[].id) whose windows and zones apply.'),
+          })
+          .strict(),
+      )
       .default([])
       .describe(
         'The person directory: enrolled person id → group. A recognised person not listed is denied UNKNOWN_PERSON.',
