@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
  * prints each one's table and writes bench/results/<name>.json with the machine it ran on.
  * `npm run bench -- ledger sync` runs only the named ones.
  */
-const BENCHES = ['ledger', 'startup', 'crypto', 'sync', 'canteen', 'pos-fuzz', 'isolation'] as const;
+const BENCHES = ['ledger', 'startup', 'crypto', 'sync', 'canteen', 'pos-fuzz', 'isolation', 'gates'] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const wanted = process.argv.slice(2);
