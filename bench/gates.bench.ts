@@ -45,7 +45,11 @@ export async function run(): Promise<Record<string, unknown>> {
         {
           driver: 'face-reader',
           config: {
-            readers: readers.map((r) => ({ id: r.id, username: r.id, passwordHash: hashPassword(r.password) })),
+            readers: readers.map((r) => ({
+              id: r.id,
+              username: r.id,
+              passwordHash: hashPassword(r.password),
+            })),
           },
         },
       ],
@@ -70,7 +74,12 @@ export async function run(): Promise<Record<string, unknown>> {
     });
     const agent = await startAgent({ config, secrets, logger: silentLogger });
     const { host, port } = agent.broker.tcpAddress;
-    const flock = spawnReaderFlock({ url: `mqtt://${host}:${port}`, readers, seconds: SECONDS, paceMs: PACE_MS });
+    const flock = spawnReaderFlock({
+      url: `mqtt://${host}:${port}`,
+      readers,
+      seconds: SECONDS,
+      paceMs: PACE_MS,
+    });
     await flock.ready();
     const once = async () => {
       const r = await flock.go();

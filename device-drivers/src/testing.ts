@@ -6,4 +6,5 @@ export {
   createTestDriverContext,
   type DeviceEvent,
   quietDriverLogger,
+  type TestDriverContext,
 } from './test-support/driver-context.ts';

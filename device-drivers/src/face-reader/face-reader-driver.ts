@@ -1,9 +1,9 @@
 import type { AccessDecision, DriverContext, DriverInstance, FaceRecognition } from '../driver-api.ts';
 import type { MqttTransport } from '../transport.ts';
-import { parseReaderMessage } from './parse-message.ts';
-import type { FaceReaderConfig } from './schema.ts';
 import type { DenyReason, DoorCommand } from './messages.ts';
 import { FACE_PROTOCOL_VERSION } from './messages.ts';
+import { parseReaderMessage } from './parse-message.ts';
+import type { FaceReaderConfig } from './schema.ts';
 
 /** How often pending door commands are checked for expiry (against the context's clock). */
 const EXPIRY_SWEEP_MS = 500;
@@ -103,7 +103,10 @@ export function createFaceReaderDriver(ctx: DriverContext, config: FaceReaderCon
 
   function onAck(readerId: string, payload: Buffer): void {
     const parsed = parseReaderMessage('acks', payload);
-    if (!parsed.ok) return rejected(readerId, parsed.code, parsed.detail);
+    if (!parsed.ok) {
+      rejected(readerId, parsed.code, parsed.detail);
+      return;
+    }
     const command = pending.get(parsed.message.commandId);
     if (!command || command.readerId !== readerId) return; // an ack for a command of an earlier run
     pending.delete(parsed.message.commandId);
@@ -112,7 +115,10 @@ export function createFaceReaderDriver(ctx: DriverContext, config: FaceReaderCon
 
   function reportExpired(commandId: string, command: PendingCommand, seenBy: 'reader' | 'box'): void {
     const detail = `door command ${commandId} (event ${command.eventId ?? '-'}) expired before the reader carried it out (seen by the ${seenBy})`;
-    log.warn({ readerId: command.readerId, commandId, eventId: command.eventId, seenBy }, 'door command expired');
+    log.warn(
+      { readerId: command.readerId, commandId, eventId: command.eventId, seenBy },
+      'door command expired',
+    );
     void ctx
       .submit({
         type: 'TerminalAlert',
@@ -144,7 +150,10 @@ export function createFaceReaderDriver(ctx: DriverContext, config: FaceReaderCon
         return;
       case 'status': {
         const parsed = parseReaderMessage('status', payload);
-        if (!parsed.ok) return rejected(readerId, parsed.code, parsed.detail);
+        if (!parsed.ok) {
+          rejected(readerId, parsed.code, parsed.detail);
+          return;
+        }
         log.debug(
           { readerId, door: parsed.message.door, buffered: parsed.message.bufferedEvents },
           'reader status',
@@ -153,7 +162,10 @@ export function createFaceReaderDriver(ctx: DriverContext, config: FaceReaderCon
       }
       case 'persons/ack': {
         const parsed = parseReaderMessage('persons/ack', payload);
-        if (!parsed.ok) return rejected(readerId, parsed.code, parsed.detail);
+        if (!parsed.ok) {
+          rejected(readerId, parsed.code, parsed.detail);
+          return;
+        }
         log.info({ readerId, version: parsed.message.version, ok: parsed.message.ok }, 'person list acked');
         return;
       }

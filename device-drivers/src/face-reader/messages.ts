@@ -112,7 +112,11 @@ export type ReaderStatus = z.infer<typeof readerStatusSchema>;
 export const sealedFieldSchema = z
   .object({
     iv: z.string().regex(/^[A-Za-z0-9+/]{22}==$/, 'a 16-byte IV in base64'),
-    ct: z.string().min(24).max(262_144).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64'),
+    ct: z
+      .string()
+      .min(24)
+      .max(262_144)
+      .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64'),
   })
   .strict();
 

@@ -26,7 +26,11 @@ export type ParsedMessage<T extends ReaderTopic> =
  */
 export function parseReaderMessage<T extends ReaderTopic>(topic: T, payload: Buffer): ParsedMessage<T> {
   if (payload.length > MAX_EVENT_BYTES) {
-    return { ok: false, code: 'FACE_MESSAGE_SIZE', detail: `${topic}: ${payload.length} bytes > ${MAX_EVENT_BYTES}` };
+    return {
+      ok: false,
+      code: 'FACE_MESSAGE_SIZE',
+      detail: `${topic}: ${payload.length} bytes > ${MAX_EVENT_BYTES}`,
+    };
   }
   let json: unknown;
   try {

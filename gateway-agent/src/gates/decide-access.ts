@@ -67,12 +67,21 @@ export function decideAccess(input: AccessInput, state: GateState, config: Gates
   const personState = person ? state.failureOf('person', person) : undefined;
   if (isLocked(readerState, now) || (personState && isLocked(personState, now))) return deny('LOCKED_OUT');
 
-  const failed = r.liveness !== 'pass' ? 'LIVENESS_FAILED' : !person || r.score < config.minMatchScore ? 'NOT_RECOGNIZED' : null;
+  const failed =
+    r.liveness !== 'pass'
+      ? 'LIVENESS_FAILED'
+      : !person || r.score < config.minMatchScore
+        ? 'NOT_RECOGNIZED'
+        : null;
   if (failed) {
     const subjects: Array<[FailureScope, string, FailureState]> = [['reader', readerId, readerState]];
     if (person && personState) subjects.push(['person', person, personState]);
     return deny(failed, {
-      failures: subjects.map(([scope, subject, s]) => ({ scope, subject, state: nextFailure(s, now, config) })),
+      failures: subjects.map(([scope, subject, s]) => ({
+        scope,
+        subject,
+        state: nextFailure(s, now, config),
+      })),
       presence: [],
     });
   }

@@ -59,11 +59,13 @@ export function openFaceDataStore(db: Database.Database, key: Buffer): FaceDataS
   const countAll = db.prepare<[], number>('SELECT count(*) FROM gate_face_data').pluck();
   // The person digest is the associated data of the seal in spirit: a sealed template moved to another
   // person's row would not open as theirs, because the plaintext names whom it belongs to.
-  const seal = (person: string, value: Buffer) => sm4CbcEncrypt(key, Buffer.concat([Buffer.from(`${person}\n`), value]));
+  const seal = (person: string, value: Buffer) =>
+    sm4CbcEncrypt(key, Buffer.concat([Buffer.from(`${person}\n`), value]));
   const unseal = (person: string, iv: Buffer, sealed: Buffer): Buffer => {
     const plain = sm4CbcDecrypt(key, iv, sealed);
     const prefix = Buffer.from(`${person}\n`);
-    if (!plain.subarray(0, prefix.length).equals(prefix)) throw new Error('sealed face data of another person');
+    if (!plain.subarray(0, prefix.length).equals(prefix))
+      throw new Error('sealed face data of another person');
     return plain.subarray(prefix.length);
   };
   return {

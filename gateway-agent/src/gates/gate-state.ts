@@ -61,7 +61,9 @@ export function openGateState(db: Database.Database): GateState {
     `INSERT INTO gate_failures (scope, subject, failures, locked_until) VALUES (?, ?, ?, ?)
      ON CONFLICT (scope, subject) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until`,
   );
-  const dropFailure = db.prepare<[string, string]>('DELETE FROM gate_failures WHERE scope = ? AND subject = ?');
+  const dropFailure = db.prepare<[string, string]>(
+    'DELETE FROM gate_failures WHERE scope = ? AND subject = ?',
+  );
   const putPresence = db.prepare<[string, string, string, number]>(
     `INSERT INTO gate_presence (zone, person, direction, at) VALUES (?, ?, ?, ?)
      ON CONFLICT (zone, person) DO UPDATE SET direction = excluded.direction, at = excluded.at`,

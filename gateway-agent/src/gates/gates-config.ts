@@ -5,9 +5,7 @@ import { z } from 'zod';
  * pass where and when; the TypeScript types are z.infer of this schema (never written twice).
  */
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _');
-const clockTime = z
-  .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'expected HH:MM (00:00 to 24:00)');
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'expected HH:MM (00:00 to 24:00)');
 
 export const accessWindowSchema = z
   .object({
@@ -20,7 +18,9 @@ export const accessWindowSchema = z
     to: clockTime.describe('End of the window, local HH:MM, exclusive; 24:00 is the end of the day.'),
   })
   .strict()
-  .refine((w) => w.from < w.to, { message: '`from` must be before `to` (split a window across midnight in two)' });
+  .refine((w) => w.from < w.to, {
+    message: '`from` must be before `to` (split a window across midnight in two)',
+  });
 
 export const personGroupSchema = z
   .object({
@@ -63,7 +63,9 @@ export const gatesConfigSchema = z
           .object({
             reader: id.describe('Terminal id of a face reader (a face-reader driver entry).'),
             zone: id.describe('The zone this reader guards (zones[].id).'),
-            direction: z.enum(['in', 'out']).describe('Whether passing this reader enters or leaves the zone.'),
+            direction: z
+              .enum(['in', 'out'])
+              .describe('Whether passing this reader enters or leaves the zone.'),
           })
           .strict(),
       )
@@ -74,7 +76,11 @@ export const gatesConfigSchema = z
       .array(
         z
           .object({
-            id: z.string().min(1).max(64).describe('Person id as the readers report it (employee or student number).'),
+            id: z
+              .string()
+              .min(1)
+              .max(64)
+              .describe('Person id as the readers report it (employee or student number).'),
             group: id.describe('The person group (groups[].id) whose windows and zones apply.'),
           })
           .strict(),

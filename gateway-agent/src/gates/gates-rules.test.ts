@@ -32,7 +32,9 @@ describe('access windows, in the site time zone', () => {
   });
 
   it('caps the lockout threshold at 5 (004 §5.3.2 b) 6))', () => {
-    expect(gatesConfigSchema.safeParse({ ...GATES, lockout: { maxConsecutiveFailures: 6 } }).success).toBe(false);
+    expect(gatesConfigSchema.safeParse({ ...GATES, lockout: { maxConsecutiveFailures: 6 } }).success).toBe(
+      false,
+    );
     expect(gatesConfigSchema.parse(GATES).lockout).toEqual({ maxConsecutiveFailures: 5, periodMinutes: 30 });
   });
 });
@@ -40,9 +42,14 @@ describe('access windows, in the site time zone', () => {
 describe('lockout after consecutive failures', () => {
   it('locks on the 5th failure, not the 4th, and releases exactly at the end of the period', async () => {
     const g = openGates();
-    for (let i = 0; i < 4; i++) expect(await g.rules.decide('lab-1', face('EMP-1', { score: 0.5 }))).toMatchObject({ reason: 'NOT_RECOGNIZED' });
+    for (let i = 0; i < 4; i++)
+      expect(await g.rules.decide('lab-1', face('EMP-1', { score: 0.5 }))).toMatchObject({
+        reason: 'NOT_RECOGNIZED',
+      });
     expect(await g.rules.decide('in-1', face('EMP-2'))).toMatchObject({ outcome: 'open' }); // other person, other reader
-    expect(await g.rules.decide('lab-1', face('EMP-1', { liveness: 'fail' }))).toMatchObject({ reason: 'LIVENESS_FAILED' });
+    expect(await g.rules.decide('lab-1', face('EMP-1', { liveness: 'fail' }))).toMatchObject({
+      reason: 'LIVENESS_FAILED',
+    });
     expect(await g.rules.decide('in-1', face('EMP-1'))).toMatchObject({ reason: 'LOCKED_OUT' });
     g.clock.advance(30 * 60_000 - 1);
     expect(await g.rules.decide('in-1', face('EMP-1'))).toMatchObject({ reason: 'LOCKED_OUT' });
@@ -84,7 +91,8 @@ describe('one answer and one record per event', () => {
   it('counts a replayed failure once: five copies of one miss lock nobody', async () => {
     const g = openGates();
     const miss = face('EMP-1', { score: 0.2 });
-    for (let i = 0; i < 5; i++) expect(await g.rules.decide('lab-1', miss)).toMatchObject({ reason: 'NOT_RECOGNIZED' });
+    for (let i = 0; i < 5; i++)
+      expect(await g.rules.decide('lab-1', miss)).toMatchObject({ reason: 'NOT_RECOGNIZED' });
     expect(await g.rules.decide('in-1', face('EMP-1'))).toMatchObject({ outcome: 'open' });
     expect(attendance(g).n).toBe(2);
   });

@@ -1,8 +1,8 @@
 import type { HolderDigests } from '@sceneway/cloud-sync';
 import type { AccessDecision, FaceRecognition } from '@sceneway/device-drivers';
 import type { Clock } from '../clock.ts';
-import type { LedgerRecord } from '../ledger/ledger-api.ts';
 import type { SqliteLedger } from '../ledger/ledger.ts';
+import type { LedgerRecord } from '../ledger/ledger-api.ts';
 import type { Logger } from '../logger.ts';
 import { type AccessOutcome, decideAccess, type ReaderPlace } from './decide-access.ts';
 import { openGateState } from './gate-state.ts';
@@ -117,7 +117,12 @@ export function createGatesRules(options: {
       inFlight.set(key, deciding);
       return deciding.then((d) => {
         logger.debug(
-          { readerId, eventId: recognition.eventId, outcome: d.outcome, reason: d.outcome === 'deny' ? d.reason : undefined },
+          {
+            readerId,
+            eventId: recognition.eventId,
+            outcome: d.outcome,
+            reason: d.outcome === 'deny' ? d.reason : undefined,
+          },
           'gate decision',
         );
         return d;
@@ -132,5 +137,7 @@ export function createGatesRules(options: {
 function decisionOf(record: LedgerRecord): AccessDecision {
   const p = record.payload as { outcome: 'open' | 'deny'; reason?: string; displayText?: string };
   const text = p.displayText ? { displayText: p.displayText } : {};
-  return p.outcome === 'open' ? { outcome: 'open', ...text } : { outcome: 'deny', reason: p.reason ?? 'SYSTEM_ERROR', ...text };
+  return p.outcome === 'open'
+    ? { outcome: 'open', ...text }
+    : { outcome: 'deny', reason: p.reason ?? 'SYSTEM_ERROR', ...text };
 }

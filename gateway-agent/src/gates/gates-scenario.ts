@@ -20,21 +20,29 @@ export const gatesScenario = defineScenario({
     const issues: Array<{ path: string; message: string }> = [];
     config.readers.forEach((r, i) => {
       const at = `scenarios.gates.readers[${i}]`;
-      if (!terminals.has(r.reader)) issues.push({ path: `${at}.reader`, message: `no terminal "${r.reader}" in drivers[]` });
-      if (!zones.has(r.zone)) issues.push({ path: `${at}.zone`, message: `no zone "${r.zone}" in scenarios.gates.zones` });
+      if (!terminals.has(r.reader))
+        issues.push({ path: `${at}.reader`, message: `no terminal "${r.reader}" in drivers[]` });
+      if (!zones.has(r.zone))
+        issues.push({ path: `${at}.zone`, message: `no zone "${r.zone}" in scenarios.gates.zones` });
       if (config.readers.findIndex((o) => o.reader === r.reader) !== i)
         issues.push({ path: `${at}.reader`, message: `reader "${r.reader}" is placed twice` });
     });
     config.groups.forEach((g, i) => {
       (g.zones ?? []).forEach((z, j) => {
         if (!zones.has(z))
-          issues.push({ path: `scenarios.gates.groups[${i}].zones[${j}]`, message: `no zone "${z}" in scenarios.gates.zones` });
+          issues.push({
+            path: `scenarios.gates.groups[${i}].zones[${j}]`,
+            message: `no zone "${z}" in scenarios.gates.zones`,
+          });
       });
     });
     config.persons.forEach((p, i) => {
       // The message names the group, never the person id (personal data in a config error is still a leak).
       if (!groups.has(p.group))
-        issues.push({ path: `scenarios.gates.persons[${i}].group`, message: `no group "${p.group}" in scenarios.gates.groups` });
+        issues.push({
+          path: `scenarios.gates.persons[${i}].group`,
+          message: `no group "${p.group}" in scenarios.gates.groups`,
+        });
     });
     return issues;
   },

@@ -1,5 +1,5 @@
-import { type SimReader, startSimReader } from '../sim-face-reader/sim-reader.ts';
 import { startFaceDriverRig } from '../sim-face-reader/driver-rig.ts';
+import { type SimReader, startSimReader } from '../sim-face-reader/sim-reader.ts';
 import { type ConformanceRig, runDriverConformance } from './conformance-suite.ts';
 
 /**
@@ -9,7 +9,7 @@ import { type ConformanceRig, runDriverConformance } from './conformance-suite.t
  */
 async function faceRig(): Promise<ConformanceRig> {
   const rig = await startFaceDriverRig({ decideAccess: () => ({ outcome: 'open' }), readers: 1 });
-  let sim: SimReader = await startSimReader(rig.login(0));
+  const sim: SimReader = await startSimReader(rig.login(0));
   let person = 0;
   const delivered = () => rig.test.accessCalls.map((c) => c.recognition.eventId);
   return {

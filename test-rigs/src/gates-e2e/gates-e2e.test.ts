@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BankServer } from '@sceneway/cloud-sync/bank';
-import type { BoxSecrets } from '@sceneway/gateway-agent';
 import { manualClock } from '@sceneway/core';
+import type { BoxSecrets } from '@sceneway/gateway-agent';
 import {
   type FullBoxConfig,
   hashPassword,
@@ -71,7 +71,13 @@ const attendance = () =>
       "SELECT terminal_id, payload, pii_digest FROM records WHERE kind = 'attendance' ORDER BY seq",
     )
     .all()
-    .map((r) => ({ reader: r.terminal_id, piiDigest: r.pii_digest, ...(JSON.parse(r.payload) as Record<string, unknown>) }));
+    .map(
+      (r): Record<string, unknown> => ({
+        reader: r.terminal_id,
+        piiDigest: r.pii_digest,
+        ...(JSON.parse(r.payload) as Record<string, unknown>),
+      }),
+    );
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'sceneway-gates-e2e-'));
@@ -88,7 +94,11 @@ beforeAll(async () => {
       {
         driver: 'face-reader',
         config: {
-          readers: READERS.map((r) => ({ id: r.id, username: r.id, passwordHash: hashPassword(password(r.id)) })),
+          readers: READERS.map((r) => ({
+            id: r.id,
+            username: r.id,
+            passwordHash: hashPassword(password(r.id)),
+          })),
           commandTtlMs: 10_000,
         },
       },
@@ -136,10 +146,17 @@ describe('campus gates over the real broker', () => {
     expect(command).toMatchObject({ action: 'open', outcome: 'done' });
     const records = attendance();
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ reader: 'main-in', eventId: command.eventId, outcome: 'open', zone: 'campus' });
+    expect(records[0]).toMatchObject({
+      reader: 'main-in',
+      eventId: command.eventId,
+      outcome: 'open',
+      zone: 'campus',
+    });
     expect(records[0]?.person).toMatch(/^[0-9a-f]{64}$/);
     expect(records[0]?.piiDigest).toMatch(/^[0-9a-f]{64}$/); // the snapshot digest, sealed
-    const row = JSON.stringify(agent!.ledger.db.prepare("SELECT * FROM records WHERE kind = 'attendance'").all());
+    const row = JSON.stringify(
+      agent!.ledger.db.prepare("SELECT * FROM records WHERE kind = 'attendance'").all(),
+    );
     expect(row).not.toContain('EMP-0001');
     expect(row).not.toContain(snapshotDigest);
     expect(agent!.alerts.list().map((a) => a.code)).not.toContain('GATES_HOLDER_KEY_MISSING');
@@ -148,18 +165,33 @@ describe('campus gates over the real broker', () => {
   it('denies passing back: in twice is refused until the person went out', async () => {
     const into = await reader('main-in');
     const out = await reader('main-out');
-    expect(await into.recognize({ personId: 'EMP-0001' })).toMatchObject({ action: 'deny', reason: 'PASSBACK' });
+    expect(await into.recognize({ personId: 'EMP-0001' })).toMatchObject({
+      action: 'deny',
+      reason: 'PASSBACK',
+    });
     expect(await out.recognize({ personId: 'EMP-0001' })).toMatchObject({ action: 'open' });
-    expect(await out.recognize({ personId: 'EMP-0001' })).toMatchObject({ action: 'deny', reason: 'PASSBACK' });
+    expect(await out.recognize({ personId: 'EMP-0001' })).toMatchObject({
+      action: 'deny',
+      reason: 'PASSBACK',
+    });
     expect(await into.recognize({ personId: 'EMP-0001' })).toMatchObject({ action: 'open' });
   });
 
   it('denies outside the group access window and outside its zones; an unknown person; a failed liveness', async () => {
     const main = await reader('main-in');
     const lab = await reader('lab-in');
-    expect(await main.recognize({ personId: 'NIGHT-0001' })).toMatchObject({ action: 'deny', reason: 'OUTSIDE_WINDOW' });
-    expect(await lab.recognize({ personId: 'STU-0001' })).toMatchObject({ action: 'deny', reason: 'ZONE_NOT_ALLOWED' });
-    expect(await main.recognize({ personId: 'VISITOR-9' })).toMatchObject({ action: 'deny', reason: 'UNKNOWN_PERSON' });
+    expect(await main.recognize({ personId: 'NIGHT-0001' })).toMatchObject({
+      action: 'deny',
+      reason: 'OUTSIDE_WINDOW',
+    });
+    expect(await lab.recognize({ personId: 'STU-0001' })).toMatchObject({
+      action: 'deny',
+      reason: 'ZONE_NOT_ALLOWED',
+    });
+    expect(await main.recognize({ personId: 'VISITOR-9' })).toMatchObject({
+      action: 'deny',
+      reason: 'UNKNOWN_PERSON',
+    });
     expect(await main.recognize({ personId: 'STU-0001', liveness: 'fail' })).toMatchObject({
       action: 'deny',
       reason: 'LIVENESS_FAILED',
@@ -173,7 +205,10 @@ describe('campus gates over the real broker', () => {
     await waitFor(() => agent!.ledger.stats().unsyncedCount === 0, 'the outbox to drain', 60_000);
     const stats = agent!.ledger.stats();
     expect(await bank.store.recordCount(config.box.id)).toBe(stats.headSeq);
-    expect(await bank.store.getBox(config.box.id)).toMatchObject({ headSeq: stats.headSeq, headHash: stats.headHash });
+    expect(await bank.store.getBox(config.box.id)).toMatchObject({
+      headSeq: stats.headSeq,
+      headHash: stats.headHash,
+    });
   }, 90_000);
 
   it('locks a person out after the 5th consecutive failure (004 §5.3.2 b) 6)) and releases them after the period', async () => {
@@ -184,9 +219,14 @@ describe('campus gates over the real broker', () => {
     // Five low-score matches of the same person on two readers: neither reader reaches five itself.
     for (let i = 0; i < 5; i++) {
       const on = i % 2 === 0 ? a : b;
-      expect(await on.recognize({ personId: 'EMP-0003', score: 0.42 })).toMatchObject({ reason: 'NOT_RECOGNIZED' });
+      expect(await on.recognize({ personId: 'EMP-0003', score: 0.42 })).toMatchObject({
+        reason: 'NOT_RECOGNIZED',
+      });
     }
-    expect(await main.recognize({ personId: 'EMP-0003' })).toMatchObject({ action: 'deny', reason: 'LOCKED_OUT' });
+    expect(await main.recognize({ personId: 'EMP-0003' })).toMatchObject({
+      action: 'deny',
+      reason: 'LOCKED_OUT',
+    });
     // The readers themselves are not locked: another person passes.
     expect(await a.recognize({ personId: 'EMP-0002' })).toMatchObject({ action: 'open' });
     clock.advance(59_000);
@@ -209,7 +249,9 @@ describe('campus gates over the real broker', () => {
       expect(await kiosk.recognize({ personId: null })).toMatchObject({ reason: 'NOT_RECOGNIZED' });
     }
     expect(await kiosk.recognize({ personId: 'EMP-0002' })).toMatchObject({ reason: 'LOCKED_OUT' });
-    expect(await (await reader('lab-in')).recognize({ personId: 'EMP-0001' })).toMatchObject({ action: 'open' });
+    expect(await (await reader('lab-in')).recognize({ personId: 'EMP-0001' })).toMatchObject({
+      action: 'open',
+    });
     clock.advance(61_000);
     expect(await kiosk.recognize({ personId: 'EMP-0002' })).toMatchObject({ action: 'open' });
   });

@@ -60,7 +60,11 @@ export function buildCli(): Command {
     .requiredOption('--url <url>', 'the box broker, e.g. mqtt://127.0.0.1:1883')
     .requiredOption('--reader <id>', 'terminal id of the reader (its client id and topic prefix)')
     .requiredOption('--username <name>', 'MQTT username of the reader')
-    .addOption(new Option('--password <password>', 'MQTT password of the reader').env('SIM_READER_PASSWORD').makeOptionMandatory())
+    .addOption(
+      new Option('--password <password>', 'MQTT password of the reader')
+        .env('SIM_READER_PASSWORD')
+        .makeOptionMandatory(),
+    )
     .option('--fault <list>', `fault modes, comma-separated: ${FAULTS.join(', ')}`, faultList, [] as Fault[])
     .showHelpAfterError();
 
@@ -69,33 +73,43 @@ export function buildCli(): Command {
     .description('present one face; prints the door command that answers it')
     .argument('[personId]', 'enrolled person id; omit for an unknown face')
     .option('--score <n>', 'match score 0..1', score)
-    .addOption(new Option('--liveness <result>', 'liveness result').choices(['pass', 'fail', 'unknown']).default('pass'))
-    .action(async (personId: string | undefined, opts: { score?: number; liveness: 'pass' | 'fail' | 'unknown' }) => {
-      const global = program.opts<GlobalOptions>();
-      await withReader(global, async (reader) => {
-        const recognition = {
-          personId: personId ?? null,
-          liveness: opts.liveness,
-          ...(opts.score !== undefined ? { score: opts.score } : {}),
-        };
-        if (global.fault.includes('disconnect')) {
-          // Recognised while the link is down: buffered, replayed after the reconnect.
-          await reader.dropConnection();
-          const answer = reader.recognize(recognition);
-          await reader.reconnect();
-          print(await answer);
-          return;
-        }
-        print(await reader.recognize(recognition));
-      });
-    });
+    .addOption(
+      new Option('--liveness <result>', 'liveness result')
+        .choices(['pass', 'fail', 'unknown'])
+        .default('pass'),
+    )
+    .action(
+      async (
+        personId: string | undefined,
+        opts: { score?: number; liveness: 'pass' | 'fail' | 'unknown' },
+      ) => {
+        const global = program.opts<GlobalOptions>();
+        await withReader(global, async (reader) => {
+          const recognition = {
+            personId: personId ?? null,
+            liveness: opts.liveness,
+            ...(opts.score !== undefined ? { score: opts.score } : {}),
+          };
+          if (global.fault.includes('disconnect')) {
+            // Recognised while the link is down: buffered, replayed after the reconnect.
+            await reader.dropConnection();
+            const answer = reader.recognize(recognition);
+            await reader.reconnect();
+            print(await answer);
+            return;
+          }
+          print(await reader.recognize(recognition));
+        });
+      },
+    );
 
   program
     .command('flood')
     .description('present many faces at once (the flood fault); prints every answer')
     .argument('<count>', 'how many recognitions', (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new InvalidArgumentError('count must be 1..100000');
+      if (!Number.isInteger(n) || n < 1 || n > 100_000)
+        throw new InvalidArgumentError('count must be 1..100000');
       return n;
     })
     .argument('<personIds...>', 'person ids to cycle through')

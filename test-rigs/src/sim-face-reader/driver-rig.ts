@@ -35,7 +35,11 @@ export async function startFaceDriverRig(options: {
 }): Promise<FaceDriverRig> {
   hashed ??= RIG_READERS.map((r) => hashPassword(r.password));
   const config = faceReaderDriver.configSchema.parse({
-    readers: RIG_READERS.slice(0, options.readers ?? RIG_READERS.length).map((r, i) => ({ id: r.id, username: r.username, passwordHash: hashed?.[i] })),
+    readers: RIG_READERS.slice(0, options.readers ?? RIG_READERS.length).map((r, i) => ({
+      id: r.id,
+      username: r.username,
+      passwordHash: hashed?.[i],
+    })),
     ...(options.commandTtlMs ? { commandTtlMs: options.commandTtlMs } : {}),
   });
   const grants = faceReaderDriver.mqttTerminals?.(config) ?? [];

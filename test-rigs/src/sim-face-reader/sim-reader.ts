@@ -3,8 +3,8 @@ import {
   type DoorCommand,
   doorCommandSchema,
   FACE_PROTOCOL_VERSION,
-  type RecognitionEvent,
   type ReaderStatus,
+  type RecognitionEvent,
 } from '@sceneway/device-drivers';
 import mqtt, { type MqttClient } from 'mqtt';
 
@@ -78,6 +78,7 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
   const commands: Answered[] = [];
   const waiters = new Map<string, Array<(c: Answered) => void>>();
   const buffer: RecognitionEvent[] = [];
+  const unacked = new Map<string, RecognitionEvent>();
   let client: MqttClient | null = null;
   let sessionPresent = false;
   let subscribed = false;
@@ -88,11 +89,14 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
     if (topic !== `${prefix}cmd`) return;
     const parsed = doorCommandSchema.safeParse(JSON.parse(payload.toString('utf8')));
     if (!parsed.success) return;
-    const outcome = parsed.data.expiresAt < now() ? 'expired' : 'done';
-    const answered: Answered = { ...parsed.data, outcome };
-    commands.push(answered);
+    // A command id is acted on once; a second copy (the box resends unacked commands) is acked again.
+    const seen = commands.find((c) => c.commandId === parsed.data.commandId);
+    const outcome = seen?.outcome ?? (parsed.data.expiresAt < now() ? 'expired' : 'done');
     const ack = { v: FACE_PROTOCOL_VERSION, commandId: parsed.data.commandId, status: outcome, at: now() };
     client?.publish(`${prefix}acks`, JSON.stringify(ack), { qos: 1 });
+    if (seen) return;
+    const answered: Answered = { ...parsed.data, outcome };
+    commands.push(answered);
     const id = parsed.data.eventId;
     if (!id) return;
     const list = waiters.get(id);
@@ -101,7 +105,7 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
   };
 
   async function connect(): Promise<void> {
-    const c = await mqtt.connectAsync(options.url, {
+    const c = mqtt.connect(options.url, {
       clientId: options.readerId,
       username: options.username,
       password: faults.wrongPassword ? `${options.password}-wrong` : options.password,
@@ -112,28 +116,59 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
       keepalive: 30,
       resubscribe: false,
     });
-    client = c;
+    // Listen before the CONNACK: a resumed session's queued commands may come in the same read.
     c.on('message', onCommand);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => {
+        c.off('connect', onConnect);
+        c.off('close', onClose);
+        c.end(true);
+        reject(err);
+      };
+      const onClose = () => onError(new Error(`${options.readerId}: connection closed before CONNACK`));
+      const onConnect = () => {
+        c.off('error', onError);
+        c.off('close', onClose);
+        resolve();
+      };
+      c.once('error', onError);
+      c.once('close', onClose);
+      c.once('connect', onConnect);
+    });
     c.on('error', () => undefined);
+    client = c;
     sessionPresent = lastSessionPresent(c);
     if (!subscribed || !sessionPresent) {
       const granted = await c.subscribeAsync([`${prefix}cmd`, `${prefix}persons`], { qos: 1 });
-      if (granted.some((g) => g.qos !== 1)) throw new Error(`subscription refused: ${JSON.stringify(granted)}`);
+      if (granted.some((g) => g.qos !== 1))
+        throw new Error(`subscription refused: ${JSON.stringify(granted)}`);
       subscribed = true;
     }
-    // Replay what was recognised meanwhile, oldest first (the box dedupes by event id).
-    for (const event of buffer.splice(0)) await send(event);
+    // Replay what was not acknowledged and what was recognised meanwhile, oldest first.
+    const replay = [...unacked.values(), ...buffer.splice(0)];
+    unacked.clear();
+    for (const event of replay) send(event);
   }
 
-  async function send(event: RecognitionEvent): Promise<void> {
+  /**
+   * Publishes one event, and keeps it until its PUBACK: an event whose PUBACK was lost with the link is
+   * published again after the reconnect (QoS 1 is at least once; the box dedupes by event id). Resolves
+   * once handed to the client, not on the PUBACK, which may never come on a link that just died.
+   */
+  function send(event: RecognitionEvent): void {
     const c = client;
     if (!c?.connected) {
       buffer.push(event);
       return;
     }
+    unacked.set(event.eventId, event);
     const body = JSON.stringify(event);
-    await c.publishAsync(`${prefix}events`, body, { qos: 1 });
-    if (faults.duplicate) await c.publishAsync(`${prefix}events`, body, { qos: 1 });
+    const copies = faults.duplicate ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      c.publish(`${prefix}events`, body, { qos: 1 }, (err) => {
+        if (!err && client === c) unacked.delete(event.eventId);
+      });
+    }
   }
 
   const eventOf = (r: Recognition): RecognitionEvent => ({
@@ -170,7 +205,7 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
     async recognize(r) {
       const event = eventOf(r);
       const answer = answerOf(event.eventId);
-      await send(event);
+      send(event);
       return answer;
     },
     async publishRaw(subtopic, payload) {
@@ -191,7 +226,9 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
     },
     async flood(n, personIds) {
       return Promise.all(
-        Array.from({ length: n }, (_, i) => reader.recognize({ personId: personIds[i % personIds.length] ?? null })),
+        Array.from({ length: n }, (_, i) =>
+          reader.recognize({ personId: personIds[i % personIds.length] ?? null }),
+        ),
       );
     },
     async dropConnection() {
@@ -215,5 +252,8 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
 
 /** mqtt.js keeps the CONNACK it got; `sessionPresent` is in it. */
 function lastSessionPresent(client: MqttClient): boolean {
-  return (client as unknown as { connackPacket?: { sessionPresent?: boolean } }).connackPacket?.sessionPresent === true;
+  return (
+    (client as unknown as { connackPacket?: { sessionPresent?: boolean } }).connackPacket?.sessionPresent ===
+    true
+  );
 }
