@@ -25,7 +25,18 @@ describe('face data at rest', () => {
     store.enrol('digest-a', { faceTemplate: TEMPLATE }, 1000);
     expect(() => openFaceDataStore(ledger.db, faceDataKey('22'.repeat(32))).open('digest-a')).toThrow();
     ledger.db.prepare("UPDATE gate_face_data SET person = 'digest-b' WHERE person = 'digest-a'").run();
-    expect(() => store.open('digest-b')).toThrow(/another person/);
+    expect(() => store.open('digest-b')).toThrow(/fails its MAC/);
+  });
+
+  it('refuses a template with one byte changed (intact at rest, 004 §5.3.2 b) 7))', () => {
+    const ledger = openTempLedger();
+    const store = openFaceDataStore(ledger.db, KEY);
+    store.enrol('digest-a', { faceTemplate: TEMPLATE }, 1000);
+    const row = ledger.db.prepare('SELECT template FROM gate_face_data').get() as { template: Buffer };
+    const changed = Buffer.from(row.template);
+    changed[3] = (changed[3] ?? 0) ^ 0x01;
+    ledger.db.prepare('UPDATE gate_face_data SET template = ?').run(changed);
+    expect(() => store.open('digest-a')).toThrow(/fails its MAC/);
   });
 
   it('is deleted with the person, and after the retention period', () => {

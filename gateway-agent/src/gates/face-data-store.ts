@@ -1,12 +1,14 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { sm4CbcDecrypt, sm4CbcEncrypt } from '@sceneway/cloud-sync';
 import type Database from 'better-sqlite3';
 
 /**
  * Face templates and ID numbers of enrolled persons, the most sensitive personal data the box holds
  * (issue #13 item 8; 004 §5.3.2 b) 3) and 7): kept confidential and intact at rest). Each is SM4-CBC
- * sealed under a key derived from the box's own SM2 private key (HMAC-SM3 with a fixed label), so the
- * ledger file alone opens nothing; rows are keyed by the person's keyed digest, never the clear id.
+ * sealed, then MACed (HMAC-SM3 over person, IV and ciphertext: encrypt-then-MAC, so a changed byte or a
+ * row moved to another person is refused before decryption), under two keys derived from the box's own
+ * SM2 private key (HMAC-SM3 with fixed labels): the ledger file alone opens nothing. Rows are keyed by
+ * the person's keyed digest, never the clear id.
  * Nothing here logs: neither the values nor the person.
  *
  * A template is kept only as long as configured (faceDataRetentionDays after its last enrolment) and
@@ -34,15 +36,24 @@ export interface FaceDataStore {
   count(): number;
 }
 
-/** The SM4 key of face data: 16 bytes of HMAC-SM3(box private key, label). */
-export function faceDataKey(boxPrivateKeyHex: string): Buffer {
-  return createHmac('sm3', Buffer.from(boxPrivateKeyHex, 'hex'))
-    .update('sceneway.gates.face-data.v1')
-    .digest()
-    .subarray(0, 16);
+export interface FaceDataKeys {
+  /** SM4 key: 16 bytes. */
+  seal: Buffer;
+  /** HMAC-SM3 key: 32 bytes. */
+  mac: Buffer;
 }
 
-export function openFaceDataStore(db: Database.Database, key: Buffer): FaceDataStore {
+/** The keys of face data: HMAC-SM3(box private key, label), one label per use. */
+export function faceDataKey(boxPrivateKeyHex: string): FaceDataKeys {
+  const derive = (label: string) =>
+    createHmac('sm3', Buffer.from(boxPrivateKeyHex, 'hex')).update(label).digest();
+  return {
+    seal: derive('sceneway.gates.face-data.v1').subarray(0, 16),
+    mac: derive('sceneway.gates.face-data-mac.v1'),
+  };
+}
+
+export function openFaceDataStore(db: Database.Database, keys: FaceDataKeys): FaceDataStore {
   db.exec(SCHEMA);
   const put = db.prepare<[string, Buffer, Buffer, Buffer | null, Buffer | null, number]>(
     `INSERT INTO gate_face_data (person, template_iv, template, id_iv, id_number, enrolled_at)
@@ -57,16 +68,20 @@ export function openFaceDataStore(db: Database.Database, key: Buffer): FaceDataS
   const del = db.prepare<[string]>('DELETE FROM gate_face_data WHERE person = ?');
   const pruneOld = db.prepare<[number]>('DELETE FROM gate_face_data WHERE enrolled_at < ?');
   const countAll = db.prepare<[], number>('SELECT count(*) FROM gate_face_data').pluck();
-  // The person digest is the associated data of the seal in spirit: a sealed template moved to another
-  // person's row would not open as theirs, because the plaintext names whom it belongs to.
-  const seal = (person: string, value: Buffer) =>
-    sm4CbcEncrypt(key, Buffer.concat([Buffer.from(`${person}\n`), value]));
-  const unseal = (person: string, iv: Buffer, sealed: Buffer): Buffer => {
-    const plain = sm4CbcDecrypt(key, iv, sealed);
-    const prefix = Buffer.from(`${person}\n`);
-    if (!plain.subarray(0, prefix.length).equals(prefix))
-      throw new Error('sealed face data of another person');
-    return plain.subarray(prefix.length);
+  const macOf = (person: string, iv: Buffer, ciphertext: Buffer) =>
+    createHmac('sm3', keys.mac).update(`${person}\n`).update(iv).update(ciphertext).digest();
+  // Stored as ciphertext ‖ 32-byte MAC, so the table keeps one column per field.
+  const seal = (person: string, value: Buffer) => {
+    const { iv, ciphertext } = sm4CbcEncrypt(keys.seal, value);
+    return { iv, ciphertext: Buffer.concat([ciphertext, macOf(person, iv, ciphertext)]) };
+  };
+  const unseal = (person: string, iv: Buffer, stored: Buffer): Buffer => {
+    const ciphertext = stored.subarray(0, stored.length - 32);
+    const mac = stored.subarray(stored.length - 32);
+    const expected = macOf(person, iv, ciphertext);
+    if (mac.length !== 32 || !timingSafeEqual(mac, expected))
+      throw new Error("sealed face data fails its MAC: altered, or another person's");
+    return sm4CbcDecrypt(keys.seal, iv, ciphertext);
   };
   return {
     enrol(person, data, at) {
