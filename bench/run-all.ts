@@ -16,6 +16,7 @@ const BENCHES = [
   'pos-fuzz',
   'isolation',
   'parking',
+  'gates',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -97,6 +97,11 @@ export interface FaceRecognition {
   liveness: 'pass' | 'fail' | 'unknown';
   /** Reader clock, Unix milliseconds UTC. */
   at: number;
+  /**
+   * SM3 hex of the snapshot the reader took (the image stays on the reader): personal data, kept only
+   * sealed (ledger pii faceImageDigest), never logged.
+   */
+  snapshotDigest?: string;
 }
 
 /** A plate camera read a licence plate at an entry or exit lane; the parking scenario decides. */

@@ -44,6 +44,7 @@ export {
   type DriverLogger,
   defineDriver,
   type EventReplies,
+  type FaceRecognition,
   type MqttTerminalGrant,
   type PaymentCredential,
   type PlateSighting,
@@ -58,6 +59,28 @@ export {
   type VoidRequest,
 } from './driver-api.ts';
 export { DriverError } from './driver-error.ts';
+export {
+  type CommandAck,
+  commandAckSchema,
+  DENY_REASONS,
+  type DenyReason,
+  type DoorCommand,
+  doorCommandSchema,
+  FACE_PROTOCOL_VERSION,
+  type FaceReaderConfigInput,
+  faceReaderConfigSchema,
+  faceReaderDriver,
+  type PersonSync,
+  personSyncAckSchema,
+  personSyncSchema,
+  READER_PUBLISHES,
+  READER_SUBSCRIBES,
+  type ReaderStatus,
+  type RecognitionEvent,
+  readerStatusSchema,
+  recognitionEventSchema,
+  sealedFieldSchema,
+} from './face-reader/index.ts';
 export { hidReaderDriver } from './hid-reader/index.ts';
 export { encodeKeyboardWedge } from './hid-reader/keyboard-wedge.ts';
 export { mqttLoginSchema } from './mqtt-login.ts';

@@ -5,6 +5,25 @@
  */
 export const DRIVER_ERROR_CODES = [
   {
+    code: 'FACE_COMMAND_EXPIRED',
+    description:
+      'A door command reached no face reader before its expiry (offline reader); it was not carried out.',
+  },
+  { code: 'FACE_JSON', description: 'A face reader message is not JSON.' },
+  {
+    code: 'FACE_MESSAGE_SIZE',
+    description: 'A face reader message is larger than the protocol allows (4 KiB).',
+  },
+  {
+    code: 'FACE_SCHEMA',
+    description:
+      'A face reader message fails its schema (docs/protocols/face-reader.md); the field is named.',
+  },
+  {
+    code: 'FACE_TOPIC_UNKNOWN',
+    description: 'A face reader published on a topic the protocol does not define.',
+  },
+  {
     code: 'HID_AMBIGUOUS',
     description: 'Several HID devices match the configured ids; set serialNumber to pick one.',
   },

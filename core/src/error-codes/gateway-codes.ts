@@ -95,6 +95,11 @@ export const GATEWAY_ERROR_CODES = [
     description: 'A sale was refused inside the ledger commit by a rule that needs the committed state.',
   },
   { code: 'CANTEEN_TIMEZONE', description: 'The canteen time zone is not an IANA time zone name.' },
+  {
+    code: 'GATES_HOLDER_KEY_MISSING',
+    description: 'No holder key: gate person digests are unkeyed until the enrolment answer is imported.',
+  },
+  { code: 'GATES_TIMEZONE', description: 'The gates time zone is not an IANA time zone name.' },
   { code: 'CLI_USAGE', description: 'A command-line argument has the wrong form.' },
   {
     code: 'CLOCK_DRIFT',

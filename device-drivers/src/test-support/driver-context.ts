@@ -1,8 +1,10 @@
 import type {
   AccessDecision,
   CredentialAnswer,
+  DriverClock,
   DriverContext,
   DriverLogger,
+  FaceRecognition,
   PaymentCredential,
   PlateSighting,
   ReplyTo,
@@ -83,6 +85,10 @@ export interface TestDriverContextOptions {
   blacklistVersion?(): number;
   /** What the ledger says of a receipt (SaleStatusAsked, canteen-pos v2); refused by default. */
   saleStatus?(terminalId: string, receiptNo: number): Promise<SaleStatus> | SaleStatus;
+  /** The gate scenario's answer to a recognition (face readers); absent for families that never ask. */
+  decideAccess?(terminalId: string, recognition: FaceRecognition): Promise<AccessDecision> | AccessDecision;
+  /** The context's clock; default Date.now. */
+  clock?: DriverClock;
   /** The keys `ctx.terminalKeys(id)` returns (canteen-pos v2); none by default. */
   terminalKeys?(terminalId: string): readonly TerminalKey[];
   logger?: DriverLogger;
@@ -95,6 +101,9 @@ export interface TestDriverContext {
   /** Every sale decision the driver asked for, duplicates kept. */
   readonly saleCalls: Array<{ terminalId: string; sale: SaleRequest }>;
   readonly voidCalls: Array<{ terminalId: string; request: VoidRequest }>;
+  readonly accessCalls: Array<{ terminalId: string; recognition: FaceRecognition }>;
+  /** Every TerminalAlert the driver raised. */
+  readonly alerts: Array<{ terminalId: string; code: string; severity: string; detail: string }>;
   /** Successful transport opens through the context so far. */
   transportOpens(): number;
   /** Resolves with the first event after `since` (default: from now) that matches; rejects after timeoutMs. */
@@ -118,6 +127,8 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
   const listeners = new Set<() => void>();
   const saleCalls: TestDriverContext['saleCalls'] = [];
   const voidCalls: TestDriverContext['voidCalls'] = [];
+  const accessCalls: TestDriverContext['accessCalls'] = [];
+  const alerts: TestDriverContext['alerts'] = [];
   const abort = new AbortController();
   let opens = 0;
   const decideSale = options.decideSale ?? notAsked('sale');
@@ -148,14 +159,25 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
         return options.saleStatus
           ? options.saleStatus(event.terminalId, event.receiptNo)
           : Promise.reject(new Error("this test's agent side does not expect a status query"));
+      case 'FaceRecognized':
+        if (!options.decideAccess) return notAsked('access')();
+        accessCalls.push({ terminalId: event.terminalId, recognition: event.recognition });
+        return options.decideAccess(event.terminalId, event.recognition);
+      case 'TerminalAlert':
+        alerts.push({
+          terminalId: event.terminalId,
+          code: event.code,
+          severity: event.severity,
+          detail: event.detail,
+        });
+        for (const l of [...listeners]) l();
+        return undefined;
       case 'PlateSighted':
         if (options.decidePlate) return options.decidePlate(event.terminalId, event.sighting);
         return Promise.reject(new Error(`this test's agent side does not expect ${event.type}`));
       case 'PlateSnapshotTaken':
         options.onPlateSnapshot?.(event.terminalId, event.eventId, event.jpeg);
         return undefined;
-      case 'FaceRecognized':
-        return Promise.reject(new Error(`this test's agent side does not expect ${event.type}`));
       default:
         return undefined;
     }
@@ -183,7 +205,7 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
       ...(options.mqtt ? { mqtt: options.mqtt } : {}),
     }),
     logger: options.logger ?? quietDriverLogger,
-    clock: { now: () => Date.now() },
+    clock: options.clock ?? { now: () => Date.now() },
     terminalKeys: (terminalId) => options.terminalKeys?.(terminalId) ?? [],
     signal: abort.signal,
     submit: <E extends TerminalEvent>(event: E) => answer(event) as Promise<ReplyTo<E>>,
@@ -194,6 +216,8 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
     events,
     saleCalls,
     voidCalls,
+    accessCalls,
+    alerts,
     transportOpens: () => opens,
     waitForEvent(match, timeoutMs = 5000, since = events.length) {
       return new Promise((resolve, reject) => {

@@ -98,14 +98,18 @@ describe('box config', () => {
   it('names the registered drivers when an entry names none of them', () => {
     const issues = issuesFor({
       ...minimal,
-      drivers: [{ driver: 'canteen-pso', config: {} }, { config: {} }, { driver: 'face-reader', config: {} }],
+      drivers: [{ driver: 'canteen-pso', config: {} }, { config: {} }, { driver: 'turnstile-x', config: {} }],
     });
     expect(issues).toEqual([
       { path: 'drivers[0].driver', message: 'unknown driver "canteen-pso"; did you mean `canteen-pos`?' },
-      { path: 'drivers[1].driver', message: 'expected one of canteen-pos, hid-reader, onvif-camera' },
+      {
+        path: 'drivers[1].driver',
+        message: 'expected one of canteen-pos, hid-reader, face-reader, onvif-camera',
+      },
       {
         path: 'drivers[2].driver',
-        message: 'unknown driver "face-reader"; expected one of canteen-pos, hid-reader, onvif-camera',
+        message:
+          'unknown driver "turnstile-x"; expected one of canteen-pos, hid-reader, face-reader, onvif-camera',
       },
     ]);
   });

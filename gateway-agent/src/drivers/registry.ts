@@ -1,5 +1,10 @@
 import type { DriverDefinition } from '@sceneway/device-drivers';
-import { canteenPosDriver, hidReaderDriver, onvifCameraDriver } from '@sceneway/device-drivers';
+import {
+  canteenPosDriver,
+  faceReaderDriver,
+  hidReaderDriver,
+  onvifCameraDriver,
+} from '@sceneway/device-drivers';
 
 /**
  * Every terminal driver the agent can run, listed explicitly and typed: no filesystem scanning, no
@@ -11,6 +16,7 @@ import { canteenPosDriver, hidReaderDriver, onvifCameraDriver } from '@sceneway/
 export const DRIVER_REGISTRY: readonly DriverDefinition[] = [
   canteenPosDriver as unknown as DriverDefinition,
   hidReaderDriver as unknown as DriverDefinition,
+  faceReaderDriver,
   onvifCameraDriver as unknown as DriverDefinition,
 ];
 

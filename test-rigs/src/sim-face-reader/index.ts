@@ -1,0 +1,2 @@
+export { buildCli } from './cli.ts';
+export { type Recognition, type SimReader, type SimReaderOptions, startSimReader } from './sim-reader.ts';
