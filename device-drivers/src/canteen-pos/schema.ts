@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reconnectSchema } from '../reconnect-schema.ts';
 
 /**
  * Config of one canteen POS port (the agent wraps it as `drivers[i] = { driver: 'canteen-pos', config }`).
@@ -148,19 +149,13 @@ export const canteenPosConfigSchema = z
       .min(1000)
       .default(3_600_000)
       .describe("How often the box sets each terminal's clock."),
-    reconnect: z
-      .object({
-        initialDelayMs: z
-          .number()
-          .int()
-          .min(1)
-          .default(100)
-          .describe('First reopen delay after the port drops.'),
-        maxDelayMs: z.number().int().min(1).default(10_000).describe('Longest reopen delay.'),
-      })
-      .strict()
-      .default({ initialDelayMs: 100, maxDelayMs: 10_000 })
-      .describe('Reopening a lost port: exponential backoff with full jitter.'),
+    reconnect: reconnectSchema({
+      initialDelayMs: 100,
+      maxDelayMs: 10_000,
+      first: 'First reopen delay after the port drops.',
+      longest: 'Longest reopen delay.',
+      what: 'Reopening a lost port',
+    }),
     timezoneOffsetMinutes: z
       .number()
       .int()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reconnectSchema } from '../reconnect-schema.ts';
 
 /**
  * Config of one USB HID card/QR reader. The TypeScript type is z.infer of this schema (STYLE.md).
@@ -44,19 +45,13 @@ export const hidReaderConfigSchema = z
       .max(10_000)
       .default(500)
       .describe('keyboard-wedge only: a read left unfinished this long is discarded.'),
-    reconnect: z
-      .object({
-        initialDelayMs: z
-          .number()
-          .int()
-          .min(1)
-          .default(250)
-          .describe('First poll delay after the reader goes.'),
-        maxDelayMs: z.number().int().min(1).default(10_000).describe('Longest poll delay.'),
-      })
-      .strict()
-      .default({ initialDelayMs: 250, maxDelayMs: 10_000 })
-      .describe('Device-list polling while the reader is absent: exponential backoff with full jitter.'),
+    reconnect: reconnectSchema({
+      initialDelayMs: 250,
+      maxDelayMs: 10_000,
+      first: 'First poll delay after the reader goes.',
+      longest: 'Longest poll delay.',
+      what: 'Device-list polling while the reader is absent',
+    }),
   })
   .strict()
   .describe('One USB HID card/QR reader, found by vendor and product id (and serial number when two match).');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reconnectSchema } from '../reconnect-schema.ts';
 
 /**
  * Config of one ONVIF licence-plate camera watching one parking lane. The TypeScript type is z.infer of
@@ -72,21 +73,13 @@ export const onvifCameraConfigSchema = z
       .describe(
         'A PullMessages unanswered this long means the camera is down. Keep it above the 60 s the client asks a camera to hold a pull.',
       ),
-    reconnect: z
-      .object({
-        initialDelayMs: z
-          .number()
-          .int()
-          .min(1)
-          .default(250)
-          .describe('First retry delay after the camera goes.'),
-        maxDelayMs: z.number().int().min(1).default(30_000).describe('Longest retry delay.'),
-      })
-      .strict()
-      .default({ initialDelayMs: 250, maxDelayMs: 30_000 })
-      .describe(
-        'Reconnect (and resubscribe) while the camera is away: exponential backoff with full jitter.',
-      ),
+    reconnect: reconnectSchema({
+      initialDelayMs: 250,
+      maxDelayMs: 30_000,
+      first: 'First retry delay after the camera goes.',
+      longest: 'Longest retry delay.',
+      what: 'Reconnect (and resubscribe) while the camera is away',
+    }),
   })
   .strict()
   .describe('One ONVIF plate camera (Profile S + events + DeviceIO relay) at a parking lane.');
