@@ -53,7 +53,7 @@ export function demoGates(today: Date = new Date()): DemoGates {
       readers: GATE_READERS.map((r) => ({ reader: r.id, zone: ZONE, direction: r.direction })),
       groups: [
         { id: 'staff', windows: [{ from: '00:00', to: '24:00' }] },
-        { id: 'contractors', windows: [{ days: [otherDay], from: '08:00', to: '18:00' }] },
+        { id: 'contractors', windows: [{ days: [otherDay], from: '00:00', to: '24:00' }] },
       ],
       persons: [
         { id: STAFF, group: 'staff' },
@@ -66,8 +66,8 @@ export function demoGates(today: Date = new Date()): DemoGates {
       }
       const [entry, exit] = readers as [SimReader, SimReader];
       const pass = async (reader: SimReader, who: string, personId: string | null) => {
-        // A stop does not wait for an answer that may never come (the agent stops first).
-        let onAbort = () => undefined as void;
+        // A stop does not wait for the answer to a recognition still in flight.
+        let onAbort: () => void = () => {};
         const aborted = new Promise<null>((resolve) => {
           onAbort = () => resolve(null);
           signal.addEventListener('abort', onAbort, { once: true });

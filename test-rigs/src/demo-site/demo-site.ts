@@ -158,7 +158,11 @@ async function main(): Promise<void> {
   const lot = parking.play({ log: (line) => say(`  ${line}`), signal: abort.signal });
   const { host: brokerHost, port: brokerPort } = agent.broker.tcpAddress;
   const gate = gates
-    .play({ url: `mqtt://${brokerHost}:${brokerPort}`, log: (line) => say(`  ${line}`), signal: abort.signal })
+    .play({
+      url: `mqtt://${brokerHost}:${brokerPort}`,
+      log: (line) => say(`  ${line}`),
+      signal: abort.signal,
+    })
     .catch((err: unknown) => say(`  gates: the readers stopped: ${(err as Error).message}`));
 
   await new Promise<void>((done) => {
