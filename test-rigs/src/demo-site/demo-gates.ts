@@ -1,5 +1,6 @@
 import { hashPassword } from '@sceneway/gateway-agent';
 import { type SimReader, startSimReader } from '../sim-face-reader/sim-reader.ts';
+import { pause } from './pause.ts';
 
 /**
  * The demo site's campus gate: an entry and an exit face reader (sim-face-reader, real mqtt.js clients)
@@ -95,21 +96,6 @@ export function demoGates(today: Date = new Date()): DemoGates {
       for (const r of readers.splice(0)) await r.close();
     },
   };
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const stop = () => {
-      clearTimeout(t);
-      resolve(false);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', stop);
-      resolve(true);
-    }, ms);
-    signal.addEventListener('abort', stop, { once: true });
-  });
 }
 
 function isoWeekdayIn(timeZone: string, at: Date): number {
