@@ -1,4 +1,5 @@
 import { type SimOnvifCamera, startSimOnvifCamera } from '../sim-onvif-camera/sim-camera.ts';
+import { pause } from './pause.ts';
 
 /**
  * The demo site's parking lot: an entry and an exit camera (simulated ONVIF, on loopback ports), the
@@ -46,6 +47,12 @@ export async function startDemoParking(): Promise<DemoParking> {
       blacklist: [{ plate: '粤B99999', note: 'demo: unpaid fees' }],
     },
     async play({ log, signal }) {
+      // Whether the entry barrier opened for the car at the lane: a refused car turns back instead of
+      // driving to the exit (which the lot would rightly queue for review as an exit without entry).
+      let entryOpened = false;
+      entry.on('relay', (c: { state: string }) => {
+        if (c.state === 'active') entryOpened = true;
+      });
       entry.on('relay', relayLog('entry', log));
       exit.on('relay', relayLog('exit', log));
       // A camera only tells subscribers: the first car waits until the agent's drivers have subscribed.
@@ -53,23 +60,19 @@ export async function startDemoParking(): Promise<DemoParking> {
         if (cam.stats.liveSubscriptions === 0)
           await new Promise((resolve) => cam.once('subscribed', resolve));
       }
-      const pause = (ms: number) =>
-        new Promise<boolean>((resolve) => {
-          const t = setTimeout(() => resolve(true), ms);
-          const stop = () => {
-            clearTimeout(t);
-            resolve(false);
-          };
-          signal.addEventListener('abort', stop, { once: true });
-        });
       for (let i = 0; !signal.aborted; i++) {
         const plate = PLATES[i % PLATES.length] as string;
         log(`parking: a car (plate hidden) arrives at the entry camera`);
+        entryOpened = false;
         entry.emitPlate({ plate, likelihood: 0.95, flavour: i % 2 === 0 ? 'onvif' : 'hikvision' });
-        if (!(await pause(4000))) break;
+        if (!(await pause(4000, signal))) break;
+        if (!entryOpened) {
+          log('parking: the entry barrier stayed shut; the car turns back');
+          continue;
+        }
         log(`parking: a car leaves by the exit camera`);
         exit.emitPlate({ plate, likelihood: 0.93 });
-        if (!(await pause(6000))) break;
+        if (!(await pause(6000, signal))) break;
       }
     },
     async stop() {

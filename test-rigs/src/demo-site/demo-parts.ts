@@ -101,6 +101,8 @@ export interface DemoConfigOptions {
   tillProtocol?: 1 | 2;
   /** `scenarios.parking`, when the demo runs a parking lot. */
   parking?: Record<string, unknown>;
+  /** `scenarios.gates`, when the demo runs campus gates. */
+  gates?: Record<string, unknown>;
 }
 
 /** The demo box config: the same schema, loader and validation a real box config goes through. */
@@ -129,6 +131,7 @@ export function demoConfigDocument(options: DemoConfigOptions): Record<string, u
     scenarios: {
       canteen: { readerBindings: options.readerBindings ?? [] },
       ...(options.parking ? { parking: options.parking } : {}),
+      ...(options.gates ? { gates: options.gates } : {}),
     },
     drivers: [
       ...options.canteenLines.map((line) => ({

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { createLogger, startAgent } from '@sceneway/gateway-agent';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 import { type CanteenPosSim, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
+import { demoGates, GATE_READERS } from './demo-gates.ts';
 import { startDemoParking } from './demo-parking.ts';
 import {
   demoBoxConfig,
@@ -18,7 +19,8 @@ import { playScriptedDay } from './scripted-day.ts';
 /**
  * `npm start`: the whole site on one machine with embedded defaults only (DESIGN "The demo site"):
  * the reference bank (SQLite), the agent (aedes + SQLite ledger), and canteen POS simulators on socat
- * pty pairs opened with the real serialport, playing a scripted lunch. Data lives in ./data/demo, so a
+ * pty pairs opened with the real serialport, playing a scripted lunch, a parking lot with simulated
+ * ONVIF cameras and a campus gate with simulated face readers on the agent's broker. Data lives in ./data/demo, so a
  * second start continues the same ledger and the same bank. Ctrl-C stops everything cleanly.
  */
 const TILLS = ['north-till-1', 'north-till-2', 'south-till-1'];
@@ -64,6 +66,9 @@ async function main(): Promise<void> {
   // A parking lot beside the canteen: two simulated ONVIF plate cameras (entry, exit) on loopback.
   const parking = await startDemoParking();
   stops.push(() => parking.stop());
+  // A campus gate: an entry and an exit face reader, logging in to the agent's broker once it is up.
+  const gates = demoGates();
+  stops.push(() => gates.stop());
 
   const config = demoBoxConfig({
     dataDir,
@@ -71,8 +76,9 @@ async function main(): Promise<void> {
     bankUrl: bank.url,
     bankPrivateKeyHex,
     canteenLines: pairs.map(({ id, pair }) => ({ terminalId: id, path: pair.a })),
-    extraDrivers: parking.drivers,
+    extraDrivers: [...parking.drivers, ...gates.drivers],
     parking: parking.scenario,
+    gates: gates.scenario,
   });
   // The enrolment a real box sends with `sceneway keys enrolment-request`; the demo bank imports it.
   await enrolBox(bank, config, secrets, bankPrivateKeyHex);
@@ -131,6 +137,9 @@ async function main(): Promise<void> {
   );
   say('  parking lot    lot-entry-cam, lot-exit-cam (simulated ONVIF cameras; fees on the ledger at exit)');
   say(
+    `  campus gates   ${GATE_READERS.map((r) => r.id).join(', ')} (simulated face readers on the MQTT broker; passages on the ledger)`,
+  );
+  say(
     `  ledger         head #${agent.ledger.stats().headSeq}; check it with: npx sceneway ledger verify --db ${config.ledger.path}`,
   );
   say('Ctrl-C stops everything; a second npm start continues the same ledger.');
@@ -147,6 +156,14 @@ async function main(): Promise<void> {
   });
 
   const lot = parking.play({ log: (line) => say(`  ${line}`), signal: abort.signal });
+  const { host: brokerHost, port: brokerPort } = agent.broker.tcpAddress;
+  const gate = gates
+    .play({
+      url: `mqtt://${brokerHost}:${brokerPort}`,
+      log: (line) => say(`  ${line}`),
+      signal: abort.signal,
+    })
+    .catch((err: unknown) => say(`  gates: the readers stopped: ${(err as Error).message}`));
 
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
@@ -156,6 +173,8 @@ async function main(): Promise<void> {
   abort.abort();
   await day;
   await lot;
+  await gate;
+  await gates.stop(); // the readers say DISCONNECT before the broker goes away
   saveReceiptCounters(
     dataDir,
     sims.map((sim) => sim.till().nextReceiptNo),
