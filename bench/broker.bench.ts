@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Aedes } from 'aedes';
 import { hashPassword } from '../gateway-agent/src/broker/password-hash.ts';
 import { BROKER_DEFAULTS, startTerminalBroker } from '../gateway-agent/src/broker/terminal-broker.ts';
 import { silentLogger } from '../gateway-agent/src/logger.ts';
@@ -146,6 +148,34 @@ async function embedded(): Promise<BrokerFigures> {
   }
 }
 
+/**
+ * Stock aedes on a plain listener, no hooks at all: not a box configuration (it would let anyone in),
+ * only the reference that splits the gap to Mosquitto into aedes' own cost and the box's guards.
+ */
+async function bareAedes(): Promise<BrokerFigures> {
+  const aedes = await Aedes.createBroker();
+  const server = createServer((socket) => aedes.handle(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('bare aedes: no TCP address');
+  try {
+    return await measure({
+      url: `mqtt://127.0.0.1:${address.port}`,
+      publishers: Array.from({ length: PUBLISHERS }, (_, i) => ({
+        clientId: `bench-pub-${i}`,
+        topic: `sceneway/t/bench-pub-${i}/bench`,
+      })),
+      subscriber: { clientId: 'bench-sink', filter: 'sceneway/t/+/bench' },
+      bytes: BYTES,
+      window: WINDOW,
+      idleMs: IDLE_MS,
+    });
+  } finally {
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
 async function mosquitto(): Promise<BrokerFigures> {
   // A fresh prefix: Mosquitto is the machine's, other runs and engineers may use it at the same time.
   const prefix = `sceneway-bench/${randomUUID()}`;
@@ -165,8 +195,10 @@ async function mosquitto(): Promise<BrokerFigures> {
 export async function run(): Promise<Record<string, unknown>> {
   const aedes = await embedded();
   const mosq = await mosquitto();
+  const bare = await bareAedes();
   const ratio = {
     deliveredPerSec: aedes.deliveredPerSec / mosq.deliveredPerSec,
+    bareAedesDeliveredPerSec: bare.deliveredPerSec / mosq.deliveredPerSec,
     p50: aedes.latencyMs.p50 / mosq.latencyMs.p50,
     p99: aedes.latencyMs.p99 / mosq.latencyMs.p99,
   };
@@ -181,38 +213,26 @@ export async function run(): Promise<Record<string, unknown>> {
     },
     aedes,
     mosquitto: { url: MOSQUITTO_URL, ...mosq },
+    /** Stock aedes without the box's logins, ACLs and guards: the reference, not a configuration. */
+    bareAedes: bare,
     ratioAedesToMosquitto: ratio,
   };
-  const rows: Array<[string, string, string, string]> = [
-    ['', 'aedes (box)', 'mosquitto', 'aedes/mosq'],
-    ['sent', String(aedes.sent), String(mosq.sent), ''],
-    ['received (unique)', String(aedes.received), String(mosq.received), ''],
-    ['lost', String(aedes.lost), String(mosq.lost), ''],
-    ['duplicates', String(aedes.duplicates), String(mosq.duplicates), ''],
-    [
-      'delivered msgs/s',
-      aedes.deliveredPerSec.toFixed(0),
-      mosq.deliveredPerSec.toFixed(0),
-      ratio.deliveredPerSec.toFixed(2),
-    ],
-    [
-      'publish -> deliver p50 (ms)',
-      aedes.latencyMs.p50.toFixed(2),
-      mosq.latencyMs.p50.toFixed(2),
-      ratio.p50.toFixed(2),
-    ],
-    [
-      'publish -> deliver p99 (ms)',
-      aedes.latencyMs.p99.toFixed(2),
-      mosq.latencyMs.p99.toFixed(2),
-      ratio.p99.toFixed(2),
-    ],
+  const cols = (f: (b: BrokerFigures) => string, r = '') => [f(aedes), f(mosq), r, f(bare)];
+  const rows: Array<[string, string[]]> = [
+    ['', ['aedes (box)', 'mosquitto', 'aedes/mosq', 'bare aedes']],
+    ['sent', cols((b) => String(b.sent))],
+    ['received (unique)', cols((b) => String(b.received))],
+    ['lost', cols((b) => String(b.lost))],
+    ['duplicates', cols((b) => String(b.duplicates))],
+    ['delivered msgs/s', cols((b) => b.deliveredPerSec.toFixed(0), ratio.deliveredPerSec.toFixed(2))],
+    ['publish -> deliver p50 (ms)', cols((b) => b.latencyMs.p50.toFixed(2), ratio.p50.toFixed(2))],
+    ['publish -> deliver p99 (ms)', cols((b) => b.latencyMs.p99.toFixed(2), ratio.p99.toFixed(2))],
   ];
   process.stdout.write(
     `${PUBLISHERS} publishers x ${MESSAGES} msgs x ${BYTES} B, QoS 1, ${WINDOW} in flight each\n`,
   );
-  for (const [a, b, c, d] of rows) {
-    process.stdout.write(`${a.padEnd(30)} ${b.padStart(12)} ${c.padStart(12)} ${d.padStart(11)}\n`);
+  for (const [label, values] of rows) {
+    process.stdout.write(`${label.padEnd(30)}${values.map((v) => v.padStart(13)).join('')}\n`);
   }
   return result;
 }

@@ -107,6 +107,19 @@ async function login(url: string, c: LoadClient): Promise<MqttClient> {
   }
 }
 
+/** Set when the load ends its own connections; any close before that is the broker's doing. */
+let ending = false;
+
+/** A refused publish or subscription disconnects the client (MQTT 3.1.1 has no negative PUBACK): fail loudly, never hang. */
+function failOnClose(client: MqttClient, clientId: string): MqttClient {
+  client.on('close', () => {
+    if (ending) return;
+    process.stderr.write(`MQTT load: the broker disconnected ${clientId}\n`);
+    process.exit(1);
+  });
+  return client;
+}
+
 async function main(): Promise<void> {
   const input: string[] = [];
   const waiting: Array<(line: string) => void> = [];
@@ -138,7 +151,7 @@ async function main(): Promise<void> {
   let lastDelivery = 0;
   let onDelivery: (() => void) | null = null;
 
-  const subscriber = await login(args.url, args.subscriber);
+  const subscriber = failOnClose(await login(args.url, args.subscriber), args.subscriber.clientId);
   subscriber.on('message', (_topic, payload) => {
     const now = performance.now();
     // A late copy from an earlier round is not this round's delivery.
@@ -165,7 +178,9 @@ async function main(): Promise<void> {
   // A few logins at a time: the box checks scrypt passwords on a bounded queue (login defences).
   for (let i = 0; i < args.publishers.length; i += 4) {
     const batch = args.publishers.slice(i, i + 4);
-    publishers.push(...(await Promise.all(batch.map((p) => login(args.url, p)))));
+    publishers.push(
+      ...(await Promise.all(batch.map(async (p) => failOnClose(await login(args.url, p), p.clientId)))),
+    );
   }
   process.stdout.write('READY\n');
 
@@ -230,12 +245,14 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   }
+  ending = true;
   await Promise.all([...publishers, subscriber].map((c) => c.endAsync()));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   main().catch((err: unknown) => {
     process.stderr.write(`MQTT load: ${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
+    // Exit, not exitCode: stdin and the clients would keep the process, and the bench, waiting.
+    process.exit(1);
   });
 }
