@@ -17,6 +17,7 @@ const BENCHES = [
   'isolation',
   'parking',
   'gates',
+  'broker',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
