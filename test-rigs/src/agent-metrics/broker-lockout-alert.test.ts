@@ -88,6 +88,23 @@ describe('a bad-login storm against the real agent', () => {
       stop = true;
       await storm;
     }
+    // The storm may have stopped on the very attempt that locked the address out: one more login from
+    // it is refused as locked out, before any password check (repeated only if the lockout ran out).
+    await waitFor(
+      async () => {
+        const packet = connectPacket({
+          clientId: 'guess-after',
+          username: IDENTITY,
+          password: 'wrong-after',
+        });
+        codes.push(await rawLogin(port, packet, ATTACKER));
+        return (
+          (sample(await metrics(), 'sceneway_broker_auth_failures_total{reason="locked_out"}') ?? 0) >= 1
+        );
+      },
+      'a login refused as locked out',
+      30_000,
+    );
     const text = await metrics();
     expect(sample(text, 'sceneway_broker_login_lockouts_total{scope="address"}')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'sceneway_broker_auth_failures_total{reason="locked_out"}')).toBeGreaterThanOrEqual(
