@@ -29,8 +29,14 @@ export function registerGatesCommands(program: Command, _setExit: (code: number)
           'ledger file: SM4 + HMAC-SM3 under the box key, never in clear. A second add replaces the first. ' +
           'Nothing is printed about the values. Run with the agent stopped.',
       )
-      .requiredOption('--template <file>', 'the face template from the enrolment station (binary, at most 196,000 bytes)')
-      .option('--id-number-file <file>', 'file holding the 18-character resident ID number (not on the command line: shell history)'),
+      .requiredOption(
+        '--template <file>',
+        'the face template from the enrolment station (binary, at most 196,000 bytes)',
+      )
+      .option(
+        '--id-number-file <file>',
+        'file holding the 18-character resident ID number (not on the command line: shell history)',
+      ),
   ).action(
     async (
       personId: string,
@@ -45,7 +51,9 @@ export function registerGatesCommands(program: Command, _setExit: (code: number)
           : {}),
       };
       checkEnrolInput(input); // before the passphrase: a typo costs no scrypt
-      await withGates(opts, (ctx) => enrolPerson(ctx.db, ctx.keys, ctx.digests, ctx.gates, input, Date.now()));
+      await withGates(opts, (ctx) =>
+        enrolPerson(ctx.db, ctx.keys, ctx.digests, ctx.gates, input, Date.now()),
+      );
       process.stdout.write('person enrolled: face data sealed in the ledger file; restart the agent\n');
     },
   );
@@ -86,15 +94,21 @@ async function withGates<T>(
     gates: import('../gates/gates-config.ts').GatesConfig;
   }) => T,
 ): Promise<T> {
-  const [{ default: Database }, { loadBoxKeys }, { loadHolderKey }, cloud, { faceDataKey }, { gatesConfigSchema }] =
-    await Promise.all([
-      import('better-sqlite3'),
-      import('../keys/box-keys.ts'),
-      import('../keys/holder-key.ts'),
-      import('@sceneway/cloud-sync'),
-      import('../gates/face-data-store.ts'),
-      import('../gates/gates-config.ts'),
-    ]);
+  const [
+    { default: Database },
+    { loadBoxKeys },
+    { loadHolderKey },
+    cloud,
+    { faceDataKey },
+    { gatesConfigSchema },
+  ] = await Promise.all([
+    import('better-sqlite3'),
+    import('../keys/box-keys.ts'),
+    import('../keys/holder-key.ts'),
+    import('@sceneway/cloud-sync'),
+    import('../gates/face-data-store.ts'),
+    import('../gates/gates-config.ts'),
+  ]);
   const { config } = loadBoxConfig(opts.config);
   const own = config.scenarios.gates;
   if (own === undefined)

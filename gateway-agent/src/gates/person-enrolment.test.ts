@@ -12,7 +12,10 @@ const digest = (id: string) => personDigestOf(DIGESTS, id);
 
 const rowsOf = (db: import('better-sqlite3').Database, person: string) => ({
   faceData: db.prepare('SELECT count(*) FROM gate_face_data WHERE person = ?').pluck().get(person),
-  failures: db.prepare("SELECT count(*) FROM gate_failures WHERE scope = 'person' AND subject = ?").pluck().get(person),
+  failures: db
+    .prepare("SELECT count(*) FROM gate_failures WHERE scope = 'person' AND subject = ?")
+    .pluck()
+    .get(person),
   presence: db.prepare('SELECT count(*) FROM gate_presence WHERE person = ?').pluck().get(person),
 });
 
@@ -20,8 +23,18 @@ describe('enrolling a person (sceneway gates person add)', () => {
   it('seals the template and ID number under the person digest: they open to what was enrolled, never in clear', () => {
     const g = openGates();
     const db = g.ledger.db;
-    enrolPerson(db, KEYS, DIGESTS, g.config, { personId: 'EMP-1', faceTemplate: TEMPLATE, idNumber: ID_NUMBER }, 1);
-    expect(openFaceDataStore(db, KEYS).open(digest('EMP-1'))).toEqual({ faceTemplate: TEMPLATE, idNumber: ID_NUMBER });
+    enrolPerson(
+      db,
+      KEYS,
+      DIGESTS,
+      g.config,
+      { personId: 'EMP-1', faceTemplate: TEMPLATE, idNumber: ID_NUMBER },
+      1,
+    );
+    expect(openFaceDataStore(db, KEYS).open(digest('EMP-1'))).toEqual({
+      faceTemplate: TEMPLATE,
+      idNumber: ID_NUMBER,
+    });
     db.pragma('wal_checkpoint(TRUNCATE)');
     const file = readFileSync(db.name);
     expect(file.includes(Buffer.from('TEMPLATE-OF-EMP-1-'))).toBe(false);
@@ -32,12 +45,21 @@ describe('enrolling a person (sceneway gates person add)', () => {
   it('refuses bad input naming the field, never the value', () => {
     const g = openGates();
     const enrol = (input: Partial<Parameters<typeof enrolPerson>[4]>) => () =>
-      enrolPerson(g.ledger.db, KEYS, DIGESTS, g.config, { personId: 'EMP-1', faceTemplate: TEMPLATE, ...input }, 1);
+      enrolPerson(
+        g.ledger.db,
+        KEYS,
+        DIGESTS,
+        g.config,
+        { personId: 'EMP-1', faceTemplate: TEMPLATE, ...input },
+        1,
+      );
     expect(enrol({ personId: 'NOBODY-7' })).toThrow(/^<personId>: not in scenarios\.gates\.persons$/);
     expect(enrol({ personId: '' })).toThrow(/^<personId>: expected 1-64 characters/);
     expect(enrol({ personId: ' EMP-1' })).toThrow(/^<personId>:/);
     expect(enrol({ faceTemplate: Buffer.alloc(0) })).toThrow(/^--template: the template file is empty$/);
-    expect(enrol({ faceTemplate: Buffer.alloc(MAX_TEMPLATE_BYTES + 1) })).toThrow(/^--template: the template is/);
+    expect(enrol({ faceTemplate: Buffer.alloc(MAX_TEMPLATE_BYTES + 1) })).toThrow(
+      /^--template: the template is/,
+    );
     expect(enrol({ idNumber: '1101011990030745' })).toThrow(/^--id-number-file: expected an 18-character/);
     for (const f of [enrol({ personId: 'NOBODY-7' }), enrol({ idNumber: '12345' })]) {
       try {

@@ -32,7 +32,11 @@ export interface EnrolInput {
 export function checkEnrolInput(input: EnrolInput): void {
   checkPersonId(input.personId);
   if (input.faceTemplate.length === 0)
-    throw usage('--template', 'the template file is empty', 'export the face template from the enrolment station');
+    throw usage(
+      '--template',
+      'the template file is empty',
+      'export the face template from the enrolment station',
+    );
   if (input.faceTemplate.length > MAX_TEMPLATE_BYTES)
     throw usage(
       '--template',
@@ -40,12 +44,18 @@ export function checkEnrolInput(input: EnrolInput): void {
       'a reader template is a feature vector of a few KiB, not an image',
     );
   if (input.idNumber !== undefined && !ID_NUMBER.test(input.idNumber))
-    throw usage('--id-number-file', 'expected an 18-character resident ID number (17 digits, then a digit or X)');
+    throw usage(
+      '--id-number-file',
+      'expected an 18-character resident ID number (17 digits, then a digit or X)',
+    );
 }
 
 export function checkPersonId(personId: string): void {
   if (!PERSON_ID.test(personId) || personId.trim() !== personId)
-    throw usage('<personId>', 'expected 1-64 characters without surrounding spaces, as the readers report it');
+    throw usage(
+      '<personId>',
+      'expected 1-64 characters without surrounding spaces, as the readers report it',
+    );
 }
 
 /** Seals the person's face data (a second enrolment replaces the first). The person must be in the directory. */
@@ -66,7 +76,10 @@ export function enrolPerson(
     );
   openFaceDataStore(db, keys).enrol(
     personDigestOf(digests, input.personId),
-    { faceTemplate: input.faceTemplate, ...(input.idNumber !== undefined ? { idNumber: input.idNumber } : {}) },
+    {
+      faceTemplate: input.faceTemplate,
+      ...(input.idNumber !== undefined ? { idNumber: input.idNumber } : {}),
+    },
     at,
   );
 }
