@@ -10,6 +10,7 @@ import { hashPassword } from '../broker/password-hash.ts';
 import { faceDataKey, openFaceDataStore } from '../gates/face-data-store.ts';
 import { personDigestOf } from '../gates/gates-rules.ts';
 import { loadBoxKeys } from '../keys/box-keys.ts';
+import { openTerminalKeyStore } from '../keys/terminal-keys.ts';
 import { openLedger } from '../ledger/ledger.ts';
 import { TEST_DATA_KEY } from '../ledger/test-support.ts';
 
@@ -148,5 +149,16 @@ describe('sceneway gates person add|remove', () => {
     expect(removed.code).toBe(0);
     expect(removed.stdout).toMatch(/face data and gate state deleted/);
     expect(faceRow()).toEqual({ rows: 0, opened: undefined });
+  }, 120_000);
+
+  it('terminal provision keys a face reader: its person list is sealed under that key', () => {
+    const made = sceneway(['terminal', 'provision', 'gate-1', '--config', config]);
+    expect(made.stderr).toBe('');
+    expect(made.code).toBe(0);
+    const { privateKeyHex } = loadBoxKeys({ dir: join(dir, 'keys'), passphrase: PASSPHRASE });
+    const stored = openTerminalKeyStore({ dir: join(dir, 'keys'), boxPrivateKeyHex: privateKeyHex }).keys(
+      'gate-1',
+    );
+    expect(stored.map((k) => [k.version, k.key.length])).toEqual([[1, 32]]);
   }, 120_000);
 });

@@ -54,7 +54,9 @@ export function registerGatesCommands(program: Command, _setExit: (code: number)
       await withGates(opts, (ctx) =>
         enrolPerson(ctx.db, ctx.keys, ctx.digests, ctx.gates, input, Date.now()),
       );
-      process.stdout.write('person enrolled: face data sealed in the ledger file; restart the agent\n');
+      process.stdout.write(
+        'person enrolled: face data sealed in the ledger file; restart the agent (readers then get their new list)\n',
+      );
     },
   );
 
