@@ -117,6 +117,15 @@ export interface PlateSighting {
   countryCode?: string;
 }
 
+/**
+ * The persons one reader must hold, in clear: the driver seals the template and ID number under that
+ * reader's own key before they leave the box. `version` changes whenever the list may have changed.
+ */
+export interface PersonList {
+  version: number;
+  persons: Array<{ personId: string; group: string; faceTemplate: Uint8Array; idNumber?: string }>;
+}
+
 /** What a gate, door or barrier is told. */
 export type AccessDecision =
   | { outcome: 'open'; displayText?: string }
@@ -138,6 +147,8 @@ export type TerminalEvent =
   /** A till asks what became of a receipt (after a sale with no answer); answered once any decision in flight is made. */
   | { type: 'SaleStatusAsked'; terminalId: string; receiptNo: number }
   | { type: 'FaceRecognized'; terminalId: string; recognition: FaceRecognition }
+  /** A face reader came online: the persons it must hold (its zone's, with face data), for a `persons` sync. */
+  | { type: 'PersonListAsked'; terminalId: string }
   | { type: 'PlateSighted'; terminalId: string; sighting: PlateSighting }
   /**
    * The camera's picture (JPEG) of a sighting, sent after the sighting itself so that the barrier never
@@ -174,6 +185,7 @@ export interface EventReplies {
   BlacklistVersionAsked: { version: number };
   SaleStatusAsked: SaleStatus;
   FaceRecognized: AccessDecision;
+  PersonListAsked: PersonList;
   PlateSighted: AccessDecision;
   PlateSnapshotTaken: undefined;
   TerminalStatus: undefined;

@@ -47,6 +47,7 @@ export {
   type FaceRecognition,
   type MqttTerminalGrant,
   type PaymentCredential,
+  type PersonList,
   type PlateSighting,
   type ReplyTo,
   type SaleDecision,
@@ -70,9 +71,12 @@ export {
   type FaceReaderConfigInput,
   faceReaderConfigSchema,
   faceReaderDriver,
+  openPersonField,
+  PERSONS_KEY_LABEL,
   type PersonSync,
   personSyncAckSchema,
   personSyncSchema,
+  personsKeyOf,
   READER_PUBLISHES,
   READER_SUBSCRIBES,
   type ReaderStatus,
@@ -80,6 +84,7 @@ export {
   readerStatusSchema,
   recognitionEventSchema,
   sealedFieldSchema,
+  sealPersonField,
 } from './face-reader/index.ts';
 export { hidReaderDriver } from './hid-reader/index.ts';
 export { encodeKeyboardWedge } from './hid-reader/keyboard-wedge.ts';

@@ -7,6 +7,8 @@ export { systemClock } from './clock.ts';
 export { buildBoxConfigSchema, type FullBoxConfig } from './config/driver-config.ts';
 export { parseBoxConfig } from './config/load-config.ts';
 export { DRIVER_REGISTRY } from './drivers/registry.ts';
+export { faceDataKey } from './gates/face-data-store.ts';
+export { enrolPerson, removePerson } from './gates/person-enrolment.ts';
 export { boxEnrolmentRequest } from './keys/box-enrolment.ts';
 export { type BoxSecrets, initBoxKeys, loadBoxKeys } from './keys/box-keys.ts';
 export { ENROLMENT_ANSWER_FILE, importEnrolmentAnswer, loadHolderKey } from './keys/holder-key.ts';

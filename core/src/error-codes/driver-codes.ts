@@ -11,6 +11,11 @@ export const DRIVER_ERROR_CODES = [
   },
   { code: 'FACE_JSON', description: 'A face reader message is not JSON.' },
   {
+    code: 'FACE_PERSONS_NO_KEY',
+    description:
+      'Alert: a face reader has no provisioned key, so its person list is not sent: run `sceneway terminal provision <readerId>`.',
+  },
+  {
     code: 'FACE_MESSAGE_SIZE',
     description: 'A face reader message is larger than the protocol allows (4 KiB).',
   },

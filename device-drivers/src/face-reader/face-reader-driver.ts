@@ -1,8 +1,9 @@
 import type { AccessDecision, DriverContext, DriverInstance, FaceRecognition } from '../driver-api.ts';
 import type { MqttTransport } from '../transport.ts';
-import type { DenyReason, DoorCommand } from './messages.ts';
+import type { DenyReason, DoorCommand, PersonSync } from './messages.ts';
 import { FACE_PROTOCOL_VERSION } from './messages.ts';
 import { parseReaderMessage } from './parse-message.ts';
+import { personsKeyOf, sealPersonField } from './person-seal.ts';
 import type { FaceReaderConfig } from './schema.ts';
 
 /** How often pending door commands are checked for expiry (against the context's clock). */
@@ -66,6 +67,61 @@ export function createFaceReaderDriver(ctx: DriverContext, config: FaceReaderCon
       log.warn({ readerId, eventId, err: (err as Error).message }, 'door command could not be queued');
     }
   }
+
+  /**
+   * A reader reports the person list version it holds in every `status` (after each connect, once its
+   * subscriptions are in place, and every minute). When that is not the box's version, the reader gets
+   * the full list (baseVersion 0: it replaces what it held), template and ID number sealed under the
+   * reader's own provisioned key, QoS 1. So a reader that was offline at an enrolment, or across an
+   * agent restart, is brought up to date as soon as it is back and says where it stands.
+   */
+  async function syncPersons(readerId: string, transport: MqttTransport, held: number): Promise<void> {
+    let list: Awaited<ReturnType<typeof askList>>;
+    try {
+      list = await askList(readerId);
+    } catch (err) {
+      log.warn({ readerId, err: (err as Error).message }, 'person list could not be read');
+      return;
+    }
+    if (!running || list.version === held) return;
+    const key = ctx.terminalKeys(readerId)[0];
+    // An empty list seals nothing: it is sent without a key (it clears what the reader held).
+    if (!key && list.persons.length > 0) {
+      void ctx
+        .submit({
+          type: 'TerminalAlert',
+          terminalId: readerId,
+          code: 'FACE_PERSONS_NO_KEY',
+          severity: 'warning',
+          detail: `reader ${readerId} has no provisioned key: its person list is not sent (sceneway terminal provision ${readerId})`,
+        })
+        .catch(() => undefined);
+      return;
+    }
+    const sealKey = key ? personsKeyOf(key.key) : Buffer.alloc(0);
+    const message: PersonSync = {
+      v: FACE_PROTOCOL_VERSION,
+      version: list.version,
+      baseVersion: 0,
+      items: list.persons.map((p) => ({
+        op: 'add' as const,
+        personId: p.personId,
+        group: p.group,
+        faceTemplate: sealPersonField(sealKey, p.faceTemplate),
+        ...(p.idNumber !== undefined
+          ? { idNumber: sealPersonField(sealKey, Buffer.from(p.idNumber, 'utf8')) }
+          : {}),
+      })),
+    };
+    sealKey.fill(0);
+    try {
+      await transport.publish('persons', JSON.stringify(message));
+      log.info({ readerId, version: list.version, persons: list.persons.length }, 'person list sent');
+    } catch (err) {
+      log.warn({ readerId, err: (err as Error).message }, 'person list could not be queued');
+    }
+  }
+  const askList = (readerId: string) => ctx.submit({ type: 'PersonListAsked', terminalId: readerId });
 
   async function onEvent(readerId: string, transport: MqttTransport, payload: Buffer): Promise<void> {
     const parsed = parseReaderMessage('events', payload);
@@ -158,6 +214,7 @@ export function createFaceReaderDriver(ctx: DriverContext, config: FaceReaderCon
           { readerId, door: parsed.message.door, buffered: parsed.message.bufferedEvents },
           'reader status',
         );
+        void syncPersons(readerId, transport, parsed.message.personListVersion);
         return;
       }
       case 'persons/ack': {
@@ -184,7 +241,8 @@ export function createFaceReaderDriver(ctx: DriverContext, config: FaceReaderCon
       }
       topics.push({ readerId: reader.id, transport });
       transport.onConnection((up) => {
-        if (running) status(reader.id, up, up ? undefined : 'reader disconnected from the broker');
+        if (!running) return;
+        status(reader.id, up, up ? undefined : 'reader disconnected from the broker');
       });
       transport.onMessage((subtopic, payload) => {
         if (running) onMessage(reader.id, transport, subtopic, payload);

@@ -11,7 +11,7 @@ export const faceReaderDriver = defineDriver({
   id: 'face-reader',
   apiVersion: 2,
   configSchema: faceReaderConfigSchema,
-  emits: ['FaceRecognized', 'TerminalStatus', 'FrameRejected', 'TerminalAlert'],
+  emits: ['FaceRecognized', 'PersonListAsked', 'TerminalStatus', 'FrameRejected', 'TerminalAlert'],
   terminalIds: (config) => config.readers.map((r) => r.id),
   mqttTerminals: (config) =>
     config.readers.map((r) => ({
@@ -25,4 +25,5 @@ export const faceReaderDriver = defineDriver({
 });
 
 export * from './messages.ts';
+export { openPersonField, PERSONS_KEY_LABEL, personsKeyOf, sealPersonField } from './person-seal.ts';
 export { type FaceReaderConfig, type FaceReaderConfigInput, faceReaderConfigSchema } from './schema.ts';

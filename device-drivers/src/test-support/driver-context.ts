@@ -6,6 +6,7 @@ import type {
   DriverLogger,
   FaceRecognition,
   PaymentCredential,
+  PersonList,
   PlateSighting,
   ReplyTo,
   SaleDecision,
@@ -87,6 +88,8 @@ export interface TestDriverContextOptions {
   saleStatus?(terminalId: string, receiptNo: number): Promise<SaleStatus> | SaleStatus;
   /** The gate scenario's answer to a recognition (face readers); absent for families that never ask. */
   decideAccess?(terminalId: string, recognition: FaceRecognition): Promise<AccessDecision> | AccessDecision;
+  /** Face readers: the person list of a reader (default: version 0, nobody). */
+  personList?(terminalId: string): PersonList;
   /** The context's clock; default Date.now. */
   clock?: DriverClock;
   /** The keys `ctx.terminalKeys(id)` returns (canteen-pos v2); none by default. */
@@ -163,6 +166,9 @@ export function createTestDriverContext(options: TestDriverContextOptions): Test
         if (!options.decideAccess) return notAsked('access')();
         accessCalls.push({ terminalId: event.terminalId, recognition: event.recognition });
         return options.decideAccess(event.terminalId, event.recognition);
+      case 'PersonListAsked':
+        // A test without a person list: version 0, which is what a fresh reader holds (nothing to send).
+        return options.personList?.(event.terminalId) ?? { version: 0, persons: [] };
       case 'TerminalAlert':
         alerts.push({
           terminalId: event.terminalId,

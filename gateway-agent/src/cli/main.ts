@@ -3,6 +3,7 @@ import { isGatewayError } from '../gateway-error.ts';
 import { AGENT_VERSION } from '../version.ts';
 import { registerBrokerCommands } from './broker-commands.ts';
 import { registerConfigCommands } from './config-commands.ts';
+import { registerGatesCommands } from './gates-commands.ts';
 import { registerKeysCommands } from './keys-commands.ts';
 import { registerLedgerCommands } from './ledger-commands.ts';
 import { registerStartCommand } from './start-command.ts';
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   registerKeysCommands(program, setExit);
   registerBrokerCommands(program, setExit);
   registerTerminalCommands(program, setExit);
+  registerGatesCommands(program, setExit);
   try {
     await program.parseAsync(argv);
     return exitCode;

@@ -5,16 +5,20 @@ import { resolvePassphrase } from '../keys/passphrase.ts';
 
 // The SM2 and key-store code loads inside the action, not with the CLI (D21).
 
-/** Terminal families whose tills hold a provisioned key (canteen POS protocol v2). */
-const KEYED_DRIVERS = new Set(['canteen-pos']);
+/**
+ * Terminal families that hold a provisioned key: canteen POS tills (protocol v2) and face readers (the
+ * `persons` sealed fields, docs/protocols/face-reader.md §4).
+ */
+const KEYED_DRIVERS = new Set(['canteen-pos', 'face-reader']);
 
 export function registerTerminalCommands(program: Command, _setExit: (code: number) => void): void {
   const terminal = program.command('terminal').description('Commission site terminals.');
   terminal
     .command('provision')
-    .argument('<terminalId>', 'a canteen-pos terminal id of the box config, e.g. north-till-1')
+    .argument('<terminalId>', 'a canteen-pos or face-reader terminal id of the box config, e.g. north-till-1')
     .description(
-      'Generate a new 32-byte key for a canteen POS till (POS protocol v2: sessions and offline record MACs), ' +
+      'Generate a new 32-byte key for a canteen POS till (POS protocol v2: sessions and offline record MACs) ' +
+        'or a face reader (its person list: templates and ID numbers sealed under it), ' +
         'version = previous + 1, kept sealed in keys.dir (mode 0600, under the box key). Prints the key ONCE, ' +
         'with its check value (KCV), for the installer to load into the till; it is never logged or shown again. ' +
         'Restart the agent afterwards; the previous version stays valid for offline records made before.',
@@ -44,10 +48,10 @@ export function registerTerminalCommands(program: Command, _setExit: (code: numb
           'KEYS_TERMINAL_UNKNOWN',
           family
             ? `terminal "${terminalId}" is a ${family} terminal, which holds no provisioned key`
-            : `no canteen-pos terminal "${terminalId}" in ${opts.config}`,
+            : `no canteen-pos or face-reader terminal "${terminalId}" in ${opts.config}`,
           known.length > 0
-            ? `canteen-pos terminals here: ${known.join(', ')}`
-            : 'add the till to a canteen-pos driver entry first',
+            ? `keyed terminals here: ${known.join(', ')}`
+            : 'add the terminal to a canteen-pos or face-reader driver entry first',
         );
       }
       const secrets = loadBoxKeys({

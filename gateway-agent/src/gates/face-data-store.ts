@@ -18,6 +18,8 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS gate_face_data (
   person TEXT PRIMARY KEY, template_iv BLOB NOT NULL, template BLOB NOT NULL,
   id_iv BLOB, id_number BLOB, enrolled_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS gate_face_list (one INTEGER PRIMARY KEY CHECK (one = 1), version INTEGER NOT NULL);
+INSERT OR IGNORE INTO gate_face_list (one, version) VALUES (1, 1);
 `;
 
 export interface FaceData {
@@ -34,6 +36,8 @@ export interface FaceDataStore {
   /** Deletes every template enrolled before `before` (retention); returns how many. */
   prune(before: number): number;
   count(): number;
+  /** The person list version readers are synced to: 1, bumped by every enrol, remove and prune that changed a row. */
+  version(): number;
 }
 
 export interface FaceDataKeys {
@@ -68,6 +72,15 @@ export function openFaceDataStore(db: Database.Database, keys: FaceDataKeys): Fa
   const del = db.prepare<[string]>('DELETE FROM gate_face_data WHERE person = ?');
   const pruneOld = db.prepare<[number]>('DELETE FROM gate_face_data WHERE enrolled_at < ?');
   const countAll = db.prepare<[], number>('SELECT count(*) FROM gate_face_data').pluck();
+  const getVersion = db.prepare<[], number>('SELECT version FROM gate_face_list').pluck();
+  const bump = db.prepare('UPDATE gate_face_list SET version = version + 1');
+  /** The change and the version bump commit together: a reader is never told an old list is new. */
+  const changing = <A extends unknown[]>(change: (...args: A) => number) =>
+    db.transaction((...args: A) => {
+      const changed = change(...args);
+      if (changed > 0) bump.run();
+      return changed;
+    });
   const macOf = (person: string, iv: Buffer, ciphertext: Buffer) =>
     createHmac('sm3', keys.mac).update(`${person}\n`).update(iv).update(ciphertext).digest();
   // Stored as ciphertext ‖ 32-byte MAC, so the table keeps one column per field.
@@ -83,11 +96,16 @@ export function openFaceDataStore(db: Database.Database, keys: FaceDataKeys): Fa
       throw new Error("sealed face data fails its MAC: altered, or another person's");
     return sm4CbcDecrypt(keys.seal, iv, ciphertext);
   };
+  const enrolRow = changing(
+    (...row: [string, Buffer, Buffer, Buffer | null, Buffer | null, number]) => put.run(...row).changes,
+  );
+  const removeRow = changing((person: string) => del.run(person).changes);
+  const pruneRows = changing((before: number) => pruneOld.run(before).changes);
   return {
-    enrol(person, data, at) {
+    enrol: (person, data, at) => {
       const template = seal(person, data.faceTemplate);
       const id = data.idNumber === undefined ? null : seal(person, Buffer.from(data.idNumber, 'utf8'));
-      put.run(person, template.iv, template.ciphertext, id?.iv ?? null, id?.ciphertext ?? null, at);
+      enrolRow(person, template.iv, template.ciphertext, id?.iv ?? null, id?.ciphertext ?? null, at);
     },
     open(person) {
       const row = get.get(person);
@@ -96,8 +114,9 @@ export function openFaceDataStore(db: Database.Database, keys: FaceDataKeys): Fa
       if (!row.id_iv || !row.id_number) return { faceTemplate };
       return { faceTemplate, idNumber: unseal(person, row.id_iv, row.id_number).toString('utf8') };
     },
-    remove: (person) => del.run(person).changes > 0,
-    prune: (before) => pruneOld.run(before).changes,
+    remove: (person) => removeRow(person) > 0,
+    prune: (before) => pruneRows(before),
     count: () => countAll.get() ?? 0,
+    version: () => getVersion.get() ?? 1,
   };
 }

@@ -1,7 +1,8 @@
 import { defineScenario } from '../scenarios/scenario-api.ts';
 import { faceDataKey, openFaceDataStore } from './face-data-store.ts';
 import { gatesConfigSchema } from './gates-config.ts';
-import { createGatesRules } from './gates-rules.ts';
+import { createGatesRules, personDigestOf } from './gates-rules.ts';
+import { personListOf } from './person-list.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -13,7 +14,7 @@ const HOUR_MS = 3_600_000;
 export const gatesScenario = defineScenario({
   id: 'gates',
   configSchema: gatesConfigSchema,
-  handles: ['FaceRecognized'],
+  handles: ['FaceRecognized', 'PersonListAsked'],
   crossCheck(config, terminals) {
     const zones = new Set(config.zones.map((z) => z.id));
     const groups = new Set(config.groups.map((g) => g.id));
@@ -63,6 +64,14 @@ export const gatesScenario = defineScenario({
     return {
       handlers: {
         FaceRecognized: (e) => rules.decide(e.terminalId, e.recognition),
+        PersonListAsked: async (e) =>
+          personListOf(
+            config,
+            e.terminalId,
+            faceData,
+            (id) => personDigestOf(ctx.holderDigests, id),
+            ctx.logger,
+          ),
       },
       start() {
         if (ctx.holderDigests.scheme !== 'hmac-sm3') {

@@ -1,2 +1,8 @@
 export { buildCli } from './cli.ts';
-export { type Recognition, type SimReader, type SimReaderOptions, startSimReader } from './sim-reader.ts';
+export {
+  type HeldPerson,
+  type Recognition,
+  type SimReader,
+  type SimReaderOptions,
+  startSimReader,
+} from './sim-reader.ts';

@@ -3,6 +3,9 @@ import {
   type DoorCommand,
   doorCommandSchema,
   FACE_PROTOCOL_VERSION,
+  openPersonField,
+  personSyncSchema,
+  personsKeyOf,
   type ReaderStatus,
   type RecognitionEvent,
 } from '@sceneway/device-drivers';
@@ -26,6 +29,15 @@ export interface SimReaderOptions {
   /** The reader's clock (expiry of door commands, event times); default Date.now. */
   now?: () => number;
   faults?: Partial<SimReaderFaults>;
+  /** The reader's provisioned key (`sceneway terminal provision`): opens the sealed fields of `persons`. */
+  terminalKey?: Uint8Array;
+}
+
+/** A person as the reader holds it after a `persons` sync, its sealed fields opened. */
+export interface HeldPerson {
+  group: string;
+  faceTemplate: Buffer;
+  idNumber?: string;
 }
 
 export interface SimReaderFaults {
@@ -53,6 +65,10 @@ export interface SimReader {
   /** Events recognised while offline, not yet published. */
   readonly buffered: number;
   readonly faults: SimReaderFaults;
+  /** The person list as synced by the box (`persons`), by person id. */
+  readonly persons: ReadonlyMap<string, HeldPerson>;
+  /** The person list version the reader holds and acked (0 before the first sync). */
+  readonly personListVersion: number;
   /** Publishes (or buffers while offline) one recognition; resolves with the command that answers it. */
   recognize(recognition: Recognition): Promise<DoorCommand & { outcome: 'done' | 'expired' }>;
   /** The event the reader would publish for a recognition (the simulator's wire format). */
@@ -84,6 +100,50 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
   let subscribed = false;
   let counter = 0;
   const tag = randomBytes(3).toString('hex');
+
+  const persons = new Map<string, HeldPerson>();
+  let personListVersion = 0;
+  /** Applies a `persons` message in order and acks the version (ok: false, the list untouched, if it cannot). */
+  const onPersons = (payload: Buffer) => {
+    const ack = (version: number, ok: boolean, error?: string) =>
+      client?.publish(
+        `${prefix}persons/ack`,
+        JSON.stringify({ v: FACE_PROTOCOL_VERSION, version, ok, ...(error ? { error } : {}) }),
+        { qos: 1 },
+      );
+    const parsed = personSyncSchema.safeParse(JSON.parse(payload.toString('utf8')));
+    if (!parsed.success) return ack(personListVersion, false, 'persons: schema');
+    const sync = parsed.data;
+    if (sync.baseVersion !== 0 && sync.baseVersion !== personListVersion)
+      return ack(personListVersion, false, `holding ${personListVersion}, not ${sync.baseVersion}`);
+    if (!options.terminalKey) return ack(personListVersion, false, 'no provisioned key');
+    const key = personsKeyOf(options.terminalKey);
+    const next = new Map(sync.baseVersion === 0 ? [] : persons);
+    try {
+      for (const item of sync.items) {
+        if (item.op === 'delete') {
+          next.delete(item.personId);
+          continue;
+        }
+        next.set(item.personId, {
+          group: item.group,
+          faceTemplate: openPersonField(key, item.faceTemplate),
+          ...(item.idNumber ? { idNumber: openPersonField(key, item.idNumber).toString('utf8') } : {}),
+        });
+      }
+    } catch {
+      return ack(personListVersion, false, 'a sealed field does not open under this reader key');
+    }
+    persons.clear();
+    for (const [id, p] of next) persons.set(id, p);
+    personListVersion = sync.version;
+    ack(sync.version, true);
+  };
+
+  const onMessage = (topic: string, payload: Buffer) => {
+    if (topic === `${prefix}persons`) onPersons(payload);
+    else onCommand(topic, payload);
+  };
 
   const onCommand = (topic: string, payload: Buffer) => {
     if (topic !== `${prefix}cmd`) return;
@@ -117,7 +177,7 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
       resubscribe: false,
     });
     // Listen before the CONNACK: a resumed session's queued commands may come in the same read.
-    c.on('message', onCommand);
+    c.on('message', onMessage);
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => {
         c.off('connect', onConnect);
@@ -144,6 +204,9 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
         throw new Error(`subscription refused: ${JSON.stringify(granted)}`);
       subscribed = true;
     }
+    // Where it stands, once its subscriptions are in place: the box answers a stale personListVersion
+    // with the current person list (docs/protocols/face-reader.md §4).
+    await reader.publishStatus();
     // Replay what was not acknowledged and what was recognised meanwhile, oldest first.
     const replay = [...unacked.values(), ...buffer.splice(0)];
     unacked.clear();
@@ -201,6 +264,10 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
       return buffer.length;
     },
     faults,
+    persons,
+    get personListVersion() {
+      return personListVersion;
+    },
     eventOf,
     async recognize(r) {
       const event = eventOf(r);
@@ -216,8 +283,8 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
         v: FACE_PROTOCOL_VERSION,
         at: now(),
         firmware: 'sim-face-reader 1.0',
-        personCount: 0,
-        personListVersion: 0,
+        personCount: persons.size,
+        personListVersion,
         bufferedEvents: buffer.length,
         door: 'closed',
         ...status,
