@@ -6,11 +6,15 @@ import { startAgent } from '../gateway-agent/src/agent.ts';
 import { hashPassword } from '../gateway-agent/src/broker/password-hash.ts';
 import type { FullBoxConfig } from '../gateway-agent/src/config/driver-config.ts';
 import { silentLogger } from '../gateway-agent/src/logger.ts';
-import { demoBoxConfig, ensureDemoBoxKeys } from '../test-rigs/src/demo-site/demo-parts.ts';
+import {
+  demoBoxConfig,
+  ensureDemoBoxKeys,
+  provisionDemoTills,
+} from '../test-rigs/src/demo-site/demo-parts.ts';
 import { openPtyPair, type PtyPair } from '../test-rigs/src/pty/pty-pair.ts';
 import { spawnBankProcess } from './support/bank-process.ts';
 import { type StormResult, spawnLoginStorm } from './support/login-storm-process.ts';
-import { spawnTillRush } from './support/till-rush-process.ts';
+import { type RushKey, spawnTillRush } from './support/till-rush-process.ts';
 
 /**
  * Isolation (issue #11, "a flood costs the attacker, not the tills"): tills on ptys swipe at a paced
@@ -88,6 +92,12 @@ async function box(dir: string, withIdentity: boolean): Promise<BoxResult> {
         ]
       : [];
     const config: FullBoxConfig = { ...demo, broker: { ...demo.broker, services } };
+    // The tills speak POS v2, as the demo's do: a key each, provisioned before the agent starts.
+    const tillKeys = provisionDemoTills(config, secrets);
+    const keys: RushKey[] = pairs.map((_, i) => {
+      const key = tillKeys.get(`till-${i}`);
+      return key ? { version: key.version, keyHex: key.key.toString('hex') } : null;
+    });
     const agent = await startAgent({ config, secrets, logger: silentLogger });
     try {
       const waitUp = async () => {
@@ -102,6 +112,7 @@ async function box(dir: string, withIdentity: boolean): Promise<BoxResult> {
           pairs.map((p) => p.b),
           seconds,
           PACE_MS,
+          keys,
         );
         await tills.ready();
         await waitUp();
