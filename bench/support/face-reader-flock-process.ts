@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type SimReader, startSimReader } from '../../test-rigs/src/sim-face-reader/index.ts';
+import { spawnLineChild, stdinLines } from './line-protocol.ts';
 
 /**
  * The simulated face readers of the gates bench, in their own process (real readers are separate
@@ -24,69 +24,20 @@ interface FlockArgs {
 }
 
 export function spawnReaderFlock(args: FlockArgs) {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  child.stdin.write(`${JSON.stringify(args)}\n`);
-  let out = '';
-  const lines: string[] = [];
-  const waiters: Array<() => void> = [];
-  child.stdout.on('data', (c: Buffer) => {
-    out += c.toString();
-    const parts = out.split('\n');
-    out = parts.pop() ?? '';
-    lines.push(...parts);
-    for (const w of waiters.splice(0)) w();
-  });
-  let exited: string | null = null;
-  child.once('close', (code, signal) => {
-    exited = `reader flock process exited (code ${code}, signal ${signal})`;
-    for (const w of waiters.splice(0)) w();
-  });
-  const nextLine = async (prefix: string): Promise<string> => {
-    for (;;) {
-      const found = lines.find((l) => l.startsWith(prefix));
-      if (found) {
-        lines.splice(lines.indexOf(found), 1);
-        return found.slice(prefix.length);
-      }
-      if (exited) throw new Error(exited);
-      await new Promise<void>((r) => waiters.push(r));
-    }
-  };
+  const child = spawnLineChild(import.meta.url, 'reader flock process');
+  child.send(JSON.stringify(args));
   return {
-    ready: () => nextLine('READY'),
+    ready: () => child.nextLine('READY'),
     go: async (): Promise<FlockResult> => {
-      child.stdin.write('GO\n');
-      return JSON.parse(await nextLine('RESULT ')) as FlockResult;
+      child.send('GO');
+      return JSON.parse(await child.nextLine('RESULT ')) as FlockResult;
     },
-    quit: async () => {
-      child.stdin.end('QUIT\n');
-      if (!exited) await new Promise<void>((r) => child.once('close', () => r()));
-    },
+    quit: () => child.finish('QUIT'),
   };
 }
 
 async function main(): Promise<void> {
-  const input: string[] = [];
-  const waiting: Array<(line: string) => void> = [];
-  let buf = '';
-  process.stdin.on('data', (c: Buffer) => {
-    buf += c.toString();
-    const parts = buf.split('\n');
-    buf = parts.pop() ?? '';
-    for (const p of parts) {
-      const w = waiting.shift();
-      if (w) w(p);
-      else input.push(p);
-    }
-  });
-  const nextInput = () =>
-    new Promise<string>((resolve) => {
-      const l = input.shift();
-      if (l !== undefined) resolve(l);
-      else waiting.push(resolve);
-    });
+  const nextInput = stdinLines();
   const args = JSON.parse(await nextInput()) as FlockArgs;
   const readers: SimReader[] = [];
   // Log in a few at a time, retrying "server unavailable" as a real reader does: the box checks

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { startCanteenPosSim } from '../../test-rigs/src/sim-canteen-pos/index.ts';
+import { spawnLineChild } from './line-protocol.ts';
 
 /**
  * The simulated tills of the canteen bench, in their own process (real tills are separate machines:
@@ -20,45 +20,16 @@ export interface RushResult {
 export type RushKey = { version: number; keyHex: string } | null;
 
 export function spawnTillRush(paths: string[], seconds: number, paceMs: number, keys: RushKey[] = []) {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify({ paths, seconds, paceMs, keys })],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  const lines: string[] = [];
-  const waiters: Array<() => void> = [];
-  child.stdout.on('data', (c: Buffer) => {
-    out += c.toString();
-    const parts = out.split('\n');
-    out = parts.pop() ?? '';
-    lines.push(...parts);
-    for (const w of waiters.splice(0)) w();
-  });
-  let exited: string | null = null;
-  // 'close', not 'exit': it comes after the child's stdout has been read to the end.
-  child.once('close', (code, signal) => {
-    exited = `till simulator process exited (code ${code}, signal ${signal})`;
-    for (const w of waiters.splice(0)) w();
-  });
-  const nextLine = async (prefix: string): Promise<string> => {
-    for (;;) {
-      const found = lines.find((l) => l.startsWith(prefix));
-      if (found) return found.slice(prefix.length);
-      // A simulator that died (serialport has crashed natively on ptys) must fail the bench, not hang it.
-      if (exited) throw new Error(exited);
-      await new Promise<void>((r) => waiters.push(r));
-    }
-  };
+  const child = spawnLineChild(import.meta.url, 'till simulator process', [
+    JSON.stringify({ paths, seconds, paceMs, keys }),
+  ]);
   return {
-    ready: () => nextLine('READY'),
+    ready: () => child.nextLine('READY'),
     go: async (): Promise<RushResult> => {
-      child.stdin.write('GO\n');
-      return JSON.parse(await nextLine('RESULT ')) as RushResult;
+      child.send('GO');
+      return JSON.parse(await child.nextLine('RESULT ')) as RushResult;
     },
-    done: () => (exited ? Promise.resolve() : new Promise<void>((r) => child.once('close', () => r()))),
+    done: () => child.closed(),
   };
 }
 
