@@ -14,7 +14,7 @@ import {
 } from '../test-rigs/src/demo-site/demo-parts.ts';
 import { openPtyPair, type PtyPair } from '../test-rigs/src/pty/pty-pair.ts';
 import { spawnBankProcess } from './support/bank-process.ts';
-import { type RushKey, spawnTillRush } from './support/till-rush-process.ts';
+import { rushKeysOf, spawnTillRush } from './support/till-rush-process.ts';
 
 /**
  * Lunch rush: 50 simulated tills on 50 socat pty pairs (real serialport both ends), each swiping as
@@ -72,10 +72,10 @@ async function rushWith(protocol: 1 | 2, dir: string) {
       tillProtocol: protocol,
     });
     const tillKeys = provisionDemoTills(config, secrets);
-    const keys: RushKey[] = pairs.map((_, i) => {
-      const key = tillKeys.get(`till-${i}`);
-      return key ? { version: key.version, keyHex: key.key.toString('hex') } : null;
-    });
+    const keys = rushKeysOf(
+      tillKeys,
+      pairs.map((_, i) => `till-${i}`),
+    );
     const agent = await startAgent({ config, secrets, logger: silentLogger });
     // Let every driver see its till before the rush starts.
     const waitUp = async () => {

@@ -14,7 +14,7 @@ import {
 import { openPtyPair, type PtyPair } from '../test-rigs/src/pty/pty-pair.ts';
 import { spawnBankProcess } from './support/bank-process.ts';
 import { type StormResult, spawnLoginStorm } from './support/login-storm-process.ts';
-import { type RushKey, spawnTillRush } from './support/till-rush-process.ts';
+import { rushKeysOf, spawnTillRush } from './support/till-rush-process.ts';
 
 /**
  * Isolation (issue #11, "a flood costs the attacker, not the tills"): tills on ptys swipe at a paced
@@ -94,10 +94,10 @@ async function box(dir: string, withIdentity: boolean): Promise<BoxResult> {
     const config: FullBoxConfig = { ...demo, broker: { ...demo.broker, services } };
     // The tills speak POS v2, as the demo's do: a key each, provisioned before the agent starts.
     const tillKeys = provisionDemoTills(config, secrets);
-    const keys: RushKey[] = pairs.map((_, i) => {
-      const key = tillKeys.get(`till-${i}`);
-      return key ? { version: key.version, keyHex: key.key.toString('hex') } : null;
-    });
+    const keys = rushKeysOf(
+      tillKeys,
+      pairs.map((_, i) => `till-${i}`),
+    );
     const agent = await startAgent({ config, secrets, logger: silentLogger });
     try {
       const waitUp = async () => {

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { startCanteenPosSim } from '../../test-rigs/src/sim-canteen-pos/index.ts';
+import { startCanteenPosSim, type TillKey } from '../../test-rigs/src/sim-canteen-pos/index.ts';
 import { spawnLineChild } from './line-protocol.ts';
 
 /**
@@ -18,6 +18,17 @@ export interface RushResult {
 
 /** One key per path for v2 tills (per-run throwaway keys of the bench's own box), none for v1. */
 export type RushKey = { version: number; keyHex: string } | null;
+
+/** The keys `provisionDemoTills` made, in the order of the tills' paths, as the rush process takes them. */
+export function rushKeysOf(
+  tillKeys: ReadonlyMap<string, TillKey>,
+  terminalIds: readonly string[],
+): RushKey[] {
+  return terminalIds.map((id) => {
+    const key = tillKeys.get(id);
+    return key ? { version: key.version, keyHex: key.key.toString('hex') } : null;
+  });
+}
 
 export function spawnTillRush(paths: string[], seconds: number, paceMs: number, keys: RushKey[] = []) {
   const child = spawnLineChild(import.meta.url, 'till simulator process', [

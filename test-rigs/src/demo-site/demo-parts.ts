@@ -161,14 +161,16 @@ export function demoConfigDocument(options: DemoConfigOptions): Record<string, u
 export function provisionDemoTills(config: FullBoxConfig, secrets: BoxSecrets): Map<string, TillKey> {
   const dir = config.keys.dir;
   const keys = new Map<string, TillKey>();
+  // Read once: a key provisioned below is for a till this loop has already passed.
+  const stored = openTerminalKeyStore({ dir, boxPrivateKeyHex: secrets.privateKeyHex });
   for (const entry of config.drivers) {
     if (entry.driver !== 'canteen-pos') continue;
     const { terminals } = entry.config as { terminals: Array<{ id: string; protocol?: number }> };
     for (const till of terminals) {
       if ((till.protocol ?? 2) !== 2) continue;
-      const stored = openTerminalKeyStore({ dir, boxPrivateKeyHex: secrets.privateKeyHex }).keys(till.id)[0];
       const key =
-        stored ?? provisionTerminalKey({ dir, boxPrivateKeyHex: secrets.privateKeyHex, terminalId: till.id });
+        stored.keys(till.id)[0] ??
+        provisionTerminalKey({ dir, boxPrivateKeyHex: secrets.privateKeyHex, terminalId: till.id });
       keys.set(till.id, { version: key.version, key: Buffer.from(key.key) });
     }
   }

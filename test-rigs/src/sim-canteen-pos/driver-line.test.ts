@@ -49,14 +49,14 @@ describe('canteen POS driver on one line (RS-232)', () => {
     const till = s.till();
     // A first sale opens the session, so the duplicated request below is the sale, not SESSION_OPEN.
     expect((await till.swipe('04A1B2C3', 100)).decision.outcome).toBe('approved');
-    const heardBefore = till.terminal.heard.length;
+    const heardBefore = till.terminal.heardAnswers.length;
     till.terminal.faults.duplicateNextRequest = true;
     const receiptNo = till.nextReceiptNo;
     const result = await till.swipe('04A1B2C3', 500);
     expect(result.decision.outcome).toBe('approved');
     // Both copies are answered, byte for byte the same (so the second carries the first's MAC counter,
     // which the till, having taken the first, refuses as a replay): wait for it, then compare.
-    const saleResults = () => till.terminal.heard.slice(heardBefore).filter((f) => f.command === 0x32);
+    const saleResults = () => till.terminal.heardAnswers.slice(heardBefore).filter((f) => f.command === 0x32);
     await expect.poll(() => saleResults().length).toBe(2);
     const [copy1, copy2] = saleResults();
     expect(copy1).toEqual(copy2);

@@ -164,8 +164,11 @@ export class SimTerminal {
   };
   /** Every frame the box sent to this address that the terminal could read (and, in v2, authenticate), duplicates included. */
   readonly received: ReceivedFrame[] = [];
-  /** Every frame the box addressed to this terminal, as heard, before any check (accepted or not). */
-  readonly heard: WireFrame[] = [];
+  /**
+   * Every money answer (sale, void, upload and status results) the box addressed to this terminal, as
+   * heard, before any check (accepted or not). Polls are left out: a demo till hears one a second all day.
+   */
+  readonly heardAnswers: WireFrame[] = [];
   /** Every request frame this terminal put on the line, byte for byte: what an eavesdropper captures for a replay. */
   readonly sentRequests: Buffer[] = [];
   /** Box clock offset learned from TIME_SYNC (ms, box minus local), and how many syncs arrived. */
@@ -381,7 +384,7 @@ export class SimTerminal {
   /** A frame addressed to this terminal arrived from the box. */
   onFrame(frame: WireFrame): void {
     if (this.faults.silent) return;
-    this.heard.push(frame);
+    if (MONEY_ANSWERS.has(frame.command)) this.heardAnswers.push(frame);
     const bytes = encodeWireFrame(frame);
     if (this.isDroppedAnswer(frame)) {
       // Heard, then ignored as if lost: listed with what arrived, but no session state moves (so its
