@@ -76,6 +76,10 @@ describe('canteen POS driver on one line (RS-232)', () => {
     const till = s.till();
     const since = h.events.length;
     s.injectJunk();
+    // The two stretches must reach the driver apart: bytes read with a damaged candidate belong to its
+    // stretch and are reported with its first cause (canteen-pos.md §11), so garbage read in the same
+    // chunk as the random junk would never be reported as junk of its own (seen red under load).
+    await h.waitForEvent((e) => e.type === 'frame-error', 5000, since);
     s.injectJunk(Buffer.from('garbage without a start byte'));
     const first = await till.swipe('04A1B2C3', 100);
     expect(first.decision.outcome).toBe('approved');
