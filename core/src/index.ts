@@ -16,6 +16,13 @@ export {
   SYNC_ERROR_CODES,
   type SyncErrorCode,
 } from './error-codes/index.ts';
+export {
+  compareFirmwareVersions,
+  FIRMWARE_FAMILIES,
+  type FirmwareFamily,
+  type FirmwareManifest,
+  isFirmwareVersion,
+} from './firmware-manifest.ts';
 export { censorUnlessMasked, REDACTED_LOG_FIELDS, redactedLogPaths } from './log-redaction.ts';
 export {
   type CredentialToMask,

@@ -1,4 +1,4 @@
-import type { SafeLogFields } from '@sceneway/core';
+import type { FirmwareFamily, FirmwareManifest, SafeLogFields } from '@sceneway/core';
 import type { z } from 'zod';
 import type { TransportEndpoint, TransportFactory } from './transport.ts';
 
@@ -226,6 +226,74 @@ export interface DriverInstance {
   start(): Promise<void>;
   /** Idempotent; resolves when every transport is closed and every timer cleared. */
   stop(): Promise<void>;
+  /** Present when the family can update its terminals' firmware (docs/firmware-format.md). */
+  firmware?: DriverFirmware;
+}
+
+/** What a terminal says of itself for a firmware decision (model, hardware revision, running version). */
+export interface FirmwareTerminalInfo {
+  terminalId: string;
+  family: FirmwareFamily;
+  model: string;
+  hardware: string;
+  /** The running version ("M.m.p"), or null when the terminal cannot be reached now. */
+  version: string | null;
+}
+
+/**
+ * A package the agent has already verified (vendor signature, every chunk's SM3, the whole image's SM3)
+ * and found to fit the terminal: a driver never sees an unverified image. `read` is of the image only.
+ */
+export interface FirmwareImage {
+  manifest: FirmwareManifest;
+  /** The exact signed manifest bytes and the vendor's DER SM2 signature: terminals check them too. */
+  manifestBytes: Uint8Array;
+  signature: Uint8Array;
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+export interface FirmwareProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  phase: 'transfer' | 'verify' | 'activate' | 'reboot';
+}
+
+export interface FirmwareInstallOptions {
+  signal: AbortSignal;
+  onProgress?(progress: FirmwareProgress): void;
+}
+
+/**
+ * `installed` means the terminal came back and reported `version`, which may not be the new one (an
+ * image that fails to boot falls back to the old slot): the campaign's health gate judges. `failed` is
+ * the terminal's or the link's refusal, by code; `retryable` when trying again later may succeed.
+ */
+export type FirmwareInstallResult =
+  | { outcome: 'installed'; version: string }
+  | { outcome: 'failed'; code: string; detail: string; retryable: boolean };
+
+/**
+ * One family's firmware delivery through its own transport. Resume is the terminal's knowledge (which
+ * chunks of this image it holds), so an interrupted transfer resumes after an agent restart too.
+ * Neither method throws for a terminal's refusal; both reject only when `signal` aborts.
+ */
+export interface DriverFirmware {
+  family: FirmwareFamily;
+  describe(terminalId: string): Promise<FirmwareTerminalInfo>;
+  install(
+    terminalId: string,
+    image: FirmwareImage,
+    options: FirmwareInstallOptions,
+  ): Promise<FirmwareInstallResult>;
+  /**
+   * Back to the image the terminal ran before: a slot revert where the family has one (POS, face
+   * readers), else `previous` uploaded again (ONVIF has no revert operation).
+   */
+  rollback(
+    terminalId: string,
+    previous: FirmwareImage | null,
+    options: FirmwareInstallOptions,
+  ): Promise<FirmwareInstallResult>;
 }
 
 /**
