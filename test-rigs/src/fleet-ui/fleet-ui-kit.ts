@@ -19,11 +19,19 @@ export const OPS_USER = 'ops';
 export const OPS_PASSWORD = 'canteen-fleet-watch-7319';
 export const FLEET_TOKEN = 'fleet-ui-test-token-0123456789';
 
-/** One build of the dashboard per test file, into its own folder: the front-end under test is served. */
+/** What `secret.txt` beside the served folder holds: a traversal that escapes the build would show it. */
+export const BESIDE_WEB_ROOT = 'TOP-SECRET-beside-the-web-root';
+
+/**
+ * One build of the dashboard per test file, into its own folder: the front-end under test is served.
+ * A file sits beside that folder (`../secret.txt`), so a path traversal has something to find.
+ */
 export async function builtDashboard(): Promise<{ dir: string; remove(): void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'sceneway-ops-web-'));
+  const outer = mkdtempSync(join(tmpdir(), 'sceneway-ops-web-'));
+  const dir = join(outer, 'web');
   await buildOpsDashboard({ outDir: dir });
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  writeFileSync(join(outer, 'secret.txt'), BESIDE_WEB_ROOT);
+  return { dir, remove: () => rmSync(outer, { recursive: true, force: true }) };
 }
 
 /**
