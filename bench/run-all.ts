@@ -18,6 +18,7 @@ const BENCHES = [
   'parking',
   'gates',
   'broker',
+  'fleet-ui',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -138,7 +138,7 @@ describe('ops dashboard in a browser', () => {
     await page.getByRole('heading', { name: `Box ${south}` }).waitFor(WAIT);
     await page.getByRole('status', { name: 'Live updates' }).filter({ hasText: 'Live' }).waitFor(WAIT);
     await page.evaluate(() => {
-      (window as unknown as { notReloaded: boolean }).notReloaded = true;
+      (globalThis as unknown as { notReloaded: boolean }).notReloaded = true;
     });
     expect(await page.getByText('No open alerts.').count()).toBe(1);
     await killed(southBox);
@@ -163,7 +163,7 @@ describe('ops dashboard in a browser', () => {
       .locator('dd')
       .filter({ hasText: /^online/ })
       .waitFor(WAIT);
-    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(
       true,
     );
     await saveScreenshot(page, 'fleet-ui-07-resolved');
