@@ -29,6 +29,7 @@ describe('ops dashboard in a browser', () => {
   const north = `north-${randomBytes(3).toString('hex')}`;
   const south = `south-${randomBytes(3).toString('hex')}`;
   let southBox: ChildProcess;
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     const web = await builtDashboard();
@@ -56,6 +57,10 @@ describe('ops dashboard in a browser', () => {
     browser = await launchChromium();
     cleanups.push(() => browser.close());
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // The server's strict CSP must not be broken by the page itself (an inline style or script).
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
   });
 
   it('refuses a wrong password, logs in, shows the fleet, a box, and an offline alert raised and resolved live', async () => {
@@ -183,6 +188,7 @@ describe('ops dashboard in a browser', () => {
     expect(await textOf(resolvedRow)).toContain('FLEET_BOX_OFFLINE');
     await saveScreenshot(page, 'fleet-ui-08-alerts');
 
+    expect(cspViolations).toEqual([]);
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('form', { name: 'Log in' }).waitFor(WAIT);
     await page.reload();
