@@ -128,7 +128,10 @@ export function createOnvifFirmware(options: OnvifFirmwareOptions): DriverFirmwa
       });
       const said = answer.body.toString('utf8').slice(0, 200);
       if (answer.status === 200) {
-        const downMs = Math.min(xsDurationMs(upload.expectedDownTime) ?? fw.rebootMarginMs, fw.maxRebootWaitMs);
+        const downMs = Math.min(
+          xsDurationMs(upload.expectedDownTime) ?? fw.rebootMarginMs,
+          fw.maxRebootWaitMs,
+        );
         return { kind: 'accepted', downMs };
       }
       // ONVIF Core: 415 for a file the device will not take (ours: a digest or the signature failed).
@@ -137,11 +140,16 @@ export function createOnvifFirmware(options: OnvifFirmwareOptions): DriverFirmwa
         return { kind: 'refused', result: failed('ONVIF_FIRMWARE_REFUSED', detail, false) };
       }
       // A spent or expired UploadUri (404/410), or a failed flash (500): a fresh upload may succeed.
-      return { kind: 'retry', code: 'ONVIF_FIRMWARE_UPLOAD_FAILED', detail: `HTTP ${answer.status}: ${said}` };
+      return {
+        kind: 'retry',
+        code: 'ONVIF_FIRMWARE_UPLOAD_FAILED',
+        detail: `HTTP ${answer.status}: ${said}`,
+      };
     } catch (error) {
       if (opts.signal.aborted) throw abortError(opts.signal);
       const e = classify(error);
-      if (e.code === 'ONVIF_AUTH_REFUSED') return { kind: 'refused', result: failed(e.code, e.message, false) };
+      if (e.code === 'ONVIF_AUTH_REFUSED')
+        return { kind: 'refused', result: failed(e.code, e.message, false) };
       if (e.code === 'ONVIF_FAULT' && /ActionNotSupported/i.test(e.message)) {
         const detail = `the camera has no StartFirmwareUpgrade: ${e.message}`;
         return { kind: 'refused', result: failed('ONVIF_FIRMWARE_UNSUPPORTED', detail, false) };
@@ -181,7 +189,10 @@ export function createOnvifFirmware(options: OnvifFirmwareOptions): DriverFirmwa
     }
     session.reconnectNow();
     const left = Math.max(deadline - Date.now(), fw.pollIntervalMs);
-    const events = session.subscribedBeyond(subscriptionsBefore, AbortSignal.any([opts.signal, AbortSignal.timeout(left)]));
+    const events = session.subscribedBeyond(
+      subscriptionsBefore,
+      AbortSignal.any([opts.signal, AbortSignal.timeout(left)]),
+    );
     if (events) {
       await events.catch(() => {
         if (opts.signal.aborted) throw abortError(opts.signal);
@@ -215,12 +226,19 @@ export function createOnvifFirmware(options: OnvifFirmwareOptions): DriverFirmwa
           { terminalId, code: verdict.code, attempt, attempts: fw.uploadAttempts },
           'onvif camera: firmware upload broke off; sending it again whole (ONVIF has no resume)',
         );
-        const policy = { initialDelayMs: config.reconnect.initialDelayMs, maxDelayMs: config.reconnect.maxDelayMs };
+        const policy = {
+          initialDelayMs: config.reconnect.initialDelayMs,
+          maxDelayMs: config.reconnect.maxDelayMs,
+        };
         if (attempt < fw.uploadAttempts && !(await sleep(fullJitterDelay(policy, attempt), opts.signal))) {
           throw abortError(opts.signal);
         }
       }
-      return failed(lastFailure.code, `${fw.uploadAttempts} uploads failed; last: ${lastFailure.detail}`, true);
+      return failed(
+        lastFailure.code,
+        `${fw.uploadAttempts} uploads failed; last: ${lastFailure.detail}`,
+        true,
+      );
     } finally {
       await http.close();
     }
@@ -230,7 +248,8 @@ export function createOnvifFirmware(options: OnvifFirmwareOptions): DriverFirmwa
     id: string,
     run: () => Promise<FirmwareInstallResult>,
   ): Promise<FirmwareInstallResult> {
-    if (id !== terminalId) return failed('ONVIF_FIRMWARE_UNKNOWN_TERMINAL', `this driver is ${terminalId}`, false);
+    if (id !== terminalId)
+      return failed('ONVIF_FIRMWARE_UNKNOWN_TERMINAL', `this driver is ${terminalId}`, false);
     if (busy) return failed('ONVIF_FIRMWARE_BUSY', 'an upgrade of this camera is under way', true);
     busy = true;
     try {

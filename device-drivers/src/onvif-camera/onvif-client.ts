@@ -165,7 +165,9 @@ export class OnvifConnection {
    * Created is the camera's time), which is all a firmware exchange needs before its signed calls.
    */
   async syncClock(timeoutMs = this.options.requestTimeoutMs): Promise<void> {
-    await this.call<unknown>('GetSystemDateAndTime', timeoutMs, (done) => this.cam.getSystemDateAndTime(done));
+    await this.call<unknown>('GetSystemDateAndTime', timeoutMs, (done) =>
+      this.cam.getSystemDateAndTime(done),
+    );
   }
 
   async deviceInformation(): Promise<DeviceInformation> {
