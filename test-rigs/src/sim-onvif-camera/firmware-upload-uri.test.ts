@@ -53,7 +53,10 @@ describe('sim camera: the firmware UploadUri', () => {
     expect(await post(uri, pkg)).toBe(200);
     await rebooted;
     expect(await post(uri, pkg)).toBe(404);
-    expect(c.firmwareStatus()).toMatchObject({ version: '2.0.0', uploads: { flashed: 1, refused: { 404: 1 } } });
+    expect(c.firmwareStatus()).toMatchObject({
+      version: '2.0.0',
+      uploads: { flashed: 1, refused: { 404: 1 } },
+    });
   });
 
   it('is spent by a refused upload too', async () => {
@@ -77,7 +80,10 @@ describe('sim camera: the firmware UploadUri', () => {
     c.firmware.issue(base(c));
     expect(await post(first, pkg)).toBe(404);
     expect(await post(uri, pkg)).toBe(404);
-    expect(c.firmwareStatus()).toMatchObject({ version: '1.0.0', uploads: { flashed: 0, uploadsStarted: 0 } });
+    expect(c.firmwareStatus()).toMatchObject({
+      version: '1.0.0',
+      uploads: { flashed: 0, uploadsStarted: 0 },
+    });
   });
 
   it('takes the firmware only as application/octet-stream', async () => {

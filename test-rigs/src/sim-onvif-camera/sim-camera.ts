@@ -52,6 +52,12 @@ export interface SimOnvifCameraOptions {
   stateDir?: string;
   /** How long a firmware reboot keeps the camera off the network (its ExpectedDownTime); default 1 s. */
   firmwareRebootMs?: number;
+  /**
+   * After answering the upload, the camera goes on answering (on its old image) this long before it
+   * reboots, as real ones do while they write flash; default 100 ms. A client that asks at once and
+   * believes the answer reads the old version.
+   */
+  activateMs?: number;
   /** UploadDelay the camera announces; default 0. */
   uploadDelayMs?: number;
   /** How long an UploadUri stays good; default 60 s. */
@@ -107,6 +113,7 @@ type FirmwareOptionName =
   | 'vendorPublicKeys'
   | 'stateDir'
   | 'firmwareRebootMs'
+  | 'activateMs'
   | 'uploadDelayMs'
   | 'uploadUriTtlMs'
   | 'maxImageBytes'
@@ -136,6 +143,7 @@ export class SimOnvifCamera extends EventEmitter {
   private readonly slots: FirmwareSlots;
   readonly firmware: FirmwareUploads;
   private readonly firmwareRebootMs: number;
+  private readonly activateMs: number;
   private readonly uploadDelayMs: number;
   private rebooting: Promise<void> | null = null;
   private readonly users = new Map<string, string>();
@@ -184,6 +192,7 @@ export class SimOnvifCamera extends EventEmitter {
       },
     };
     this.firmwareRebootMs = options.firmwareRebootMs ?? 1000;
+    this.activateMs = options.activateMs ?? 100;
     this.uploadDelayMs = options.uploadDelayMs ?? 0;
     this.slots = new FirmwareSlots(options.stateDir, {
       version: this.options.identity.firmwareVersion,
@@ -505,7 +514,8 @@ export class SimOnvifCamera extends EventEmitter {
           case `${NS.tds}#StartFirmwareUpgrade`: {
             const { uri } = this.firmware.issue(this.base());
             this.emit('firmware-upgrade-started', uri);
-            return { body: reply.firmwareUpgradeStarted(uri, this.uploadDelayMs, this.firmwareRebootMs) };
+            const downMs = this.activateMs + this.firmwareRebootMs;
+            return { body: reply.firmwareUpgradeStarted(uri, this.uploadDelayMs, downMs) };
           }
         }
         return unknown;
@@ -557,9 +567,11 @@ export class SimOnvifCamera extends EventEmitter {
     this.slots.flash(outcome.image);
     // ONVIF Core: the device answers the POST, then reprograms itself and reboots.
     res.once('finish', () => {
-      this.rebooting = this.reboot(this.firmwareRebootMs).finally(() => {
-        this.rebooting = null;
-      });
+      this.rebooting = new Promise((resolve) => setTimeout(resolve, this.activateMs))
+        .then(() => this.reboot(this.firmwareRebootMs))
+        .finally(() => {
+          this.rebooting = null;
+        });
     });
   }
 
