@@ -1,4 +1,4 @@
-import { fullJitterDelay, sleep } from '@sceneway/core';
+import { type DriverErrorCode, fullJitterDelay, sleep } from '@sceneway/core';
 import type {
   DriverFirmware,
   DriverLogger,
@@ -49,7 +49,7 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 type UploadVerdict =
   | { kind: 'accepted'; downMs: number }
   | { kind: 'refused'; result: FirmwareInstallResult }
-  | { kind: 'retry'; code: string; detail: string };
+  | { kind: 'retry'; code: DriverErrorCode; detail: string };
 
 export function createOnvifFirmware(options: OnvifFirmwareOptions): DriverFirmware {
   const { config, logger, session } = options;
@@ -210,7 +210,10 @@ export function createOnvifFirmware(options: OnvifFirmwareOptions): DriverFirmwa
       opts.signal,
     );
     try {
-      let lastFailure = { code: 'ONVIF_FIRMWARE_UPLOAD_FAILED', detail: 'no attempt made' };
+      let lastFailure: { code: DriverErrorCode; detail: string } = {
+        code: 'ONVIF_FIRMWARE_UPLOAD_FAILED',
+        detail: 'no attempt made',
+      };
       for (let attempt = 1; attempt <= fw.uploadAttempts; attempt++) {
         if (opts.signal.aborted) throw abortError(opts.signal);
         const subscriptionsBefore = session.subscriptions();
@@ -287,7 +290,7 @@ export function createOnvifFirmware(options: OnvifFirmwareOptions): DriverFirmwa
   };
 }
 
-function failed(code: string, detail: string, retryable: boolean): FirmwareInstallResult {
+function failed(code: DriverErrorCode, detail: string, retryable: boolean): FirmwareInstallResult {
   return { outcome: 'failed', code, detail, retryable };
 }
 
