@@ -1,7 +1,12 @@
-import type { FirmwareProgress } from '@sceneway/device-drivers';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FirmwareImage, FirmwareProgress } from '@sceneway/device-drivers';
+import { makeTestVendor, testFirmwareImage, verifiedTestFirmware } from '@sceneway/firmware-tools/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextCameraEvent, type OnvifDriverRig, startOnvifDriverRig } from './driver-rig.ts';
-import { packageOf, type TestFirmware, testFirmware, vendorKeys } from './firmware-test-image.ts';
+import { packageOf, testFirmware, vendorKeys } from './firmware-test-image.ts';
 
 /**
  * Firmware by ONVIF StartFirmwareUpgrade, the real onvif-camera driver against the simulated camera
@@ -35,7 +40,7 @@ function firmwareOf(r: OnvifDriverRig) {
   return fw;
 }
 
-async function install(r: OnvifDriverRig, image: TestFirmware, progress: FirmwareProgress[] = []) {
+async function install(r: OnvifDriverRig, image: FirmwareImage, progress: FirmwareProgress[] = []) {
   return firmwareOf(r).install('lot-a-entry-cam', image, {
     signal: AbortSignal.timeout(30_000),
     onProgress: (p) => progress.push(p),
@@ -82,6 +87,32 @@ describe('onvif-camera firmware by StartFirmwareUpgrade', () => {
     // And the lane works on the new firmware.
     r.camera.emitPlate({ plate: '京A12345', likelihood: 0.93 });
     expect((await r.nextSighting()).plate).toBe('京A12345');
+  });
+
+  it('uploads a package opened by firmware-tools byte for byte as its .swfw file, and the camera takes it', async () => {
+    const fileVendor = makeTestVendor();
+    rig = await startOnvifDriverRig({
+      camera: { vendorPublicKeys: [fileVendor.publicKeyHex], firmwareRebootMs: 150 },
+      config: { firmware: { pollIntervalMs: 20, rebootMarginMs: 8000 } },
+    });
+    await rig.driver.start();
+    const image = await verifiedTestFirmware({
+      dir: await mkdtemp(join(tmpdir(), 'onvif-fw-')),
+      vendor: fileVendor,
+      image: testFirmwareImage(150_000),
+      fields: {
+        family: 'onvif-camera',
+        models: ['LPR-Cam-1'],
+        version: '3.0.0',
+        minPreviousVersion: '1.0.0',
+      },
+    });
+    expect(await install(rig, image)).toEqual({ outcome: 'installed', version: '3.0.0' });
+    const file = await readFile(image.packagePath);
+    expect(rig.camera.firmwareStatus().uploads.lastUploadSm3).toBe(
+      createHash('sm3').update(file).digest('hex'),
+    );
+    expect(rig.camera.firmwareStatus()).toMatchObject({ version: '3.0.0', signed: true });
   });
 
   it('sends the whole package again under a fresh UploadUri when the upload is cut (ONVIF has no resume)', async () => {

@@ -41,6 +41,8 @@ export interface FirmwareUploadStats {
   refused: Record<string, number>;
   transfersCut: number;
   flashed: number;
+  /** SM3 of the whole body of the last upload the camera read to its end: what the box sent, exactly. */
+  lastUploadSm3: string | null;
 }
 
 export type UploadOutcome = { kind: 'flashed'; image: SlotImage } | { kind: 'refused' } | { kind: 'cut' };
@@ -57,6 +59,7 @@ export class FirmwareUploads {
     refused: {},
     transfersCut: 0,
     flashed: 0,
+    lastUploadSm3: null,
   };
   private readonly keysById: Map<string, string>;
 
@@ -132,6 +135,7 @@ export class FirmwareUploads {
     let offset = 0;
     let checked = false;
     let rejected: PackageRejected | null = null;
+    const body = createHash('sm3');
     return new Promise((resolve, reject) => {
       const settle = (value: Parameters<typeof resolve>[0]) => {
         req.off('data', onData);
@@ -149,6 +153,7 @@ export class FirmwareUploads {
         }
         offset += piece.length;
         this.stats.bytesReceived += piece.length;
+        body.update(piece);
         if (rejected) return;
         try {
           reader.push(piece);
@@ -168,6 +173,7 @@ export class FirmwareUploads {
       };
       req.on('data', onData);
       req.once('end', () => {
+        this.stats.lastUploadSm3 = body.digest('hex');
         if (rejected) return settle({ kind: 'rejected', error: rejected });
         try {
           reader.finish();
