@@ -179,6 +179,44 @@ describe('onvif-camera firmware by StartFirmwareUpgrade', () => {
     });
   });
 
+  it('does not send the image to an UploadUri on another host than the camera', async () => {
+    const r = await started({ camera: { uploadUriOrigin: 'http://127.0.0.2:9' } });
+    expect(await install(r, testFirmware({ vendor, version: '2.0.0' }))).toMatchObject({
+      outcome: 'failed',
+      code: 'ONVIF_FIRMWARE_URI_FOREIGN',
+      retryable: false,
+    });
+    expect(r.camera.firmwareStatus().uploads).toMatchObject({ urisIssued: 1, uploadsStarted: 0 });
+  });
+
+  it('stops at once when the campaign aborts mid-upload: the install rejects, the camera runs its old image', async () => {
+    const r = await started();
+    const abort = new AbortController();
+    const image = testFirmware({ vendor, version: '2.0.0', size: 2_000_000 });
+    const pending = firmwareOf(r).install('lot-a-entry-cam', image, {
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.phase === 'transfer' && p.bytesDone > 500_000) abort.abort(new Error('campaign aborted'));
+      },
+    });
+    await expect(pending).rejects.toThrow('campaign aborted');
+    expect(r.camera.firmwareStatus()).toMatchObject({ version: '1.0.0', uploads: { flashed: 0 } });
+    expect(r.camera.stats.boots).toBe(1);
+  });
+
+  it('keeps its slots across a simulator restart (state dir), and shows them on GET /sim/status', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'sim-onvif-state-'));
+    const r = await started({ camera: { stateDir } });
+    expect(await install(r, testFirmware({ vendor, version: '2.0.0' }))).toMatchObject({ version: '2.0.0' });
+    await r.close();
+    rig = await startOnvifDriverRig({ camera: { stateDir, vendorPublicKeys: [vendor.publicKeyHex] } });
+    const status = (await (await fetch(`http://127.0.0.1:${rig.camera.port}/sim/status`)).json()) as {
+      firmware: { version: string; signed: boolean; slots: { active: string } };
+    };
+    expect(status.firmware).toMatchObject({ version: '2.0.0', signed: true, slots: { active: 'B' } });
+    expect((await firmwareOf(rig).describe('lot-a-entry-cam')).version).toBe('2.0.0');
+  });
+
   it.each([
     [
       'signed by another key under the vendor key id',
