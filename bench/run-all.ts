@@ -20,6 +20,7 @@ const BENCHES = [
   'broker',
   'firmware-verify',
   'fleet-ui',
+  'onvif-firmware',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,10 +1,15 @@
 import { execFile, spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { onvifCameraConfigSchema, onvifCameraDriver } from '@sceneway/device-drivers';
 import { createTestDriverContext } from '@sceneway/device-drivers/testing';
 import { describe, expect, it } from 'vitest';
+import { vendorKeyHex } from './cli.ts';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
@@ -14,8 +19,29 @@ describe('sim-onvif-camera CLI', () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', cli, 'serve', '--help'], {
       timeout: 30_000,
     });
-    for (const word of ['--password', 'plate', 'reboot', 'refuse-auth', 'hikvision'])
+    for (const word of [
+      '--password',
+      'plate',
+      'reboot',
+      'refuse-auth',
+      'hikvision',
+      '--vendor-key',
+      'fw-fault',
+    ])
       expect(stdout).toContain(word);
+  });
+
+  it('pins a vendor key given as a PEM file (what openssl and sceneway-fw keygen write) or as hex', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sim-onvif-key-'));
+    const pem = join(dir, 'vendor.pub.pem');
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'SM2' });
+    await writeFile(pem, publicKey.export({ type: 'spki', format: 'pem' }));
+    const point = (publicKey.export({ type: 'spki', format: 'der' }) as Buffer).subarray(-65).toString('hex');
+    expect(vendorKeyHex(pem)).toBe(point);
+    expect(vendorKeyHex(point)).toBe(point);
+    expect(vendorKeyHex(point.slice(2).toUpperCase())).toBe(point);
+    await writeFile(join(dir, 'junk'), 'not a key');
+    expect(() => vendorKeyHex(join(dir, 'junk'))).toThrow(/not an SM2 public key/);
   });
 
   it('serves a camera that takes a plate on stdin and prints what happened as JSON lines', async () => {
