@@ -24,6 +24,7 @@ export const faceReaderDriver = defineDriver({
   create: createFaceReaderDriver,
 });
 
+export * from './firmware-messages.ts';
 export * from './messages.ts';
 export { openPersonField, PERSONS_KEY_LABEL, personsKeyOf, sealPersonField } from './person-seal.ts';
 export { type FaceReaderConfig, type FaceReaderConfigInput, faceReaderConfigSchema } from './schema.ts';
