@@ -69,13 +69,16 @@ export { DriverError } from './driver-error.ts';
 export {
   type CommandAck,
   commandAckSchema,
+  createFaceReaderDriver,
   DENY_REASONS,
   type DenyReason,
   type DoorCommand,
   doorCommandSchema,
   FACE_PROTOCOL_VERSION,
   type FaceReaderConfigInput,
+  type FaceReaderDriverInstance,
   type FirmwareCommand,
+  type FirmwareImageServer,
   type FirmwareReport,
   type FirmwareUpdate,
   FW_PROTOCOL_VERSION,
@@ -101,6 +104,7 @@ export {
   recognitionEventSchema,
   sealedFieldSchema,
   sealPersonField,
+  type TransferServing,
 } from './face-reader/index.ts';
 export { hidReaderDriver } from './hid-reader/index.ts';
 export { encodeKeyboardWedge } from './hid-reader/keyboard-wedge.ts';
