@@ -235,7 +235,7 @@ export function createFaceReaderFirmware(options: {
         );
         entry.settle(
           failed(
-            report.code ?? (report.state === 'refused' ? 'FW_REFUSED' : 'FACE_FW_TRANSFER_FAILED'),
+            report.code ?? (report.state === 'refused' ? 'FACE_FW_REFUSED' : 'FACE_FW_TRANSFER_FAILED'),
             report.detail ?? `reader ${readerId} ${report.state} the ${entry.kind}`,
             report.state === 'failed',
           ),

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FirmwareImage, FirmwareInstallResult, FirmwareProgress } from '@sceneway/device-drivers';
+import { waitFor } from '@sceneway/gateway-agent/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FaceDriverRig, startFaceDriverRig } from './driver-rig.ts';
 import { signedTestImage, type VendorKey, vendorKey } from './signed-test-image.ts';
@@ -63,13 +64,12 @@ async function reader(
   return sim;
 }
 
-async function waitForVersion(r: FaceDriverRig, readerId: string, version: string): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if ((await r.driver.firmware.describe(readerId)).version === version) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`${readerId} never reported ${version}`);
-}
+/** The driver knows a reader's firmware from its `status` (a message on the broker, so: polled). */
+const waitForVersion = (r: FaceDriverRig, readerId: string, version: string) =>
+  waitFor(
+    async () => (await r.driver.firmware.describe(readerId)).version === version,
+    `${readerId} reporting ${version}`,
+  );
 
 function install(r: FaceDriverRig, readerId: string, image: FirmwareImage) {
   const progress: FirmwareProgress[] = [];

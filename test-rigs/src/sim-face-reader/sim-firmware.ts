@@ -353,7 +353,7 @@ export function createSimFirmware(options: SimFirmwareOptions, io: SimFirmwareIo
     } catch (err) {
       if (signal.aborted || stopped) return;
       const refusal =
-        err instanceof Refusal ? err : new Refusal('FACE_FW_INTERNAL', (err as Error).message, false);
+        err instanceof Refusal ? err : new Refusal('FACE_FW_READER_ERROR', (err as Error).message, false);
       if (refusal.code === 'SIM_POWER_CUT') return;
       if (refusal.code === 'FACE_FW_TOKEN_REFUSED' || refusal.final) {
         state.staging = refusal.final ? null : state.staging;
