@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FirmwareImage, FirmwareInstallResult, FirmwareProgress } from '@sceneway/device-drivers';
 import { waitFor } from '@sceneway/gateway-agent/testing';
+import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FaceDriverRig, startFaceDriverRig } from './driver-rig.ts';
 import { signedTestImage, type VendorKey, vendorKey } from './signed-test-image.ts';
@@ -293,6 +294,37 @@ describe('face-reader firmware: the reader refuses what its pinned key did not s
     expect(sim.reboots).toBe(0);
     expect(sim.firmware?.status()).toMatchObject({ version: '1.0.0', slot: 'a' });
     expect(() => readFileSync(join(dir, 'slot-b.bin'))).toThrow(); // nothing was activated
+  });
+});
+
+describe('face-reader firmware: the broker keeps the token to its reader', () => {
+  it("refuses another reader's subscription to a reader's firmware topic, and a reader's own announcement", async () => {
+    const r = await firmwareRig();
+    const login = r.login(1);
+    const thief = await mqtt.connectAsync(login.url, {
+      clientId: login.readerId,
+      username: login.username,
+      password: login.password,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
+    try {
+      // SUBACK 0x80 for gate-1's topic (mqtt.js rejects on it); its own is granted.
+      await expect(thief.subscribeAsync('sceneway/t/gate-1/firmware', { qos: 1 })).rejects.toThrow(
+        /Subscribe error/,
+      );
+      expect(
+        (await thief.subscribeAsync('sceneway/t/gate-2/firmware', { qos: 1 })).map((g) => g.qos),
+      ).toEqual([1]);
+      // A reader may not announce an image to itself (or to anyone): the broker drops it.
+      const gone = new Promise<void>((resolve) => thief.once('close', () => resolve()));
+      void thief
+        .publishAsync('sceneway/t/gate-2/firmware', '{"v":1,"op":"rollback","transferId":"x"}', { qos: 1 })
+        .catch(() => undefined);
+      await gone;
+    } finally {
+      await thief.endAsync(true);
+    }
   });
 });
 
