@@ -1,22 +1,24 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sm2Sign } from '@sceneway/cloud-sync';
 import type { FirmwareImage, FirmwareInstallResult, FirmwareProgress } from '@sceneway/device-drivers';
+import { makeTestVendor, testFirmwareImage, verifiedTestFirmware } from '@sceneway/firmware-tools/testing';
 import { waitFor } from '@sceneway/gateway-agent/testing';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FaceDriverRig, startFaceDriverRig } from './driver-rig.ts';
-import { signedTestImage, type VendorKey, vendorKey } from './signed-test-image.ts';
 import type { SimFirmwareFaults } from './sim-firmware.ts';
 import { type SimReader, startSimReader } from './sim-reader.ts';
 
 /**
  * Face-reader firmware end to end: the production driver on the agent's real broker (aedes) and its
  * real image server, a simulated reader as a real mqtt.js client fetching with real HTTP Range
- * requests into a state directory on disk. Every wait is on an event (a report, a status, a promise).
+ * requests into a state directory on disk. Images are real .swfw packages opened and verified by
+ * firmware-tools (what the agent hands the driver); forgeries are made from them by replacing a part.
+ * Every wait is on an event (a report, a status, a promise).
  */
-const VENDOR: VendorKey = vendorKey();
+const VENDOR = makeTestVendor();
 const WINDOW = 64 * 1024;
 
 let rig: FaceDriverRig | undefined;
@@ -79,8 +81,29 @@ function install(r: FaceDriverRig, readerId: string, image: FirmwareImage) {
   return { result, progress };
 }
 
-const image = (version: string, size = 400_000, extra: Partial<Parameters<typeof signedTestImage>[0]> = {}) =>
-  signedTestImage({ bytes: randomBytes(size), version, key: VENDOR, chunkSize: 16 * 1024, ...extra });
+let packages = 0;
+/** A verified face-reader package of `size` fresh bytes (what the campaign would hand install()). */
+async function image(
+  version: string,
+  size = 400_000,
+  fields: { models?: string[] } = {},
+  vendor = VENDOR,
+): Promise<FirmwareImage> {
+  const dir = stateDir();
+  return verifiedTestFirmware({
+    dir,
+    vendor,
+    image: testFirmwareImage(size, `face ${version} ${++packages} ${Math.random()}`),
+    name: `face-${packages}.swfw`,
+    fields: {
+      family: 'face-reader',
+      models: fields.models ?? ['SFR-200'],
+      version,
+      minPreviousVersion: '1.0.0',
+      chunkSize: 16 * 1024,
+    },
+  });
+}
 
 const servingOf = (r: FaceDriverRig, sim: SimReader) => {
   const transferId = sim.firmware?.fetches[0]?.transferId ?? '';
@@ -99,7 +122,7 @@ describe('face-reader firmware: install', () => {
       hardware: 'rev-b',
       version: '1.0.0',
     });
-    const v2 = image('2.0.0');
+    const v2 = await image('2.0.0');
     const { result, progress } = install(r, 'gate-1', v2);
     expect(await result).toEqual({ outcome: 'installed', version: '2.0.0' });
     expect(sim.reboots).toBe(1);
@@ -130,7 +153,7 @@ describe('face-reader firmware: install', () => {
     ];
     for (const [i, offset] of offsets.entries()) {
       const sim = await reader(r, stateDir(), { failTransferAt: offset });
-      const v = image(`2.0.${i}`, size);
+      const v = await image(`2.0.${i}`, size);
       expect(await install(r, 'gate-1', v).result, `cut at ${offset}`).toEqual({
         outcome: 'installed',
         version: `2.0.${i}`,
@@ -163,7 +186,7 @@ describe('face-reader firmware: install', () => {
     const size = 450_000;
     const cutAt = 200_000 + Math.floor(Math.random() * 100_000);
     const first = await reader(r, dir, { powerCutAt: cutAt });
-    const v2 = image('2.0.0', size);
+    const v2 = await image('2.0.0', size);
     const { result } = install(r, 'gate-1', v2);
     await first.halted;
     await first.close();
@@ -190,7 +213,7 @@ describe('face-reader firmware: boot failure, rollback, wrong version', () => {
   it('a new image that does not boot leaves the old version running and reported; rollback keeps it', async () => {
     const r = await firmwareRig();
     const sim = await reader(r, stateDir(), { bootFail: true });
-    expect(await install(r, 'gate-1', image('2.0.0')).result).toEqual({
+    expect(await install(r, 'gate-1', await image('2.0.0')).result).toEqual({
       outcome: 'installed',
       version: '1.0.0',
     });
@@ -206,7 +229,7 @@ describe('face-reader firmware: boot failure, rollback, wrong version', () => {
     });
     // Fault cleared: the same image now boots.
     if (sim.firmware) sim.firmware.faults.bootFail = false;
-    expect(await install(r, 'gate-1', image('2.0.0')).result).toEqual({
+    expect(await install(r, 'gate-1', await image('2.0.0')).result).toEqual({
       outcome: 'installed',
       version: '2.0.0',
     });
@@ -215,7 +238,7 @@ describe('face-reader firmware: boot failure, rollback, wrong version', () => {
   it('rolls back to the slot it ran before', async () => {
     const r = await firmwareRig();
     const sim = await reader(r, stateDir());
-    expect(await install(r, 'gate-1', image('2.0.0')).result).toMatchObject({ version: '2.0.0' });
+    expect(await install(r, 'gate-1', await image('2.0.0')).result).toMatchObject({ version: '2.0.0' });
     const signal = new AbortController().signal;
     expect(await r.driver.firmware.rollback('gate-1', null, { signal })).toEqual({
       outcome: 'installed',
@@ -233,7 +256,7 @@ describe('face-reader firmware: boot failure, rollback, wrong version', () => {
     const r = await firmwareRig();
     const sim = await reader(r, stateDir());
     if (sim.firmware) sim.firmware.faults.reportVersion = '9.9.9';
-    expect(await install(r, 'gate-1', image('2.0.0')).result).toEqual({
+    expect(await install(r, 'gate-1', await image('2.0.0')).result).toEqual({
       outcome: 'installed',
       version: '9.9.9',
     });
@@ -252,45 +275,48 @@ describe('face-reader firmware: the reader refuses what its pinned key did not s
   };
 
   it('an image of a vendor key it does not pin', async () => {
-    const stranger = vendorKey();
-    await refusedBeforeAnyByte(
-      signedTestImage({ bytes: randomBytes(10_000), version: '2.0.0', key: stranger }),
-      'FW_UNKNOWN_VENDOR_KEY',
-    );
+    await refusedBeforeAnyByte(await image('2.0.0', 10_000, {}, makeTestVendor()), 'FW_UNKNOWN_VENDOR_KEY');
   });
 
   it('a signature by another key under the pinned key id', async () => {
-    await refusedBeforeAnyByte(image('2.0.0', 10_000, { signWith: vendorKey() }), 'FW_SIGNATURE_INVALID');
+    const good = await image('2.0.0', 10_000);
+    const forged = { ...good, signature: sm2Sign(good.manifestBytes, makeTestVendor().privateKeyHex) };
+    await refusedBeforeAnyByte(forged, 'FW_SIGNATURE_INVALID');
   });
 
   it('manifest bytes altered after signing (a version raised)', async () => {
-    const tamperManifest = (b: Buffer) => Buffer.from(b.toString('utf8').replace('"2.0.0"', '"2.0.1"'));
-    await refusedBeforeAnyByte(image('2.0.0', 10_000, { tamperManifest }), 'FW_SIGNATURE_INVALID');
+    const good = await image('2.0.0', 10_000);
+    const text = Buffer.from(good.manifestBytes).toString('utf8');
+    expect(text).toContain('"version":"2.0.0"');
+    const manifestBytes = Buffer.from(text.replace('"version":"2.0.0"', '"version":"2.0.1"'));
+    await refusedBeforeAnyByte({ ...good, manifestBytes }, 'FW_SIGNATURE_INVALID');
   });
 
   it('an image for another model', async () => {
-    await refusedBeforeAnyByte(image('2.0.0', 10_000, { models: ['SFR-900'] }), 'FW_WRONG_MODEL');
+    await refusedBeforeAnyByte(await image('2.0.0', 10_000, { models: ['SFR-900'] }), 'FW_WRONG_MODEL');
   });
 
   it('image bytes that are not the signed ones: fetched, refused on the digest, the old slot runs on', async () => {
     const r = await firmwareRig();
     const dir = stateDir();
     const sim = await reader(r, dir);
-    const bytes = randomBytes(100_000);
-    const forged = Buffer.from(bytes);
-    forged[70_000] = (forged[70_000] ?? 0) ^ 0xff;
-    const img = signedTestImage({
-      bytes,
-      servedBytes: forged,
-      version: '2.0.0',
-      key: VENDOR,
-      chunkSize: 16 * 1024,
-    });
-    expect(await install(r, 'gate-1', img).result).toMatchObject({
+    const good = await image('2.0.0', 100_000);
+    // What a box with a corrupted store or a man in the middle would serve: one bit off at 70 000.
+    const forged: FirmwareImage = {
+      ...good,
+      read: async (offset, length) => {
+        const bytes = Buffer.from(await good.read(offset, length));
+        if (offset <= 70_000 && 70_000 < offset + length)
+          bytes[70_000 - offset] = (bytes[70_000 - offset] ?? 0) ^ 1;
+        return bytes;
+      },
+    };
+    expect(await install(r, 'gate-1', forged).result).toMatchObject({
       outcome: 'failed',
       code: 'FW_DIGEST_MISMATCH',
       retryable: false,
     });
+    expect(sim.firmware?.fetches.length).toBeGreaterThan(0);
     expect(sim.reboots).toBe(0);
     expect(sim.firmware?.status()).toMatchObject({ version: '1.0.0', slot: 'a' });
     expect(() => readFileSync(join(dir, 'slot-b.bin'))).toThrow(); // nothing was activated
@@ -332,7 +358,7 @@ describe('face-reader firmware: the driver side', () => {
   it('answers offline and unknown readers without a token, and an abort revokes the transfer', async () => {
     const r = await firmwareRig();
     expect(await r.driver.firmware.describe('gate-2')).toMatchObject({ version: null });
-    const v2 = image('2.0.0', 10_000);
+    const v2 = await image('2.0.0', 10_000);
     const signal = new AbortController().signal;
     expect(await r.driver.firmware.install('gate-9', v2, { signal })).toMatchObject({
       code: 'FACE_FW_UNKNOWN_READER',
