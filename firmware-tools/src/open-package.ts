@@ -10,7 +10,10 @@ import { type VerifiedFirmware, verifiedFirmware } from './verified-firmware.ts'
 import { wholeImageSm3InWorker } from './whole-image-digest.ts';
 
 export interface OpenFirmwareOptions {
-  /** The vendor keys this box pins (hex 04‖x‖y or PEM): the package must be signed by one of them. */
+  /**
+   * The vendor keys this box pins (hex 04‖x‖y or PEM): the package must be signed by one of them.
+   * A key that is neither throws TypeError (a configuration mistake, not the package's).
+   */
   vendorPublicKeys: readonly string[];
   /** Image bytes checked so far, for a progress bar on big images. */
   onProgress?(bytesDone: number, bytesTotal: number): void;
