@@ -519,7 +519,9 @@ export class SimOnvifCamera extends EventEmitter {
           case `${NS.tds}#StartFirmwareUpgrade`: {
             const { uri } = this.firmware.issue(this.uploadUriOrigin || this.base());
             this.emit('firmware-upgrade-started', uri);
-            const downMs = this.activateMs + this.firmwareRebootMs;
+            // Announced with room to spare, as cameras do: a client that waits to see it gone is not
+            // misled by a reboot that starts late on a loaded machine.
+            const downMs = 4 * (this.activateMs + this.firmwareRebootMs);
             return { body: reply.firmwareUpgradeStarted(uri, this.uploadDelayMs, downMs) };
           }
         }
