@@ -189,6 +189,21 @@ describe('onvif-camera firmware by StartFirmwareUpgrade', () => {
     expect(r.camera.firmwareStatus().uploads).toMatchObject({ urisIssued: 1, uploadsStarted: 0 });
   });
 
+  it('gives up at once on a camera that faults StartFirmwareUpgrade (no HTTP firmware upgrade)', async () => {
+    const r = await started();
+    r.camera.setFault('StartFirmwareUpgrade', {
+      code: 'Sender',
+      subcodes: ['ter:ActionNotSupported'],
+      reason: 'StartFirmwareUpgrade is not supported',
+    });
+    expect(await install(r, testFirmware({ vendor, version: '2.0.0' }))).toMatchObject({
+      outcome: 'failed',
+      code: 'ONVIF_FIRMWARE_UNSUPPORTED',
+      retryable: false,
+    });
+    expect(r.camera.firmwareStatus().uploads.urisIssued).toBe(0);
+  });
+
   it('stops at once when the campaign aborts mid-upload: the install rejects, the camera runs its old image', async () => {
     const r = await started();
     const abort = new AbortController();
