@@ -18,6 +18,7 @@ const BENCHES = [
   'parking',
   'gates',
   'broker',
+  'firmware-verify',
   'onvif-firmware',
 ] as const;
 
