@@ -172,6 +172,11 @@ describe('onvif-camera firmware by StartFirmwareUpgrade', () => {
     });
     expect(r.camera.firmwareStatus()).toMatchObject({ version: '1.1.0', signed: true });
     expect(r.camera.firmwareStatus().uploads.flashed).toBe(3);
+    // Back to what it ran before, and no further: 1.0.0 (the factory image, no longer in a slot) is refused.
+    expect(await install(r, testFirmware({ vendor, version: '1.0.0' }))).toMatchObject({
+      outcome: 'failed',
+      code: 'ONVIF_FIRMWARE_REFUSED',
+    });
     expect(await fw.rollback('lot-a-entry-cam', null, { signal })).toMatchObject({
       outcome: 'failed',
       code: 'ONVIF_FIRMWARE_NO_PREVIOUS',
@@ -246,6 +251,11 @@ describe('onvif-camera firmware by StartFirmwareUpgrade', () => {
       () => testFirmware({ vendor, version: '2.0.0', corrupt: true }),
     ],
     ['built for another model', () => testFirmware({ vendor, version: '2.0.0', models: ['Other-Cam'] })],
+    ['older than anything it holds (anti-rollback)', () => testFirmware({ vendor, version: '0.9.0' })],
+    [
+      'its upgrade path needs a newer running version',
+      () => testFirmware({ vendor, version: '3.0.0', minPreviousVersion: '2.0.0' }),
+    ],
   ])('is refused by the camera itself when %s: HTTP 415, no reboot, old image runs', async (_name, make) => {
     const r = await started();
     const result = await install(r, make());

@@ -214,6 +214,7 @@ export class SimOnvifCamera extends EventEmitter {
         model: this.options.identity.model,
         hardwareId: this.options.identity.hardwareId,
         runningVersion: this.slots.running().version,
+        slotVersions: this.slots.versions(),
       }),
     });
     Object.assign(this.firmware.faults, options.firmwareFaults);
