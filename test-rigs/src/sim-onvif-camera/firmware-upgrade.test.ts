@@ -184,6 +184,15 @@ describe('onvif-camera firmware by StartFirmwareUpgrade', () => {
     });
   });
 
+  it('reports signed: false for an image a camera without a pinned vendor key took unverified', async () => {
+    const r = await started({ camera: { vendorPublicKeys: [] } });
+    expect(await install(r, testFirmware({ vendor: vendorKeys(), version: '2.0.0' }))).toMatchObject({
+      outcome: 'installed',
+      version: '2.0.0',
+    });
+    expect(r.camera.firmwareStatus()).toMatchObject({ version: '2.0.0', signed: false });
+  });
+
   it('does not send the image to an UploadUri on another host than the camera', async () => {
     const r = await started({ camera: { uploadUriOrigin: 'http://127.0.0.2:9' } });
     expect(await install(r, testFirmware({ vendor, version: '2.0.0' }))).toMatchObject({
