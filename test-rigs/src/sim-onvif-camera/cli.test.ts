@@ -115,4 +115,41 @@ describe('sim-onvif-camera CLI', () => {
       delete process.env[env];
     }
   });
+  it('serves a camera with a pinned vendor key and a state dir; fw-fault and fw-status on stdin', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sim-onvif-cli-fw-'));
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'SM2' });
+    await writeFile(join(dir, 'vendor.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+    const args = ['serve', '--port', '0', '--vendor-key', join(dir, 'vendor.pub.pem'), '--state-dir', dir];
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args]);
+    const lines = createInterface({ input: child.stdout });
+    const queue: Array<Record<string, unknown>> = [];
+    const waiting: Array<(l: Record<string, unknown>) => void> = [];
+    lines.on('line', (line) => {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      const w = waiting.shift();
+      if (w) w(parsed);
+      else queue.push(parsed);
+    });
+    const next = () =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        const q = queue.shift();
+        if (q) resolve(q);
+        else waiting.push(resolve);
+      });
+    try {
+      const { listening } = await next();
+      child.stdin.write('fw-fault boot-fail on\n');
+      expect(await next()).toEqual({ firmwareFaults: { bootFail: true } });
+      child.stdin.write('fw-status\n');
+      expect(await next()).toMatchObject({
+        firmware: { version: '1.0.0', signed: true, slots: { active: 'A' }, faults: { bootFail: true } },
+      });
+      const status = await fetch(new URL('/sim/status', String(listening)));
+      expect(await status.json()).toMatchObject({ firmware: { version: '1.0.0' } });
+      child.stdin.write('quit\n');
+      await new Promise((resolve) => child.once('exit', resolve));
+    } finally {
+      child.kill();
+    }
+  });
 });

@@ -172,11 +172,25 @@ describe('onvif-camera firmware by StartFirmwareUpgrade', () => {
     });
     expect(r.camera.firmwareStatus()).toMatchObject({ version: '1.1.0', signed: true });
     expect(r.camera.firmwareStatus().uploads.flashed).toBe(3);
+    // Back to what it ran before, and no further: 1.0.0 (the factory image, no longer in a slot) is refused.
+    expect(await install(r, testFirmware({ vendor, version: '1.0.0' }))).toMatchObject({
+      outcome: 'failed',
+      code: 'ONVIF_FIRMWARE_REFUSED',
+    });
     expect(await fw.rollback('lot-a-entry-cam', null, { signal })).toMatchObject({
       outcome: 'failed',
       code: 'ONVIF_FIRMWARE_NO_PREVIOUS',
       retryable: false,
     });
+  });
+
+  it('reports signed: false for an image a camera without a pinned vendor key took unverified', async () => {
+    const r = await started({ camera: { vendorPublicKeys: [] } });
+    expect(await install(r, testFirmware({ vendor: vendorKeys(), version: '2.0.0' }))).toMatchObject({
+      outcome: 'installed',
+      version: '2.0.0',
+    });
+    expect(r.camera.firmwareStatus()).toMatchObject({ version: '2.0.0', signed: false });
   });
 
   it('does not send the image to an UploadUri on another host than the camera', async () => {
@@ -187,6 +201,21 @@ describe('onvif-camera firmware by StartFirmwareUpgrade', () => {
       retryable: false,
     });
     expect(r.camera.firmwareStatus().uploads).toMatchObject({ urisIssued: 1, uploadsStarted: 0 });
+  });
+
+  it('gives up at once on a camera that faults StartFirmwareUpgrade (no HTTP firmware upgrade)', async () => {
+    const r = await started();
+    r.camera.setFault('StartFirmwareUpgrade', {
+      code: 'Sender',
+      subcodes: ['ter:ActionNotSupported'],
+      reason: 'StartFirmwareUpgrade is not supported',
+    });
+    expect(await install(r, testFirmware({ vendor, version: '2.0.0' }))).toMatchObject({
+      outcome: 'failed',
+      code: 'ONVIF_FIRMWARE_UNSUPPORTED',
+      retryable: false,
+    });
+    expect(r.camera.firmwareStatus().uploads.urisIssued).toBe(0);
   });
 
   it('stops at once when the campaign aborts mid-upload: the install rejects, the camera runs its old image', async () => {
@@ -231,6 +260,11 @@ describe('onvif-camera firmware by StartFirmwareUpgrade', () => {
       () => testFirmware({ vendor, version: '2.0.0', corrupt: true }),
     ],
     ['built for another model', () => testFirmware({ vendor, version: '2.0.0', models: ['Other-Cam'] })],
+    ['older than anything it holds (anti-rollback)', () => testFirmware({ vendor, version: '0.9.0' })],
+    [
+      'its upgrade path needs a newer running version',
+      () => testFirmware({ vendor, version: '3.0.0', minPreviousVersion: '2.0.0' }),
+    ],
   ])('is refused by the camera itself when %s: HTTP 415, no reboot, old image runs', async (_name, make) => {
     const r = await started();
     const result = await install(r, make());

@@ -29,7 +29,7 @@ export interface FirmwareUploadsOptions {
   maxImageBytes: number;
   uploadUriTtlMs: number;
   now(): number;
-  camera(): { model: string; hardwareId: string; runningVersion: string };
+  camera(): { model: string; hardwareId: string; runningVersion: string; slotVersions: string[] };
 }
 
 export interface FirmwareUploadStats {
@@ -212,6 +212,12 @@ export class FirmwareUploads {
       compareFirmwareVersions(camera.runningVersion, m.minPreviousVersion) < 0
     ) {
       throw new PackageRejected(415, `needs at least ${m.minPreviousVersion} running`);
+    }
+    // Anti-rollback with ONVIF's only way back (an upload): no version below the lower of its two
+    // slots, i.e. back to what it ran before at most, never further.
+    const floor = camera.slotVersions.filter(isFirmwareVersion).sort(compareFirmwareVersions)[0];
+    if (floor && compareFirmwareVersions(m.version, floor) < 0) {
+      throw new PackageRejected(415, `${m.version} is below ${floor}, the oldest image this camera holds`);
     }
     if (this.keysById.size === 0) return;
     if (head.signature.length === 0) throw new PackageRejected(415, 'unsigned image');

@@ -214,6 +214,7 @@ export class SimOnvifCamera extends EventEmitter {
         model: this.options.identity.model,
         hardwareId: this.options.identity.hardwareId,
         runningVersion: this.slots.running().version,
+        slotVersions: this.slots.versions(),
       }),
     });
     Object.assign(this.firmware.faults, options.firmwareFaults);
@@ -519,7 +520,9 @@ export class SimOnvifCamera extends EventEmitter {
           case `${NS.tds}#StartFirmwareUpgrade`: {
             const { uri } = this.firmware.issue(this.uploadUriOrigin || this.base());
             this.emit('firmware-upgrade-started', uri);
-            const downMs = this.activateMs + this.firmwareRebootMs;
+            // Announced with room to spare, as cameras do: a client that waits to see it gone is not
+            // misled by a reboot that starts late on a loaded machine.
+            const downMs = 4 * (this.activateMs + this.firmwareRebootMs);
             return { body: reply.firmwareUpgradeStarted(uri, this.uploadDelayMs, downMs) };
           }
         }
