@@ -157,6 +157,8 @@ export function createInstaller(options: InstallerOptions): Installer {
       logger.info({ file, backup }, 'installer saved the box config; it applies at the next restart');
       sendJson(res, 200, {
         ok: true,
+        issues: [],
+        bankKeyFingerprint,
         saved: file,
         backup,
         restartNeeded: true,

@@ -79,15 +79,15 @@ export function Wizard(props: { loaded: LoadedConfig; onLogout(): void }) {
         return;
       }
       const answer = await checkConfig(doc);
-      setIssues(answer.issues);
+      setIssues(answer.issues ?? []);
       setBankFingerprint(answer.bankKeyFingerprint);
-      if (stepIssues(answer.issues, step).length === 0) setStep(step + 1);
+      if (stepIssues(answer.issues ?? [], step).length === 0) setStep(step + 1);
     });
 
   const save = () =>
     guarded(async () => {
       const answer = await saveConfig(doc);
-      setIssues(answer.issues);
+      setIssues(answer.issues ?? []);
       setBankFingerprint(answer.bankKeyFingerprint);
       if (answer.ok) {
         setSaved(answer.message ?? 'Saved.');
