@@ -94,7 +94,16 @@ describe('canteen POS driver on an RS-485 bus', () => {
       outcome: 'failed',
       code: 'POS_UNKNOWN_TERMINAL',
     });
-    // A frame written over another conversation shows as a lost answer: a retransmission, a down edge.
+    // A frame written over another conversation loses that conversation's answer: the box then sends its
+    // frame again with the same seq. One conversation at a time means no (address, seq) arrives twice.
+    const boxFrames = [1, 2].flatMap((address) =>
+      s.terminals
+        .get(address)!
+        .received.filter((r) => r.message.type === 'poll' || r.message.type === 'time-sync')
+        .map((r) => `${r.address}:${r.seq}`),
+    );
+    expect(boxFrames.length).toBeGreaterThan(4);
+    expect(boxFrames.length - new Set(boxFrames).size).toBe(0);
     expect(h.events.filter((e) => e.type === 'frame-error')).toEqual([]);
     expect(h.events.some((e) => e.type === 'terminal-down' && e.terminalId !== 'till-absent')).toBe(false);
   });
