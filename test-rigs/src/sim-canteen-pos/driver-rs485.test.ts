@@ -80,6 +80,8 @@ describe('canteen POS driver on an RS-485 bus', () => {
     for (const id of ['till-1', 'till-2']) {
       await h.waitForEvent((e) => e.type === 'terminal-up' && e.terminalId === id, 5000, 0);
     }
+    // A first sale each opens the tills' sessions (a sale before that is NAKed SESSION_REQUIRED, by design).
+    for (const address of [1, 2]) await s.till(address).swipe('04A1B2C3', 50);
     // Heartbeats asked for all at once, while the polling loop runs and two sales are on the bus.
     const sales = [s.till(1).swipe('04A1B2C3', 100), s.till(2).swipe('04A1B2C3', 200)];
     const probes = await Promise.all(
