@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { type IncomingMessage, request } from 'node:http';
+import { Agent, type IncomingMessage, request } from 'node:http';
 import { join } from 'node:path';
 import { sm2Verify } from '@sceneway/cloud-sync';
 import { compareFirmwareVersions } from '@sceneway/core';
@@ -207,14 +207,20 @@ export function createSimFirmware(options: SimFirmwareOptions, io: SimFirmwareIo
   }
 
   /** One GET of [offset, offset + window): appends what arrives to the part file. Returns the new offset. */
-  function fetchWindow(update: FirmwareUpdate, manifest: Manifest, offset: number, signal: AbortSignal) {
+  function fetchWindow(
+    update: FirmwareUpdate,
+    manifest: Manifest,
+    offset: number,
+    signal: AbortSignal,
+    agent: Agent,
+  ) {
     const end = Math.min(offset + windowBytes, manifest.size) - 1;
     const record: SimFetch = { transferId: update.transferId, start: offset, status: 0, received: 0 };
     fetches.push(record);
     return new Promise<number>((resolve, reject) => {
       const req = request(update.url, {
         headers: { authorization: `Bearer ${update.token}`, range: `bytes=${offset}-${end}` },
-        agent: false,
+        agent,
         signal,
       });
       req.on('error', reject);
@@ -274,24 +280,30 @@ export function createSimFirmware(options: SimFirmwareOptions, io: SimFirmwareIo
       offset = 0;
     }
     let failures = 0;
-    while (offset < manifest.size) {
-      signal.throwIfAborted();
-      await io.report({
-        transferId: update.transferId,
-        state: 'downloading',
-        bytesDone: offset,
-        bytesTotal: manifest.size,
-      });
-      try {
-        offset = await fetchWindow(update, manifest, offset, signal);
-        failures = 0;
-      } catch (err) {
-        if (err instanceof Refusal || signal.aborted) throw err;
-        if (++failures > 8) throw new Refusal('FACE_FW_DOWNLOAD_FAILED', (err as Error).message, false);
-        // What arrived before the break is kept: the next request starts where the part file ends.
-        offset = await heldBytes();
-        await new Promise((r) => setTimeout(r, Math.min(500, 10 * 2 ** failures) * Math.random()));
+    // One kept-alive connection for the windows, as a reader's HTTP client would; a drop costs a new one.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      while (offset < manifest.size) {
+        signal.throwIfAborted();
+        await io.report({
+          transferId: update.transferId,
+          state: 'downloading',
+          bytesDone: offset,
+          bytesTotal: manifest.size,
+        });
+        try {
+          offset = await fetchWindow(update, manifest, offset, signal, agent);
+          failures = 0;
+        } catch (err) {
+          if (err instanceof Refusal || signal.aborted) throw err;
+          if (++failures > 8) throw new Refusal('FACE_FW_DOWNLOAD_FAILED', (err as Error).message, false);
+          // What arrived before the break is kept: the next request starts where the part file ends.
+          offset = await heldBytes();
+          await new Promise((r) => setTimeout(r, Math.min(500, 10 * 2 ** failures) * Math.random()));
+        }
       }
+    } finally {
+      agent.destroy();
     }
   }
 
