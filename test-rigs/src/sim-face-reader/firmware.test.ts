@@ -138,8 +138,14 @@ describe('face-reader firmware: install', () => {
     expect(
       readFileSync(join(dir, 'slot-b.bin')).equals(Buffer.from(await v2.read(0, v2.manifest.size))),
     ).toBe(true);
-    // The token is gone once the reader has the image.
-    expect(r.driver.imageServer?.refusals()['bad-token']).toBe(0);
+    // The token is gone once the reader has the image: the same request again is refused.
+    const announced = sim.firmware?.announcements[0];
+    expect(announced?.url).toBe(r.driver.imageServer?.urlOf('gate-1', announced?.transferId ?? ''));
+    const again = await fetch(announced?.url ?? '', {
+      headers: { authorization: `Bearer ${announced?.token}`, range: 'bytes=0-9' },
+    });
+    expect(again.status).toBe(403);
+    expect(r.driver.imageServer?.refusals()['bad-token']).toBe(1);
     expect((await r.driver.firmware.describe('gate-1')).version).toBe('2.0.0');
   });
 

@@ -67,6 +67,8 @@ export interface SimFirmware {
   readonly faults: SimFirmwareFaults;
   /** Every GET it made, with the bytes it kept from each. */
   readonly fetches: ReadonlyArray<SimFetch>;
+  /** Every update announcement it took (URL and token included: tests try them again afterwards). */
+  readonly announcements: ReadonlyArray<FirmwareUpdate>;
   status(): ReaderFirmwareStatus;
   onCommand(payload: Buffer): void;
   /** After a (re)start: carries on with a staged download whose announcement is still valid. */
@@ -133,6 +135,7 @@ export function createSimFirmware(options: SimFirmwareOptions, io: SimFirmwareIo
   };
   const pinned = new Map(options.vendorKeys.map((k) => [sm3(Buffer.from(k, 'hex')), k.toLowerCase()]));
   const fetches: SimFetch[] = [];
+  const announcements: FirmwareUpdate[] = [];
   const state: State = loadState();
   let job: Promise<void> = Promise.resolve();
   let current: { transferId: string; abort: AbortController } | null = null;
@@ -407,6 +410,7 @@ export function createSimFirmware(options: SimFirmwareOptions, io: SimFirmwareIo
   return {
     faults,
     fetches,
+    announcements,
     status() {
       const slot = running();
       return {
@@ -429,6 +433,7 @@ export function createSimFirmware(options: SimFirmwareOptions, io: SimFirmwareIo
       if (!parsed.success || stopped) return;
       const command = parsed.data;
       if (current?.transferId === command.transferId || state.last?.transferId === command.transferId) return; // a second copy
+      if (command.op === 'update') announcements.push(command);
       if (command.op === 'update') enqueue(command.transferId, (signal) => takeUpdate(command, signal));
       else enqueue(command.transferId, () => takeRollback(command.transferId));
     },
