@@ -21,6 +21,7 @@ const BENCHES = [
   'firmware-verify',
   'fleet-ui',
   'onvif-firmware',
+  'face-firmware',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
