@@ -3,9 +3,11 @@ export {
   type CanteenPosSimOptions,
   type SaleResult,
   type SaleStatus,
+  type SimFirmwareConfig,
   type SimTill,
   startCanteenPosSim,
 } from './sim.ts';
+export { SimFirmware, type SimFirmwareFaults, vendorKeyFromText } from './sim-firmware.ts';
 export { type LineFaults, SimLine } from './sim-line.ts';
 export {
   NakError,
@@ -13,5 +15,6 @@ export {
   type ReceivedFrame,
   SimTerminal,
   type TerminalFaults,
+  TillUpdatingError,
 } from './sim-terminal.ts';
 export type { OfflineRecord, TillKey } from './wire/index.ts';
