@@ -7,7 +7,13 @@ export {
   type SimTill,
   startCanteenPosSim,
 } from './sim.ts';
-export { SimFirmware, type SimFirmwareFaults, vendorKeyFromText } from './sim-firmware.ts';
+export {
+  readChunkLog,
+  resentAcknowledged,
+  SimFirmware,
+  type SimFirmwareFaults,
+  vendorKeyFromText,
+} from './sim-firmware.ts';
 export { type LineFaults, SimLine } from './sim-line.ts';
 export {
   NakError,

@@ -85,6 +85,32 @@ export function vendorKeyFromText(text: string): string {
 
 const sm3 = (data: Uint8Array) => createHash('sm3').update(data).digest('hex');
 
+/** Acknowledged offsets sent again: chunks heard that start below an offset the till had already acked. */
+export function resentAcknowledged(log: SimFirmware['chunkLog']): number {
+  let acked = 0;
+  let resent = 0;
+  for (const e of log) {
+    if (e.kind === 'ack') acked = Math.max(acked, e.next);
+    else if (e.offset < acked) resent++;
+  }
+  return resent;
+}
+
+/** The chunk log as a simulator wrote it under its state dir (firmware-chunks.log), across restarts. */
+export function readChunkLog(stateDir: string): SimFirmware['chunkLog'] {
+  const path = join(stateDir, 'firmware-chunks.log');
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [kind, a, b] = line.split(' ');
+      return kind === 'ack'
+        ? { kind: 'ack' as const, next: Number(a) }
+        : { kind: 'chunk' as const, offset: Number(a), length: Number(b) };
+    });
+}
+
 export class SimFirmware {
   private state: State;
   private staged: Buffer[] = [];
@@ -180,7 +206,7 @@ export class SimFirmware {
     const s = this.state.staging;
     if (!s) return { nak: 'FW_NOT_STAGED' };
     if (m.offset + m.data.length > s.manifestSize + s.size) return { nak: 'FIELD_INVALID' };
-    this.chunkLog.push({ kind: 'chunk', offset: m.offset, length: m.data.length });
+    this.log({ kind: 'chunk', offset: m.offset, length: m.data.length });
     const at = this.faults.failTransferAt;
     if (
       at !== undefined &&
@@ -193,7 +219,7 @@ export class SimFirmware {
       return { cut: true };
     }
     if (m.offset === this.stagedBytes) this.append(m.data);
-    this.chunkLog.push({ kind: 'ack', next: this.stagedBytes });
+    this.log({ kind: 'ack', next: this.stagedBytes });
     return { nextOffset: this.stagedBytes };
   }
 
@@ -269,6 +295,19 @@ export class SimFirmware {
         this.save();
       },
     };
+  }
+
+  /** A retransmitted copy of a chunk frame, answered from the terminal's cache: heard again, so logged. */
+  noteCopy(offset: number, length: number): void {
+    this.log({ kind: 'chunk', offset, length });
+  }
+
+  private log(entry: SimFirmware['chunkLog'][number]): void {
+    this.chunkLog.push(entry);
+    if (this.options.stateDir) {
+      const line = entry.kind === 'chunk' ? `chunk ${entry.offset} ${entry.length}\n` : `ack ${entry.next}\n`;
+      appendFileSync(join(this.options.stateDir, 'firmware-chunks.log'), line);
+    }
   }
 
   // ---- persistence -----------------------------------------------------------------------------

@@ -477,11 +477,9 @@ export class SimTerminal {
     const copy = this.acceptedBoxFrames.find((f) => f.bytes.equals(bytes));
     if (copy) {
       // A retransmitted copy of a frame already accepted: answer it again, decide nothing again.
-      this.received.push({
-        address: frame.address,
-        seq: frame.seq,
-        message: decodeBody(frame.command, frame.body),
-      });
+      const message = decodeBody(frame.command, frame.body);
+      this.received.push({ address: frame.address, seq: frame.seq, message });
+      if (message.type === 'fw-chunk') this.options.firmware?.noteCopy(message.offset, message.data.length);
       if (copy.answer) this.options.send(copy.answer);
       return;
     }
