@@ -221,7 +221,11 @@ export function createPosFirmware(deps: PosFirmwareDeps): PosDriverFirmware {
       } else {
         if (answer.type !== 'fw-chunk-ack') continue;
         if (answer.nextOffset > total) {
-          throw new DeliveryFailure('POS_FW_PROTOCOL', `the till acked offset ${answer.nextOffset} of ${total}`, true);
+          throw new DeliveryFailure(
+            'POS_FW_PROTOCOL',
+            `the till acked offset ${answer.nextOffset} of ${total}`,
+            true,
+          );
         }
         next = answer.nextOffset;
       }
@@ -263,7 +267,11 @@ export function createPosFirmware(deps: PosFirmwareDeps): PosDriverFirmware {
     const started = deps.now();
     for (let attempt = 1; attempt <= 3; ) {
       if (deps.now() - started > config.firmware.stallTimeoutMs) break;
-      onProgress({ bytesDone: size, bytesTotal: size, phase: command.type === 'fw-activate' ? 'verify' : 'activate' });
+      onProgress({
+        bytesDone: size,
+        bytesTotal: size,
+        phase: command.type === 'fw-activate' ? 'verify' : 'activate',
+      });
       const generation = session.auth.generation;
       const out = await deps.exchange(session, command, config.firmware.activateTimeoutMs, signal);
       if (out.kind === 'stopped') {
@@ -311,7 +319,12 @@ export function createPosFirmware(deps: PosFirmwareDeps): PosDriverFirmware {
         if (notTaken) continue;
       }
       logger.info(
-        { terminalId: session.id, version: status.version, lastResult: status.lastResult, signed: status.signed },
+        {
+          terminalId: session.id,
+          version: status.version,
+          lastResult: status.lastResult,
+          signed: status.signed,
+        },
         `${session.id} is back after ${command.type}`,
       );
       return status.version;
