@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FirmwareProgress, PosDriverFirmware, SaleDecision } from '@sceneway/device-drivers';
+import { makeTestVendor, verifiedTestFirmware } from '@sceneway/firmware-tools/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { driverRigPerTest } from './driver-test-rig.ts';
 import type { SimFirmwareConfig } from './sim.ts';
@@ -192,5 +193,25 @@ describe('POS firmware over a pty', () => {
       outcome: 'installed',
       version: '2.0.0',
     });
+  });
+});
+
+describe('POS firmware from a package file', () => {
+  it('installs a package opened and verified by the package library', async () => {
+    const dir = stateDir();
+    const vendorKey = makeTestVendor();
+    const image = await verifiedTestFirmware({ dir, vendor: vendorKey, fields: { version: '2.4.1' } });
+    const { h, s } = await startTill(
+      { decideSale: approve, config: { ackTimeoutMs: 400, silenceTimeoutMs: 1500 } },
+      {
+        firmwareVersion: '2.3.0',
+        firmware: { vendorKeys: [vendorKey.publicKeyHex], stateDir: dir, model: 'SW-POS-200', rebootMs: 200 },
+      },
+    );
+    expect(await h.driver.firmware!.install('till-1', image, run())).toEqual({
+      outcome: 'installed',
+      version: '2.4.1',
+    });
+    expect(s.till().terminal.firmware!.status()).toMatchObject({ version: '2.4.1', signed: true });
   });
 });
