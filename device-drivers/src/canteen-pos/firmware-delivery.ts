@@ -139,12 +139,15 @@ export function createPosFirmware(deps: PosFirmwareDeps): PosDriverFirmware {
     }
   }
 
-  /** The till has (or the box has) no session: wait for the till to open one, within the stall limit. */
+  /**
+   * The till (or the box) has no session: wait a while for the till to open one. Not for long: the
+   * knock that asks it to may have gone to a till that was not there yet, and the next ask knocks again.
+   */
   async function waitForSession(session: TerminalSession, signal: AbortSignal, progress: { at: number }) {
     const left = config.firmware.stallTimeoutMs - (deps.now() - progress.at);
-    if (left <= 0 || !(await session.nextSession(left, signal))) {
-      if (signal.aborted) throw signal.reason;
-    }
+    const wait = Math.min(left, Math.max(1000, config.silenceTimeoutMs));
+    if (wait > 0) await session.nextSession(wait, signal);
+    if (signal.aborted) throw signal.reason;
   }
 
   function sessionFor(terminalId: string): TerminalSession {
