@@ -44,6 +44,7 @@ describe('POS firmware on an RS-485 bus', () => {
     for (const id of ['till-1', 'till-2']) {
       await h.waitForEvent((e) => e.type === 'terminal-up' && e.terminalId === id, 5000, 0);
     }
+    const pollsBefore = s.till(2).terminal.polls;
     let done = false;
     const install = h.driver.firmware!.install('till-1', image, { signal: new AbortController().signal });
     void install.finally(() => {
@@ -57,6 +58,9 @@ describe('POS firmware on an RS-485 bus', () => {
     }
     expect(await install).toEqual({ outcome: 'installed', version: '2.0.0' });
     expect(sold).toBeGreaterThanOrEqual(3);
+    // One firmware frame per turn: till-2 had its turn in (about) every round that carried a chunk.
+    const chunkFrames = s.till(1).terminal.firmware!.chunkLog.filter((e) => e.kind === 'chunk').length;
+    expect(s.till(2).terminal.polls - pollsBefore).toBeGreaterThanOrEqual(chunkFrames / 2);
     expect(s.till(2).terminal.firmware!.status()).toMatchObject({ version: '1.0.0', state: 'idle' });
     // 9600 baud: every chunk the till heard fits 250 ms of bus time.
     const chunks = s.till(1).terminal.firmware!.chunkLog.filter((e) => e.kind === 'chunk');
