@@ -22,6 +22,7 @@ const BENCHES = [
   'fleet-ui',
   'onvif-firmware',
   'face-firmware',
+  'firmware-serial',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
