@@ -18,11 +18,10 @@ const BENCHES = [
   'parking',
   'gates',
   'broker',
-  'firmware-verify',
   'fleet-ui',
   'onvif-firmware',
   'face-firmware',
-  'firmware-serial',
+  'firmware',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
