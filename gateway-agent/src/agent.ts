@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { keyedHolderDigests, legacyHolderDigests, warmUpSm2 } from '@sceneway/cloud-sync';
-import type { DriverDefinition, ReplyTo, TerminalEvent, TransportFactory } from '@sceneway/device-drivers';
+import type {
+  DriverDefinition,
+  DriverFirmware,
+  ReplyTo,
+  TerminalEvent,
+  TransportFactory,
+} from '@sceneway/device-drivers';
 import { createTransportFactory, type TransportParts } from '@sceneway/device-drivers';
 import { type AdminServer, type AgentStatus, startAdminServer } from './admin/admin-server.ts';
 import { createAgentMetrics } from './admin/agent-metrics.ts';
@@ -13,6 +19,8 @@ import type { FullBoxConfig } from './config/driver-config.ts';
 import { acknowledgedInsecurity } from './config/insecure-exceptions.ts';
 import { driversPart, mqttGrantsOf, resolveDrivers, terminalsOf } from './drivers/driver-part.ts';
 import { DRIVER_REGISTRY } from './drivers/registry.ts';
+import { firmwarePart } from './firmware/firmware-part.ts';
+import { firmwareRoutes } from './firmware/firmware-routes.ts';
 import type { GatewayError } from './gateway-error.ts';
 import type { BoxSecrets } from './keys/box-keys.ts';
 import { loadHolderKey } from './keys/holder-key.ts';
@@ -113,6 +121,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     boxPrivateKeyHex: secrets.privateKeyHex,
   });
   const brokerHub = createBrokerTransportHub();
+  const firmwareSeams = new Map<string, DriverFirmware>();
+  const firmware = firmwarePart({ config, firmware: firmwareSeams, board, alerts, logger });
 
   // What the parts hand on to the parts after them; each is set by its part's start.
   let ledger!: SqliteLedger;
@@ -308,7 +318,9 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       clock,
       logger,
       terminalKeys: terminalKeyStore.keys,
+      firmware: firmwareSeams,
     }),
+    firmware,
     {
       name: 'admin',
       async start() {
@@ -318,6 +330,10 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           status,
           metrics,
           logger: logger.child({ part: 'admin' }),
+          routes: firmwareRoutes({
+            engine: () => firmware.engine(),
+            tokenPath: config.firmware.apiTokenPath,
+          }),
           beforeScrape: () => {
             const s = status();
             metrics.ledgerUnsyncedRecords.set(s.ledger.depth);
@@ -475,6 +491,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       },
       terminals: board.list(),
       alerts: alerts.list().map((a) => ({ code: a.code, message: a.message, at: a.at })),
+      firmwareCampaigns: firmware.campaignsForStatus(),
     };
   };
 

@@ -26,7 +26,23 @@ export interface AgentStatus {
     insecure?: boolean;
   }>;
   alerts: Array<{ code: string; message: string; at: string }>;
+  /** Unfinished firmware campaigns and the last finished ones (gateway-agent/src/firmware/). */
+  firmwareCampaigns?: Array<{
+    id: string;
+    family: string;
+    targetVersion: string;
+    status: string;
+    reason: string | null;
+    terminals: number;
+    byState: Record<string, number>;
+  }>;
 }
+
+/**
+ * Extra routes a part serves on the admin listener (the firmware campaigns): answers and returns true
+ * for its own paths, false for the rest.
+ */
+export type AdminRoutes = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
 
 export interface AdminServerOptions {
   host: string;
@@ -36,6 +52,7 @@ export interface AdminServerOptions {
   beforeScrape?: () => void;
   metrics: AgentMetrics;
   logger: Logger;
+  routes?: AdminRoutes;
 }
 
 export interface AdminServer {
@@ -57,6 +74,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (options.routes && (await options.routes(req, res, path))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, { code: 'ADMIN_METHOD', message: 'only GET is supported' });
       return;
