@@ -70,6 +70,12 @@ export {
   sm2Verify,
   warmUpSm2,
 } from './crypto/sm2.ts';
+export {
+  sm2PrivateKeyFromPem,
+  sm2PrivateKeyToPem,
+  sm2PublicKeyFromPem,
+  sm2PublicKeyToPem,
+} from './crypto/sm2-keys.ts';
 export { sm3Hex } from './crypto/sm3.ts';
 export { sm4CbcDecrypt, sm4CbcEncrypt } from './crypto/sm4.ts';
 export { Sm4ItemError, sm4CbcDecryptMany, sm4CbcEncryptMany } from './crypto/sm4-many.ts';

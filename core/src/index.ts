@@ -8,6 +8,8 @@ export {
   DRIVER_ERROR_CODES,
   type DriverErrorCode,
   ERROR_CODE_LAYERS,
+  FIRMWARE_ERROR_CODES,
+  type FirmwareErrorCode,
   GATEWAY_ERROR_CODES,
   type GatewayErrorCode,
   isGatewayErrorCode,

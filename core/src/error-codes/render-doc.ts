@@ -13,7 +13,7 @@ export function renderErrorCodesDoc(): string {
     'Every Sceneway error, alert and bank refusal carries one of these stable codes: a log line, the',
     "installer's screen, the fleet and the bank all name a problem the same way. A code is never renamed",
     'or reused; a new problem gets a new code. TypeScript refuses a code that is not listed here',
-    '(`GatewayError`, `SyncError` and `DriverError` take only their layer’s codes), and a test fails when',
+    '(`GatewayError`, `SyncError`, `DriverError` and `FirmwareRefusedError` take only their layer’s codes), and a test fails when',
     'source uses a code this page does not list, or when this page is stale.',
   ];
   for (const { layer, errorClass, codes } of ERROR_CODE_LAYERS) {
