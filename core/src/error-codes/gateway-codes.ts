@@ -303,11 +303,12 @@ export const GATEWAY_ERROR_CODES = [
   },
   {
     code: 'FIRMWARE_NO_DRIVER',
-    description: 'A campaign terminal has no running driver with firmware delivery (config changed since the campaign began).',
+    description:
+      'A campaign terminal has no running driver with firmware delivery (config changed since the campaign began).',
   },
   {
     code: 'FIRMWARE_NO_TERMINALS',
-    description: 'No configured terminal matches a new campaign\'s target (family, models, versions, ids).',
+    description: "No configured terminal matches a new campaign's target (family, models, versions, ids).",
   },
   {
     code: 'FIRMWARE_PACKAGE_REFUSED',

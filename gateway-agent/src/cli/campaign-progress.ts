@@ -37,7 +37,10 @@ export function campaignBar(c: CampaignSummary): string {
 /** Per-terminal lines for `campaign status <id>`. */
 export function terminalLines(c: CampaignDetail): string[] {
   return c.terminals.map((t) => {
-    const pct = t.state === 'transferring' && t.bytesTotal > 0 ? ` ${Math.floor((100 * t.bytesDone) / t.bytesTotal)}%` : '';
+    const pct =
+      t.state === 'transferring' && t.bytesTotal > 0
+        ? ` ${Math.floor((100 * t.bytesDone) / t.bytesTotal)}%`
+        : '';
     const version = t.reportedVersion ?? t.previousVersion;
     return (
       `  stage ${t.stage + 1} ${t.terminalId.padEnd(16)} ${t.state}${pct}` +

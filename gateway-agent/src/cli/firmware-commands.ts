@@ -38,11 +38,18 @@ async function api<T>(opts: ApiOptions, path: string, body?: unknown): Promise<T
     });
   } catch (cause) {
     if (cause instanceof GatewayError) throw cause;
-    throw new GatewayError('STATUS_UNREACHABLE', `no agent answered at ${opts.url}`, 'Is `sceneway start` running? Pass --url.', { cause });
+    throw new GatewayError(
+      'STATUS_UNREACHABLE',
+      `no agent answered at ${opts.url}`,
+      'Is `sceneway start` running? Pass --url.',
+      { cause },
+    );
   }
   const answer = (await res.json()) as T & { code?: string; message?: string; hint?: string };
   if (!res.ok) {
-    process.stderr.write(`error ${answer.code ?? res.status}: ${answer.message ?? ''}\n${answer.hint ? `what to do: ${answer.hint}\n` : ''}`);
+    process.stderr.write(
+      `error ${answer.code ?? res.status}: ${answer.message ?? ''}\n${answer.hint ? `what to do: ${answer.hint}\n` : ''}`,
+    );
     throw new CampaignCommandFailed();
   }
   return answer;
@@ -50,14 +57,23 @@ async function api<T>(opts: ApiOptions, path: string, body?: unknown): Promise<T
 
 class CampaignCommandFailed extends Error {}
 
-const list = (text: string | undefined) => (text ? text.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+const list = (text: string | undefined) =>
+  text
+    ? text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 
 /**
  * Follows campaigns until they finish (or, without --watch, prints once). On a TTY one bar per campaign
  * is redrawn in place; otherwise a plain line is printed each time a campaign's line changes, so a log
  * or a pipe gets a readable history, not carriage returns.
  */
-async function follow(opts: ApiOptions & { watch?: boolean; id?: string }, intervalMs = 1000): Promise<CampaignSummary[]> {
+async function follow(
+  opts: ApiOptions & { watch?: boolean; id?: string },
+  intervalMs = 1000,
+): Promise<CampaignSummary[]> {
   const tty = process.stdout.isTTY === true;
   const last = new Map<string, string>();
   let drawn = 0;
@@ -90,7 +106,9 @@ async function follow(opts: ApiOptions & { watch?: boolean; id?: string }, inter
 export function registerFirmwareCommands(program: Command, setExit: (code: number) => void): void {
   const firmware = program
     .command('firmware')
-    .description('Terminal firmware: the box\'s package repository and rollout campaigns (docs/firmware-format.md).');
+    .description(
+      "Terminal firmware: the box's package repository and rollout campaigns (docs/firmware-format.md).",
+    );
 
   firmware
     .command('add')
@@ -105,7 +123,10 @@ export function registerFirmwareCommands(program: Command, setExit: (code: numbe
         import('../firmware/package-repository.ts'),
       ]);
       const { config } = loadBoxConfig(opts.config);
-      const repo = openPackageRepository({ dir: config.firmware.dir, vendorPublicKeys: config.firmware.vendorKeys });
+      const repo = openPackageRepository({
+        dir: config.firmware.dir,
+        vendorPublicKeys: config.firmware.vendorKeys,
+      });
       try {
         const stored = await repo.add(pkg);
         const m = stored.manifest;
@@ -136,10 +157,19 @@ export function registerFirmwareCommands(program: Command, setExit: (code: numbe
         import('../firmware/campaign-engine.ts'),
       ]);
       const { config } = loadBoxConfig(opts.config);
-      const repo = openPackageRepository({ dir: config.firmware.dir, vendorPublicKeys: config.firmware.vendorKeys });
+      const repo = openPackageRepository({
+        dir: config.firmware.dir,
+        vendorPublicKeys: config.firmware.vendorKeys,
+      });
       const packages = (await repo.list()).sort(byVersionDescending);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(packages.map((p) => ({ id: p.id, manifest: p.manifest })), null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(
+            packages.map((p) => ({ id: p.id, manifest: p.manifest })),
+            null,
+            2,
+          )}\n`,
+        );
         return;
       }
       if (packages.length === 0) process.stdout.write(`no packages in ${config.firmware.dir}\n`);
@@ -149,11 +179,16 @@ export function registerFirmwareCommands(program: Command, setExit: (code: numbe
         );
     });
 
-  const campaign = firmware.command('campaign').description('Roll a package out to terminals: canary, then waves, each behind a health gate.');
+  const campaign = firmware
+    .command('campaign')
+    .description('Roll a package out to terminals: canary, then waves, each behind a health gate.');
   const withApi = (c: Command) =>
     c
       .option('--url <url>', 'admin API of the running agent', 'http://127.0.0.1:8080')
-      .option('--token-file <file>', `file holding the admin token (firmware.apiTokenPath); else ${TOKEN_ENV}`);
+      .option(
+        '--token-file <file>',
+        `file holding the admin token (firmware.apiTokenPath); else ${TOKEN_ENV}`,
+      );
   const run = (fn: () => Promise<void>) =>
     fn().catch((err: unknown) => {
       if (err instanceof CampaignCommandFailed) setExit(1);
@@ -181,11 +216,18 @@ export function registerFirmwareCommands(program: Command, setExit: (code: numbe
       const terminalIds = list(opts.terminals as string | undefined);
       const created = await api<CampaignDetail>(opts, '/api/firmware/campaigns', {
         packageId: opts.package,
-        target: { family: opts.family, ...(models ? { models } : {}), ...(versions ? { versions } : {}), ...(terminalIds ? { terminalIds } : {}) },
+        target: {
+          family: opts.family,
+          ...(models ? { models } : {}),
+          ...(versions ? { versions } : {}),
+          ...(terminalIds ? { terminalIds } : {}),
+        },
         canary: Number(opts.canary),
         waves: (list(opts.waves as string) ?? ['100']).map(Number),
       });
-      process.stdout.write(`started ${created.id}: ${created.progress.terminals} terminals in ${created.stages.length} stages\n`);
+      process.stdout.write(
+        `started ${created.id}: ${created.progress.terminals} terminals in ${created.stages.length} stages\n`,
+      );
       const [end] = await follow({ ...opts, id: created.id, watch: opts.watch === true });
       if (opts.watch && end && end.status !== 'completed') setExit(1);
     }),
@@ -201,7 +243,9 @@ export function registerFirmwareCommands(program: Command, setExit: (code: numbe
   ).action((id: string | undefined, opts: ApiOptions & { watch?: boolean; json?: boolean }) =>
     run(async () => {
       if (opts.json) {
-        const body = id ? await api(opts, `/api/firmware/campaigns/${encodeURIComponent(id)}`) : await api(opts, '/api/firmware/campaigns');
+        const body = id
+          ? await api(opts, `/api/firmware/campaigns/${encodeURIComponent(id)}`)
+          : await api(opts, '/api/firmware/campaigns');
         process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
         return;
       }
@@ -213,19 +257,21 @@ export function registerFirmwareCommands(program: Command, setExit: (code: numbe
 
   for (const action of ['pause', 'resume', 'abort'] as const) {
     withApi(
-      campaign
-        .command(action)
-        .argument('<id>', 'campaign id')
-        .description(
-          {
-            pause: 'Pause: terminals under way finish their step, no new terminal starts.',
-            resume: 'Resume a paused campaign; its failed and rolled-back terminals are tried again.',
-            abort: 'Abort: transfers under way are cut (terminals keep their running image), nothing more starts.',
-          }[action],
-        ),
+      campaign.command(action).argument('<id>', 'campaign id').description(
+        {
+          pause: 'Pause: terminals under way finish their step, no new terminal starts.',
+          resume: 'Resume a paused campaign; its failed and rolled-back terminals are tried again.',
+          abort:
+            'Abort: transfers under way are cut (terminals keep their running image), nothing more starts.',
+        }[action],
+      ),
     ).action((id: string, opts: ApiOptions) =>
       run(async () => {
-        const c = await api<CampaignDetail>(opts, `/api/firmware/campaigns/${encodeURIComponent(id)}/${action}`, {});
+        const c = await api<CampaignDetail>(
+          opts,
+          `/api/firmware/campaigns/${encodeURIComponent(id)}/${action}`,
+          {},
+        );
         process.stdout.write(`${campaignLine(c)}\n`);
       }),
     );

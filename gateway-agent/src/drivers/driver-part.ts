@@ -123,7 +123,8 @@ export function driversPart(options: {
           entry.config,
         );
         const firmware = instance.firmware;
-        if (firmware) for (const id of definition.terminalIds(entry.config)) options.firmware?.set(id, firmware);
+        if (firmware)
+          for (const id of definition.terminalIds(entry.config)) options.firmware?.set(id, firmware);
         running.push({ instance, abort });
       }
       await Promise.all(running.map((r) => r.instance.start()));

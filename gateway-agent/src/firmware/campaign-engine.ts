@@ -55,7 +55,7 @@ export function createCampaignEngine(options: CampaignEngineOptions) {
   async function runStages(id: string, signal: AbortSignal): Promise<void> {
     for (;;) {
       const campaign = store.get(id);
-      if (!campaign || campaign.status !== 'running') return;
+      if (campaign?.status !== 'running') return;
       const stage = campaign.currentStage;
       if (stage >= campaign.stages.length) {
         store.setCampaign(id, { status: 'completed', reason: null });
@@ -123,7 +123,10 @@ export function createCampaignEngine(options: CampaignEngineOptions) {
       if (open.length > 0) {
         const first = open.find((t) => t.state !== 'pending') ?? open[0]!;
         if (after.status === 'running')
-          pause(id, `${first.terminalId} is ${first.state}${first.code ? ` (${first.code})` : ''}: ${first.detail ?? 'stage did not pass'}`);
+          pause(
+            id,
+            `${first.terminalId} is ${first.state}${first.code ? ` (${first.code})` : ''}: ${first.detail ?? 'stage did not pass'}`,
+          );
         return;
       }
       store.setCampaign(id, { currentStage: stage + 1 });
@@ -143,7 +146,8 @@ export function createCampaignEngine(options: CampaignEngineOptions) {
       .finally(() => {
         loops.delete(id);
         // A resume that came while the loop was finishing its stage: go on.
-        if (!stopping.signal.aborted && store.get(id)?.status === 'running' && !abort.signal.aborted) kick(id);
+        if (!stopping.signal.aborted && store.get(id)?.status === 'running' && !abort.signal.aborted)
+          kick(id);
       });
     loops.set(id, { abort, done });
   }
@@ -171,11 +175,18 @@ export function createCampaignEngine(options: CampaignEngineOptions) {
     async create(request: CampaignRequest): Promise<CampaignDetail> {
       const stored = (await options.repository.list()).find((p) => p.id === request.packageId);
       if (!stored)
-        throw new GatewayError('FIRMWARE_PACKAGE_UNKNOWN', `no package ${request.packageId} in the repository`, 'see `sceneway firmware list`');
+        throw new GatewayError(
+          'FIRMWARE_PACKAGE_UNKNOWN',
+          `no package ${request.packageId} in the repository`,
+          'see `sceneway firmware list`',
+        );
       const image = await options.repository.open(request.packageId);
       const { manifest } = image;
       if (manifest.family !== request.target.family)
-        throw new GatewayError('FIRMWARE_CAMPAIGN_REQUEST', `package ${request.packageId} is for ${manifest.family}, not ${request.target.family}`);
+        throw new GatewayError(
+          'FIRMWARE_CAMPAIGN_REQUEST',
+          `package ${request.packageId} is for ${manifest.family}, not ${request.target.family}`,
+        );
       const busy = new Set(
         store
           .list()
@@ -192,15 +203,27 @@ export function createCampaignEngine(options: CampaignEngineOptions) {
         if (request.target.models || request.target.versions) {
           const info = await firmware.describe(terminalId);
           if (request.target.models && !request.target.models.includes(info.model)) continue;
-          if (request.target.versions && (info.version === null || !request.target.versions.includes(info.version))) continue;
+          if (
+            request.target.versions &&
+            (info.version === null || !request.target.versions.includes(info.version))
+          )
+            continue;
         }
         chosen.push(terminalId);
       }
       if (chosen.length === 0)
-        throw new GatewayError('FIRMWARE_NO_TERMINALS', 'no configured terminal matches the campaign target', 'check family, models, versions and terminal ids');
+        throw new GatewayError(
+          'FIRMWARE_NO_TERMINALS',
+          'no configured terminal matches the campaign target',
+          'check family, models, versions and terminal ids',
+        );
       const clash = chosen.filter((t) => busy.has(t));
       if (clash.length > 0)
-        throw new GatewayError('FIRMWARE_CAMPAIGN_OVERLAP', `terminals already in an unfinished campaign: ${clash.join(', ')}`, 'finish or abort that campaign first');
+        throw new GatewayError(
+          'FIRMWARE_CAMPAIGN_OVERLAP',
+          `terminals already in an unfinished campaign: ${clash.join(', ')}`,
+          'finish or abort that campaign first',
+        );
       let stages: string[][];
       try {
         stages = planStages({ terminalIds: chosen, canary: request.canary, waves: request.waves });
@@ -209,15 +232,26 @@ export function createCampaignEngine(options: CampaignEngineOptions) {
         throw err;
       }
       const id = `fw-${new Date(now()).toISOString().slice(0, 10).replaceAll('-', '')}-${randomUUID().slice(0, 8)}`;
-      store.create({ id, packageId: request.packageId, family: manifest.family, targetVersion: manifest.version, request, stages });
-      logger.info({ campaign: id, version: manifest.version, terminals: chosen.length, stages: stages.length }, 'firmware campaign created');
+      store.create({
+        id,
+        packageId: request.packageId,
+        family: manifest.family,
+        targetVersion: manifest.version,
+        request,
+        stages,
+      });
+      logger.info(
+        { campaign: id, version: manifest.version, terminals: chosen.length, stages: stages.length },
+        'firmware campaign created',
+      );
       kick(id);
       return must(id);
     },
 
     pause(id: string): CampaignDetail {
       const c = must(id);
-      if (c.status !== 'running') throw new GatewayError('FIRMWARE_CAMPAIGN_STATE', `campaign ${id} is ${c.status}, not running`);
+      if (c.status !== 'running')
+        throw new GatewayError('FIRMWARE_CAMPAIGN_STATE', `campaign ${id} is ${c.status}, not running`);
       pause(id, 'paused by the operator');
       return must(id);
     },
@@ -225,10 +259,16 @@ export function createCampaignEngine(options: CampaignEngineOptions) {
     /** Failed and rolled-back terminals go back to pending: the operator says the cause is fixed. */
     resume(id: string): CampaignDetail {
       const c = must(id);
-      if (c.status !== 'paused') throw new GatewayError('FIRMWARE_CAMPAIGN_STATE', `campaign ${id} is ${c.status}, not paused`);
+      if (c.status !== 'paused')
+        throw new GatewayError('FIRMWARE_CAMPAIGN_STATE', `campaign ${id} is ${c.status}, not paused`);
       for (const t of c.terminals) {
         if (t.state === 'rolled-back' || (t.state === 'failed' && t.code !== HEALTH_GATE_CODE)) {
-          store.setTerminal(id, t.terminalId, { state: 'pending', code: null, detail: null, installedAt: null });
+          store.setTerminal(id, t.terminalId, {
+            state: 'pending',
+            code: null,
+            detail: null,
+            installedAt: null,
+          });
         }
         options.alerts.clear(alertCode(t.terminalId));
       }
@@ -248,7 +288,11 @@ export function createCampaignEngine(options: CampaignEngineOptions) {
       // A transfer cut by the abort leaves the terminal on its running slot; say so on its row.
       for (const t of must(id).terminals)
         if (t.state === 'transferring')
-          store.setTerminal(id, t.terminalId, { state: 'failed', code: 'FIRMWARE_ABORTED', detail: 'campaign aborted mid-transfer; the terminal keeps its running image' });
+          store.setTerminal(id, t.terminalId, {
+            state: 'failed',
+            code: 'FIRMWARE_ABORTED',
+            detail: 'campaign aborted mid-transfer; the terminal keeps its running image',
+          });
       return must(id);
     },
 
@@ -278,6 +322,9 @@ export function createCampaignEngine(options: CampaignEngineOptions) {
 export type CampaignEngine = ReturnType<typeof createCampaignEngine>;
 
 /** Newest first among packages of one family: what `firmware list` prints. */
-export function byVersionDescending(a: { manifest: { version: string } }, b: { manifest: { version: string } }): number {
+export function byVersionDescending(
+  a: { manifest: { version: string } },
+  b: { manifest: { version: string } },
+): number {
   return compareFirmwareVersions(b.manifest.version, a.manifest.version);
 }

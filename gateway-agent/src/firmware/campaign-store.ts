@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { FirmwareFamily } from '@sceneway/core';
 import Database from 'better-sqlite3';
 import { and, asc, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
@@ -13,7 +14,6 @@ import type {
   TerminalUpdate,
   TerminalUpdateState,
 } from './campaign-types.ts';
-import type { FirmwareFamily } from '@sceneway/core';
 
 export interface NewCampaign {
   id: string;
@@ -122,7 +122,14 @@ export function openCampaignStore(path: string, now: () => Date = () => new Date
           for (const terminalId of ids) {
             orm
               .insert(campaignTerminals)
-              .values({ key: `${campaign.id}/${terminalId}`, campaignId: campaign.id, terminalId, stage, state: 'pending', updatedAt: at })
+              .values({
+                key: `${campaign.id}/${terminalId}`,
+                campaignId: campaign.id,
+                terminalId,
+                stage,
+                state: 'pending',
+                updatedAt: at,
+              })
               .run();
           }
         });
@@ -145,7 +152,10 @@ export function openCampaignStore(path: string, now: () => Date = () => new Date
         .map((row) => summaryOf(row, terminalRows(row.id)));
     },
 
-    setCampaign(id: string, change: { status?: CampaignStatus; reason?: string | null; currentStage?: number }): void {
+    setCampaign(
+      id: string,
+      change: { status?: CampaignStatus; reason?: string | null; currentStage?: number },
+    ): void {
       orm
         .update(campaigns)
         .set({ ...change, updatedAt: stamp() })
@@ -157,7 +167,9 @@ export function openCampaignStore(path: string, now: () => Date = () => new Date
       orm
         .update(campaignTerminals)
         .set({ ...change, updatedAt: stamp() })
-        .where(and(eq(campaignTerminals.campaignId, campaignId), eq(campaignTerminals.terminalId, terminalId)))
+        .where(
+          and(eq(campaignTerminals.campaignId, campaignId), eq(campaignTerminals.terminalId, terminalId)),
+        )
         .run();
     },
 

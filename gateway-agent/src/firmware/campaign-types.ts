@@ -60,7 +60,12 @@ export interface CampaignSummary {
   createdAt: string;
   updatedAt: string;
   /** Terminals per state, and bytes sent of the bytes to send: what a progress bar draws. */
-  progress: { terminals: number; byState: Partial<Record<TerminalUpdateState, number>>; bytesDone: number; bytesTotal: number };
+  progress: {
+    terminals: number;
+    byState: Partial<Record<TerminalUpdateState, number>>;
+    bytesDone: number;
+    bytesTotal: number;
+  };
 }
 
 export interface CampaignDetail extends CampaignSummary {

@@ -1,8 +1,8 @@
 import { dirname, join } from 'node:path';
 import type { FirmwareFamily } from '@sceneway/core';
 import type { DriverFirmware } from '@sceneway/device-drivers';
-import type { FullBoxConfig } from '../config/driver-config.ts';
 import type { AgentStatus } from '../admin/admin-server.ts';
+import type { FullBoxConfig } from '../config/driver-config.ts';
 import type { AlertSink } from '../ledger/ledger.ts';
 import type { AgentPart } from '../lifecycle.ts';
 import type { Logger } from '../logger.ts';
@@ -29,7 +29,10 @@ export function firmwarePart(options: {
   alerts: AlertSink;
   logger: Logger;
   now?: () => number;
-}): AgentPart & { engine(): CampaignEngine; campaignsForStatus(): NonNullable<AgentStatus['firmwareCampaigns']> } {
+}): AgentPart & {
+  engine(): CampaignEngine;
+  campaignsForStatus(): NonNullable<AgentStatus['firmwareCampaigns']>;
+} {
   let engine: CampaignEngine | undefined;
   let close: (() => void) | undefined;
   const { config } = options;
@@ -40,7 +43,10 @@ export function firmwarePart(options: {
       close = () => store.close();
       engine = createCampaignEngine({
         store,
-        repository: openPackageRepository({ dir: config.firmware.dir, vendorPublicKeys: config.firmware.vendorKeys }),
+        repository: openPackageRepository({
+          dir: config.firmware.dir,
+          vendorPublicKeys: config.firmware.vendorKeys,
+        }),
         firmwareOf: (id) => options.firmware.get(id),
         terminalsOf: (family: FirmwareFamily) =>
           [...options.firmware].filter(([, f]) => f.family === family).map(([id]) => id),

@@ -37,7 +37,10 @@ export function readAdminToken(file: string): string {
     );
   const token = readFileSync(file, 'utf8').trim();
   if (token.length < MIN_TOKEN_LENGTH)
-    throw new GatewayError('CONFIG_INVALID', `firmware.apiTokenPath: the token is shorter than ${MIN_TOKEN_LENGTH} characters`);
+    throw new GatewayError(
+      'CONFIG_INVALID',
+      `firmware.apiTokenPath: the token is shorter than ${MIN_TOKEN_LENGTH} characters`,
+    );
   return token;
 }
 
@@ -50,12 +53,14 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new GatewayError('ADMIN_BODY_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`);
+  if (declared > MAX_BODY_BYTES)
+    throw new GatewayError('ADMIN_BODY_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`);
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new GatewayError('ADMIN_BODY_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new GatewayError('ADMIN_BODY_TOO_LARGE', `body over ${MAX_BODY_BYTES} bytes`);
     parts.push(chunk);
   }
   if (size === 0) return {};
@@ -79,7 +84,10 @@ const STATUS_OF: Record<string, number> = {
  * loopback listener; every change needs `Authorization: Bearer <firmware.apiTokenPath>`, checked before
  * the body is read (DESIGN invariant 8: cheapest refusal first). No token configured = no changes.
  */
-export function firmwareRoutes(options: { engine: () => CampaignEngine; tokenPath?: string | undefined }): AdminRoutes {
+export function firmwareRoutes(options: {
+  engine: () => CampaignEngine;
+  tokenPath?: string | undefined;
+}): AdminRoutes {
   const token = options.tokenPath ? readAdminToken(options.tokenPath) : undefined;
   return async (req, res, path) => {
     if (!path.startsWith('/api/firmware/')) return false;

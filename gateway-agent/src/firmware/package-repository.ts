@@ -70,9 +70,14 @@ export function openPackageRepository(options: { dir: string; vendorPublicKeys: 
     },
 
     /** The stored package of `family` at `version` built for `model`, if the box has one (a rollback image). */
-    async findFor(family: FirmwareFamily, version: string, model: string): Promise<StoredPackage | undefined> {
+    async findFor(
+      family: FirmwareFamily,
+      version: string,
+      model: string,
+    ): Promise<StoredPackage | undefined> {
       return (await list()).find(
-        (p) => p.manifest.family === family && p.manifest.version === version && p.manifest.models.includes(model),
+        (p) =>
+          p.manifest.family === family && p.manifest.version === version && p.manifest.models.includes(model),
       );
     },
   };

@@ -14,7 +14,10 @@ describe('planStages', () => {
 
   it('orders by id so a restart plans the same stages whatever order the terminals were found in', () => {
     const shuffled = ['t-03', 't-00', 't-02', 't-01'];
-    expect(planStages({ terminalIds: shuffled, canary: 1, waves: [] })).toEqual([['t-00'], ['t-01', 't-02', 't-03']]);
+    expect(planStages({ terminalIds: shuffled, canary: 1, waves: [] })).toEqual([
+      ['t-00'],
+      ['t-01', 't-02', 't-03'],
+    ]);
   });
 
   it('implies a last wave of 100 % and never leaves a terminal out', () => {
@@ -25,7 +28,10 @@ describe('planStages', () => {
   });
 
   it('rounds a wave up instead of planning an empty stage', () => {
-    expect(planStages({ terminalIds: ids(3), canary: 0, waves: [10, 20, 100] })).toEqual([['t-00'], ['t-01', 't-02']]);
+    expect(planStages({ terminalIds: ids(3), canary: 0, waves: [10, 20, 100] })).toEqual([
+      ['t-00'],
+      ['t-01', 't-02'],
+    ]);
   });
 
   it('skips a wave whose share the canaries already cover', () => {

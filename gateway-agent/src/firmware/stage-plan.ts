@@ -19,9 +19,12 @@ export function planStages(input: StagePlanInput): string[][] {
     throw new StagePlanError(`canary must be a whole number ≥ 0, not ${input.canary}`);
   let previous = 0;
   for (const pct of input.waves) {
-    if (!(pct > 0 && pct <= 100)) throw new StagePlanError(`a wave percentage must be in (0, 100], not ${pct}`);
+    if (!(pct > 0 && pct <= 100))
+      throw new StagePlanError(`a wave percentage must be in (0, 100], not ${pct}`);
     if (pct <= previous)
-      throw new StagePlanError(`wave percentages must rise (cumulative share of the target): ${input.waves.join(', ')}`);
+      throw new StagePlanError(
+        `wave percentages must rise (cumulative share of the target): ${input.waves.join(', ')}`,
+      );
     previous = pct;
   }
   const stages: string[][] = [];

@@ -37,7 +37,8 @@ export interface TerminalUpdateContext {
 export async function driveTerminalUpdate(ctx: TerminalUpdateContext, row: TerminalUpdate): Promise<void> {
   const { store, campaignId, firmware, image } = ctx;
   const id = row.terminalId;
-  const set = (change: Parameters<CampaignStore['setTerminal']>[2]) => store.setTerminal(campaignId, id, change);
+  const set = (change: Parameters<CampaignStore['setTerminal']>[2]) =>
+    store.setTerminal(campaignId, id, change);
   const target = image.manifest.version;
   let state = row.state;
   let installedAt = row.installedAt;
@@ -46,20 +47,32 @@ export async function driveTerminalUpdate(ctx: TerminalUpdateContext, row: Termi
     if (!ctx.mayStart()) return;
     const info = await firmware.describe(id);
     if (info.version === null) {
-      set({ state: 'failed', code: 'FIRMWARE_TERMINAL_UNREACHABLE', detail: 'the terminal did not answer describe(); nothing was sent' });
+      set({
+        state: 'failed',
+        code: 'FIRMWARE_TERMINAL_UNREACHABLE',
+        detail: 'the terminal did not answer describe(); nothing was sent',
+      });
       return;
     }
     if (info.version === target) {
       // Already there (an earlier attempt finished on the terminal after its row was written): judge it.
       installedAt = ctx.now();
-      set({ state: 'installed', previousVersion: row.previousVersion ?? info.version, reportedVersion: info.version, installedAt });
+      set({
+        state: 'installed',
+        previousVersion: row.previousVersion ?? info.version,
+        reportedVersion: info.version,
+        installedAt,
+      });
       state = 'installed';
     } else {
       // Before any byte is sent: model, hardware, anti-rollback and upgrade path (issue #15 item 4).
       const refusal = checkFirmwareFits(image.manifest, info);
       if (refusal) {
         set({ state: 'refused', code: refusal.code, detail: refusal.message, previousVersion: info.version });
-        ctx.logger.warn({ terminal: id, code: refusal.code }, 'firmware refused for this terminal; nothing sent');
+        ctx.logger.warn(
+          { terminal: id, code: refusal.code },
+          'firmware refused for this terminal; nothing sent',
+        );
         return;
       }
       const previous = await ctx.repository.findFor(info.family, info.version, info.model);
@@ -84,7 +97,10 @@ export async function driveTerminalUpdate(ctx: TerminalUpdateContext, row: Termi
     });
     if (result.outcome === 'failed') {
       set({ state: 'failed', code: result.code, detail: result.detail });
-      ctx.logger.warn({ terminal: id, code: result.code, retryable: result.retryable }, 'firmware install failed');
+      ctx.logger.warn(
+        { terminal: id, code: result.code, retryable: result.retryable },
+        'firmware install failed',
+      );
       return;
     }
     installedAt = ctx.now();
@@ -123,14 +139,19 @@ async function healthGate(
     if (up && version === target) return { passed: true, version };
     const left = deadline - ctx.now();
     if (left <= 0) break;
-    if (!(await sleep(Math.min(ctx.healthPollMs, left), ctx.signal))) throw ctx.signal.reason ?? new Error('aborted');
+    if (!(await sleep(Math.min(ctx.healthPollMs, left), ctx.signal)))
+      throw ctx.signal.reason ?? new Error('aborted');
   }
   const seconds = Math.round(ctx.healthDeadlineMs / 1000);
   const why = [
     up ? null : 'it is not up on the terminal board',
     version === target ? null : `it reports version ${version ?? '(none: unreachable)'} instead of ${target}`,
   ].filter(Boolean);
-  return { passed: false, version, detail: `health gate failed ${seconds} s after install: ${why.join(' and ')}` };
+  return {
+    passed: false,
+    version,
+    detail: `health gate failed ${seconds} s after install: ${why.join(' and ')}`,
+  };
 }
 
 async function rollBack(ctx: TerminalUpdateContext, id: string, row: TerminalUpdate): Promise<void> {
@@ -158,5 +179,8 @@ async function rollBack(ctx: TerminalUpdateContext, id: string, row: TerminalUpd
     reportedVersion: result.version,
     detail: `${row.detail ?? 'health gate failed'}; rolled back to ${result.version}${note}`,
   });
-  ctx.logger.warn({ terminal: id, version: result.version }, 'terminal rolled back after a failed health gate');
+  ctx.logger.warn(
+    { terminal: id, version: result.version },
+    'terminal rolled back after a failed health gate',
+  );
 }
