@@ -83,7 +83,14 @@ export interface HttpTransport {
   request(
     method: 'GET' | 'POST' | 'PUT',
     path: string,
-    options?: { headers?: Record<string, string>; body?: Buffer | string; signal?: AbortSignal },
+    options?: {
+      headers?: Record<string, string>;
+      /** An async iterable is streamed (a firmware upload): never the whole body in memory. */
+      body?: Buffer | string | AsyncIterable<Uint8Array>;
+      signal?: AbortSignal;
+      /** This exchange's deadline instead of the endpoint's (a long upload). */
+      timeoutMs?: number;
+    },
   ): Promise<HttpExchange>;
   close(): Promise<void>;
   readonly isOpen: boolean;

@@ -151,6 +151,43 @@ export const DRIVER_ERROR_CODES = [
       'The camera answered an ONVIF request with a SOAP fault (for a pull: it forgot the subscription).',
   },
   {
+    code: 'ONVIF_FIRMWARE_BUSY',
+    description: 'A firmware install or rollback of this camera is already under way; try again after it.',
+  },
+  {
+    code: 'ONVIF_FIRMWARE_NO_PREVIOUS',
+    description:
+      'A rollback without the previous package: ONVIF has no revert, the camera only goes back by taking that package again.',
+  },
+  {
+    code: 'ONVIF_FIRMWARE_REBOOT_TIMEOUT',
+    description:
+      "The camera took the firmware but did not answer again within its ExpectedDownTime plus the driver's firmware.rebootMarginMs.",
+  },
+  {
+    code: 'ONVIF_FIRMWARE_REFUSED',
+    description:
+      'The camera refused the uploaded package (HTTP 415/413): its own check of the vendor signature, the SM3 digests, the model or the size failed.',
+  },
+  {
+    code: 'ONVIF_FIRMWARE_UNKNOWN_TERMINAL',
+    description: 'A firmware call named a terminal id this camera driver does not drive.',
+  },
+  {
+    code: 'ONVIF_FIRMWARE_UNSUPPORTED',
+    description:
+      'The camera has no StartFirmwareUpgrade (ter:ActionNotSupported): update it by its vendor tool.',
+  },
+  {
+    code: 'ONVIF_FIRMWARE_UPLOAD_FAILED',
+    description:
+      'Every firmware upload attempt broke off or was answered with an error (404/410 spent UploadUri, 500); sent whole each time.',
+  },
+  {
+    code: 'ONVIF_FIRMWARE_URI_FOREIGN',
+    description: "The camera's UploadUri names another host than the camera: the image is not sent there.",
+  },
+  {
     code: 'ONVIF_NO_EVENTS',
     description: 'The camera lists no ONVIF event service, so it cannot report plates.',
   },

@@ -8,6 +8,7 @@ import type {
 } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import type { HttpTransport } from '../transport.ts';
+import { createOnvifFirmware } from './firmware-delivery.ts';
 import { classify, OnvifConnection } from './onvif-client.ts';
 import { type PlateRead, parseNotification } from './plate-event.ts';
 import type { OnvifCameraConfig } from './schema.ts';
@@ -33,6 +34,15 @@ export function createOnvifCameraSession(ctx: DriverContext, config: OnvifCamera
   let loop: Promise<void> | null = null;
   let connection: OnvifConnection | null = null;
   let http: HttpTransport | null = null;
+  // Pull points made so far, and who waits for the next one (a firmware install, after the reboot).
+  let subscriptionCount = 0;
+  const subscriptionWaiters = new Set<() => void>();
+  // Aborted to cut a reconnect backoff short once the camera is known to be back.
+  let backoffCut = new AbortController();
+  const subscribedOnce = () => {
+    subscriptionCount++;
+    for (const waiter of [...subscriptionWaiters]) waiter();
+  };
 
   const report = (event: TerminalEventOf<'TerminalStatus' | 'FrameRejected' | 'TerminalAlert'>) => {
     ctx
@@ -175,12 +185,14 @@ export function createOnvifCameraSession(ctx: DriverContext, config: OnvifCamera
     subscribed: () => void,
   ): Promise<never> {
     let terminationAt = await conn.subscribe();
+    subscribedOnce();
     subscribed();
     let lease = Math.max(terminationAt - Date.now(), 0);
     let invalidInARow = 0;
     const resubscribe = async (why: string) => {
       ctx.logger.warn({ terminalId, why }, 'onvif camera: subscription lost; subscribing again');
       terminationAt = await conn.subscribe();
+      subscribedOnce();
       lease = Math.max(terminationAt - Date.now(), 0);
     };
     for (;;) {
@@ -279,12 +291,46 @@ export function createOnvifCameraSession(ctx: DriverContext, config: OnvifCamera
         conn.close();
         connection = null;
       }
-      if (!(await sleep(fullJitterDelay(policy, ++attempt), signal))) break;
+      if (backoffCut.signal.aborted) backoffCut = new AbortController();
+      const delay = fullJitterDelay(policy, ++attempt);
+      await sleep(delay, AbortSignal.any([signal, backoffCut.signal]));
+      if (signal.aborted) break;
     }
     if (state === 'up') report({ type: 'TerminalStatus', terminalId, up: false, detail: 'driver stopped' });
   }
 
+  const firmware = createOnvifFirmware({
+    config,
+    transports: ctx.transports,
+    logger: ctx.logger,
+    session: {
+      subscriptions: () => subscriptionCount,
+      subscribedBeyond(count, signal) {
+        if (!loop) return null;
+        return new Promise<void>((resolve, reject) => {
+          const check = () => {
+            if (subscriptionCount <= count) return;
+            subscriptionWaiters.delete(check);
+            resolve();
+          };
+          subscriptionWaiters.add(check);
+          signal.addEventListener(
+            'abort',
+            () => {
+              subscriptionWaiters.delete(check);
+              reject(signal.reason);
+            },
+            { once: true },
+          );
+          check();
+        });
+      },
+      reconnectNow: () => backoffCut.abort(),
+    },
+  });
+
   return {
+    firmware,
     async start() {
       if (loop || ctx.signal.aborted) return;
       const controller = new AbortController();

@@ -40,6 +40,23 @@ interface RawSoap {
 }
 
 const DEVICE_IO_NS = 'http://www.onvif.org/ver10/deviceIO/wsdl';
+const DEVICE_NS = 'http://www.onvif.org/ver10/device/wsdl';
+
+/** GetDeviceInformation, as strings (the package turns "2" into a number). */
+export interface DeviceInformation {
+  manufacturer: string;
+  model: string;
+  firmwareVersion: string;
+  serialNumber: string;
+  hardwareId: string;
+}
+
+/** StartFirmwareUpgradeResponse (devicemgmt.wsdl): where to POST the image, when, and for how long it is gone. */
+export interface FirmwareUpload {
+  uploadUri: string;
+  uploadDelay: string;
+  expectedDownTime: string;
+}
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -143,6 +160,54 @@ export class OnvifConnection {
     return { model: `${String(info?.manufacturer ?? '?')} ${String(info?.model ?? '?')}` };
   }
 
+  /**
+   * GetSystemDateAndTime only: the package learns the camera's clock from it (the UsernameToken's
+   * Created is the camera's time), which is all a firmware exchange needs before its signed calls.
+   */
+  async syncClock(timeoutMs = this.options.requestTimeoutMs): Promise<void> {
+    await this.call<unknown>('GetSystemDateAndTime', timeoutMs, (done) =>
+      this.cam.getSystemDateAndTime(done),
+    );
+  }
+
+  async deviceInformation(): Promise<DeviceInformation> {
+    const info = await this.call<Record<string, unknown> | undefined>(
+      'GetDeviceInformation',
+      this.options.requestTimeoutMs,
+      (done) => this.cam.getDeviceInformation(done),
+    );
+    const text = (key: string) => (info?.[key] === undefined ? '' : String(info[key]));
+    return {
+      manufacturer: text('manufacturer'),
+      model: text('model'),
+      firmwareVersion: text('firmwareVersion'),
+      serialNumber: text('serialNumber'),
+      hardwareId: text('hardwareId'),
+    };
+  }
+
+  /**
+   * Device StartFirmwareUpgrade (ONVIF Core, Device management "Start firmware upgrade"), which the
+   * package lacks: through its own `_request` and envelope, so it is signed like every other call.
+   */
+  async startFirmwareUpgrade(): Promise<FirmwareUpload> {
+    const raw = this.cam as unknown as RawSoap;
+    const body =
+      raw._envelopeHeader() + `<StartFirmwareUpgrade xmlns="${DEVICE_NS}"/>` + raw._envelopeFooter();
+    const data = await this.call<unknown>('StartFirmwareUpgrade', this.options.requestTimeoutMs, (done) =>
+      raw._request({ action: `${DEVICE_NS}/StartFirmwareUpgrade`, body }, done),
+    );
+    const answer = recordOf(recordOf(data)?.startFirmwareUpgradeResponse);
+    const field = (name: string) => textOf(answer?.[name]);
+    const uploadUri = field('uploadUri');
+    if (!uploadUri) throw new DriverError('ONVIF_RESPONSE_INVALID', 'StartFirmwareUpgrade gave no UploadUri');
+    return {
+      uploadUri,
+      uploadDelay: field('uploadDelay') ?? 'PT0S',
+      expectedDownTime: field('expectedDownTime') ?? '',
+    };
+  }
+
   async loadSnapshotUri(): Promise<string | null> {
     if (!this.cam.activeSource) return null;
     const media = await this.call<{ uri?: unknown }>(
@@ -229,6 +294,20 @@ export class OnvifConnection {
     this.closed = true;
     this.agent.destroy();
   }
+}
+
+/** xml2js gives every element as an array of its occurrences: the first, as an element. */
+function recordOf(value: unknown): Record<string, unknown> | undefined {
+  const one = Array.isArray(value) ? value[0] : value;
+  return one && typeof one === 'object' ? (one as Record<string, unknown>) : undefined;
+}
+
+/** The first occurrence's text (xml2js puts it under `_` when the element has attributes). */
+function textOf(value: unknown): string | undefined {
+  const one = Array.isArray(value) ? value[0] : value;
+  if (typeof one === 'string') return one;
+  const inner = recordOf(one)?._;
+  return typeof inner === 'string' ? inner : undefined;
 }
 
 function xmlText(value: string): string {

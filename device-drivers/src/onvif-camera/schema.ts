@@ -73,6 +73,55 @@ export const onvifCameraConfigSchema = z
       .describe(
         'A PullMessages unanswered this long means the camera is down. Keep it above the 60 s the client asks a camera to hold a pull.',
       ),
+    firmware: z
+      .object({
+        uploadAttempts: z
+          .number()
+          .int()
+          .min(1)
+          .max(10)
+          .default(3)
+          .describe(
+            'Uploads tried per install: ONVIF has no resume, so a broken upload is sent again whole under a fresh UploadUri.',
+          ),
+        uploadTimeoutMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(3_600_000)
+          .default(600_000)
+          .describe('Longest one firmware upload (the POST of the whole package and its answer) may take.'),
+        rebootMarginMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(3_600_000)
+          .default(60_000)
+          .describe("Waited beyond the camera's ExpectedDownTime for it to answer again after an upgrade."),
+        maxRebootWaitMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(3_600_000)
+          .default(600_000)
+          .describe('Caps the ExpectedDownTime a camera announces (its word is not trusted without bound).'),
+        pollIntervalMs: z
+          .number()
+          .int()
+          .min(10)
+          .max(60_000)
+          .default(1000)
+          .describe('How often the camera is asked whether it is back while it reboots.'),
+      })
+      .strict()
+      .default({
+        uploadAttempts: 3,
+        uploadTimeoutMs: 600_000,
+        rebootMarginMs: 60_000,
+        maxRebootWaitMs: 600_000,
+        pollIntervalMs: 1000,
+      })
+      .describe('Firmware delivery by ONVIF StartFirmwareUpgrade (docs/protocols/onvif-plate-camera.md).'),
     reconnect: reconnectSchema({
       initialDelayMs: 250,
       maxDelayMs: 30_000,

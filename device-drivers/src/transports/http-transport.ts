@@ -37,7 +37,8 @@ export function createHttpTransportFactory(): HttpTransportFactory {
           if (url.origin !== base.origin) {
             throw new DriverError('HTTP_PATH_INVALID', `${path} leaves ${base.origin}`);
           }
-          const signals = [closer.signal, AbortSignal.timeout(timeoutMs)];
+          const deadlineMs = options.timeoutMs ?? timeoutMs;
+          const signals = [closer.signal, AbortSignal.timeout(deadlineMs)];
           if (options.signal) signals.push(options.signal);
           let response: Response;
           try {
@@ -46,14 +47,14 @@ export function createHttpTransportFactory(): HttpTransportFactory {
               redirect: 'manual',
               signal: AbortSignal.any(signals),
               ...(options.headers ? { headers: options.headers } : {}),
-              ...(options.body !== undefined ? { body: options.body } : {}),
+              ...requestBody(options.body),
             });
           } catch (cause) {
             const timedOut = (cause as Error).name === 'TimeoutError';
             throw new DriverError(
               timedOut ? 'HTTP_TIMEOUT' : 'HTTP_UNREACHABLE',
               timedOut
-                ? `${method} ${url.pathname} got no answer within ${timeoutMs} ms`
+                ? `${method} ${url.pathname} got no answer within ${deadlineMs} ms`
                 : `${method} ${url.pathname} failed: ${(cause as Error).message}`,
               { cause },
             );
@@ -67,6 +68,13 @@ export function createHttpTransportFactory(): HttpTransportFactory {
       return transport;
     },
   };
+}
+
+/** A streamed body goes as a ReadableStream, which fetch sends half-duplex (the request before the answer). */
+function requestBody(body: Buffer | string | AsyncIterable<Uint8Array> | undefined): RequestInit {
+  if (body === undefined) return {};
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return { body };
+  return { body: ReadableStream.from(body), duplex: 'half' } as RequestInit;
 }
 
 async function readBounded(response: Response, maxBytes: number, what: string): Promise<HttpExchange> {

@@ -75,6 +75,24 @@ export function deviceInformation(id: CameraIdentity): string {
   );
 }
 
+/** Milliseconds as an xs:duration, to the millisecond (PT0.25S): a simulated reboot may be short. */
+function msDuration(ms: number): string {
+  return `PT${(Math.max(0, ms) / 1000).toFixed(3).replace(/\.?0+$/, '')}S`;
+}
+
+export function firmwareUpgradeStarted(
+  uploadUri: string,
+  uploadDelayMs: number,
+  expectedDownMs: number,
+): string {
+  return (
+    `<tds:StartFirmwareUpgradeResponse><tds:UploadUri>${x(uploadUri)}</tds:UploadUri>` +
+    `<tds:UploadDelay>${msDuration(uploadDelayMs)}</tds:UploadDelay>` +
+    `<tds:ExpectedDownTime>${msDuration(expectedDownMs)}</tds:ExpectedDownTime>` +
+    '</tds:StartFirmwareUpgradeResponse>'
+  );
+}
+
 export function profiles(): string {
   return (
     `<trt:GetProfilesResponse><trt:Profiles token="${PROFILE_TOKEN}" fixed="true"><tt:Name>LPR</tt:Name>` +

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { FirmwareSlots, type SlotState } from './firmware-slots.ts';
+import { type FirmwareFaults, type FirmwareUploadStats, FirmwareUploads } from './firmware-upload.ts';
 import { NS, TOPIC_HIK_VEHICLE, TOPIC_LICENSE_PLATE } from './namespaces.ts';
 import * as reply from './onvif-responses.ts';
 import { type PullPoint, PullPoints } from './pull-points.ts';
@@ -44,6 +46,37 @@ export interface SimOnvifCameraOptions {
   maxLeaseMs?: number;
   /** Fault: the pull-point address names this origin instead of the camera's own (a hostile device). */
   pullPointOrigin?: string;
+  /** Pinned vendor SM2 public keys (uncompressed hex) the camera verifies firmware manifests with. */
+  vendorPublicKeys?: readonly string[];
+  /** Where the camera keeps its firmware slots across a simulator restart; none: in memory only. */
+  stateDir?: string;
+  /** How long a firmware reboot keeps the camera off the network (its ExpectedDownTime); default 1 s. */
+  firmwareRebootMs?: number;
+  /**
+   * After answering the upload, the camera goes on answering (on its old image) this long before it
+   * reboots, as real ones do while they write flash; default 100 ms. A client that asks at once and
+   * believes the answer reads the old version.
+   */
+  activateMs?: number;
+  /** UploadDelay the camera announces; default 0. */
+  uploadDelayMs?: number;
+  /** How long an UploadUri stays good; default 60 s. */
+  uploadUriTtlMs?: number;
+  /** Largest image the camera takes; default 256 MiB. */
+  maxImageBytes?: number;
+  /** Whether the factory image counts as signed; default true. */
+  factorySigned?: boolean;
+  firmwareFaults?: FirmwareFaults;
+}
+
+/** What the camera says of its firmware (sim status endpoint and CLI): the e2e asserts `signed`. */
+export interface SimFirmwareStatus {
+  version: string;
+  reportedVersion: string;
+  signed: boolean;
+  slots: SlotState;
+  uploads: FirmwareUploadStats;
+  faults: FirmwareFaults;
 }
 
 export interface PlateToEmit {
@@ -75,6 +108,17 @@ export interface SimStats {
 }
 
 type Operation = `${string}#${string}`;
+type FirmwareOptionName =
+  | 'identity'
+  | 'vendorPublicKeys'
+  | 'stateDir'
+  | 'firmwareRebootMs'
+  | 'activateMs'
+  | 'uploadDelayMs'
+  | 'uploadUriTtlMs'
+  | 'maxImageBytes'
+  | 'factorySigned'
+  | 'firmwareFaults';
 
 const MAX_BODY_BYTES = 64 * 1024;
 /** Operations ONVIF Core §5.9.4 puts in the PRE_AUTH class: answered without a UsernameToken. */
@@ -93,9 +137,15 @@ const ACTION = {
 };
 
 export class SimOnvifCamera extends EventEmitter {
-  private readonly options: Required<Omit<SimOnvifCameraOptions, 'identity'>> & {
+  private readonly options: Required<Omit<SimOnvifCameraOptions, FirmwareOptionName>> & {
     identity: reply.CameraIdentity;
   };
+  private readonly slots: FirmwareSlots;
+  readonly firmware: FirmwareUploads;
+  private readonly firmwareRebootMs: number;
+  private readonly activateMs: number;
+  private readonly uploadDelayMs: number;
+  private rebooting: Promise<void> | null = null;
   private readonly users = new Map<string, string>();
   private readonly pullPoints = new PullPoints();
   private readonly sockets = new Set<Socket>();
@@ -141,6 +191,27 @@ export class SimOnvifCamera extends EventEmitter {
         ...options.identity,
       },
     };
+    this.firmwareRebootMs = options.firmwareRebootMs ?? 1000;
+    this.activateMs = options.activateMs ?? 100;
+    this.uploadDelayMs = options.uploadDelayMs ?? 0;
+    this.slots = new FirmwareSlots(options.stateDir, {
+      version: this.options.identity.firmwareVersion,
+      signed: options.factorySigned ?? true,
+      sm3: null,
+      flashedAt: new Date(this.now()).toISOString(),
+    });
+    this.firmware = new FirmwareUploads({
+      vendorPublicKeys: options.vendorPublicKeys ?? [],
+      maxImageBytes: options.maxImageBytes ?? 256 * 1024 * 1024,
+      uploadUriTtlMs: options.uploadUriTtlMs ?? 60_000,
+      now: () => this.now(),
+      camera: () => ({
+        model: this.options.identity.model,
+        hardwareId: this.options.identity.hardwareId,
+        runningVersion: this.slots.running().version,
+      }),
+    });
+    Object.assign(this.firmware.faults, options.firmwareFaults);
     this.users.set(this.options.username, this.options.password);
     for (const t of this.options.relayTokens) this.relayStates.set(t, 'inactive');
     this.tokens = createUsernameTokenChecker({
@@ -153,6 +224,38 @@ export class SimOnvifCamera extends EventEmitter {
   /** The camera's own clock. */
   now(): number {
     return Date.now() + this.options.clockSkewMs;
+  }
+
+  /** Moves the camera's clock on (an UploadUri's expiry, without a test that sleeps). */
+  advanceClock(ms: number): void {
+    this.options.clockSkewMs += ms;
+  }
+
+  /** Sets firmware faults; a field given as null or false clears it. */
+  setFirmwareFaults(faults: FirmwareFaults): void {
+    Object.assign(this.firmware.faults, faults);
+  }
+
+  /** The version it reports, the one it runs, and whether that image's signature was verified. */
+  firmwareStatus(): SimFirmwareStatus {
+    const running = this.slots.running();
+    return {
+      version: running.version,
+      reportedVersion: this.reportedVersion(),
+      signed: running.signed,
+      slots: this.slots.snapshot,
+      uploads: structuredClone(this.firmware.stats),
+      faults: { ...this.firmware.faults },
+    };
+  }
+
+  /** Resolves once a firmware reboot under way (if any) has the camera back on the network. */
+  async firmwareSettled(): Promise<void> {
+    await this.rebooting;
+  }
+
+  private reportedVersion(): string {
+    return this.firmware.faults.reportVersion || this.slots.running().version;
   }
 
   get port(): number {
@@ -216,6 +319,7 @@ export class SimOnvifCamera extends EventEmitter {
     this.pullPoints.clear();
     this.stats.liveSubscriptions = 0;
     this.stats.boots++;
+    this.slots.boot(this.firmware.faults.bootFail === true);
     await new Promise((resolve) => setTimeout(resolve, downMs));
     await this.start();
     this.emit('rebooted', this.stats.boots);
@@ -307,7 +411,19 @@ export class SimOnvifCamera extends EventEmitter {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', this.base()).pathname;
+    // The upload is streamed through the package reader, never read whole (it may be tens of MiB).
+    if (FirmwareUploads.isUploadPath(path) && !this.silent) {
+      await this.receiveFirmware(path, req, res);
+      return;
+    }
     const body = await readBody(req);
+    if (req.method === 'GET' && path === '/sim/status') {
+      const json = JSON.stringify({ firmware: this.firmwareStatus(), stats: this.stats });
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) })
+        .end(json);
+      return;
+    }
     if (this.silent) {
       this.held.add(res);
       res.on('close', () => this.held.delete(res));
@@ -389,7 +505,18 @@ export class SimOnvifCamera extends EventEmitter {
           case `${NS.tds}#GetCapabilities`:
             return { body: reply.capabilities(this.addresses()) };
           case `${NS.tds}#GetDeviceInformation`:
-            return { body: reply.deviceInformation(this.options.identity) };
+            return {
+              body: reply.deviceInformation({
+                ...this.options.identity,
+                firmwareVersion: this.reportedVersion(),
+              }),
+            };
+          case `${NS.tds}#StartFirmwareUpgrade`: {
+            const { uri } = this.firmware.issue(this.base());
+            this.emit('firmware-upgrade-started', uri);
+            const downMs = this.activateMs + this.firmwareRebootMs;
+            return { body: reply.firmwareUpgradeStarted(uri, this.uploadDelayMs, downMs) };
+          }
         }
         return unknown;
       case '/onvif/media_service':
@@ -431,6 +558,21 @@ export class SimOnvifCamera extends EventEmitter {
         return unknown;
     }
     return unknown;
+  }
+
+  private async receiveFirmware(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const outcome = await this.firmware.receive(path, req, res);
+    this.emit('firmware-upload', outcome.kind);
+    if (outcome.kind !== 'flashed') return;
+    this.slots.flash(outcome.image);
+    // ONVIF Core: the device answers the POST, then reprograms itself and reboots.
+    res.once('finish', () => {
+      this.rebooting = new Promise((resolve) => setTimeout(resolve, this.activateMs))
+        .then(() => this.reboot(this.firmwareRebootMs))
+        .finally(() => {
+          this.rebooting = null;
+        });
+    });
   }
 
   private lease(requested: string | undefined, now: number, fallbackMs: number): number {
