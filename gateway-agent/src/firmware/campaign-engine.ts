@@ -38,6 +38,11 @@ export function createCampaignEngine(options: CampaignEngineOptions) {
   const stopping = new AbortController();
   const loops = new Map<string, { abort: AbortController; done: Promise<void> }>();
   const live = new Map<string, FirmwareProgress>();
+  /**
+   * Campaigns with a failed gate in the stage under way: no new terminal starts, the ones under way
+   * finish their step (and the failed one its rollback), then the stage's end writes the pause.
+   */
+  const halted = new Set<string>();
 
   const alertCode = (terminalId: string) => `${HEALTH_GATE_CODE}:${terminalId}`;
 
@@ -91,7 +96,7 @@ export function createCampaignEngine(options: CampaignEngineOptions) {
               firmware,
               image,
               isUp: options.isUp,
-              mayStart: () => !signal.aborted && store.get(id)?.status === 'running',
+              mayStart: () => !signal.aborted && !halted.has(id) && store.get(id)?.status === 'running',
               healthDeadlineMs: options.healthDeadlineSeconds * 1000,
               healthPollMs: options.healthPollSeconds * 1000,
               now,
@@ -104,7 +109,7 @@ export function createCampaignEngine(options: CampaignEngineOptions) {
                   message: `${terminalId}: firmware ${campaign.targetVersion} (campaign ${id}): ${detail}; rolling it back, campaign paused`,
                   hint: `Look at the terminal, then \`sceneway firmware campaign resume ${id}\` (or abort).`,
                 });
-                if (store.get(id)?.status === 'running') pause(id, `${terminalId}: ${detail}`);
+                halted.add(id);
               },
               logger: logger.child({ campaign: id }),
             },
@@ -135,6 +140,7 @@ export function createCampaignEngine(options: CampaignEngineOptions) {
 
   function kick(id: string): void {
     if (loops.has(id) || stopping.signal.aborted) return;
+    halted.delete(id);
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, stopping.signal]);
     const done = runStages(id, signal)

@@ -1,0 +1,125 @@
+import { makeTestVendor } from '@sceneway/firmware-tools/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SimOnvifCamera, startSimOnvifCamera } from '../sim-onvif-camera/sim-camera.ts';
+import { type CampaignRig, startCampaignRig, stateOf } from './campaign-rig.ts';
+
+/**
+ * The campaign engine with a real family's firmware delivery: the onvif-camera driver (StartFirmwareUpgrade,
+ * whole-package upload) against three simulated cameras over HTTP, in a real agent, driven through the
+ * admin API. The canary boot-fails: gate fails, the camera is rolled back (re-upload of the package it ran
+ * before, kept in the repository), the campaign pauses with the reason and an alert; fault cleared,
+ * resume, the campaign goes on stage by stage to the end, every camera on the new signed image.
+ */
+const vendor = makeTestVendor();
+const PASSWORD_ENV = 'SCENEWAY_FW_CAM_PASSWORD';
+const ids = ['cam-a', 'cam-b', 'cam-c'];
+let cams: SimOnvifCamera[] = [];
+let rig: CampaignRig;
+
+const camera = (id: string, cam: SimOnvifCamera) => ({
+  driver: 'onvif-camera',
+  scenario: 'parking',
+  config: {
+    id,
+    lane: 'entry',
+    deviceUrl: cam.deviceUrl,
+    username: 'admin',
+    passwordEnv: PASSWORD_ENV,
+    relayToken: 'relay_barrier',
+    silenceTimeoutMs: 3000,
+    requestTimeoutMs: 3000,
+    reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+    firmware: { pollIntervalMs: 20, rebootMarginMs: 8000 },
+  },
+});
+
+beforeAll(async () => {
+  process.env[PASSWORD_ENV] = 'camera-pass';
+  cams = await Promise.all(
+    ids.map(() =>
+      startSimOnvifCamera({
+        maxPullWaitMs: 250,
+        vendorPublicKeys: [vendor.publicKeyHex],
+        firmwareRebootMs: 150,
+      }),
+    ),
+  );
+  rig = await startCampaignRig({
+    vendor,
+    drivers: ids.map((id, i) => camera(id, cams[i]!)),
+    terminals: ids,
+    scenarios: { parking: { fees: { freeMinutes: 15, perHourFen: 500, dailyCapFen: 4000 } } },
+    healthDeadlineSeconds: 5,
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await rig?.close();
+  for (const c of cams) await c.firmwareSettled();
+  await Promise.all(cams.map((c) => c.close()));
+  delete process.env[PASSWORD_ENV];
+});
+
+const fields = (version: string, minPreviousVersion = '1.0.0') => ({
+  family: 'onvif-camera' as const,
+  models: ['LPR-Cam-1'],
+  version,
+  minPreviousVersion,
+});
+
+describe('firmware campaign through the onvif-camera driver and simulated cameras', () => {
+  it('canary boot-fails: gate fails, rolled back, paused with an alert; resumed, it completes on signed images', async () => {
+    const factory = await rig.addPackage(fields('1.0.0', '0.0.0'));
+    const next = await rig.addPackage(fields('2.0.0'));
+    cams[0]!.setFirmwareFaults({ bootFail: true });
+
+    const created = await rig.start({
+      packageId: next,
+      target: { family: 'onvif-camera' },
+      canary: 1,
+      waves: [100],
+    });
+    expect(created.stages).toEqual([['cam-a'], ['cam-b', 'cam-c']]);
+
+    const paused = await rig.until(created.id, 'the canary gate to fail', (c) => c.status === 'paused');
+    expect(stateOf(paused, 'cam-a')).toMatchObject({
+      state: 'rolled-back',
+      code: 'FIRMWARE_HEALTH_GATE',
+      previousVersion: '1.0.0',
+      previousPackageId: factory,
+      reportedVersion: '1.0.0',
+    });
+    expect(paused.reason).toMatch(
+      /^cam-a is rolled-back \(FIRMWARE_HEALTH_GATE\): health gate failed .*reports version 1\.0\.0 instead of 2\.0\.0; rolled back to 1\.0\.0/,
+    );
+    // The wave after the canary never started: not a byte to cam-b or cam-c.
+    expect(paused.terminals.filter((t) => t.stage === 1).map((t) => t.state)).toEqual(['pending', 'pending']);
+    expect(cams[1]!.firmwareStatus().uploads.uploadsStarted).toBe(0);
+    expect(cams[2]!.firmwareStatus().uploads.uploadsStarted).toBe(0);
+    // Rolled back by re-upload of the kept 1.0.0 package (ONVIF has no revert).
+    expect(cams[0]!.firmwareStatus()).toMatchObject({ version: '1.0.0', signed: true });
+    expect(cams[0]!.firmwareStatus().uploads.flashed).toBe(2);
+    // The agent's alert path, and `sceneway status`'s source.
+    const status = rig.agent.status();
+    expect(status.alerts.map((a) => a.code)).toContain('FIRMWARE_HEALTH_GATE:cam-a');
+    expect(status.firmwareCampaigns).toEqual([
+      expect.objectContaining({
+        id: created.id,
+        status: 'paused',
+        byState: { 'rolled-back': 1, pending: 2 },
+      }),
+    ]);
+
+    cams[0]!.setFirmwareFaults({ bootFail: false });
+    const resumed = await rig.post(`/api/firmware/campaigns/${created.id}/resume`);
+    expect(resumed.status).toBe(200);
+    const done = await rig.until(created.id, 'the campaign to complete', (c) => c.status === 'completed');
+    expect(done.terminals.map((t) => [t.terminalId, t.state, t.reportedVersion])).toEqual([
+      ['cam-a', 'healthy', '2.0.0'],
+      ['cam-b', 'healthy', '2.0.0'],
+      ['cam-c', 'healthy', '2.0.0'],
+    ]);
+    for (const cam of cams) expect(cam.firmwareStatus()).toMatchObject({ version: '2.0.0', signed: true });
+    expect(rig.agent.status().alerts.map((a) => a.code)).not.toContain('FIRMWARE_HEALTH_GATE:cam-a');
+  }, 120_000);
+});
