@@ -1,7 +1,8 @@
 import { makeTestVendor } from '@sceneway/firmware-tools/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimOnvifCamera, startSimOnvifCamera } from '../sim-onvif-camera/sim-camera.ts';
+import type { SimOnvifCamera } from '../sim-onvif-camera/sim-camera.ts';
 import { type CampaignRig, startCampaignRig, stateOf } from './campaign-rig.ts';
+import { cameraEntry, closeCameras, PARKING_SCENARIO, startFirmwareCameras } from './onvif-cameras.ts';
 
 /**
  * The campaign engine with a real family's firmware delivery: the onvif-camera driver (StartFirmwareUpgrade,
@@ -11,53 +12,24 @@ import { type CampaignRig, startCampaignRig, stateOf } from './campaign-rig.ts';
  * resume, the campaign goes on stage by stage to the end, every camera on the new signed image.
  */
 const vendor = makeTestVendor();
-const PASSWORD_ENV = 'SCENEWAY_FW_CAM_PASSWORD';
 const ids = ['cam-a', 'cam-b', 'cam-c'];
 let cams: SimOnvifCamera[] = [];
 let rig: CampaignRig;
 
-const camera = (id: string, cam: SimOnvifCamera) => ({
-  driver: 'onvif-camera',
-  scenario: 'parking',
-  config: {
-    id,
-    lane: 'entry',
-    deviceUrl: cam.deviceUrl,
-    username: 'admin',
-    passwordEnv: PASSWORD_ENV,
-    relayToken: 'relay_barrier',
-    silenceTimeoutMs: 3000,
-    requestTimeoutMs: 3000,
-    reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
-    firmware: { pollIntervalMs: 20, rebootMarginMs: 8000 },
-  },
-});
-
 beforeAll(async () => {
-  process.env[PASSWORD_ENV] = 'camera-pass';
-  cams = await Promise.all(
-    ids.map(() =>
-      startSimOnvifCamera({
-        maxPullWaitMs: 250,
-        vendorPublicKeys: [vendor.publicKeyHex],
-        firmwareRebootMs: 150,
-      }),
-    ),
-  );
+  cams = await startFirmwareCameras(ids.length, vendor.publicKeyHex);
   rig = await startCampaignRig({
     vendor,
-    drivers: ids.map((id, i) => camera(id, cams[i]!)),
+    drivers: ids.map((id, i) => cameraEntry(id, cams[i]!)),
     terminals: ids,
-    scenarios: { parking: { fees: { freeMinutes: 15, perHourFen: 500, dailyCapFen: 4000 } } },
+    scenarios: PARKING_SCENARIO,
     healthDeadlineSeconds: 5,
   });
 }, 90_000);
 
 afterAll(async () => {
   await rig?.close();
-  for (const c of cams) await c.firmwareSettled();
-  await Promise.all(cams.map((c) => c.close()));
-  delete process.env[PASSWORD_ENV];
+  await closeCameras(cams);
 });
 
 const fields = (version: string, minPreviousVersion = '1.0.0') => ({

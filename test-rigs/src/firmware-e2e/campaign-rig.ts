@@ -145,7 +145,14 @@ export async function startCampaignRig(options: {
     async until(id, what, ok, timeoutMs = 90_000) {
       let last: CampaignDetail | undefined;
       try {
-        await waitFor(async () => ok((last = await rig.campaign(id))), what, timeoutMs);
+        await waitFor(
+          async () => {
+            last = await rig.campaign(id);
+            return ok(last);
+          },
+          what,
+          timeoutMs,
+        );
       } catch (err) {
         throw new Error(`${(err as Error).message}; last seen: ${JSON.stringify(last, null, 1)}`);
       }
