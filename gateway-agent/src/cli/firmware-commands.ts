@@ -199,7 +199,12 @@ export function registerFirmwareCommands(program: Command, setExit: (code: numbe
     campaign
       .command('start')
       .description(
-        'Start a campaign on the running agent. Example: sceneway firmware campaign start --package canteen-pos-2.5.0-1a2b3c4d5e6f --family canteen-pos --canary 1 --waves 50,100 --watch',
+        'Start a campaign on the running agent: the canary terminals first, then waves up to each cumulative percentage; each stage waits for the one before to pass its health gate.',
+      )
+      .addHelpText(
+        'after',
+        '\nExample:\n  sceneway firmware campaign start --package canteen-pos-2.5.0-1a2b3c4d5e6f \\\n' +
+          '    --family canteen-pos --canary 1 --waves 50,100 --token-file /etc/sceneway/admin-token --watch\n',
       )
       .requiredOption('--package <id>', 'package id from `sceneway firmware list`')
       .requiredOption('--family <family>', 'canteen-pos | face-reader | onvif-camera')

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { makeTestVendor } from '@sceneway/firmware-tools/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimOnvifCamera } from '../sim-onvif-camera/sim-camera.ts';
@@ -11,6 +13,14 @@ import { cameraEntry, closeCameras, PARKING_SCENARIO, startFirmwareCameras } fro
  * before, kept in the repository), the campaign pauses with the reason and an alert; fault cleared,
  * resume, the campaign goes on stage by stage to the end, every camera on the new signed image.
  */
+const BIN = fileURLToPath(new URL('../../../gateway-agent/bin/sceneway.js', import.meta.url));
+/** The `sceneway` command as an operator runs it; async, since the agent it asks runs in this process. */
+const sceneway = (args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 const vendor = makeTestVendor();
 const ids = ['cam-a', 'cam-b', 'cam-c'];
 let cams: SimOnvifCamera[] = [];
@@ -93,5 +103,21 @@ describe('firmware campaign through the onvif-camera driver and simulated camera
     ]);
     for (const cam of cams) expect(cam.firmwareStatus()).toMatchObject({ version: '2.0.0', signed: true });
     expect(rig.agent.status().alerts.map((a) => a.code)).not.toContain('FIRMWARE_HEALTH_GATE:cam-a');
+
+    // The operator's view: `sceneway status` and `sceneway firmware campaign status <id>` (no TTY: plain lines).
+    const statusCli = await sceneway(['status', '--url', rig.agent.adminUrl]);
+    expect(statusCli.stdout).toContain(
+      `firmware campaigns:\n  ${created.id} onvif-camera → 2.0.0 COMPLETED: 3 healthy`,
+    );
+    const one = await sceneway(['firmware', 'campaign', 'status', created.id, '--url', rig.agent.adminUrl]);
+    expect(one.code).toBe(0);
+    expect(one.stdout.split('\n').slice(0, 4)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${created.id} onvif-camera → 2\\.0\\.0 COMPLETED stage 2/2: 3 healthy`),
+      ),
+      expect.stringMatching(/^ {2}stage 1 cam-a +healthy \(runs 2\.0\.0\)$/),
+      expect.stringMatching(/^ {2}stage 2 cam-b +healthy \(runs 2\.0\.0\)$/),
+      expect.stringMatching(/^ {2}stage 2 cam-c +healthy \(runs 2\.0\.0\)$/),
+    ]);
   }, 120_000);
 });
