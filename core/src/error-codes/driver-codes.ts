@@ -9,6 +9,70 @@ export const DRIVER_ERROR_CODES = [
     description:
       'A door command reached no face reader before its expiry (offline reader); it was not carried out.',
   },
+  {
+    code: 'FACE_FW_BUSY',
+    description: 'A face reader is already taking a firmware update or rollback; try again when it is done.',
+  },
+  {
+    code: 'FACE_FW_DOWNLOAD_FAILED',
+    description:
+      'A face reader gave up fetching a firmware image from the box (reported by the reader; retryable).',
+  },
+  {
+    code: 'FACE_FW_DRIVER_STOPPED',
+    description:
+      'The face-reader driver stopped during a firmware transfer; the reader keeps what it fetched and resumes on the next one.',
+  },
+  {
+    code: 'FACE_FW_NO_IMAGE_SERVER',
+    description: 'This face-reader entry has no `firmwareHttp`: its readers cannot take firmware updates.',
+  },
+  {
+    code: 'FACE_FW_NOT_BACK',
+    description:
+      'A face reader did not report again within `firmwareHttp.rebootTimeoutMs` after a firmware reboot.',
+  },
+  {
+    code: 'FACE_FW_NOT_SENT',
+    description: 'A firmware announcement or rollback could not be queued on the broker for the reader.',
+  },
+  {
+    code: 'FACE_FW_NOT_SUPPORTED',
+    description:
+      'A face reader reports no firmware status (`status.fw`): it cannot take updates over this protocol.',
+  },
+  {
+    code: 'FACE_FW_READER_OFFLINE',
+    description:
+      'A face reader is not connected to the broker: no firmware transfer was started (retryable).',
+  },
+  {
+    code: 'FACE_FW_READER_ERROR',
+    description:
+      'A face reader failed a firmware transfer on an error of its own (its detail says which; retryable).',
+  },
+  {
+    code: 'FACE_FW_REFUSED',
+    description: 'A face reader refused a firmware image without naming why (readers name FW_* codes).',
+  },
+  {
+    code: 'FACE_FW_TOKEN_REFUSED',
+    description:
+      "The box's image server refused a reader's download token (expired or revoked); a new transfer gets a new one.",
+  },
+  {
+    code: 'FACE_FW_TRANSFER_EXPIRED',
+    description:
+      'A face reader did not fetch and check a firmware image within `firmwareHttp.tokenTtlMs` (retryable).',
+  },
+  {
+    code: 'FACE_FW_TRANSFER_FAILED',
+    description: 'A face reader reported a firmware transfer failed without naming why (retryable).',
+  },
+  {
+    code: 'FACE_FW_UNKNOWN_READER',
+    description: 'No reader with that id in this face-reader driver entry.',
+  },
   { code: 'FACE_JSON', description: 'A face reader message is not JSON.' },
   {
     code: 'FACE_PERSONS_NO_KEY',

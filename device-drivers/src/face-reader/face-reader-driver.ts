@@ -1,5 +1,13 @@
-import type { AccessDecision, DriverContext, DriverInstance, FaceRecognition } from '../driver-api.ts';
+import type {
+  AccessDecision,
+  DriverContext,
+  DriverFirmware,
+  DriverInstance,
+  FaceRecognition,
+} from '../driver-api.ts';
 import type { MqttTransport } from '../transport.ts';
+import { createFaceReaderFirmware, type ReaderLink } from './face-reader-firmware.ts';
+import { type FirmwareImageServer, startFirmwareImageServer } from './firmware-image-server.ts';
 import type { DenyReason, DoorCommand, PersonSync } from './messages.ts';
 import { FACE_PROTOCOL_VERSION } from './messages.ts';
 import { parseReaderMessage } from './parse-message.ts';
@@ -25,7 +33,16 @@ interface PendingCommand {
  * The driver keeps no state of its own about events: deduplicating a replayed event is the scenario's
  * (durable, in the ledger), so a restart of the agent cannot double-record a passage.
  */
-export function createFaceReaderDriver(ctx: DriverContext, config: FaceReaderConfig): DriverInstance {
+export interface FaceReaderDriverInstance extends DriverInstance {
+  firmware: DriverFirmware;
+  /** The firmware image server while the driver runs with `firmwareHttp` (what it served, for tests). */
+  readonly imageServer: FirmwareImageServer | null;
+}
+
+export function createFaceReaderDriver(
+  ctx: DriverContext,
+  config: FaceReaderConfig,
+): FaceReaderDriverInstance {
   const log = ctx.logger;
   let topics: Array<{ readerId: string; transport: MqttTransport }> = [];
   let starting: Promise<void> | null = null;
@@ -34,6 +51,15 @@ export function createFaceReaderDriver(ctx: DriverContext, config: FaceReaderCon
   let sweep: NodeJS.Timeout | undefined;
   let commandCounter = 0;
   const bootTag = ctx.clock.now().toString(36);
+  const links = new Map<string, ReaderLink>();
+  let imageServer: FirmwareImageServer | null = null;
+  const fw = createFaceReaderFirmware({
+    ctx,
+    config,
+    bootTag,
+    link: (readerId) => links.get(readerId),
+    server: () => imageServer,
+  });
 
   const status = (readerId: string, up: boolean, detail?: string) =>
     void ctx
@@ -214,7 +240,21 @@ export function createFaceReaderDriver(ctx: DriverContext, config: FaceReaderCon
           { readerId, door: parsed.message.door, buffered: parsed.message.bufferedEvents },
           'reader status',
         );
+        const link = links.get(readerId);
+        if (link && parsed.message.fw) {
+          link.fw = parsed.message.fw;
+          fw.onStatus(readerId, parsed.message.fw);
+        }
         void syncPersons(readerId, transport, parsed.message.personListVersion);
+        return;
+      }
+      case 'firmware/report': {
+        const parsed = parseReaderMessage('firmware/report', payload);
+        if (!parsed.ok) {
+          rejected(readerId, parsed.code, parsed.detail);
+          return;
+        }
+        fw.onReport(readerId, parsed.message);
         return;
       }
       case 'persons/ack': {
@@ -233,6 +273,15 @@ export function createFaceReaderDriver(ctx: DriverContext, config: FaceReaderCon
 
   async function startAll(): Promise<void> {
     running = true;
+    const http = config.firmwareHttp;
+    if (http) {
+      const server = await startFirmwareImageServer({ ...http, clock: ctx.clock, logger: log });
+      if (!running) {
+        await server.close();
+        return;
+      }
+      imageServer = server;
+    }
     for (const reader of config.readers) {
       const transport = await ctx.transports.open({ kind: 'mqtt', terminalId: reader.id }, ctx.signal);
       if (!running) {
@@ -240,6 +289,7 @@ export function createFaceReaderDriver(ctx: DriverContext, config: FaceReaderCon
         return;
       }
       topics.push({ readerId: reader.id, transport });
+      links.set(reader.id, { transport, fw: undefined });
       transport.onConnection((up) => {
         if (!running) return;
         status(reader.id, up, up ? undefined : 'reader disconnected from the broker');
@@ -267,7 +317,15 @@ export function createFaceReaderDriver(ctx: DriverContext, config: FaceReaderCon
       const closing = topics;
       topics = [];
       pending.clear();
-      await Promise.all(closing.map((t) => t.transport.close()));
+      fw.stop();
+      links.clear();
+      const server = imageServer;
+      imageServer = null;
+      await Promise.all([...closing.map((t) => t.transport.close()), server?.close()]);
+    },
+    firmware: fw.firmware,
+    get imageServer() {
+      return imageServer;
     },
   };
 }

@@ -24,6 +24,9 @@ export const faceReaderDriver = defineDriver({
   create: createFaceReaderDriver,
 });
 
+export { createFaceReaderDriver, type FaceReaderDriverInstance } from './face-reader-driver.ts';
+export type { FirmwareImageServer, ImageRefusal, TransferServing } from './firmware-image-server.ts';
+export * from './firmware-messages.ts';
 export * from './messages.ts';
 export { openPersonField, PERSONS_KEY_LABEL, personsKeyOf, sealPersonField } from './person-seal.ts';
 export { type FaceReaderConfig, type FaceReaderConfigInput, faceReaderConfigSchema } from './schema.ts';

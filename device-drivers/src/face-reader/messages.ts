@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readerFirmwareStatusSchema } from './firmware-messages.ts';
 
 /**
  * The face/attendance reader protocol (docs/protocols/face-reader.md), as zod schemas: the one
@@ -9,9 +10,9 @@ import { z } from 'zod';
 export const FACE_PROTOCOL_VERSION = 1;
 
 /** Topics the reader publishes (the broker refuses any other). */
-export const READER_PUBLISHES = ['events', 'acks', 'status', 'persons/ack'] as const;
+export const READER_PUBLISHES = ['events', 'acks', 'status', 'persons/ack', 'firmware/report'] as const;
 /** Topics the reader subscribes to; only the box publishes there (a reader cannot forge its own door command). */
-export const READER_SUBSCRIBES = ['cmd', 'persons'] as const;
+export const READER_SUBSCRIBES = ['cmd', 'persons', 'firmware'] as const;
 
 /** An event id: the reader's own, unique per reader, stable across its replays after a reconnect. */
 const eventId = z
@@ -100,6 +101,8 @@ export const readerStatusSchema = z
     /** Events stored while the box was unreachable, not yet answered. */
     bufferedEvents: z.number().int().min(0),
     door: z.enum(['closed', 'open', 'forced', 'held']),
+    /** What the reader runs, for firmware updates (§8); absent on a reader without firmware update. */
+    fw: readerFirmwareStatusSchema.optional(),
   })
   .strict();
 export type ReaderStatus = z.infer<typeof readerStatusSchema>;

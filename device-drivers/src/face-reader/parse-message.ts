@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { firmwareReportSchema } from './firmware-messages.ts';
 import {
   commandAckSchema,
   MAX_EVENT_BYTES,
@@ -12,6 +13,7 @@ const SCHEMAS = {
   acks: commandAckSchema,
   status: readerStatusSchema,
   'persons/ack': personSyncAckSchema,
+  'firmware/report': firmwareReportSchema,
 } as const;
 type ReaderTopic = keyof typeof SCHEMAS;
 

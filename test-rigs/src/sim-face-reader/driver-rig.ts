@@ -1,4 +1,12 @@
-import { type AccessDecision, type FaceRecognition, faceReaderDriver } from '@sceneway/device-drivers';
+import {
+  type AccessDecision,
+  createFaceReaderDriver,
+  type FaceReaderConfigInput,
+  type FaceReaderDriverInstance,
+  type FaceRecognition,
+  faceReaderConfigSchema,
+  faceReaderDriver,
+} from '@sceneway/device-drivers';
 import { createTestDriverContext, type TestDriverContext } from '@sceneway/device-drivers/testing';
 import { hashPassword, silentLogger } from '@sceneway/gateway-agent';
 import { createBrokerTransportHub, startTerminalBroker } from '@sceneway/gateway-agent/testing';
@@ -11,7 +19,8 @@ import type { SimReaderOptions } from './sim-reader.ts';
  */
 export interface FaceDriverRig {
   readonly test: TestDriverContext;
-  readonly driver: ReturnType<typeof faceReaderDriver.create>;
+  /** The production driver (faceReaderDriver.create), typed with its image server for the firmware tests. */
+  readonly driver: FaceReaderDriverInstance;
   readonly url: string;
   /** Login of reader `i` for startSimReader. */
   login(i?: number): Omit<SimReaderOptions, 'now' | 'faults'>;
@@ -32,15 +41,20 @@ export async function startFaceDriverRig(options: {
   commandTtlMs?: number;
   /** How many of RIG_READERS the driver entry configures; default all. */
   readers?: number;
+  /** The firmware image server of the entry (host 127.0.0.1, port 0 unless given). */
+  firmwareHttp?: Partial<NonNullable<FaceReaderConfigInput['firmwareHttp']>>;
 }): Promise<FaceDriverRig> {
   hashed ??= RIG_READERS.map((r) => hashPassword(r.password));
-  const config = faceReaderDriver.configSchema.parse({
+  const config = faceReaderConfigSchema.parse({
     readers: RIG_READERS.slice(0, options.readers ?? RIG_READERS.length).map((r, i) => ({
       id: r.id,
       username: r.username,
       passwordHash: hashed?.[i],
     })),
     ...(options.commandTtlMs ? { commandTtlMs: options.commandTtlMs } : {}),
+    ...(options.firmwareHttp
+      ? { firmwareHttp: { host: '127.0.0.1', port: 0, ...options.firmwareHttp } }
+      : {}),
   });
   const grants = faceReaderDriver.mqttTerminals?.(config) ?? [];
   const hub = createBrokerTransportHub();
@@ -65,7 +79,7 @@ export async function startFaceDriverRig(options: {
     decideAccess: options.decideAccess,
     ...(options.now ? { clock: { now: options.now } } : {}),
   });
-  const driver = faceReaderDriver.create(test.ctx, config);
+  const driver = createFaceReaderDriver(test.ctx, config);
   const url = `mqtt://127.0.0.1:${broker.tcpAddress.port}`;
   return {
     test,

@@ -10,6 +10,7 @@ import {
   type RecognitionEvent,
 } from '@sceneway/device-drivers';
 import mqtt, { type MqttClient } from 'mqtt';
+import { createSimFirmware, type SimFirmware, type SimFirmwareOptions } from './sim-firmware.ts';
 
 /**
  * A face/attendance reader as the box sees one on its broker: a real mqtt.js client speaking the
@@ -31,6 +32,8 @@ export interface SimReaderOptions {
   faults?: Partial<SimReaderFaults>;
   /** The reader's provisioned key (`sceneway terminal provision`): opens the sealed fields of `persons`. */
   terminalKey?: Uint8Array;
+  /** A reader that takes firmware updates (§8): its slots and staged download live in `stateDir`. */
+  firmware?: SimFirmwareOptions;
 }
 
 /** A person as the reader holds it after a `persons` sync, its sealed fields opened. */
@@ -82,6 +85,12 @@ export interface SimReader {
   dropConnection(): Promise<void>;
   /** Logs in again with clean: false and replays its buffer. */
   reconnect(): Promise<void>;
+  /** The firmware side, when the reader was started with `firmware`. */
+  readonly firmware: SimFirmware | undefined;
+  /** How many times it rebooted (an update or a rollback), since it started. */
+  readonly reboots: number;
+  /** Resolves when a power cut (the `powerCutAt` fault) has stopped this reader. */
+  readonly halted: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -142,8 +151,33 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
 
   const onMessage = (topic: string, payload: Buffer) => {
     if (topic === `${prefix}persons`) onPersons(payload);
+    else if (topic === `${prefix}firmware`) firmware?.onCommand(payload);
     else onCommand(topic, payload);
   };
+  let reboots = 0;
+  let halt: () => void = () => undefined;
+  const halted = new Promise<void>((resolve) => {
+    halt = resolve;
+  });
+  const firmware: SimFirmware | undefined = options.firmware
+    ? createSimFirmware(options.firmware, {
+        now,
+        report: async (report) => {
+          const body = { v: FACE_PROTOCOL_VERSION, ...report, at: now() };
+          await client?.publishAsync(`${prefix}firmware/report`, JSON.stringify(body), { qos: 1 });
+        },
+        reboot: async () => {
+          reboots++;
+          await reader.dropConnection();
+          await connect();
+        },
+        halt: async () => {
+          await reader.dropConnection();
+          client = null;
+          halt();
+        },
+      })
+    : undefined;
 
   const onCommand = (topic: string, payload: Buffer) => {
     if (topic !== `${prefix}cmd`) return;
@@ -199,7 +233,8 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
     client = c;
     sessionPresent = lastSessionPresent(c);
     if (!subscribed || !sessionPresent) {
-      const granted = await c.subscribeAsync([`${prefix}cmd`, `${prefix}persons`], { qos: 1 });
+      const topics = [`${prefix}cmd`, `${prefix}persons`, ...(firmware ? [`${prefix}firmware`] : [])];
+      const granted = await c.subscribeAsync(topics, { qos: 1 });
       if (granted.some((g) => g.qos !== 1))
         throw new Error(`subscription refused: ${JSON.stringify(granted)}`);
       subscribed = true;
@@ -287,6 +322,7 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
         personListVersion,
         bufferedEvents: buffer.length,
         door: 'closed',
+        ...(firmware ? { fw: firmware.status() } : {}),
         ...status,
       };
       await reader.publishRaw('status', JSON.stringify(body));
@@ -307,13 +343,20 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
       c.end(true);
     },
     reconnect: connect,
+    firmware,
+    get reboots() {
+      return reboots;
+    },
+    halted,
     async close() {
+      await firmware?.stop();
       const c = client;
       client = null;
       await c?.endAsync(true);
     },
   };
   await connect();
+  firmware?.resume();
   return reader;
 }
 
