@@ -55,6 +55,8 @@ export async function startCampaignRig(options: {
   terminals: string[];
   /** Extra `scenarios.*` the drivers feed (parking for cameras, gates for face readers). */
   scenarios?: Record<string, unknown>;
+  /** After each (re)start, before the terminals must be up: MQTT terminals log in to the agent's broker. */
+  afterBoot?: (agent: RunningAgent) => Promise<void>;
   prepare?: (config: FullBoxConfig, secrets: ReturnType<typeof ensureDemoBoxKeys>) => void;
 }): Promise<CampaignRig> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sceneway-fw-campaign-'));
@@ -99,6 +101,7 @@ export async function startCampaignRig(options: {
       60_000,
     );
   let agent = await boot();
+  await options.afterBoot?.(agent);
   await upAll(agent);
   const repository = openPackageRepository({
     dir: config.firmware.dir,
@@ -161,6 +164,7 @@ export async function startCampaignRig(options: {
     async restart() {
       await agent.stop();
       agent = await boot();
+      await options.afterBoot?.(agent);
       await upAll(agent);
     },
     async close() {
