@@ -19,7 +19,14 @@ export {
   HEADER_LENGTH,
   TRAILER_LENGTH,
 } from './canteen-pos/framing.ts';
-export { canteenPosConfigSchema, canteenPosDriver } from './canteen-pos/index.ts';
+export {
+  canteenPosConfigSchema,
+  canteenPosDriver,
+  firmwareChunkBytes,
+  firmwareFramingEfficiency,
+  type PosDriverFirmware,
+  type StageResult,
+} from './canteen-pos/index.ts';
 export {
   Command,
   MACED_TO_BOX,

@@ -1,3 +1,5 @@
+import type { NakReasonName, PosMessage } from './messages.ts';
+
 /**
  * The box waits for one answer at a time (it is the bus master): this holds that wait. The timeout runs
  * from the end of the box's frame to the first byte of the answer, and every received byte restarts it,
@@ -5,10 +7,12 @@
  * holding the bus for ever (docs/protocols/canteen-pos.md §4.1).
  */
 export type TurnOutcome =
-  | { kind: 'answered' }
+  | { kind: 'answered'; message?: PosMessage }
   /** RS-485: the polled terminal answered with a request; `reply` is its answer, once decided. */
   | { kind: 'request'; reply: Promise<Buffer> }
-  | { kind: 'nak' }
+  /** A firmware answer (FW_STATUS, FW_CHUNK_ACK) whose MAC and counter verified, or an ACK to a firmware frame. */
+  | { kind: 'firmware'; message: PosMessage }
+  | { kind: 'nak'; reason?: NakReasonName }
   | { kind: 'bad-answer' }
   | { kind: 'timeout' }
   | { kind: 'closed' };

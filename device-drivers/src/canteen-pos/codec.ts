@@ -1,4 +1,5 @@
 import { DriverError } from '../driver-error.ts';
+import { decodeFirmwareMessage, writeFirmwareBody } from './firmware-codec.ts';
 import { encodeFrame, type FrameFields, MAX_BODY_LENGTH } from './framing.ts';
 import {
   Command,
@@ -10,6 +11,7 @@ import {
   MAX_DISPLAY_TEXT_BYTES,
   MAX_FIRMWARE_VERSION_BYTES,
   MAX_ITEM_NAME_BYTES,
+  MAX_MODEL_BYTES,
   MAX_QR_TOKEN_BYTES,
   MAX_RECORDS_PER_UPLOAD,
   MESSAGE_COMMAND,
@@ -280,6 +282,8 @@ export function decodeMessage(frame: { command: number; body: Uint8Array }): Pos
         msg.firmwareVersion = r.ascii(Tag.FIRMWARE_VERSION, 1, MAX_FIRMWARE_VERSION_BYTES);
       }
       if (r.has(Tag.PROTOCOL_VERSION)) msg.protocolVersion = r.u8(Tag.PROTOCOL_VERSION);
+      if (r.has(Tag.MODEL)) msg.model = r.ascii(Tag.MODEL, 1, MAX_MODEL_BYTES);
+      if (r.has(Tag.HARDWARE)) msg.hardware = r.ascii(Tag.HARDWARE, 1, MAX_MODEL_BYTES);
       return msg;
     }
     case Command.SALE_REQUEST: {
@@ -325,8 +329,11 @@ export function decodeMessage(frame: { command: number; body: Uint8Array }): Pos
       };
     case Command.BLACKLIST_VERSION_QUERY:
       return { type: 'blacklist-version-query', currentVersion: r.u32(Tag.BLACKLIST_VERSION) };
-    default:
+    default: {
+      const firmware = decodeFirmwareMessage(frame.command, r);
+      if (firmware) return firmware;
       throw new DriverError('POS_UNKNOWN_COMMAND', `command ${ctx} has no decoder`);
+    }
   }
 }
 
@@ -486,6 +493,8 @@ function writeBody(msg: PosMessage): TlvWriter {
         w.ascii(Tag.FIRMWARE_VERSION, msg.firmwareVersion, 1, MAX_FIRMWARE_VERSION_BYTES);
       }
       if (msg.protocolVersion !== undefined) w.u8(Tag.PROTOCOL_VERSION, msg.protocolVersion);
+      if (msg.model !== undefined) w.ascii(Tag.MODEL, msg.model, 1, MAX_MODEL_BYTES);
+      if (msg.hardware !== undefined) w.ascii(Tag.HARDWARE, msg.hardware, 1, MAX_MODEL_BYTES);
       return w;
     case 'sale-request':
       checkAmount(msg.amountFen);
@@ -511,6 +520,10 @@ function writeBody(msg: PosMessage): TlvWriter {
       return w.u32(Tag.PRICE_LIST_VERSION, msg.currentVersion).u8(Tag.PAGE, msg.page);
     case 'blacklist-version-query':
       return w.u32(Tag.BLACKLIST_VERSION, msg.currentVersion);
+    default:
+      if (!writeFirmwareBody(w, msg))
+        throw new DriverError('POS_FIELD_INVALID', `no encoder for ${msg.type}`);
+      return w;
   }
 }
 

@@ -3,6 +3,7 @@ import type { DriverContext, DriverInstance, TerminalEventOf } from '../driver-a
 import { DriverError } from '../driver-error.ts';
 import { type PendingAnswer, type TurnOutcome, waitForAnswer } from './answer-waiter.ts';
 import { decodeMessage, encodeMessage, encodePosFrame } from './codec.ts';
+import { createPosFirmware, type PosDriverFirmware } from './firmware-delivery.ts';
 import { createFrameErrorReporter } from './frame-error-reporter.ts';
 import {
   createFrameParser,
@@ -17,10 +18,18 @@ import { createPortLink } from './port-link.ts';
 import type { CanteenCatalog } from './request-handler.ts';
 import { createRequestServer } from './request-server.ts';
 import type { CanteenPosConfig } from './schema.ts';
-import { TerminalSession } from './terminal-session.ts';
+import { type FirmwareFrameOutcome, type FirmwareFrameRequest, TerminalSession } from './terminal-session.ts';
 
 /** What a terminal sends in answer to a box frame; everything else from a terminal must be a request. */
-const ANSWER_COMMANDS: ReadonlySet<number> = new Set([Command.ACK, Command.NAK, Command.STATUS]);
+const ANSWER_COMMANDS: ReadonlySet<number> = new Set([
+  Command.ACK,
+  Command.NAK,
+  Command.STATUS,
+  Command.FW_CHUNK_ACK,
+  Command.FW_STATUS,
+]);
+/** The till's MAC'd answers to firmware frames (§13): checked under K_tb before they are read. */
+const FIRMWARE_ANSWERS: ReadonlySet<number> = new Set([Command.FW_CHUNK_ACK, Command.FW_STATUS]);
 
 /**
  * The canteen POS session owner (docs/protocols/canteen-pos.md): polls each terminal in turn, retries
@@ -43,7 +52,7 @@ export function createCanteenPosDriver(
   ctx: DriverContext,
   config: CanteenPosConfig,
   options: CanteenPosDriverOptions = {},
-): DriverInstance {
+): DriverInstance & { firmware: PosDriverFirmware } {
   const random = options.random ?? Math.random;
   const now = () => ctx.clock.now();
   const catalog: CanteenCatalog = {
@@ -82,6 +91,22 @@ export function createCanteenPosDriver(
   let wakeOnOpen: (() => void) | null = null;
   let writeChain: Promise<void> = Promise.resolve();
   let lastByteAt = 0;
+  let wakePause: (() => void) | null = null;
+
+  /** The pause between rounds, cut short when a firmware frame is queued. */
+  function pause(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        wakePause = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wakePause = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
 
   const link = createPortLink({
     transports: ctx.transports,
@@ -207,6 +232,10 @@ export function createCanteenPosDriver(
       write(requests.nak(session, frame, error)).catch(() => undefined);
       return;
     }
+    if (FIRMWARE_ANSWERS.has(frame.command)) {
+      onFirmwareAnswer(session, frame, isPending && pending?.seq === frame.seq);
+      return;
+    }
     let msg: PosMessage;
     try {
       msg = decodeMessage(frame);
@@ -221,7 +250,7 @@ export function createCanteenPosDriver(
     switch (msg.type) {
       case 'nak':
         ctx.logger.debug({ terminalId: session.id, seq: frame.seq, reason: msg.reason }, 'terminal NAKed');
-        if (matches) pending?.settle({ kind: 'nak' });
+        if (matches) pending?.settle({ kind: 'nak', reason: msg.reason });
         return;
       case 'ack':
       case 'status':
@@ -230,11 +259,37 @@ export function createCanteenPosDriver(
           noteProtocolMismatch(session, msg.protocolVersion ?? 1);
         }
         session.heard(now());
-        if (matches) pending?.settle({ kind: 'answered' });
+        if (matches) pending?.settle({ kind: 'answered', message: msg });
         return;
       default:
         return; // unreachable: ANSWER_COMMANDS holds ACK, NAK and STATUS only
     }
+  }
+
+  /**
+   * FW_CHUNK_ACK / FW_STATUS: the till's MAC and a fresh counter first (§13, §12.6); an answer that
+   * fails is no answer (the box resends its frame), and is reported like a refused money frame.
+   */
+  function onFirmwareAnswer(session: TerminalSession, frame: Frame, matches: boolean): void {
+    if (!matches) return; // a late copy of an answer already taken, or one nobody asked for
+    const checked = session.auth.check(frame);
+    if ('code' in checked) {
+      frameError(session, checked.code, `firmware answer: ${checked.detail}`);
+      alert(session, checked.code, 'warning', `firmware answer refused: ${checked.detail}`);
+      pending?.settle({ kind: 'bad-answer' });
+      return;
+    }
+    let msg: PosMessage;
+    try {
+      msg = decodeMessage({ command: frame.command, body: checked.fields });
+    } catch (err) {
+      const code = err instanceof DriverError ? err.code : 'POS_DECODE';
+      frameError(session, code, err instanceof Error ? err.message : String(err));
+      pending?.settle({ kind: 'bad-answer' });
+      return;
+    }
+    session.heard(now());
+    pending?.settle({ kind: 'firmware', message: msg });
   }
 
   const mismatchNoted = new Set<string>();
@@ -278,8 +333,155 @@ export function createCanteenPosDriver(
     return channel.seal(seq, command, body);
   }
 
+  /**
+   * §13.6: a firmware frame takes the till's turn in place of its POLL, sent up to maxTries times (the
+   * same bytes: a till that already answered it answers the copy from its cache) until it is answered.
+   */
+  async function firmwareTurn(
+    session: TerminalSession,
+    request: FirmwareFrameRequest,
+    signal: AbortSignal,
+  ): Promise<void> {
+    session.firmwareFrame = null;
+    session.lastPolledAt = now();
+    const seq = session.nextSeq();
+    const channel = session.auth.channel();
+    let bytes: Buffer;
+    try {
+      if (!channel) throw new Error('no session');
+      const { command, body } = encodeMessage(request.message);
+      bytes = channel.seal(seq, command, body);
+    } catch {
+      request.settle({ kind: 'no-session' });
+      return;
+    }
+    for (let i = 0; i < config.maxTries && !signal.aborted; i++) {
+      const waiter = waitForAnswer({
+        address: session.address,
+        seq,
+        timeoutMs: request.answerTimeoutMs + transmitMs(bytes.length),
+        hardDeadlineMs: request.answerTimeoutMs + maxFrameMs,
+      });
+      pending = waiter;
+      let outcome: TurnOutcome;
+      try {
+        await write(bytes);
+        outcome = await waiter.outcome;
+      } catch {
+        waiter.settle({ kind: 'closed' });
+        outcome = { kind: 'closed' };
+      } finally {
+        if (pending === waiter) pending = null;
+      }
+      switch (outcome.kind) {
+        case 'firmware':
+          request.settle({ kind: 'answer', message: outcome.message });
+          return;
+        case 'answered':
+          if (outcome.message?.type === 'ack') {
+            request.settle({ kind: 'answer', message: outcome.message });
+            return;
+          }
+          break; // a STATUS is no answer to a firmware frame
+        case 'nak':
+          request.settle(outcome.reason ? { kind: 'nak', reason: outcome.reason } : { kind: 'no-answer' });
+          return;
+        case 'request': {
+          // RS-485: the till answered with a request of its own; serve it as a poll turn would.
+          const ready = await Promise.race([outcome.reply, sleep(config.decisionBudgetMs, signal).then(() => null)]);
+          if (ready) await write(ready).catch((err: unknown) => replyNotSent(session, err));
+          request.settle({ kind: 'no-answer' });
+          return;
+        }
+        case 'closed':
+          request.settle({ kind: 'no-answer' });
+          return;
+        default:
+          break; // timeout, unreadable answer: send the same bytes again
+      }
+    }
+    request.settle({ kind: 'no-answer' });
+  }
+
+  /**
+   * §13.4: with no session the box cannot MAC, so it sends the one firmware frame that carries nothing,
+   * FW_STATUS_QUERY without MAC fields; the till NAKs it SESSION_REQUIRED and opens a session at once.
+   */
+  async function knock(session: TerminalSession): Promise<void> {
+    session.lastPolledAt = now();
+    const seq = session.nextSeq();
+    const bytes = encodePosFrame(session.address, seq, { type: 'fw-status-query' });
+    const waiter = waitForAnswer({
+      address: session.address,
+      seq,
+      timeoutMs: config.ackTimeoutMs + transmitMs(bytes.length),
+      hardDeadlineMs: config.ackTimeoutMs + maxFrameMs,
+    });
+    pending = waiter;
+    try {
+      await write(bytes);
+      await waiter.outcome;
+    } catch {
+      waiter.settle({ kind: 'closed' });
+    } finally {
+      if (pending === waiter) pending = null;
+    }
+  }
+
+  /** Queues one firmware frame for the till's next turn (§13.6) and resolves with its outcome. */
+  function firmwareExchange(
+    session: TerminalSession,
+    message: PosMessage,
+    answerTimeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<FirmwareFrameOutcome> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (!controller) return Promise.resolve({ kind: 'stopped' });
+    return new Promise<FirmwareFrameOutcome>((resolve, reject) => {
+      const request: FirmwareFrameRequest = {
+        message,
+        answerTimeoutMs,
+        settle(outcome) {
+          signal.removeEventListener('abort', onAbort);
+          resolve(outcome);
+        },
+      };
+      const onAbort = () => {
+        if (session.firmwareFrame === request) session.firmwareFrame = null;
+        reject(signal.reason);
+      };
+      session.firmwareFrame?.settle({ kind: 'no-answer' });
+      session.firmwareFrame = request;
+      signal.addEventListener('abort', onAbort, { once: true });
+      wakePause?.();
+    });
+  }
+
+  const firmware = createPosFirmware({
+    config,
+    logger: ctx.logger,
+    sessionOf: (terminalId) => sessions.find((s) => s.id === terminalId),
+    exchange: firmwareExchange,
+    now,
+  });
+
   /** One bus turn: a POLL or TIME_SYNC to one terminal, sent up to maxTries times until it is answered. */
   async function turn(session: TerminalSession, signal: AbortSignal): Promise<void> {
+    const fw = session.firmwareFrame;
+    if (fw) {
+      if (!session.auth.isOpen) {
+        // No session: the firmware job waits for the till to open one, and this turn knocks (§13.4).
+        session.firmwareFrame = null;
+        fw.settle({ kind: 'no-session' });
+        if (session.protocol === 2) {
+          await knock(session);
+          return;
+        }
+      } else if (session.lastTimeSyncAt !== null) {
+        await firmwareTurn(session, fw, signal);
+        return;
+      }
+    }
     session.lastPolledAt = now();
     let probe = await probeFor(session);
     const seq = session.nextSeq();
@@ -364,7 +566,10 @@ export function createCanteenPosDriver(
         if (session.state === 'down' && now() - session.lastPolledAt < downPollIntervalMs) continue;
         await turn(session, signal);
       }
-      await sleep(config.pollIntervalMs, signal);
+      // §13.6: while a firmware frame waits, rounds run back to back (and a queued frame ends the pause).
+      const due = (s: TerminalSession) =>
+        s.firmwareFrame !== null && !(s.state === 'down' && now() - s.lastPolledAt < downPollIntervalMs);
+      if (!sessions.some(due)) await pause(config.pollIntervalMs, signal);
     }
   }
 
@@ -410,6 +615,11 @@ export function createCanteenPosDriver(
     clearInterval(watchdog);
     clearTimeout(interByteTimer);
     pending?.settle({ kind: 'closed' });
+    for (const s of sessions) {
+      const fw = s.firmwareFrame;
+      s.firmwareFrame = null;
+      fw?.settle({ kind: 'stopped' });
+    }
     const wasStarted = started;
     const wasPolling = pollLoop;
     started = null;
@@ -442,5 +652,6 @@ export function createCanteenPosDriver(
       return started;
     },
     stop,
+    firmware,
   };
 }

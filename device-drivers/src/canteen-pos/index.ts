@@ -27,6 +27,12 @@ export const canteenPosDriver = defineDriver({
 export * from './codec.ts';
 export * from './crc16.ts';
 export { type CanteenPosDriverOptions, createCanteenPosDriver } from './driver.ts';
+export {
+  firmwareChunkBytes,
+  firmwareFramingEfficiency,
+  type PosDriverFirmware,
+  type StageResult,
+} from './firmware-delivery.ts';
 export * from './frame-mac.ts';
 export * from './framing.ts';
 export * from './messages.ts';

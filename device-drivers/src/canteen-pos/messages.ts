@@ -19,6 +19,11 @@ export const Command = {
   BLACKLIST_VERSION: 0x36,
   SESSION_CHALLENGE: 0x37,
   SALE_STATUS: 0x38,
+  FW_BEGIN: 0x39,
+  FW_CHUNK: 0x3a,
+  FW_STATUS_QUERY: 0x3b,
+  FW_ACTIVATE: 0x3c,
+  FW_ROLLBACK: 0x3d,
   STATUS: 0x40,
   SALE_REQUEST: 0x41,
   VOID_REQUEST: 0x42,
@@ -28,6 +33,8 @@ export const Command = {
   SESSION_OPEN: 0x46,
   SESSION_CONFIRM: 0x47,
   SALE_STATUS_QUERY: 0x48,
+  FW_CHUNK_ACK: 0x49,
+  FW_STATUS: 0x4a,
 } as const;
 export type CommandName = keyof typeof Command;
 
@@ -67,6 +74,18 @@ export const Tag = {
   RECORD_MAC: 0x20,
   SALE_STATE: 0x21,
   KEY_VERSION: 0x22,
+  MODEL: 0x23,
+  HARDWARE: 0x24,
+  FW_DIGEST: 0x25,
+  FW_SIZE: 0x26,
+  FW_MANIFEST_SIZE: 0x27,
+  FW_SIGNATURE: 0x28,
+  FW_OFFSET: 0x29,
+  FW_DATA: 0x2a,
+  FW_STATE: 0x2b,
+  FW_SIGNED: 0x2c,
+  FW_PREVIOUS_VERSION: 0x2d,
+  FW_LAST_RESULT: 0x2e,
 } as const;
 
 /**
@@ -109,6 +128,18 @@ export const NakReason = {
   REPLAYED: 0x08,
   /** v2: no key / unknown KEY_VERSION at SESSION_OPEN, a wrong PROOF, or a CONFIRM without a challenge. */
   AUTH_FAILED: 0x09,
+  /** Firmware (§13): FW_CHUNK or FW_ACTIVATE with no complete staged image of that digest. */
+  FW_NOT_STAGED: 0x0a,
+  /** The manifest's vendor signature does not verify under the till's pinned vendor key. */
+  FW_SIGNATURE_INVALID: 0x0b,
+  /** The staged image's SM3 (or its size) is not the manifest's, or the manifest not FW_BEGIN's. */
+  FW_DIGEST_MISMATCH: 0x0c,
+  /** The signed manifest is not for this till (family, model, hardware, minimum previous version). */
+  FW_NOT_FOR_THIS_TILL: 0x0d,
+  /** FW_ROLLBACK with no bootable signed image in the other slot. */
+  FW_NO_PREVIOUS: 0x0e,
+  /** FW_BEGIN for an image or manifest larger than the till's slot. */
+  FW_TOO_LARGE: 0x0f,
 } as const;
 export type NakReasonName = keyof typeof NakReason;
 
@@ -119,6 +150,17 @@ export const MAX_DISPLAY_TEXT_BYTES = 64;
 export const MAX_ITEM_NAME_BYTES = 32;
 export const MAX_FIRMWARE_VERSION_BYTES = 32;
 export const MAX_RECORDS_PER_UPLOAD = 32;
+/** Firmware (§13): SM3 digest, DER SM2 signature bounds, manifest bound, MODEL/HARDWARE text. */
+export const FW_DIGEST_BYTES = 32;
+export const MIN_FW_SIGNATURE_BYTES = 8;
+export const MAX_FW_SIGNATURE_BYTES = 128;
+export const MAX_FW_MANIFEST_BYTES = 4 * 1024 * 1024;
+export const MAX_MODEL_BYTES = 32;
+/**
+ * The largest FW_DATA: a FW_CHUNK body of FW_OFFSET (7) + FW_DATA header (3) + data + the MAC fields
+ * (26) fits the 4096-byte body. The box sends 2048 by default (§13.3).
+ */
+export const MAX_FW_DATA_BYTES = 4096 - 7 - 3 - 26;
 /** v2 (contract: pos-v2-contract.md): the protocol version a v2 till names, and the sizes of its proofs. */
 export const PROTOCOL_V2 = 2;
 export const NONCE_BYTES = 16;
@@ -164,6 +206,15 @@ export type SaleState =
   | { state: 'declined'; kind: 'sale' | 'void'; reason: DeclineReasonName }
   | { state: 'unknown' };
 
+/** What a till holds in its inactive slot (FW_STATE 0 idle, 1 receiving, 2 complete). */
+export type FirmwareStaging =
+  | { state: 'idle' }
+  | { state: 'receiving' | 'complete'; digest: Buffer; nextOffset: number };
+
+/** FW_LAST_RESULT: what the last activation or rollback came to (0 none, 1 activated, 2 boot failed, 3 rolled back). */
+export const FW_LAST_RESULTS = ['none', 'activated', 'boot-failed', 'rolled-back'] as const;
+export type FirmwareLastResult = (typeof FW_LAST_RESULTS)[number];
+
 export interface PriceItem {
   code: number;
   name: string;
@@ -191,6 +242,9 @@ export type PosMessage =
       firmwareVersion?: string;
       /** A v2 till sends 2. */
       protocolVersion?: number;
+      /** The till's model and hardware revision (what a firmware manifest names, §13). */
+      model?: string;
+      hardware?: string;
     }
   | {
       type: 'sale-request';
@@ -212,7 +266,33 @@ export type PosMessage =
   | { type: 'blacklist-version-query'; currentVersion: number }
   | { type: 'session-open'; protocolVersion: number; keyVersion: number; nonce: Buffer }
   | { type: 'session-confirm'; proof: Buffer }
-  | { type: 'sale-status-query'; receiptNo: number };
+  | { type: 'sale-status-query'; receiptNo: number }
+  // Firmware (§13): box frames, all MAC'd in v2, and the till's MAC'd answers.
+  | {
+      type: 'fw-begin';
+      /** SM3 of the image (the manifest's `sm3`): names the transfer, for resume. */
+      digest: Buffer;
+      size: number;
+      /** The signed manifest's bytes come first in the transfer, then the image. */
+      manifestSize: number;
+      signature: Buffer;
+      version: string;
+    }
+  | { type: 'fw-chunk'; offset: number; data: Buffer }
+  | { type: 'fw-status-query' }
+  | { type: 'fw-activate'; digest: Buffer }
+  | { type: 'fw-rollback' }
+  | { type: 'fw-chunk-ack'; nextOffset: number }
+  | {
+      type: 'fw-status';
+      version: string;
+      previousVersion?: string;
+      signed: boolean;
+      model: string;
+      hardware: string;
+      staging: FirmwareStaging;
+      lastResult: FirmwareLastResult;
+    };
 
 export type PosMessageType = PosMessage['type'];
 export type PosMessageOf<T extends PosMessageType> = Extract<PosMessage, { type: T }>;
@@ -249,6 +329,13 @@ export const MESSAGE_COMMAND: Record<PosMessageType, number> = {
   'session-open': Command.SESSION_OPEN,
   'session-confirm': Command.SESSION_CONFIRM,
   'sale-status-query': Command.SALE_STATUS_QUERY,
+  'fw-begin': Command.FW_BEGIN,
+  'fw-chunk': Command.FW_CHUNK,
+  'fw-status-query': Command.FW_STATUS_QUERY,
+  'fw-activate': Command.FW_ACTIVATE,
+  'fw-rollback': Command.FW_ROLLBACK,
+  'fw-chunk-ack': Command.FW_CHUNK_ACK,
+  'fw-status': Command.FW_STATUS,
 };
 
 /** Who may send a message: the box (master) or a terminal. ACK/NAK go both ways. */
@@ -281,6 +368,17 @@ export const MACED_TO_BOX: ReadonlySet<number> = new Set([
   Command.VOID_REQUEST,
   Command.OFFLINE_UPLOAD,
   Command.SALE_STATUS_QUERY,
+  Command.FW_CHUNK_ACK,
+  Command.FW_STATUS,
+]);
+
+/** Firmware frames the box sends (§13): one per turn, MAC'd, answered by FW_STATUS, FW_CHUNK_ACK, ACK or NAK. */
+export const FIRMWARE_BOX_COMMANDS: ReadonlySet<number> = new Set([
+  Command.FW_BEGIN,
+  Command.FW_CHUNK,
+  Command.FW_STATUS_QUERY,
+  Command.FW_ACTIVATE,
+  Command.FW_ROLLBACK,
 ]);
 
 /** v2: box → terminal frames that carry MAC_COUNTER and MAC under the session key K_bt. */
@@ -290,6 +388,7 @@ export const MACED_TO_TERMINAL: ReadonlySet<number> = new Set([
   Command.UPLOAD_RESULT,
   Command.SALE_STATUS,
   Command.TIME_SYNC,
+  ...FIRMWARE_BOX_COMMANDS,
 ]);
 
 export function isTerminalRequest(msg: PosMessage): msg is AnyTerminalRequest {

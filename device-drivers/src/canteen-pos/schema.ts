@@ -163,6 +163,44 @@ export const canteenPosConfigSchema = z
       .max(840)
       .default(480)
       .describe('UTC offset of the local time the terminals display (480 = UTC+8).'),
+    firmware: z
+      .object({
+        chunkBytes: z
+          .number()
+          .int()
+          .min(64)
+          .max(4060)
+          .default(2048)
+          .describe(
+            'FW_DATA bytes per FW_CHUNK (docs/protocols/canteen-pos.md §13.6). On rs485 the box also caps a chunk so one frame holds the bus at most 250 ms.',
+          ),
+        activateTimeoutMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(60_000)
+          .default(10_000)
+          .describe('How long the box waits for the ACK to FW_ACTIVATE while the till verifies the image.'),
+        rebootTimeoutMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(600_000)
+          .default(120_000)
+          .describe('How long a till may take to reboot and open a new session after FW_ACTIVATE or FW_ROLLBACK.'),
+        stallTimeoutMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(3_600_000)
+          .default(120_000)
+          .describe(
+            'A transfer that makes no progress for this long (till away, link cut) ends as a retryable failure; it resumes where the till stopped.',
+          ),
+      })
+      .strict()
+      .default({ chunkBytes: 2048, activateTimeoutMs: 10_000, rebootTimeoutMs: 120_000, stallTimeoutMs: 120_000 })
+      .describe('Firmware delivery to v2 tills over this line (§13).'),
     priceList: z
       .object({
         version: z

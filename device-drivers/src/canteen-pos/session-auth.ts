@@ -63,6 +63,7 @@ interface Challenge {
 export class SessionAuth {
   private active: Active | null = null;
   private challenge: Challenge | null = null;
+  private confirmed = 0;
 
   constructor(
     readonly address: number,
@@ -72,6 +73,11 @@ export class SessionAuth {
 
   get isOpen(): boolean {
     return this.active !== null;
+  }
+
+  /** How many sessions have been confirmed: a firmware job waits for a newer one after the till rebooted. */
+  get generation(): number {
+    return this.confirmed;
   }
 
   /** The key version of the confirmed session, for the logs. */
@@ -113,6 +119,7 @@ export class SessionAuth {
       return refuse('POS_AUTH_FAILED', 'SESSION_CONFIRM proof does not verify: the till has another key');
     }
     if (this.active) this.active.ended = true;
+    this.confirmed++;
     this.active = {
       keys: sessionKeys(challenge.key, this.address, challenge.nt, challenge.nb),
       keyVersion: challenge.keyVersion,

@@ -1,5 +1,5 @@
 import type { TerminalEventOf, TerminalKey } from '../driver-api.ts';
-import type { PosMessageOf } from './messages.ts';
+import type { NakReasonName, PosMessage, PosMessageOf } from './messages.ts';
 import { ReplyCache } from './reply-cache.ts';
 import type { CanteenPosTerminalConfig } from './schema.ts';
 import { SessionAuth } from './session-auth.ts';
@@ -10,6 +10,22 @@ import { SessionAuth } from './session-auth.ts';
  * so the agent never sees "down" twice in a row.
  */
 export type TerminalState = 'unknown' | 'up' | 'down';
+
+/** What the box heard back for one firmware frame (after its tries in one turn). */
+export type FirmwareFrameOutcome =
+  | { kind: 'answer'; message: PosMessage }
+  | { kind: 'nak'; reason: NakReasonName }
+  | { kind: 'no-answer' }
+  | { kind: 'no-session' }
+  /** The driver is stopped (or stopping): nothing more goes out. */
+  | { kind: 'stopped' };
+
+export interface FirmwareFrameRequest {
+  message: PosMessage;
+  /** How long to wait for the answer to each send (FW_ACTIVATE: the till verifies first). */
+  answerTimeoutMs: number;
+  settle(outcome: FirmwareFrameOutcome): void;
+}
 
 export class TerminalSession {
   readonly cache = new ReplyCache();
@@ -39,9 +55,34 @@ export class TerminalSession {
     return this.config.protocol;
   }
 
+  /**
+   * Firmware (§13): the box frame a firmware job waits to send in this terminal's next turn, in place
+   * of its POLL. One at a time; the poll loop takes it, sends it and settles it with the answer.
+   */
+  firmwareFrame: FirmwareFrameRequest | null = null;
+  private sessionWaiters = new Set<() => void>();
+
   /** A new session is confirmed: its first box frame is a TIME_SYNC (MAC'd, so only now possible on v2). */
   sessionOpened(): void {
     this.lastTimeSyncAt = null;
+    for (const wake of [...this.sessionWaiters]) wake();
+  }
+
+  /** Resolves at the next confirmed session (or false after timeoutMs / on abort). */
+  nextSession(timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const done = (opened: boolean) => {
+        clearTimeout(timer);
+        this.sessionWaiters.delete(wake);
+        signal.removeEventListener('abort', aborted);
+        resolve(opened);
+      };
+      const wake = () => done(true);
+      const aborted = () => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.sessionWaiters.add(wake);
+      signal.addEventListener('abort', aborted, { once: true });
+    });
   }
 
   get id(): string {

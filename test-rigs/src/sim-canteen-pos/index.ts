@@ -3,9 +3,17 @@ export {
   type CanteenPosSimOptions,
   type SaleResult,
   type SaleStatus,
+  type SimFirmwareConfig,
   type SimTill,
   startCanteenPosSim,
 } from './sim.ts';
+export {
+  readChunkLog,
+  resentAcknowledged,
+  SimFirmware,
+  type SimFirmwareFaults,
+  vendorKeyFromText,
+} from './sim-firmware.ts';
 export { type LineFaults, SimLine } from './sim-line.ts';
 export {
   NakError,
@@ -13,5 +21,6 @@ export {
   type ReceivedFrame,
   SimTerminal,
   type TerminalFaults,
+  TillUpdatingError,
 } from './sim-terminal.ts';
 export type { OfflineRecord, TillKey } from './wire/index.ts';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { SimFirmware } from './sim-firmware.ts';
 import { TerminalSession } from './sim-session.ts';
 import {
   boxProof,
@@ -57,8 +58,21 @@ const ANSWER_COMMAND: Record<TerminalRequest['type'], number> = {
   'sale-status-query': Command.SALE_STATUS,
 };
 
+/** The box's firmware frames (§13): each is answered (FW_STATUS, FW_CHUNK_ACK, ACK or NAK). */
+const FIRMWARE_FRAMES: ReadonlySet<number> = new Set([
+  Command.FW_BEGIN,
+  Command.FW_CHUNK,
+  Command.FW_STATUS_QUERY,
+  Command.FW_ACTIVATE,
+  Command.FW_ROLLBACK,
+]);
+
 /** Box frames a terminal answers; everything else from the box is an answer, and answers are never NAKed. */
-const BOX_FRAMES_TO_ANSWER: ReadonlySet<number> = new Set([Command.POLL, Command.TIME_SYNC]);
+const BOX_FRAMES_TO_ANSWER: ReadonlySet<number> = new Set([
+  Command.POLL,
+  Command.TIME_SYNC,
+  ...FIRMWARE_FRAMES,
+]);
 
 /** After these NAKs the terminal's session is gone (§12.3): it opens a new one and sends the request again. */
 const SESSION_LOST: ReadonlySet<NakReasonName> = new Set(['SESSION_REQUIRED', 'MAC_INVALID']);
@@ -116,7 +130,26 @@ export interface SimTerminalOptions {
   /** The till key loaded at commissioning; required for protocol 2. */
   key?: TillKey;
   sessionIdleMs?: number;
+  /** Firmware (§13): slots, staging and checks. Without it the till NAKs firmware frames UNKNOWN_COMMAND. */
+  firmware?: SimFirmware;
+  /** How long the till is away rebooting after FW_ACTIVATE / FW_ROLLBACK. Default 300 ms. */
+  rebootMs?: number;
+  /** How long the till stays silent when failTransferAt cuts the link. Default 3500 ms (the box sees it down). */
+  firmwareCutMs?: number;
+  model?: string;
+  hardware?: string;
 }
+
+/** §13.5: from FW_BEGIN until it is back from its reboot the till takes no sale; it shows 系统升级中. */
+export class TillUpdatingError extends Error {
+  constructor() {
+    super('the till is updating its firmware (系统升级中): no sale until it is back');
+    this.name = 'TillUpdatingError';
+  }
+}
+
+/** §13.5: a till that heard no firmware frame for this long ends the update screen and sells again. */
+export const FIRMWARE_IDLE_MS = 30_000;
 
 /** The request got no usable answer after every try: the till does not know what the box decided. */
 export class NoAnswerError extends Error {
@@ -192,6 +225,12 @@ export class SimTerminal {
   /** Box frames accepted lately, byte for byte: a retransmitted copy is answered again, not refused as a replay. */
   private readonly acceptedBoxFrames: Array<{ bytes: Buffer; answer?: Buffer }> = [];
   private opening: Promise<void> | null = null;
+  /** Rebooting after an activation, or the link cut by failTransferAt: the till hears nothing until then. */
+  private deafUntil = 0;
+  private lastFirmwareFrameAt = Number.NEGATIVE_INFINITY;
+  /** Firmware frames refused before they were read: no session, a bad MAC or an old counter. */
+  firmwareFramesRefused = 0;
+  reboots = 0;
 
   constructor(private readonly options: SimTerminalOptions) {
     if (options.protocol === 2 && !options.key)
@@ -214,12 +253,31 @@ export class SimTerminal {
     return this.options.key;
   }
 
+  get firmware(): SimFirmware | undefined {
+    return this.options.firmware;
+  }
+
+  /** §13.5: rebooting, or a transfer under way (a firmware frame within FIRMWARE_IDLE_MS). */
+  get updating(): boolean {
+    const now = Date.now();
+    if (now < this.deafUntil) return true;
+    return (this.options.firmware?.isStaging ?? false) && now - this.lastFirmwareFrameAt < FIRMWARE_IDLE_MS;
+  }
+
+  /** The version the till reports: its firmware's running slot, else the configured string. */
+  get firmwareVersion(): string | undefined {
+    return this.options.firmware?.runningVersion ?? this.options.firmwareVersion;
+  }
+
   /**
    * Sends a request and resolves with its answer. Rejects with NoAnswerError after the last try, with
    * NakError on a NAK. In v2 a money request first opens a session if there is none, and a NAK that
    * means "your session is gone" opens a new one and sends the request again, once, as a new frame.
    */
   async request<R extends TerminalRequest>(request: R): Promise<ResultOf<R['type']>> {
+    if ((request.type === 'sale-request' || request.type === 'void-request') && this.updating) {
+      throw new TillUpdatingError();
+    }
     const maced = this.options.protocol === 2 && MACED_TO_BOX.has(encodeBody(request).command);
     for (let attempt = 0; ; attempt++) {
       if (maced && !this.session) await this.openSession();
@@ -384,6 +442,7 @@ export class SimTerminal {
   /** A frame addressed to this terminal arrived from the box. */
   onFrame(frame: WireFrame): void {
     if (this.faults.silent) return;
+    if (Date.now() < this.deafUntil) return;
     if (MONEY_ANSWERS.has(frame.command)) this.heardAnswers.push(frame);
     const bytes = encodeWireFrame(frame);
     if (this.isDroppedAnswer(frame)) {
@@ -418,11 +477,9 @@ export class SimTerminal {
     const copy = this.acceptedBoxFrames.find((f) => f.bytes.equals(bytes));
     if (copy) {
       // A retransmitted copy of a frame already accepted: answer it again, decide nothing again.
-      this.received.push({
-        address: frame.address,
-        seq: frame.seq,
-        message: decodeBody(frame.command, frame.body),
-      });
+      const message = decodeBody(frame.command, frame.body);
+      this.received.push({ address: frame.address, seq: frame.seq, message });
+      if (message.type === 'fw-chunk') this.options.firmware?.noteCopy(message.offset, message.data.length);
       if (copy.answer) this.options.send(copy.answer);
       return;
     }
@@ -433,6 +490,7 @@ export class SimTerminal {
         this.refusedBoxFrames++;
         // An answer that fails is no answer (the request is resent); a TIME_SYNC that fails is NAKed.
         if (frame.command === Command.TIME_SYNC) this.reply(frame.seq, { type: 'nak', reason: refusal });
+        if (FIRMWARE_FRAMES.has(frame.command)) this.refuseFirmwareFrame(frame.seq, refusal);
         return;
       }
       body = refusal;
@@ -470,10 +528,95 @@ export class SimTerminal {
       case 'nak':
         if (this.outstanding?.seq === frame.seq) this.finish(message);
         return;
+      case 'fw-begin':
+      case 'fw-chunk':
+      case 'fw-status-query':
+      case 'fw-activate':
+      case 'fw-rollback':
+        this.onFirmwareFrame(frame.seq, message, bytes);
+        return;
       default:
         if (this.options.protocol === 2 && MACED_TO_TERMINAL.has(frame.command)) this.remember(bytes);
         this.onAnswer(frame.seq, frame.command, message);
     }
+  }
+
+  /** §13.4: a firmware frame that fails its session checks is NAKed; with no session, the till opens one at once. */
+  private refuseFirmwareFrame(seq: number, refusal: NakReasonName): void {
+    this.firmwareFramesRefused++;
+    this.reply(seq, { type: 'nak', reason: refusal });
+    if (refusal === 'SESSION_REQUIRED' && this.options.protocol === 2 && this.options.key) {
+      this.openSession().catch(() => undefined);
+    }
+  }
+
+  /** A firmware frame whose MAC and counter verified (§13): the answer is MAC'd under K_tb and remembered for a retransmission. */
+  private onFirmwareFrame(seq: number, message: PosMessage, bytes: Buffer): void {
+    const firmware = this.options.firmware;
+    if (!firmware || this.options.protocol !== 2) {
+      this.reply(seq, { type: 'nak', reason: 'UNKNOWN_COMMAND' });
+      return;
+    }
+    this.lastFirmwareFrameAt = Date.now();
+    // Any authenticated box frame shows the box is there: it keeps the session like a POLL does (§13.4).
+    this.armIdle();
+    const answer = (m: PosMessage) => {
+      const sent = m.type === 'ack' || m.type === 'nak' ? this.reply(seq, m) : this.replySealed(seq, m);
+      this.remember(bytes, sent);
+    };
+    switch (message.type) {
+      case 'fw-begin': {
+        const nak = firmware.begin(message);
+        answer(nak ? { type: 'nak', reason: nak } : firmware.status());
+        return;
+      }
+      case 'fw-chunk': {
+        const outcome = firmware.chunk(message);
+        if ('cut' in outcome) {
+          // failTransferAt: the link drops here, once; the till hears nothing for a while and its session ends.
+          this.deafUntil = Date.now() + (this.options.firmwareCutMs ?? 3500);
+          this.endSession();
+          return;
+        }
+        answer(
+          'nak' in outcome ? { type: 'nak', reason: outcome.nak } : { type: 'fw-chunk-ack', ...outcome },
+        );
+        return;
+      }
+      case 'fw-status-query':
+        answer(firmware.status());
+        return;
+      case 'fw-activate':
+      case 'fw-rollback': {
+        const outcome =
+          message.type === 'fw-activate' ? firmware.activate(message.digest) : firmware.rollback();
+        if ('nak' in outcome) {
+          answer({ type: 'nak', reason: outcome.nak });
+          return;
+        }
+        answer({ type: 'ack' });
+        // The ACK is on its way: the till switches slots and reboots, and hears nothing meanwhile.
+        outcome.reboot();
+        this.reboots++;
+        this.deafUntil = Date.now() + (this.options.rebootMs ?? 300);
+        this.endSession();
+        return;
+      }
+    }
+  }
+
+  /** A till answer that carries a MAC (§13.4): sealed under K_tb with the till's next counter. */
+  private replySealed(seq: number, message: PosMessage): Buffer {
+    const { command, body } = encodeBody(message);
+    const head = { address: this.address, seq, command };
+    const session = this.session;
+    if (!session) return this.reply(seq, { type: 'nak', reason: 'SESSION_REQUIRED' });
+    const bytes = encodeWireFrame({
+      ...head,
+      body: sealBody(session.keys.kTb, head, body, session.nextCounter()),
+    });
+    if (!this.faults.silent) this.options.send(bytes);
+    return bytes;
   }
 
   /** v2: session open, MAC verifies under K_bt, counter fresh. Returns the body without its MAC fields, or why not. */
@@ -517,8 +660,10 @@ export class SimTerminal {
       offlineCapacity: 5000,
       priceListVersion: this.knownPriceListVersion,
       blacklistVersion: this.knownBlacklistVersion,
-      ...(this.options.firmwareVersion ? { firmwareVersion: this.options.firmwareVersion } : {}),
+      ...(this.firmwareVersion ? { firmwareVersion: this.firmwareVersion } : {}),
       ...(this.options.protocol === 2 ? { protocolVersion: 2 } : {}),
+      ...(this.options.model ? { model: this.options.model } : {}),
+      ...(this.options.hardware ? { hardware: this.options.hardware } : {}),
     };
   }
 

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { ByteTransportFactory } from '@sceneway/device-drivers';
+import { SimFirmware, type SimFirmwareFaults } from './sim-firmware.ts';
 import { SimLine } from './sim-line.ts';
 import { NoAnswerError, SimTerminal } from './sim-terminal.ts';
 import {
@@ -42,6 +44,23 @@ export interface CanteenPosSimOptions {
   keys?: Record<number, TillKey>;
   /** v2: the terminal ends its session after this long without a POLL. Default 3000 ms (doc §12.3). */
   sessionIdleMs?: number;
+  /** Firmware (doc §13): two slots and a staging area; without it firmware frames are NAKed UNKNOWN_COMMAND. */
+  firmware?: SimFirmwareConfig;
+}
+
+export interface SimFirmwareConfig {
+  /** Pinned vendor public keys (PEM or 04‖x‖y hex already read: uncompressed point hex). */
+  vendorKeys: string[];
+  /** Slot table and staged bytes survive a restart here (per address below it on RS-485). */
+  stateDir?: string;
+  /** Default "CP-300" and "rev-b". */
+  model?: string;
+  hardware?: string;
+  /** The factory image in slot A is vendor-signed (default true). */
+  initialSigned?: boolean;
+  faults?: SimFirmwareFaults;
+  rebootMs?: number;
+  cutMs?: number;
 }
 
 export type SaleResult = PosMessageOf<'sale-result'>;
@@ -118,6 +137,22 @@ export async function startCanteenPosSim(options: CanteenPosSimOptions): Promise
     ...(options.transports ? { transports: options.transports } : {}),
   });
   for (const address of addresses) {
+    const fw = options.firmware;
+    const model = fw?.model ?? 'CP-300';
+    const hardware = fw?.hardware ?? 'rev-b';
+    const firmware = fw
+      ? new SimFirmware({
+          vendorKeys: fw.vendorKeys,
+          model,
+          hardware,
+          initialVersion: options.firmwareVersion ?? '1.0.0',
+          ...(fw.initialSigned !== undefined ? { initialSigned: fw.initialSigned } : {}),
+          ...(fw.stateDir
+            ? { stateDir: addresses.length > 1 ? join(fw.stateDir, `till-${address}`) : fw.stateDir }
+            : {}),
+          ...(fw.faults ? { faults: fw.faults } : {}),
+        })
+      : undefined;
     terminals.set(
       address,
       new SimTerminal({
@@ -130,6 +165,15 @@ export async function startCanteenPosSim(options: CanteenPosSimOptions): Promise
         maxTries: options.maxTries ?? 3,
         send: (bytes) => line.sendFrame(bytes),
         ...(options.firmwareVersion ? { firmwareVersion: options.firmwareVersion } : {}),
+        ...(firmware
+          ? {
+              firmware,
+              model,
+              hardware,
+              ...(fw?.rebootMs !== undefined ? { rebootMs: fw.rebootMs } : {}),
+              ...(fw?.cutMs !== undefined ? { firmwareCutMs: fw.cutMs } : {}),
+            }
+          : {}),
       }),
     );
   }

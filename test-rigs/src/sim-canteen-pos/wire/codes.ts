@@ -15,6 +15,11 @@ export const Command = {
   BLACKLIST_VERSION: 0x36,
   SESSION_CHALLENGE: 0x37,
   SALE_STATUS: 0x38,
+  FW_BEGIN: 0x39,
+  FW_CHUNK: 0x3a,
+  FW_STATUS_QUERY: 0x3b,
+  FW_ACTIVATE: 0x3c,
+  FW_ROLLBACK: 0x3d,
   STATUS: 0x40,
   SALE_REQUEST: 0x41,
   VOID_REQUEST: 0x42,
@@ -24,6 +29,8 @@ export const Command = {
   SESSION_OPEN: 0x46,
   SESSION_CONFIRM: 0x47,
   SALE_STATUS_QUERY: 0x48,
+  FW_CHUNK_ACK: 0x49,
+  FW_STATUS: 0x4a,
 } as const;
 export type CommandName = keyof typeof Command;
 
@@ -62,6 +69,18 @@ export const Tag = {
   RECORD_MAC: 0x20,
   SALE_STATE: 0x21,
   KEY_VERSION: 0x22,
+  MODEL: 0x23,
+  HARDWARE: 0x24,
+  FW_DIGEST: 0x25,
+  FW_SIZE: 0x26,
+  FW_MANIFEST_SIZE: 0x27,
+  FW_SIGNATURE: 0x28,
+  FW_OFFSET: 0x29,
+  FW_DATA: 0x2a,
+  FW_STATE: 0x2b,
+  FW_SIGNED: 0x2c,
+  FW_PREVIOUS_VERSION: 0x2d,
+  FW_LAST_RESULT: 0x2e,
 } as const;
 
 export const DeclineReason = {
@@ -95,6 +114,12 @@ export const NakReason = {
   MAC_INVALID: 0x07,
   REPLAYED: 0x08,
   AUTH_FAILED: 0x09,
+  FW_NOT_STAGED: 0x0a,
+  FW_SIGNATURE_INVALID: 0x0b,
+  FW_DIGEST_MISMATCH: 0x0c,
+  FW_NOT_FOR_THIS_TILL: 0x0d,
+  FW_NO_PREVIOUS: 0x0e,
+  FW_TOO_LARGE: 0x0f,
 } as const;
 export type NakReasonName = keyof typeof NakReason;
 

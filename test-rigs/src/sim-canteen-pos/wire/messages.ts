@@ -13,6 +13,7 @@ import {
   PROTOCOL_VERSION_2,
   Tag,
 } from './codes.ts';
+import { decodeFirmware, FIRMWARE_COMMAND_OF, type FirmwareMessage, firmwareBody } from './firmware.ts';
 import { TlvBuilder, TlvFields } from './tlv.ts';
 import { WireError } from './wire-error.ts';
 
@@ -80,6 +81,8 @@ export type PosMessage =
       blacklistVersion: number;
       firmwareVersion?: string;
       protocolVersion?: number;
+      model?: string;
+      hardware?: string;
     }
   | {
       type: 'sale-request';
@@ -100,7 +103,8 @@ export type PosMessage =
   | { type: 'blacklist-version-query'; currentVersion: number }
   | { type: 'session-open'; keyVersion: number; nonce: Buffer }
   | { type: 'session-confirm'; proof: Buffer }
-  | { type: 'sale-status-query'; receiptNo: number };
+  | { type: 'sale-status-query'; receiptNo: number }
+  | FirmwareMessage;
 
 export type PosMessageType = PosMessage['type'];
 export type PosMessageOf<T extends PosMessageType> = Extract<PosMessage, { type: T }>;
@@ -136,6 +140,7 @@ export const COMMAND_OF: Record<PosMessageType, number> = {
   'session-open': Command.SESSION_OPEN,
   'session-confirm': Command.SESSION_CONFIRM,
   'sale-status-query': Command.SALE_STATUS_QUERY,
+  ...FIRMWARE_COMMAND_OF,
 };
 
 /** v2 (§7.0): the frames that carry MAC_COUNTER and MAC, by the direction's session key. */
@@ -144,6 +149,8 @@ export const MACED_TO_BOX: ReadonlySet<number> = new Set([
   Command.VOID_REQUEST,
   Command.OFFLINE_UPLOAD,
   Command.SALE_STATUS_QUERY,
+  Command.FW_CHUNK_ACK,
+  Command.FW_STATUS,
 ]);
 export const MACED_TO_TERMINAL: ReadonlySet<number> = new Set([
   Command.SALE_RESULT,
@@ -151,6 +158,11 @@ export const MACED_TO_TERMINAL: ReadonlySet<number> = new Set([
   Command.UPLOAD_RESULT,
   Command.SALE_STATUS,
   Command.TIME_SYNC,
+  Command.FW_BEGIN,
+  Command.FW_CHUNK,
+  Command.FW_STATUS_QUERY,
+  Command.FW_ACTIVATE,
+  Command.FW_ROLLBACK,
 ]);
 
 const AMOUNT = { min: 1, max: 0xffffffff };
@@ -319,6 +331,8 @@ export function decodeBody(command: number, body: Buffer): PosMessage {
       };
       if (f.has(Tag.FIRMWARE_VERSION)) m.firmwareVersion = f.ascii(Tag.FIRMWARE_VERSION, 1, MAX_FIRMWARE);
       if (f.has(Tag.PROTOCOL_VERSION)) m.protocolVersion = f.uint(Tag.PROTOCOL_VERSION, 1, 1, 255);
+      if (f.has(Tag.MODEL)) m.model = f.ascii(Tag.MODEL, 1, MAX_FIRMWARE);
+      if (f.has(Tag.HARDWARE)) m.hardware = f.ascii(Tag.HARDWARE, 1, MAX_FIRMWARE);
       return m;
     }
     case Command.SALE_REQUEST: {
@@ -365,8 +379,11 @@ export function decodeBody(command: number, body: Buffer): PosMessage {
       return { type: 'session-confirm', proof: f.bytes(Tag.PROOF, PROOF_BYTES, PROOF_BYTES) };
     case Command.SALE_STATUS_QUERY:
       return { type: 'sale-status-query', receiptNo: f.uint(Tag.RECEIPT_NO, 4) };
-    default:
+    default: {
+      const firmware = decodeFirmware(command, f);
+      if (firmware) return firmware;
       throw new WireError('UNKNOWN_COMMAND', `command ${name} has no reader`);
+    }
   }
 }
 
@@ -499,6 +516,8 @@ function bodyOf(m: PosMessage): TlvBuilder {
       if (m.firmwareVersion !== undefined)
         b.field(Tag.FIRMWARE_VERSION, Buffer.from(m.firmwareVersion, 'latin1'));
       if (m.protocolVersion !== undefined) b.uint(Tag.PROTOCOL_VERSION, 1, m.protocolVersion);
+      if (m.model !== undefined) b.field(Tag.MODEL, Buffer.from(m.model, 'latin1'));
+      if (m.hardware !== undefined) b.field(Tag.HARDWARE, Buffer.from(m.hardware, 'latin1'));
       return b;
     case 'sale-request':
       b.uint(Tag.RECEIPT_NO, 4, m.receiptNo);
@@ -527,6 +546,8 @@ function bodyOf(m: PosMessage): TlvBuilder {
       return b.field(Tag.PROOF, fixed(m.proof, PROOF_BYTES, 'PROOF'));
     case 'sale-status-query':
       return b.uint(Tag.RECEIPT_NO, 4, m.receiptNo);
+    default:
+      return firmwareBody(b, m);
   }
 }
 
