@@ -155,6 +155,22 @@ async function healthGate(
 }
 
 async function rollBack(ctx: TerminalUpdateContext, id: string, row: TerminalUpdate): Promise<void> {
+  // A new image that failed to boot leaves the terminal on its old slot by itself (the usual way a gate
+  // fails): it already runs what it ran before, and a revert command would be refused (a POS till NAKs
+  // FW_NO_PREVIOUS) or, on ONVIF, flash the old image a second time for nothing.
+  const now = await ctx.firmware.describe(id);
+  if (now.version !== null && now.version === row.previousVersion) {
+    ctx.store.setTerminal(ctx.campaignId, id, {
+      state: 'rolled-back',
+      reportedVersion: now.version,
+      detail: `${row.detail ?? 'health gate failed'}; rolled back to ${now.version} (the terminal fell back to its previous image by itself)`,
+    });
+    ctx.logger.warn(
+      { terminal: id, version: now.version },
+      'terminal back on its previous image after a failed health gate',
+    );
+    return;
+  }
   let previous: FirmwareImage | null = null;
   let note = '';
   if (row.previousPackageId) {

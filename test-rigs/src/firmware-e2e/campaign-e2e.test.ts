@@ -6,10 +6,12 @@ import type { SimOnvifCamera } from '../sim-onvif-camera/sim-camera.ts';
 import { type CampaignRig, startCampaignRig, stateOf } from './campaign-rig.ts';
 import { FACE_MODEL, faceReaderEntry, faceReaderFleet, gatesScenario } from './face-readers.ts';
 import { cameraEntry, closeCameras, PARKING_SCENARIO, startFirmwareCameras } from './onvif-cameras.ts';
+import { POS_MODEL, posTillFleet } from './pos-tills.ts';
 
 /**
  * THE firmware e2e (issue #15, "what must be shown"): one real agent, terminals of every family that has
- * firmware delivery on their real transports: face readers as mqtt.js clients of the agent's broker
+ * firmware delivery on their real transports: canteen POS tills on socat pty pairs (chunked frames
+ * with per-chunk acks, resume from the till's own staging), face readers as mqtt.js clients of the agent's broker
  * fetching by HTTP Range from the driver's image server, ONVIF cameras over SOAP/HTTP taking a whole
  * upload. One campaign per family (a package is for one family), each with a canary whose simulator
  * boot-fails the new image: every gate fails, every canary is rolled back, every campaign pauses with
@@ -20,8 +22,10 @@ import { cameraEntry, closeCameras, PARKING_SCENARIO, startFirmwareCameras } fro
 const vendor = makeTestVendor();
 const CAMERAS = ['cam-1', 'cam-2'];
 const READERS = ['gate-1', 'gate-2'];
+const TILLS = ['till-1', 'till-2', 'till-3'];
 let cams: SimOnvifCamera[] = [];
 const faces = faceReaderFleet(READERS, vendor.publicKeyHex);
+let tills: Awaited<ReturnType<typeof posTillFleet>>;
 let rig: CampaignRig;
 
 /** What the e2e needs of each family: its terminals, its model, a boot fault, and the sim's own word. */
@@ -39,6 +43,17 @@ interface FamilyUnderTest {
 const camera = (id: string) => cams[CAMERAS.indexOf(id)]!;
 const reader = (id: string) => faces.readers.get(id)!;
 const FAMILIES: FamilyUnderTest[] = [
+  {
+    family: 'canteen-pos',
+    ids: TILLS,
+    model: POS_MODEL,
+    setBootFail: (id, on) => {
+      tills.firmwareOf(id).faults.bootFail = on;
+    },
+    running: (id) => tills.firmwareOf(id).status(),
+    bytesTaken: (id) =>
+      tills.firmwareOf(id).chunkLog.reduce((n, e) => n + (e.kind === 'chunk' ? e.length : 0), 0),
+  },
   {
     family: 'onvif-camera',
     ids: CAMERAS,
@@ -61,12 +76,18 @@ const FAMILIES: FamilyUnderTest[] = [
 
 beforeAll(async () => {
   cams = await startFirmwareCameras(CAMERAS.length, vendor.publicKeyHex);
+  tills = await posTillFleet(TILLS, vendor.publicKeyHex);
   rig = await startCampaignRig({
     vendor,
+    canteenLines: tills.canteenLines,
     drivers: [...CAMERAS.map((id) => cameraEntry(id, camera(id))), faceReaderEntry(READERS)],
     scenarios: { ...PARKING_SCENARIO, ...gatesScenario(READERS) },
-    terminals: [...CAMERAS, ...READERS],
-    afterBoot: (agent) => faces.connect(agent),
+    terminals: [...TILLS, ...CAMERAS, ...READERS],
+    prepare: (config, secrets) => tills.provision(config, secrets),
+    afterBoot: async (agent) => {
+      await tills.start();
+      await faces.connect(agent);
+    },
     healthDeadlineSeconds: 5,
   });
 }, 120_000);
@@ -74,6 +95,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rig?.close();
   await faces.close();
+  await tills?.close();
   await closeCameras(cams);
 });
 
