@@ -120,4 +120,39 @@ describe('firmware campaign through the onvif-camera driver and simulated camera
       expect.stringMatching(/^ {2}stage 2 cam-c +healthy \(runs 2\.0\.0\)$/),
     ]);
   }, 120_000);
+
+  it('a camera that reports a wrong version is rolled back by re-upload of the package it ran; abort stops the rest', async () => {
+    const before = cams.map((c) => c.firmwareStatus().uploads.bytesReceived);
+    const flashedBefore = cams[0]!.firmwareStatus().uploads.flashed;
+    const next = await rig.addPackage(fields('2.1.0', '2.0.0'));
+    // From the upload on (before it, the camera would be refused as a downgrade and never sent a byte).
+    cams[0]!.once('firmware-upgrade-started', () => cams[0]!.setFirmwareFaults({ reportVersion: '9.9.9' }));
+    const created = await rig.start({
+      packageId: next,
+      target: { family: 'onvif-camera' },
+      canary: 1,
+      waves: [50],
+    });
+    const paused = await rig.until(created.id, 'the canary gate to fail', (c) => c.status === 'paused');
+    expect(stateOf(paused, 'cam-a')).toMatchObject({
+      state: 'rolled-back',
+      previousVersion: '2.0.0',
+      previousPackageId: expect.stringMatching(/^onvif-camera-2\.0\.0-/),
+    });
+    // No slot revert on ONVIF: the 2.0.0 package kept in the repository was uploaded and flashed again.
+    expect(cams[0]!.firmwareStatus()).toMatchObject({ version: '2.0.0', signed: true });
+    expect(cams[0]!.firmwareStatus().uploads.flashed).toBe(flashedBefore + 2); // 2.1.0, then 2.0.0 again
+
+    const aborted = await rig.post<{ status: string; terminals: Array<{ state: string }> }>(
+      `/api/firmware/campaigns/${created.id}/abort`,
+    );
+    expect(aborted.status).toBe(200);
+    expect(aborted.body.status).toBe('aborted');
+    expect((await rig.post(`/api/firmware/campaigns/${created.id}/resume`)).body).toMatchObject({
+      code: 'FIRMWARE_CAMPAIGN_STATE',
+    });
+    expect(cams[1]!.firmwareStatus().uploads.bytesReceived).toBe(before[1]);
+    expect(cams[2]!.firmwareStatus().uploads.bytesReceived).toBe(before[2]);
+    cams[0]!.setFirmwareFaults({ reportVersion: '' });
+  }, 120_000);
 });
