@@ -11,7 +11,9 @@ import { openFirmwarePackage, packFirmwareFile } from '@sceneway/firmware-tools'
  * Time for a box to verify a firmware package (issue #15 benchmark): a 64 MiB image, SM2 signature
  * over the manifest plus SM3 of every 64 KiB chunk and of the whole image, streamed from the file —
  * against `openssl dgst -sm3` of the same package file in the same run (one SM3 pass in C, plus a
- * process start). Runs alternate (ours, openssl, ours, ...) so load on the shared box falls on both.
+ * process start). Ours runs the whole-image SM3 in a worker beside the chunk digests; the same with
+ * both passes on the main thread is measured too. Runs alternate (ours, sequential, openssl, Node's
+ * one pass, ours, ...) so load on the shared box falls on all of them.
  * `measureVerify()` is exported for the combined `firmware` bench (with fw-pos's serial figures).
  */
 
@@ -22,6 +24,8 @@ export interface VerifyFigures {
   runs: number;
   /** openFirmwarePackage, warm (the vendor key's SM2 table already built), per run. */
   oursMs: Stats;
+  /** The same with both SM3 passes on the main thread, one after the other (parallelDigestFrom: Infinity). */
+  oursSequentialMs: Stats;
   /** The first openFirmwarePackage of the run: includes building the pinned key's SM2 table. */
   oursFirstMs: number;
   /** `openssl dgst -sm3 <package>`, spawn included. */
@@ -107,12 +111,19 @@ export async function measureVerify(
     });
     rmSync(imagePath);
     const open = () => openFirmwarePackage(packagePath, { vendorPublicKeys: [vendor.publicKeyHex] });
+    const openSequential = () =>
+      openFirmwarePackage(packagePath, {
+        vendorPublicKeys: [vendor.publicKeyHex],
+        parallelDigestFrom: Infinity,
+      });
     const oursFirstMs = await timed(open);
     const ours: number[] = [];
+    const sequential: number[] = [];
     const openssl: number[] = [];
     const node: number[] = [];
     for (let i = 0; i < runs; i++) {
       ours.push(await timed(open));
+      sequential.push(await timed(openSequential));
       openssl.push(await timed(opensslSm3.bind(null, packagePath)));
       node.push(await timed(nodeSm3.bind(null, packagePath)));
     }
@@ -128,6 +139,7 @@ export async function measureVerify(
       chunks: packed.manifest.chunks.length,
       runs,
       oursMs,
+      oursSequentialMs: stats(sequential),
       oursFirstMs: round(oursFirstMs),
       opensslSm3Ms,
       nodeSm3OnePassMs: stats(node),
@@ -145,6 +157,7 @@ export function printVerifyTable(f: VerifyFigures): void {
   const mib = f.imageBytes / 1048576;
   const rows = [
     ['verify a package (ours: SM2 + SM3 of chunks and image), warm', f.oursMs.median, f.oursMs.min],
+    ['  the same, both SM3 passes on the main thread', f.oursSequentialMs.median, f.oursSequentialMs.min],
     ['  the first verify (builds the pinned key SM2 table)', f.oursFirstMs, f.oursFirstMs],
     ['openssl dgst -sm3 of the package file (baseline)', f.opensslSm3Ms.median, f.opensslSm3Ms.min],
     ["Node's SM3, one streaming pass over the file", f.nodeSm3OnePassMs.median, f.nodeSm3OnePassMs.min],

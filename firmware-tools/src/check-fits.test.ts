@@ -1,4 +1,5 @@
 import type { FirmwareManifest } from '@sceneway/core';
+import type { FirmwareTerminalInfo as DriverTerminalInfo } from '@sceneway/device-drivers';
 import { describe, expect, it } from 'vitest';
 import { checkFirmwareFits, type FirmwareTerminalInfo } from './check-fits.ts';
 
@@ -30,7 +31,16 @@ const fit = (
   m: Partial<FirmwareManifest> = {},
 ) => checkFirmwareFits({ ...manifest, ...m }, { ...reader, ...t }, opts)?.code ?? null;
 
+// firmware-tools does not depend on device-drivers (DESIGN.md): the two declarations must stay the same
+// shape, which tsc checks here both ways.
+const fromDriver: FirmwareTerminalInfo = reader satisfies DriverTerminalInfo;
+const toDriver: DriverTerminalInfo = fromDriver;
+
 describe('checkFirmwareFits', () => {
+  it('takes what a driver describe() returns', () => {
+    expect(checkFirmwareFits(manifest, toDriver)).toBeNull();
+  });
+
   it('accepts an upgrade of a listed model and revision', () => {
     expect(fit({})).toBeNull();
     expect(fit({ version: '2.0.0' })).toBeNull();

@@ -6,7 +6,8 @@ import { createHash, type Hash } from 'node:crypto';
  * OpenSSL SM3): the whole-image hash and the current chunk's hash are updated from the same block.
  */
 export class ImageDigester {
-  private readonly whole: Hash = createHash('sm3');
+  /** Null when the whole-image digest is computed elsewhere (a worker: whole-image-digest.ts). */
+  private readonly whole: Hash | null;
   private chunk: Hash = createHash('sm3');
   private inChunk = 0;
   private total = 0;
@@ -16,14 +17,17 @@ export class ImageDigester {
   constructor(
     readonly chunkSize: number,
     private readonly onChunk?: (index: number, digestHex: string) => void,
-  ) {}
+    options: { whole?: boolean } = {},
+  ) {
+    this.whole = options.whole === false ? null : createHash('sm3');
+  }
 
   get bytesDone(): number {
     return this.total;
   }
 
   update(block: Uint8Array): void {
-    this.whole.update(block);
+    this.whole?.update(block);
     let pos = 0;
     while (pos < block.length) {
       const take = Math.min(this.chunkSize - this.inChunk, block.length - pos);
@@ -35,10 +39,10 @@ export class ImageDigester {
     this.total += block.length;
   }
 
-  /** The whole image's digest; the last, short chunk is closed here. */
+  /** The whole image's digest ('' when computed elsewhere); the last, short chunk is closed here. */
   finish(): { sm3: string; chunks: string[] } {
     if (this.inChunk > 0) this.closeChunk();
-    return { sm3: this.whole.digest('hex'), chunks: this.chunks };
+    return { sm3: this.whole?.digest('hex') ?? '', chunks: this.chunks };
   }
 
   private closeChunk(): void {

@@ -205,4 +205,27 @@ describe('openFirmwarePackage', () => {
       true,
     );
   });
+
+  it('checks the whole image in a worker thread for big images, with the same refusals', async () => {
+    const parallel = { vendorPublicKeys: [vendor.publicKeyHex], parallelDigestFrom: 1 };
+    const packed = good();
+    const path = write('parallel.swfw', packed.bytes);
+    const fw = await openFirmwarePackage(path, parallel);
+    expect(Buffer.from(await fw.read(0, image.length)).equals(image)).toBe(true);
+
+    const corrupt = Buffer.from(packed.bytes);
+    corrupt[corrupt.length - 1] = (corrupt[corrupt.length - 1] ?? 0) ^ 1;
+    await expect(openFirmwarePackage(write('parallel-bad.swfw', corrupt), parallel)).rejects.toMatchObject({
+      code: 'FW_DIGEST_MISMATCH',
+      message: expect.stringContaining('chunk 9 '),
+    });
+    const manifestBytes = canonicalBytes({ ...packed.manifest, sm3: 'cd'.repeat(32) });
+    const signature = sm2Sign(manifestBytes, vendor.privateKeyHex);
+    await expect(
+      openFirmwarePackage(
+        write('parallel-whole.swfw', assembleFirmwarePackage({ manifestBytes, signature, image })),
+        parallel,
+      ),
+    ).rejects.toMatchObject({ code: 'FW_DIGEST_MISMATCH', message: expect.stringContaining('whole image') });
+  });
 });

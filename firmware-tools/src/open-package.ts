@@ -7,13 +7,24 @@ import { parseManifestBytes, parseManifestJson } from './manifest-schema.ts';
 import { decodePackageHeader, HEADER_BYTES, type PackageHeader } from './package-layout.ts';
 import { vendorKeyIdOf, vendorPublicKeyHex } from './vendor-key.ts';
 import { type VerifiedFirmware, verifiedFirmware } from './verified-firmware.ts';
+import { wholeImageSm3InWorker } from './whole-image-digest.ts';
 
 export interface OpenFirmwareOptions {
-  /** The vendor keys this box pins (hex 04‖x‖y or PEM): the package must be signed by one of them. */
+  /**
+   * The vendor keys this box pins (hex 04‖x‖y or PEM): the package must be signed by one of them.
+   * A key that is neither throws TypeError (a configuration mistake, not the package's).
+   */
   vendorPublicKeys: readonly string[];
   /** Image bytes checked so far, for a progress bar on big images. */
   onProgress?(bytesDone: number, bytesTotal: number): void;
+  /**
+   * Image size from which the whole-image SM3 runs in a worker thread beside the chunk digests
+   * (default 8 MiB: below it, starting a thread costs more than it saves). Infinity: never.
+   */
+  parallelDigestFrom?: number;
 }
+
+export const DEFAULT_PARALLEL_DIGEST_FROM = 8 * 1024 * 1024;
 
 /**
  * Opens a `.swfw` package and verifies all of it before returning (docs/firmware-format.md, "How a box
@@ -51,7 +62,7 @@ export async function openFirmwarePackage(
     const vendorPublicKeyHex = checkSignature(manifestBytes, signature, pinned);
     const manifest = parseManifestBytes(manifestBytes);
     checkImageLength(header, manifest, fileSize);
-    await checkImage(handle, header.imageOffset, manifest, options.onProgress);
+    await checkImage(handle, path, header.imageOffset, manifest, options);
     return verifiedFirmware({
       manifest,
       manifestBytes,
@@ -105,29 +116,44 @@ function checkImageLength(header: PackageHeader, manifest: FirmwareManifest, fil
 
 async function checkImage(
   handle: FileHandle,
+  path: string,
   imageOffset: number,
   manifest: FirmwareManifest,
-  onProgress?: (done: number, total: number) => void,
+  options: OpenFirmwareOptions,
 ): Promise<void> {
-  const digester = new ImageDigester(manifest.chunkSize, (index, digest) => {
-    if (digest !== manifest.chunks[index]) {
-      const start = index * manifest.chunkSize;
-      const end = Math.min(start + manifest.chunkSize, manifest.size);
-      throw new FirmwareRefusedError(
-        'FW_DIGEST_MISMATCH',
-        `chunk ${index} (image bytes ${start}..${end - 1}) does not have its signed SM3 digest: corrupted`,
-      );
+  const parallel = manifest.size >= (options.parallelDigestFrom ?? DEFAULT_PARALLEL_DIGEST_FROM);
+  const wholeInWorker = parallel ? wholeImageSm3InWorker(path, imageOffset, manifest.size) : null;
+  const digester = new ImageDigester(
+    manifest.chunkSize,
+    (index, digest) => {
+      if (digest !== manifest.chunks[index]) {
+        const start = index * manifest.chunkSize;
+        const end = Math.min(start + manifest.chunkSize, manifest.size);
+        throw new FirmwareRefusedError(
+          'FW_DIGEST_MISMATCH',
+          `chunk ${index} (image bytes ${start}..${end - 1}) does not have its signed SM3 digest: corrupted`,
+        );
+      }
+    },
+    { whole: !parallel },
+  );
+  let sm3: string | null;
+  try {
+    const block = Buffer.allocUnsafe(Math.min(STREAM_BLOCK_BYTES, manifest.size));
+    for (let done = 0; done < manifest.size; ) {
+      const length = Math.min(block.length, manifest.size - done);
+      await fill(handle, block, length, imageOffset + done);
+      digester.update(block.subarray(0, length));
+      done += length;
+      options.onProgress?.(done, manifest.size);
     }
-  });
-  const block = Buffer.allocUnsafe(Math.min(STREAM_BLOCK_BYTES, manifest.size));
-  for (let done = 0; done < manifest.size; ) {
-    const length = Math.min(block.length, manifest.size - done);
-    await fill(handle, block, length, imageOffset + done);
-    digester.update(block.subarray(0, length));
-    done += length;
-    onProgress?.(done, manifest.size);
+    const inline = digester.finish().sm3; // closes (and checks) the last, short chunk
+    sm3 = wholeInWorker ? await wholeInWorker.result : inline;
+  } finally {
+    wholeInWorker?.cancel();
   }
-  const { sm3 } = digester.finish();
+  if (sm3 === null)
+    throw new FirmwareRefusedError('FW_TRUNCATED', 'the package became shorter while it was read');
   if (sm3 !== manifest.sm3)
     throw new FirmwareRefusedError(
       'FW_DIGEST_MISMATCH',
