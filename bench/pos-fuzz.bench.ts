@@ -81,7 +81,7 @@ function randomMessage(r: Rng): PosMessage {
           reason: pick(r, DECLINE_REASONS),
         };
   };
-  switch (int(r, 20)) {
+  switch (int(r, 27)) {
     case 0:
       return { type: 'ack' };
     case 1:
@@ -193,6 +193,43 @@ function randomMessage(r: Rng): PosMessage {
       return { type: 'session-confirm', proof: bytes(r, 32) };
     case 18:
       return { type: 'sale-status-query', receiptNo: u32(r) };
+    // Firmware (§13): the box's frames and the till's answers.
+    case 19:
+      return {
+        type: 'fw-begin',
+        digest: bytes(r, 32),
+        size: 1 + int(r, 64 * 1024 * 1024),
+        manifestSize: 1 + int(r, 1 << 20),
+        signature: bytes(r, 8 + int(r, 121)),
+        version: ascii(r, 1 + int(r, 16)),
+      };
+    case 20:
+      return { type: 'fw-chunk', offset: u32(r), data: bytes(r, 1 + int(r, 4060)) };
+    case 21:
+      return { type: 'fw-status-query' };
+    case 22:
+      return { type: 'fw-activate', digest: bytes(r, 32) };
+    case 23:
+      return { type: 'fw-rollback' };
+    case 24:
+      return { type: 'fw-chunk-ack', nextOffset: u32(r) };
+    case 25:
+      return {
+        type: 'fw-status',
+        version: ascii(r, 1 + int(r, 16)),
+        signed: r() < 0.5,
+        model: ascii(r, 1 + int(r, 16)),
+        hardware: ascii(r, 1 + int(r, 16)),
+        staging:
+          r() < 0.3
+            ? { state: 'idle' as const }
+            : {
+                state: r() < 0.5 ? ('receiving' as const) : ('complete' as const),
+                digest: bytes(r, 32),
+                nextOffset: u32(r),
+              },
+        lastResult: pick(r, ['none', 'activated', 'boot-failed', 'rolled-back'] as const),
+      };
     default:
       return { type: 'blacklist-version-query', currentVersion: u32(r) };
   }

@@ -19,6 +19,7 @@ const BENCHES = [
   'gates',
   'broker',
   'firmware-verify',
+  'firmware-serial',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

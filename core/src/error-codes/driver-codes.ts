@@ -134,6 +134,61 @@ export const DRIVER_ERROR_CODES = [
   { code: 'POS_FRAME_JUNK', description: 'Bytes between POS frames were skipped.' },
   { code: 'POS_FRAME_LENGTH', description: 'A POS frame body is longer than the protocol allows.' },
   { code: 'POS_FRAME_TRUNCATED', description: 'A POS frame was cut short.' },
+  {
+    code: 'POS_FW_BUSY',
+    description: 'A firmware operation was asked for a till that already has one running.',
+  },
+  {
+    code: 'POS_FW_DIGEST_MISMATCH',
+    description: "The till found the staged image's SM3 or size not the manifest's, and discarded it.",
+  },
+  {
+    code: 'POS_FW_DRIVER_STOPPED',
+    description: 'The canteen POS driver stopped during a firmware operation; the till keeps what it staged.',
+  },
+  {
+    code: 'POS_FW_INTERNAL',
+    description: 'A firmware operation failed inside the box (a bug or a read error).',
+  },
+  {
+    code: 'POS_FW_NO_PREVIOUS',
+    description: 'FW_ROLLBACK refused: the other slot of the till holds no image that ran.',
+  },
+  {
+    code: 'POS_FW_NO_REBOOT',
+    description: 'The till acknowledged FW_ACTIVATE or FW_ROLLBACK but did not come back in time.',
+  },
+  {
+    code: 'POS_FW_NOT_FOR_THIS_TILL',
+    description: "The signed manifest is not for this till's family, model, hardware or running version.",
+  },
+  {
+    code: 'POS_FW_NOT_STAGED',
+    description: 'The till holds no complete transfer of that image (FW_CHUNK or FW_ACTIVATE refused).',
+  },
+  {
+    code: 'POS_FW_NOT_SUPPORTED',
+    description: 'A firmware update was asked of a protocol 1 till: firmware goes only inside a v2 session.',
+  },
+  {
+    code: 'POS_FW_PROTOCOL',
+    description: 'A till answered a firmware frame with something §13 does not allow.',
+  },
+  { code: 'POS_FW_REFUSED', description: 'The till refused a firmware frame with a NAK reason of its own.' },
+  {
+    code: 'POS_FW_SIGNATURE_INVALID',
+    description: "The manifest's vendor signature does not verify under the key pinned in the till.",
+  },
+  {
+    code: 'POS_FW_STALLED',
+    description:
+      'A firmware transfer made no progress for stallTimeoutMs; a new install resumes where the till stopped.',
+  },
+  { code: 'POS_FW_TOO_LARGE', description: "The image and manifest are larger than the till's slot." },
+  {
+    code: 'POS_FW_UNKNOWN_TERMINAL',
+    description: 'A firmware operation named a terminal that is not on this canteen POS line.',
+  },
   { code: 'POS_INTERNAL', description: 'Handling a POS request failed for a reason that carried no code.' },
   {
     code: 'POS_KEY_MISSING',

@@ -148,6 +148,8 @@ const message: fc.Arbitrary<PosMessage> = fc.oneof(
       blacklistVersion: u32,
       firmwareVersion: fc.string({ unit: printable, minLength: 1, maxLength: 32 }),
       protocolVersion: u8,
+      model: fc.string({ unit: printable, minLength: 1, maxLength: 32 }),
+      hardware: fc.string({ unit: printable, minLength: 1, maxLength: 32 }),
     },
     { requiredKeys: ['type', 'offlineCount', 'offlineCapacity', 'priceListVersion', 'blacklistVersion'] },
   ),
@@ -181,6 +183,49 @@ const message: fc.Arbitrary<PosMessage> = fc.oneof(
   }),
   fc.record({ type: fc.constant('session-confirm' as const), proof: bytesOf(32) }),
   fc.record({ type: fc.constant('sale-status-query' as const), receiptNo: u32 }),
+  // Firmware (§13): every box frame and both till answers, across their field ranges.
+  fc.record({
+    type: fc.constant('fw-begin' as const),
+    digest: bytesOf(32),
+    size: fc.integer({ min: 1, max: 0xffffffff - 4 * 1024 * 1024 }),
+    manifestSize: fc.integer({ min: 1, max: 4 * 1024 * 1024 }),
+    signature: fc.uint8Array({ minLength: 8, maxLength: 128 }).map((b) => Buffer.from(b)),
+    version: fc.string({ unit: printable, minLength: 1, maxLength: 32 }),
+  }),
+  fc.record({
+    type: fc.constant('fw-chunk' as const),
+    offset: u32,
+    data: fc.uint8Array({ minLength: 1, maxLength: 4060 }).map((b) => Buffer.from(b)),
+  }),
+  fc.constant({ type: 'fw-status-query' as const }),
+  fc.record({ type: fc.constant('fw-activate' as const), digest: bytesOf(32) }),
+  fc.constant({ type: 'fw-rollback' as const }),
+  fc.record({ type: fc.constant('fw-chunk-ack' as const), nextOffset: u32 }),
+  fc.record(
+    {
+      type: fc.constant('fw-status' as const),
+      version: fc.string({ unit: printable, minLength: 1, maxLength: 32 }),
+      previousVersion: fc.string({ unit: printable, minLength: 1, maxLength: 32 }),
+      signed: fc.boolean(),
+      model: fc.string({ unit: printable, minLength: 1, maxLength: 32 }),
+      hardware: fc.string({ unit: printable, minLength: 1, maxLength: 32 }),
+      staging: fc.oneof(
+        fc.constant({ state: 'idle' as const }),
+        fc.record({
+          state: fc.constantFrom('receiving' as const, 'complete' as const),
+          digest: bytesOf(32),
+          nextOffset: u32,
+        }),
+      ),
+      lastResult: fc.constantFrom(
+        'none' as const,
+        'activated' as const,
+        'boot-failed' as const,
+        'rolled-back' as const,
+      ),
+    },
+    { requiredKeys: ['type', 'version', 'signed', 'model', 'hardware', 'staging', 'lastResult'] },
+  ),
 );
 
 /** A body made of plausible TLVs (known tags, random values): reaches deeper than uniform noise. */

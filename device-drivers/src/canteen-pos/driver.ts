@@ -388,7 +388,10 @@ export function createCanteenPosDriver(
           return;
         case 'request': {
           // RS-485: the till answered with a request of its own; serve it as a poll turn would.
-          const ready = await Promise.race([outcome.reply, sleep(config.decisionBudgetMs, signal).then(() => null)]);
+          const ready = await Promise.race([
+            outcome.reply,
+            sleep(config.decisionBudgetMs, signal).then(() => null),
+          ]);
           if (ready) await write(ready).catch((err: unknown) => replyNotSent(session, err));
           request.settle({ kind: 'no-answer' });
           return;

@@ -139,12 +139,15 @@ export function createPosFirmware(deps: PosFirmwareDeps): PosDriverFirmware {
     }
   }
 
-  /** The till has (or the box has) no session: wait for the till to open one, within the stall limit. */
+  /**
+   * The till (or the box) has no session: wait a while for the till to open one. Not for long: the
+   * knock that asks it to may have gone to a till that was not there yet, and the next ask knocks again.
+   */
   async function waitForSession(session: TerminalSession, signal: AbortSignal, progress: { at: number }) {
     const left = config.firmware.stallTimeoutMs - (deps.now() - progress.at);
-    if (left <= 0 || !(await session.nextSession(left, signal))) {
-      if (signal.aborted) throw signal.reason;
-    }
+    const wait = Math.min(left, Math.max(1000, config.silenceTimeoutMs));
+    if (wait > 0) await session.nextSession(wait, signal);
+    if (signal.aborted) throw signal.reason;
   }
 
   function sessionFor(terminalId: string): TerminalSession {
@@ -221,7 +224,11 @@ export function createPosFirmware(deps: PosFirmwareDeps): PosDriverFirmware {
       } else {
         if (answer.type !== 'fw-chunk-ack') continue;
         if (answer.nextOffset > total) {
-          throw new DeliveryFailure('POS_FW_PROTOCOL', `the till acked offset ${answer.nextOffset} of ${total}`, true);
+          throw new DeliveryFailure(
+            'POS_FW_PROTOCOL',
+            `the till acked offset ${answer.nextOffset} of ${total}`,
+            true,
+          );
         }
         next = answer.nextOffset;
       }
@@ -263,7 +270,11 @@ export function createPosFirmware(deps: PosFirmwareDeps): PosDriverFirmware {
     const started = deps.now();
     for (let attempt = 1; attempt <= 3; ) {
       if (deps.now() - started > config.firmware.stallTimeoutMs) break;
-      onProgress({ bytesDone: size, bytesTotal: size, phase: command.type === 'fw-activate' ? 'verify' : 'activate' });
+      onProgress({
+        bytesDone: size,
+        bytesTotal: size,
+        phase: command.type === 'fw-activate' ? 'verify' : 'activate',
+      });
       const generation = session.auth.generation;
       const out = await deps.exchange(session, command, config.firmware.activateTimeoutMs, signal);
       if (out.kind === 'stopped') {
@@ -311,7 +322,12 @@ export function createPosFirmware(deps: PosFirmwareDeps): PosDriverFirmware {
         if (notTaken) continue;
       }
       logger.info(
-        { terminalId: session.id, version: status.version, lastResult: status.lastResult, signed: status.signed },
+        {
+          terminalId: session.id,
+          version: status.version,
+          lastResult: status.lastResult,
+          signed: status.signed,
+        },
         `${session.id} is back after ${command.type}`,
       );
       return status.version;

@@ -187,7 +187,9 @@ export const canteenPosConfigSchema = z
           .min(1000)
           .max(600_000)
           .default(120_000)
-          .describe('How long a till may take to reboot and open a new session after FW_ACTIVATE or FW_ROLLBACK.'),
+          .describe(
+            'How long a till may take to reboot and open a new session after FW_ACTIVATE or FW_ROLLBACK.',
+          ),
         stallTimeoutMs: z
           .number()
           .int()
@@ -199,7 +201,12 @@ export const canteenPosConfigSchema = z
           ),
       })
       .strict()
-      .default({ chunkBytes: 2048, activateTimeoutMs: 10_000, rebootTimeoutMs: 120_000, stallTimeoutMs: 120_000 })
+      .default({
+        chunkBytes: 2048,
+        activateTimeoutMs: 10_000,
+        rebootTimeoutMs: 120_000,
+        stallTimeoutMs: 120_000,
+      })
       .describe('Firmware delivery to v2 tills over this line (§13).'),
     priceList: z
       .object({

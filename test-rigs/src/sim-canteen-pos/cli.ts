@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { type CanteenPosSim, startCanteenPosSim } from './sim.ts';
+import { type CanteenPosSim, type SimFirmwareConfig, startCanteenPosSim } from './sim.ts';
+import { SimFirmware, vendorKeyFromText } from './sim-firmware.ts';
 import { keyCheckValue, type OfflineRecord, TILL_KEY_BYTES, type TillKey } from './wire/index.ts';
 
 /**
@@ -37,6 +38,39 @@ interface GlobalOptions {
   keyFile?: string;
   key?: string;
   keyVersion: number;
+  firmwareVersion: string;
+  vendorKey?: string[];
+  stateDir?: string;
+  model: string;
+  hardware: string;
+  failTransferAt?: number;
+  bootFail?: boolean;
+  reportVersion?: string;
+  rebootMs: number;
+}
+
+/** Firmware (doc §13): on when a vendor key is pinned (a till with no pinned key takes no image). */
+function firmwareOf(opts: GlobalOptions): SimFirmwareConfig | undefined {
+  if (!opts.vendorKey?.length) return undefined;
+  const vendorKeys = opts.vendorKey.map((path) => {
+    try {
+      return vendorKeyFromText(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new InvalidArgumentError(`--vendor-key ${path}: ${(err as Error).message}`);
+    }
+  });
+  return {
+    vendorKeys,
+    model: opts.model,
+    hardware: opts.hardware,
+    rebootMs: opts.rebootMs,
+    ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+    faults: {
+      ...(opts.failTransferAt !== undefined ? { failTransferAt: opts.failTransferAt } : {}),
+      ...(opts.bootFail ? { bootFail: true } : {}),
+      ...(opts.reportVersion ? { reportVersion: opts.reportVersion } : {}),
+    },
+  };
 }
 
 /** A till key as `sceneway terminal provision` shows it: 64 hex digits (spaces and line breaks allowed). */
@@ -137,6 +171,35 @@ export function buildCli(): Command {
     )
     .option('--key-version <n>', 'KEY_VERSION of the till key', int('key-version', 1, 0xffff), 1)
     .option(
+      '--firmware-version <v>',
+      'version the till runs (its factory image, or what its state dir says)',
+      'sim-1.0',
+    )
+    .option(
+      '--vendor-key <pem>',
+      'firmware (doc §13): a vendor public key the till pins (PEM file; repeat for several); without one the till takes no firmware',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      '--state-dir <dir>',
+      'firmware slots and staged chunks live here: they survive a restart (a power cut)',
+    )
+    .option('--model <name>', 'till model reported in STATUS and checked against a manifest', 'CP-300')
+    .option('--hardware <rev>', 'till hardware revision', 'rev-b')
+    .option(
+      '--fail-transfer-at <byte>',
+      'firmware fault: stop answering once when a chunk carries this byte offset',
+      int('fail-transfer-at', 0, 0xffffffff),
+    )
+    .option('--boot-fail', 'firmware fault: the new image fails to boot; the till falls back to the old slot')
+    .option('--report-version <v>', 'firmware fault: report this version whatever runs')
+    .option(
+      '--reboot-ms <ms>',
+      'how long a reboot after FW_ACTIVATE takes',
+      int('reboot-ms', 0, 600_000),
+      300,
+    )
+    .option(
       '-f, --fault <list>',
       `inject faults, comma separated: ${FAULTS.join(', ')} (split = frames in pieces, duplicate = send a request twice, forge-mac = next money frame with a wrong MAC, forge-record-mac = offline records with forged RECORD_MACs, wrong-proof = a wrong PROOF in SESSION_CONFIRM)`,
       faultList,
@@ -160,7 +223,8 @@ export function buildCli(): Command {
       addresses: opts.address,
       answerTimeoutMs: opts.timeout,
       firstReceiptNo: opts.receipt,
-      firmwareVersion: 'sim-1.0',
+      firmwareVersion: opts.firmwareVersion,
+      ...(firmwareOf(opts) ? { firmware: firmwareOf(opts)! } : {}),
     });
     try {
       applyFaults(sim, opts.fault);
@@ -283,6 +347,25 @@ export function buildCli(): Command {
     );
 
   program
+    .command('firmware-status')
+    .description(
+      'print what the till holds (doc §13): running version, signed, the other slot, staging, last result (from --state-dir)',
+    )
+    .action(() => {
+      const opts = program.opts<GlobalOptions>();
+      const fw = firmwareOf(opts);
+      if (!fw?.stateDir) throw new InvalidArgumentError('firmware-status needs --vendor-key and --state-dir');
+      const status = new SimFirmware({
+        ...fw,
+        stateDir: fw.stateDir,
+        model: opts.model,
+        hardware: opts.hardware,
+        initialVersion: opts.firmwareVersion,
+      }).status();
+      print({ ...status, ...(status.digest ? { digest: status.digest.toString('hex') } : {}) });
+    });
+
+  program
     .command('price-list')
     .description('download the price list')
     .action(() => withSim(async (sim) => print(await sim.till().downloadPriceList())));
@@ -328,11 +411,27 @@ export function buildCli(): Command {
               }, o.swipeEvery)
             : undefined;
         print({ serving: [...sim.terminals.keys()], port: program.opts<GlobalOptions>().port });
+        // Firmware: one line each time a till comes back from a reboot, with what it now runs.
+        let reboots = 0;
+        const fwWatch = setInterval(() => {
+          const total = [...sim.terminals.values()].reduce((n, t) => n + t.reboots, 0);
+          if (total === reboots) return;
+          reboots = total;
+          for (const [address, t] of sim.terminals) {
+            const f = t.firmware;
+            if (f)
+              print({
+                address,
+                firmware: { version: f.runningVersion, signed: f.runningSigned, lastResult: f.lastResult },
+              });
+          }
+        }, 200);
         await new Promise<void>((resolve) =>
           stop.signal.addEventListener('abort', () => resolve(), { once: true }),
         );
         clearInterval(watch);
         clearInterval(swiper);
+        clearInterval(fwWatch);
       }),
     );
 

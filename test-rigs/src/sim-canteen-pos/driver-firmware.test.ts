@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FirmwareProgress, PosDriverFirmware, SaleDecision } from '@sceneway/device-drivers';
+import { makeTestVendor, verifiedTestFirmware } from '@sceneway/firmware-tools/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { driverRigPerTest } from './driver-test-rig.ts';
 import type { SimFirmwareConfig } from './sim.ts';
@@ -50,7 +51,11 @@ const run = () => ({ signal: new AbortController().signal });
 describe('POS firmware over a pty', () => {
   it('installs: the till verifies, switches, reboots and reports the new version signed', async () => {
     const { h, fw, terminal, simFw } = await setUp();
-    expect(await fw.describe('till-1')).toMatchObject({ model: 'CP-300', hardware: 'rev-b', version: '1.0.0' });
+    expect(await fw.describe('till-1')).toMatchObject({
+      model: 'CP-300',
+      hardware: 'rev-b',
+      version: '1.0.0',
+    });
     const phases = new Set<FirmwareProgress['phase']>();
     let last = 0;
     const result = await fw.install('till-1', vendorImage, {
@@ -64,7 +69,12 @@ describe('POS firmware over a pty', () => {
     expect(result).toEqual({ outcome: 'installed', version: '2.0.0' });
     expect([...phases]).toEqual(['transfer', 'verify', 'reboot']);
     expect(last).toBe(vendorImage.manifest.size);
-    expect(simFw.status()).toMatchObject({ version: '2.0.0', signed: true, previousVersion: '1.0.0', state: 'idle' });
+    expect(simFw.status()).toMatchObject({
+      version: '2.0.0',
+      signed: true,
+      previousVersion: '1.0.0',
+      state: 'idle',
+    });
     expect(terminal.reboots).toBe(1);
     expect(resentAcknowledged(simFw.chunkLog)).toBe(0);
     // The heartbeat reports it too: STATUS after the reboot carries the new version.
@@ -77,7 +87,10 @@ describe('POS firmware over a pty', () => {
     const staged = await fw.stage('till-1', vendorImage, run());
     expect(staged.outcome).toBe('staged');
     await expect(s.till().swipe('04A1B2C3', 100)).rejects.toBeInstanceOf(TillUpdatingError);
-    expect(await fw.install('till-1', vendorImage, run())).toEqual({ outcome: 'installed', version: '2.0.0' });
+    expect(await fw.install('till-1', vendorImage, run())).toEqual({
+      outcome: 'installed',
+      version: '2.0.0',
+    });
     expect((await s.till().swipe('04A1B2C3', 100)).decision.outcome).toBe('approved');
   });
 
@@ -85,13 +98,15 @@ describe('POS firmware over a pty', () => {
     it(`resumes a transfer cut at a random byte (seed ${seed}) without resending an acknowledged chunk`, async () => {
       const total = vendorImage.manifestBytes.length + vendorImage.manifest.size;
       // A small deterministic PRNG: the cut point differs per seed and is the same on every run.
-      const cutAt = Math.floor(((seed * 2654435761) % 2 ** 32) / 2 ** 32 * (total - 1));
+      const cutAt = Math.floor((((seed * 2654435761) % 2 ** 32) / 2 ** 32) * (total - 1));
       const { fw, terminal, simFw } = await setUp({ faults: { failTransferAt: cutAt } });
       const result = await fw.install('till-1', vendorImage, run());
       expect(result).toEqual({ outcome: 'installed', version: '2.0.0' });
       const log = simFw.chunkLog;
       // The cut chunk was heard, not acked, and heard again after the till came back.
-      const cutChunk = log.filter((e) => e.kind === 'chunk' && e.offset <= cutAt && cutAt < e.offset + e.length);
+      const cutChunk = log.filter(
+        (e) => e.kind === 'chunk' && e.offset <= cutAt && cutAt < e.offset + e.length,
+      );
       expect(cutChunk.length).toBeGreaterThanOrEqual(2);
       expect(resentAcknowledged(log)).toBe(0);
       expect(terminal.sessionsOpened).toBeGreaterThanOrEqual(2);
@@ -123,7 +138,10 @@ describe('POS firmware over a pty', () => {
 
   it('reports the old version when the new image fails to boot (the till falls back)', async () => {
     const { fw, simFw } = await setUp({ faults: { bootFail: true } });
-    expect(await fw.install('till-1', vendorImage, run())).toEqual({ outcome: 'installed', version: '1.0.0' });
+    expect(await fw.install('till-1', vendorImage, run())).toEqual({
+      outcome: 'installed',
+      version: '1.0.0',
+    });
     expect(simFw.status()).toMatchObject({ version: '1.0.0', lastResult: 'boot-failed', state: 'idle' });
   });
 
@@ -135,7 +153,11 @@ describe('POS firmware over a pty', () => {
     });
     expect(await fw.install('till-1', vendorImage, run())).toMatchObject({ version: '2.0.0' });
     expect(await fw.rollback('till-1', null, run())).toEqual({ outcome: 'installed', version: '1.0.0' });
-    expect(simFw.status()).toMatchObject({ version: '1.0.0', previousVersion: '2.0.0', lastResult: 'rolled-back' });
+    expect(simFw.status()).toMatchObject({
+      version: '1.0.0',
+      previousVersion: '2.0.0',
+      lastResult: 'rolled-back',
+    });
   });
 
   it('refuses an image another vendor signed: the till checks with its own pinned key', async () => {
@@ -167,6 +189,29 @@ describe('POS firmware over a pty', () => {
     expect(terminal.reboots).toBe(0);
     expect(simFw.status()).toMatchObject({ version: '1.0.0', state: 'complete' });
     // The genuine one, from the box in its session, does switch: the check above could have failed.
-    expect(await fw.install('till-1', vendorImage, run())).toEqual({ outcome: 'installed', version: '2.0.0' });
+    expect(await fw.install('till-1', vendorImage, run())).toEqual({
+      outcome: 'installed',
+      version: '2.0.0',
+    });
+  });
+});
+
+describe('POS firmware from a package file', () => {
+  it('installs a package opened and verified by the package library', async () => {
+    const dir = stateDir();
+    const vendorKey = makeTestVendor();
+    const image = await verifiedTestFirmware({ dir, vendor: vendorKey, fields: { version: '2.4.1' } });
+    const { h, s } = await startTill(
+      { decideSale: approve, config: { ackTimeoutMs: 400, silenceTimeoutMs: 1500 } },
+      {
+        firmwareVersion: '2.3.0',
+        firmware: { vendorKeys: [vendorKey.publicKeyHex], stateDir: dir, model: 'SW-POS-200', rebootMs: 200 },
+      },
+    );
+    expect(await h.driver.firmware!.install('till-1', image, run())).toEqual({
+      outcome: 'installed',
+      version: '2.4.1',
+    });
+    expect(s.till().terminal.firmware!.status()).toMatchObject({ version: '2.4.1', signed: true });
   });
 });

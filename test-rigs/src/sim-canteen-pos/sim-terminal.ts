@@ -490,7 +490,7 @@ export class SimTerminal {
         this.refusedBoxFrames++;
         // An answer that fails is no answer (the request is resent); a TIME_SYNC that fails is NAKed.
         if (frame.command === Command.TIME_SYNC) this.reply(frame.seq, { type: 'nak', reason: refusal });
-        if (FIRMWARE_FRAMES.has(frame.command)) this.refuseFirmwareFrame(frame.seq, refusal);
+        if (FIRMWARE_FRAMES.has(frame.command)) this.refuseFirmwareFrame(frame, refusal);
         return;
       }
       body = refusal;
@@ -541,11 +541,17 @@ export class SimTerminal {
     }
   }
 
-  /** §13.4: a firmware frame that fails its session checks is NAKed; with no session, the till opens one at once. */
-  private refuseFirmwareFrame(seq: number, refusal: NakReasonName): void {
+  /**
+   * §13.4: a firmware frame that fails its session checks is NAKed. A knock (FW_STATUS_QUERY with an
+   * empty body: the box has no session for this till, e.g. it restarted) is NAKed SESSION_REQUIRED and
+   * the till opens a new session at once, whatever session it thought it had; so does any firmware
+   * frame that finds the till with no session.
+   */
+  private refuseFirmwareFrame(frame: WireFrame, refusal: NakReasonName): void {
     this.firmwareFramesRefused++;
-    this.reply(seq, { type: 'nak', reason: refusal });
-    if (refusal === 'SESSION_REQUIRED' && this.options.protocol === 2 && this.options.key) {
+    const knock = frame.command === Command.FW_STATUS_QUERY && frame.body.length === 0;
+    this.reply(frame.seq, { type: 'nak', reason: knock ? 'SESSION_REQUIRED' : refusal });
+    if ((knock || refusal === 'SESSION_REQUIRED') && this.options.protocol === 2 && this.options.key) {
       this.openSession().catch(() => undefined);
     }
   }

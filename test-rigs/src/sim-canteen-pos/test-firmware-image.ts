@@ -1,17 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { generateSm2KeyPair, type Sm2KeyPair, sm2Sign } from '@sceneway/cloud-sync';
-import type { FirmwareManifest } from '@sceneway/core';
+import { randomBytes } from 'node:crypto';
+import { generateSm2KeyPair, type Sm2KeyPair } from '@sceneway/cloud-sync';
 import type { FirmwareImage } from '@sceneway/device-drivers';
+import { packFirmware } from '@sceneway/firmware-tools';
 
 /**
- * A signed canteen-pos firmware image for tests and the bench, made the way the package format says
- * (core/src/firmware-manifest.ts; docs/firmware-format.md): the manifest's JSON bytes signed with the
- * vendor's SM2 key, chunk and image digests in SM3. The driver gets it exactly as it would get a
- * package the agent opened and verified.
+ * A signed canteen-pos firmware image for the POS tests and the bench, packed by the package library
+ * (firmware-tools, docs/firmware-format.md): canonical manifest bytes signed with the vendor's SM2 key,
+ * chunk and image digests in SM3. The image stays in memory; `read` serves it as an opened package
+ * would (tests that go through a package file use @sceneway/firmware-tools/testing).
  */
 export interface TestFirmwareOptions {
   version: string;
-  /** Image bytes; default 64 KiB of random data. */
+  /** Image bytes; default `size` (64 KiB) random bytes. */
   image?: Buffer;
   size?: number;
   vendor?: Sm2KeyPair;
@@ -26,34 +26,27 @@ export interface TestFirmware extends FirmwareImage {
   vendor: Sm2KeyPair;
 }
 
-const sm3 = (data: Uint8Array) => createHash('sm3').update(data).digest('hex');
-
 export function makeTestFirmware(options: TestFirmwareOptions): TestFirmware {
   const image = options.image ?? randomBytes(options.size ?? 64 * 1024);
   const vendor = options.vendor ?? generateSm2KeyPair();
-  const chunkSize = options.chunkSize ?? 64 * 1024;
-  const chunks: string[] = [];
-  for (let at = 0; at < image.length; at += chunkSize) chunks.push(sm3(image.subarray(at, at + chunkSize)));
-  const manifest: FirmwareManifest = {
-    format: 1,
-    family: 'canteen-pos',
-    models: options.models ?? ['CP-300'],
-    hardware: options.hardware ?? [],
-    version: options.version,
-    minPreviousVersion: options.minPreviousVersion ?? '0.0.0',
-    size: image.length,
-    chunkSize,
-    sm3: sm3(image),
-    chunks,
-    releaseNotes: `test image ${options.version}`,
-    vendorKeyId: sm3(Buffer.from(vendor.publicKeyHex, 'hex')),
-    createdAt: '2026-12-01T00:00:00.000Z',
-  };
-  const manifestBytes = Buffer.from(JSON.stringify(manifest), 'utf8');
+  const packed = packFirmware({
+    image,
+    fields: {
+      family: 'canteen-pos',
+      models: options.models ?? ['CP-300'],
+      hardware: options.hardware ?? [],
+      version: options.version,
+      minPreviousVersion: options.minPreviousVersion ?? '0.0.0',
+      releaseNotes: `test image ${options.version}`,
+      chunkSize: options.chunkSize ?? 64 * 1024,
+      createdAt: '2026-12-01T00:00:00Z',
+    },
+    vendorPrivateKeyHex: vendor.privateKeyHex,
+  });
   return {
-    manifest,
-    manifestBytes,
-    signature: sm2Sign(manifestBytes, vendor.privateKeyHex, { publicKeyHex: vendor.publicKeyHex }),
+    manifest: packed.manifest,
+    manifestBytes: packed.manifestBytes,
+    signature: packed.signature,
     image,
     vendor,
     async read(offset, length) {

@@ -47,7 +47,7 @@ function chunked(bytes: Buffer, cuts: number[]): Buffer[] {
 const tlvBody = fc
   .array(
     fc.record({
-      tag: fc.oneof(fc.integer({ min: 0x01, max: 0x22 }), fc.integer({ min: 0, max: 255 })),
+      tag: fc.oneof(fc.integer({ min: 0x01, max: 0x2e }), fc.integer({ min: 0, max: 255 })),
       value: fc.oneof(
         fc.uint8Array({ minLength: 0, maxLength: 40 }),
         fc.constantFrom(1, 2, 4, 8, 16, 32).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })),
