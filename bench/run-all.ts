@@ -19,7 +19,11 @@ const BENCHES = [
   'gates',
   'broker',
   'firmware-verify',
+<<<<<<< HEAD
   'firmware-serial',
+=======
+  'face-firmware',
+>>>>>>> fwface
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -122,15 +122,16 @@ export function createFaceReaderFirmware(options: {
   /** The cheap refusals, before any token exists: unknown reader, offline, busy, no image server. */
   function refusal(readerId: string, needsServer: boolean): FirmwareInstallResult | null {
     const link = options.link(readerId);
-    if (!config.readers.some((r) => r.id === readerId) || !link)
+    if (!config.readers.some((r) => r.id === readerId))
       return failed('FACE_FW_UNKNOWN_READER', `no reader ${readerId} in this driver entry`, false);
-    if (needsServer && !options.server())
+    if (needsServer && !config.firmwareHttp)
       return failed(
         'FACE_FW_NO_IMAGE_SERVER',
         'this entry has no firmwareHttp: its readers take no updates',
         false,
       );
-    if (!link.transport.connected)
+    // Configured but not running (the driver is starting or stopping), or the reader is away.
+    if (!link || (needsServer && !options.server()) || !link.transport.connected)
       return failed('FACE_FW_READER_OFFLINE', `reader ${readerId} is not connected to the broker`, true);
     if (!link.fw)
       return failed(

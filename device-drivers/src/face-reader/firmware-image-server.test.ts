@@ -86,6 +86,7 @@ async function start(overrides: Partial<Parameters<typeof startFirmwareImageServ
     host: '127.0.0.1',
     port: 0,
     maxConnections: 8,
+    maxConnectionsPerPeer: 8,
     idleTimeoutMs: 60_000,
     headersTimeoutMs: 60_000,
     clock,
@@ -199,6 +200,26 @@ describe('firmware image server: refusals', () => {
     sockets.push(extra);
     await closed(extra); // idle timeout is a minute: only the cap closes it now
     const held = sockets[0] as Socket;
+    const reply = new Promise<string>((resolve) => {
+      let text = '';
+      held.on('data', (b: Buffer) => {
+        text += b.toString('latin1');
+        if (text.includes('\r\n\r\n')) resolve(text.slice(0, text.indexOf('\r\n')));
+      });
+    });
+    held.write(`HEAD /firmware/gate-1/t1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.t1}\r\n\r\n`);
+    expect(await reply).toBe('HTTP/1.1 200 OK');
+  });
+
+  it('bounds connections per peer: one address cannot take every slot', async () => {
+    const s = await start({ maxConnections: 8, maxConnectionsPerPeer: 2 });
+    for (let i = 0; i < 2; i++) sockets.push(await rawSocket(s.server));
+    const third = await rawSocket(s.server);
+    sockets.push(third);
+    await closed(third);
+    expect(s.server.peerRefusals()).toBe(1);
+    // The two it holds are served.
+    const held = sockets[1] as Socket;
     const reply = new Promise<string>((resolve) => {
       let text = '';
       held.on('data', (b: Buffer) => {

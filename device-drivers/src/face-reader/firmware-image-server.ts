@@ -14,7 +14,7 @@ import { parseRangeHeader } from './http-range.ts';
  *
  * Cheapest refusal first (DESIGN invariant 8): the path, then the token, are checked before any byte
  * of an image is read; connections are capped (`maxConnections`: Node closes the ones over the cap at
- * accept), a socket idle for `idleTimeoutMs` is destroyed, and one that has not finished its request
+ * accept, and per peer address `maxConnectionsPerPeer`), a socket idle for `idleTimeoutMs` is destroyed, and one that has not finished its request
  * headers within `headersTimeoutMs` is dropped (slowloris).
  */
 export interface FirmwareImageServerOptions {
@@ -23,6 +23,11 @@ export interface FirmwareImageServerOptions {
   /** Origin the readers reach this server at (when listening on 0.0.0.0, the box's site address). */
   advertisedUrl?: string | undefined;
   maxConnections: number;
+  /**
+   * Connections one peer address may hold at once: a reader fetches one window at a time, so a peer
+   * holding more is not a reader, and must not take the slots of the others.
+   */
+  maxConnectionsPerPeer: number;
   idleTimeoutMs: number;
   headersTimeoutMs: number;
   clock: DriverClock;
@@ -55,6 +60,8 @@ export interface FirmwareImageServer {
   serving(transferId: string): TransferServing | undefined;
   /** Refusals by reason, since start: for tests and the metrics. */
   refusals(): Readonly<Record<ImageRefusal, number>>;
+  /** Connections closed at accept because their peer already held maxConnectionsPerPeer. */
+  peerRefusals(): number;
   /** Called for every piece of an image handed to a socket (progress on the box side). */
   onServed(listener: (transferId: string, bytesServed: number) => void): void;
   close(): Promise<void>;
@@ -90,6 +97,8 @@ export async function startFirmwareImageServer(
   };
   const servedListeners: Array<(transferId: string, bytes: number) => void> = [];
   const sockets = new Set<Socket>();
+  const perPeer = new Map<string, number>();
+  let peerRefusals = 0;
 
   const server = createServer(
     {
@@ -104,8 +113,21 @@ export async function startFirmwareImageServer(
   server.maxConnections = options.maxConnections;
   server.setTimeout(options.idleTimeoutMs, (socket) => socket.destroy());
   server.on('connection', (socket) => {
+    const peer = socket.remoteAddress ?? '?';
+    const held = perPeer.get(peer) ?? 0;
+    if (held >= options.maxConnectionsPerPeer) {
+      peerRefusals++;
+      socket.destroy();
+      return;
+    }
+    perPeer.set(peer, held + 1);
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    socket.once('close', () => {
+      sockets.delete(socket);
+      const left = (perPeer.get(peer) ?? 1) - 1;
+      if (left > 0) perPeer.set(peer, left);
+      else perPeer.delete(peer);
+    });
   });
   server.on('clientError', (_err, socket) => socket.destroy());
 
@@ -241,6 +263,7 @@ export async function startFirmwareImageServer(
     },
     serving: (transferId) => servings.get(transferId),
     refusals: () => ({ ...refused }),
+    peerRefusals: () => peerRefusals,
     onServed(listener) {
       servedListeners.push(listener);
     },

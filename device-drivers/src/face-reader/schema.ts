@@ -30,6 +30,15 @@ const firmwareHttpSchema = z
       .max(1024)
       .default(16)
       .describe('Connections the image server accepts at once; more are closed at accept.'),
+    maxConnectionsPerPeer: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .default(4)
+      .describe(
+        'Connections one address may hold at once (a reader fetches one window at a time); more are closed at accept.',
+      ),
     idleTimeoutMs: z
       .number()
       .int()

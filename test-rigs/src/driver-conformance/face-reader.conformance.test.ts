@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startFaceDriverRig } from '../sim-face-reader/driver-rig.ts';
 import { type SimReader, startSimReader } from '../sim-face-reader/sim-reader.ts';
 import { type ConformanceRig, runDriverConformance } from './conformance-suite.ts';
@@ -7,9 +10,17 @@ import { type ConformanceRig, runDriverConformance } from './conformance-suite.t
  * real mqtt.js reader (sim-face-reader). "The transport drops" is the reader's link going down without
  * DISCONNECT; "restored" is the reader logging in again to its persistent session.
  */
-async function faceRig(): Promise<ConformanceRig> {
-  const rig = await startFaceDriverRig({ decideAccess: () => ({ outcome: 'open' }), readers: 1 });
-  const sim: SimReader = await startSimReader(rig.login(0));
+async function faceRig(firmware: boolean): Promise<ConformanceRig> {
+  const rig = await startFaceDriverRig({
+    decideAccess: () => ({ outcome: 'open' }),
+    readers: 1,
+    ...(firmware ? { firmwareHttp: {} } : {}),
+  });
+  const stateDir = firmware ? mkdtempSync(join(tmpdir(), 'conformance-face-fw-')) : undefined;
+  const sim: SimReader = await startSimReader({
+    ...rig.login(0),
+    ...(stateDir ? { firmware: { stateDir, vendorKeys: [], model: 'SFR-200' } } : {}),
+  });
   let person = 0;
   const delivered = () => rig.test.accessCalls.map((c) => c.recognition.eventId);
   return {
@@ -39,6 +50,7 @@ async function faceRig(): Promise<ConformanceRig> {
     async close() {
       await sim.close();
       await rig.close();
+      if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }
@@ -47,5 +59,13 @@ runDriverConformance({
   family: 'face-reader (MQTT) on the embedded broker',
   silenceTimeoutMs: null,
   junkRaisesFrameError: true,
-  setup: faceRig,
+  setup: () => faceRig(false),
+});
+
+// The same driver with its firmware image server listening (start/stop idempotent, restarts, junk).
+runDriverConformance({
+  family: 'face-reader (MQTT) with its firmware image server',
+  silenceTimeoutMs: null,
+  junkRaisesFrameError: true,
+  setup: () => faceRig(true),
 });

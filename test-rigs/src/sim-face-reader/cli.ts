@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { sm2PublicKeyFromPem } from '@sceneway/cloud-sync';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { type SimReader, startSimReader } from './sim-reader.ts';
+import { type SimReader, type SimReaderOptions, startSimReader } from './sim-reader.ts';
 
 /**
  * sim-face-reader: a face/attendance reader on the box's MQTT broker, for installers (check a reader's
@@ -19,6 +21,53 @@ interface GlobalOptions {
   username: string;
   password: string;
   fault: Fault[];
+  stateDir?: string;
+  vendorKey: string[];
+  model: string;
+  hardware: string;
+  fwVersion: string;
+  failTransferAt?: number;
+  bootFail?: boolean;
+  reportVersion?: string;
+}
+
+/** The reader's firmware side, when --state-dir and --vendor-key are given (docs/protocols/face-reader.md §8). */
+function firmwareOf(options: GlobalOptions): SimReaderOptions['firmware'] {
+  if (!options.stateDir) return undefined;
+  if (options.vendorKey.length === 0)
+    throw new InvalidArgumentError('--state-dir needs at least one --vendor-key to pin');
+  return {
+    stateDir: options.stateDir,
+    vendorKeys: options.vendorKey.map((file) => vendorKeyHex(readFileSync(file, 'utf8'))),
+    model: options.model,
+    hardware: options.hardware,
+    factoryVersion: options.fwVersion,
+    faults: {
+      failTransferAt: options.failTransferAt,
+      bootFail: options.bootFail ?? false,
+      reportVersion: options.reportVersion,
+    },
+  };
+}
+
+/** A pinned vendor key file: the PEM `sceneway-fw keygen` writes, or the 04‖x‖y hex. */
+function vendorKeyHex(text: string): string {
+  const trimmed = text.trim();
+  const hex = trimmed.startsWith('-----BEGIN') ? sm2PublicKeyFromPem(trimmed) : trimmed;
+  if (!/^04[0-9a-fA-F]{128}$/.test(hex))
+    throw new InvalidArgumentError('a vendor key is an SM2 public key (PEM or 04‖x‖y hex)');
+  return hex.toLowerCase();
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+function byteOffset(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('a byte offset is an integer ≥ 1');
+  return n;
+}
+function version(value: string): string {
+  if (!/^\d+\.\d+\.\d+$/.test(value)) throw new InvalidArgumentError('a version is M.m.p');
+  return value;
 }
 
 function faultList(value: string): Fault[] {
@@ -45,6 +94,9 @@ async function withReader(options: GlobalOptions, run: (reader: SimReader) => Pr
     username: options.username,
     password: options.password,
     faults: { duplicate: faults.has('duplicate'), wrongPassword: faults.has('wrong-password') },
+    ...(options.stateDir
+      ? { firmware: firmwareOf(options), onFirmwareReport: (r) => print({ firmware: r }) }
+      : {}),
   });
   try {
     if (faults.has('malformed')) await reader.publishRaw('events', '{"v":1,"eventId":"broken-1",');
@@ -66,6 +118,27 @@ export function buildCli(): Command {
         .makeOptionMandatory(),
     )
     .option('--fault <list>', `fault modes, comma-separated: ${FAULTS.join(', ')}`, faultList, [] as Fault[])
+    .option('--state-dir <dir>', 'takes firmware updates: its two slots and staged download live here')
+    .option(
+      '--vendor-key <file>',
+      'pinned vendor public key (PEM or hex), repeatable',
+      collect,
+      [] as string[],
+    )
+    .option('--model <model>', 'the reader model it reports', 'SFR-200')
+    .option('--hardware <rev>', 'the hardware revision it reports', 'rev-a')
+    .option('--fw-version <M.m.p>', 'the factory image version (a fresh state dir)', version, '1.0.0')
+    .option('--fail-transfer-at <byte>', 'fault: the image download drops once at this byte', byteOffset)
+    .option('--boot-fail', 'fault: a new image does not boot (the old slot runs again)')
+    .option('--report-version <M.m.p>', 'fault: report this version whatever runs', version)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sim-face-reader --url mqtt://127.0.0.1:1883 --reader gate-1 --username gate-1 --password '…' recognize EMP-0042
+  sim-face-reader … --state-dir /tmp/gate-1 --vendor-key vendor.pub.pem --boot-fail run
+`,
+    )
     .showHelpAfterError();
 
   program
@@ -116,6 +189,21 @@ export function buildCli(): Command {
     .action(async (count: number, personIds: string[]) => {
       await withReader(program.opts<GlobalOptions>(), async (reader) => {
         for (const answer of await reader.flood(count, personIds)) print(answer);
+      });
+    });
+
+  program
+    .command('run')
+    .description(
+      'stay online (firmware updates, rollbacks) until SIGINT/SIGTERM; prints each firmware report',
+    )
+    .action(async () => {
+      await withReader(program.opts<GlobalOptions>(), async (reader) => {
+        print({ status: reader.firmware?.status() ?? null });
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
       });
     });
 

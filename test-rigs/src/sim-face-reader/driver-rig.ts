@@ -25,6 +25,8 @@ export interface FaceDriverRig {
   /** Login of reader `i` for startSimReader. */
   login(i?: number): Omit<SimReaderOptions, 'now' | 'faults'>;
   transportOpens(): number;
+  /** The agent restarts (the broker and the readers' sessions stay): the driver stops, a new one starts. */
+  restartDriver(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,11 +81,18 @@ export async function startFaceDriverRig(options: {
     decideAccess: options.decideAccess,
     ...(options.now ? { clock: { now: options.now } } : {}),
   });
-  const driver = createFaceReaderDriver(test.ctx, config);
+  let driver = createFaceReaderDriver(test.ctx, config);
   const url = `mqtt://127.0.0.1:${broker.tcpAddress.port}`;
   return {
     test,
-    driver,
+    get driver() {
+      return driver;
+    },
+    async restartDriver() {
+      await driver.stop();
+      driver = createFaceReaderDriver(test.ctx, config);
+      await driver.start();
+    },
     url,
     login: (i = 0) => {
       const r = RIG_READERS[i] as (typeof RIG_READERS)[number];

@@ -138,8 +138,14 @@ describe('face-reader firmware: install', () => {
     expect(
       readFileSync(join(dir, 'slot-b.bin')).equals(Buffer.from(await v2.read(0, v2.manifest.size))),
     ).toBe(true);
-    // The token is gone once the reader has the image.
-    expect(r.driver.imageServer?.refusals()['bad-token']).toBe(0);
+    // The token is gone once the reader has the image: the same request again is refused.
+    const announced = sim.firmware?.announcements[0];
+    expect(announced?.url).toBe(r.driver.imageServer?.urlOf('gate-1', announced?.transferId ?? ''));
+    const again = await fetch(announced?.url ?? '', {
+      headers: { authorization: `Bearer ${announced?.token}`, range: 'bytes=0-9' },
+    });
+    expect(again.status).toBe(403);
+    expect(r.driver.imageServer?.refusals()['bad-token']).toBe(1);
     expect((await r.driver.firmware.describe('gate-1')).version).toBe('2.0.0');
   });
 
@@ -206,6 +212,51 @@ describe('face-reader firmware: install', () => {
     const received = (first.firmware?.fetches ?? []).concat(second.firmware?.fetches ?? []);
     expect(received.reduce((n, f) => n + f.received, 0)).toBe(size);
     expect(readFileSync(join(dir, 'slot-b.bin')).equals(Buffer.from(await v2.read(0, size)))).toBe(true);
+  });
+});
+
+describe('face-reader firmware: resume across an agent restart', () => {
+  it('a new announcement of the same image, with a new token, resumes from the bytes the reader holds', async () => {
+    const r = await firmwareRig();
+    const dir = stateDir();
+    const sim = await reader(r, dir);
+    const size = 400_000;
+    const v2 = await image('2.0.0', size);
+    // The box stalls past 3 windows: the reader holds those when the agent goes down.
+    let release: () => void = () => undefined;
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reachedStall: () => void = () => undefined;
+    const atStall = new Promise<void>((resolve) => {
+      reachedStall = resolve;
+    });
+    const held = 3 * WINDOW;
+    const stalling: FirmwareImage = {
+      ...v2,
+      read: async (offset, length) => {
+        if (offset >= held) {
+          reachedStall();
+          await stalled;
+        }
+        return v2.read(offset, length);
+      },
+    };
+    const first = r.driver.firmware.install('gate-1', stalling, { signal: new AbortController().signal });
+    await atStall;
+    await r.restartDriver();
+    release();
+    expect(await first).toMatchObject({ outcome: 'failed', code: 'FACE_FW_DRIVER_STOPPED', retryable: true });
+    await sim.publishStatus(); // its periodic status: the new driver learns what it runs
+    await waitForVersion(r, 'gate-1', '1.0.0');
+    expect(await install(r, 'gate-1', v2).result).toEqual({ outcome: 'installed', version: '2.0.0' });
+    const fetches = sim.firmware?.fetches ?? [];
+    const ids = [...new Set(fetches.map((f) => f.transferId))];
+    expect(ids).toHaveLength(2);
+    const second = fetches.filter((f) => f.transferId === ids[1]);
+    expect(second[0]?.start).toBe(held); // not from 0: the staged bytes of the same image were kept
+    expect(fetches.reduce((n, f) => n + f.received, 0)).toBe(size);
+    expect(r.driver.imageServer?.serving(ids[1] as string)?.bytesServed).toBe(size - held);
   });
 });
 

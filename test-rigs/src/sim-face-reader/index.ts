@@ -1,4 +1,5 @@
 export { buildCli } from './cli.ts';
+export type { SimFetch, SimFirmware, SimFirmwareFaults, SimFirmwareOptions } from './sim-firmware.ts';
 export {
   type HeldPerson,
   type Recognition,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { type IncomingMessage, request } from 'node:http';
+import { Agent, type IncomingMessage, request } from 'node:http';
 import { join } from 'node:path';
 import { sm2Verify } from '@sceneway/cloud-sync';
 import { compareFirmwareVersions } from '@sceneway/core';
@@ -67,6 +67,8 @@ export interface SimFirmware {
   readonly faults: SimFirmwareFaults;
   /** Every GET it made, with the bytes it kept from each. */
   readonly fetches: ReadonlyArray<SimFetch>;
+  /** Every update announcement it took (URL and token included: tests try them again afterwards). */
+  readonly announcements: ReadonlyArray<FirmwareUpdate>;
   status(): ReaderFirmwareStatus;
   onCommand(payload: Buffer): void;
   /** After a (re)start: carries on with a staged download whose announcement is still valid. */
@@ -133,6 +135,7 @@ export function createSimFirmware(options: SimFirmwareOptions, io: SimFirmwareIo
   };
   const pinned = new Map(options.vendorKeys.map((k) => [sm3(Buffer.from(k, 'hex')), k.toLowerCase()]));
   const fetches: SimFetch[] = [];
+  const announcements: FirmwareUpdate[] = [];
   const state: State = loadState();
   let job: Promise<void> = Promise.resolve();
   let current: { transferId: string; abort: AbortController } | null = null;
@@ -207,14 +210,20 @@ export function createSimFirmware(options: SimFirmwareOptions, io: SimFirmwareIo
   }
 
   /** One GET of [offset, offset + window): appends what arrives to the part file. Returns the new offset. */
-  function fetchWindow(update: FirmwareUpdate, manifest: Manifest, offset: number, signal: AbortSignal) {
+  function fetchWindow(
+    update: FirmwareUpdate,
+    manifest: Manifest,
+    offset: number,
+    signal: AbortSignal,
+    agent: Agent,
+  ) {
     const end = Math.min(offset + windowBytes, manifest.size) - 1;
     const record: SimFetch = { transferId: update.transferId, start: offset, status: 0, received: 0 };
     fetches.push(record);
     return new Promise<number>((resolve, reject) => {
       const req = request(update.url, {
         headers: { authorization: `Bearer ${update.token}`, range: `bytes=${offset}-${end}` },
-        agent: false,
+        agent,
         signal,
       });
       req.on('error', reject);
@@ -274,24 +283,30 @@ export function createSimFirmware(options: SimFirmwareOptions, io: SimFirmwareIo
       offset = 0;
     }
     let failures = 0;
-    while (offset < manifest.size) {
-      signal.throwIfAborted();
-      await io.report({
-        transferId: update.transferId,
-        state: 'downloading',
-        bytesDone: offset,
-        bytesTotal: manifest.size,
-      });
-      try {
-        offset = await fetchWindow(update, manifest, offset, signal);
-        failures = 0;
-      } catch (err) {
-        if (err instanceof Refusal || signal.aborted) throw err;
-        if (++failures > 8) throw new Refusal('FACE_FW_DOWNLOAD_FAILED', (err as Error).message, false);
-        // What arrived before the break is kept: the next request starts where the part file ends.
-        offset = await heldBytes();
-        await new Promise((r) => setTimeout(r, Math.min(500, 10 * 2 ** failures) * Math.random()));
+    // One kept-alive connection for the windows, as a reader's HTTP client would; a drop costs a new one.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      while (offset < manifest.size) {
+        signal.throwIfAborted();
+        await io.report({
+          transferId: update.transferId,
+          state: 'downloading',
+          bytesDone: offset,
+          bytesTotal: manifest.size,
+        });
+        try {
+          offset = await fetchWindow(update, manifest, offset, signal, agent);
+          failures = 0;
+        } catch (err) {
+          if (err instanceof Refusal || signal.aborted) throw err;
+          if (++failures > 8) throw new Refusal('FACE_FW_DOWNLOAD_FAILED', (err as Error).message, false);
+          // What arrived before the break is kept: the next request starts where the part file ends.
+          offset = await heldBytes();
+          await new Promise((r) => setTimeout(r, Math.min(500, 10 * 2 ** failures) * Math.random()));
+        }
       }
+    } finally {
+      agent.destroy();
     }
   }
 
@@ -395,6 +410,7 @@ export function createSimFirmware(options: SimFirmwareOptions, io: SimFirmwareIo
   return {
     faults,
     fetches,
+    announcements,
     status() {
       const slot = running();
       return {
@@ -417,6 +433,7 @@ export function createSimFirmware(options: SimFirmwareOptions, io: SimFirmwareIo
       if (!parsed.success || stopped) return;
       const command = parsed.data;
       if (current?.transferId === command.transferId || state.last?.transferId === command.transferId) return; // a second copy
+      if (command.op === 'update') announcements.push(command);
       if (command.op === 'update') enqueue(command.transferId, (signal) => takeUpdate(command, signal));
       else enqueue(command.transferId, () => takeRollback(command.transferId));
     },

@@ -34,6 +34,8 @@ export interface SimReaderOptions {
   terminalKey?: Uint8Array;
   /** A reader that takes firmware updates (§8): its slots and staged download live in `stateDir`. */
   firmware?: SimFirmwareOptions;
+  /** Sees every firmware report the reader publishes (the CLI prints them). */
+  onFirmwareReport?(report: object): void;
 }
 
 /** A person as the reader holds it after a `persons` sync, its sealed fields opened. */
@@ -164,6 +166,7 @@ export async function startSimReader(options: SimReaderOptions): Promise<SimRead
         now,
         report: async (report) => {
           const body = { v: FACE_PROTOCOL_VERSION, ...report, at: now() };
+          options.onFirmwareReport?.(body);
           await client?.publishAsync(`${prefix}firmware/report`, JSON.stringify(body), { qos: 1 });
         },
         reboot: async () => {
