@@ -20,10 +20,14 @@ const BENCHES = [
   'broker',
   'firmware-verify',
 <<<<<<< HEAD
+<<<<<<< HEAD
   'firmware-serial',
 =======
   'face-firmware',
 >>>>>>> fwface
+=======
+  'onvif-firmware',
+>>>>>>> fwonvif
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

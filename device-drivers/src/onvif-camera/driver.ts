@@ -305,8 +305,10 @@ export function createOnvifCameraSession(ctx: DriverContext, config: OnvifCamera
     logger: ctx.logger,
     session: {
       subscriptions: () => subscriptionCount,
-      subscribedBeyond(count, signal) {
-        if (!loop) return null;
+      subscribedBeyond(count, waitSignal) {
+        if (!loop || !abort) return null;
+        // A session stopped meanwhile ends the wait too: no pull point will come.
+        const signal = AbortSignal.any([waitSignal, abort.signal]);
         return new Promise<void>((resolve, reject) => {
           const check = () => {
             if (subscriptionCount <= count) return;

@@ -109,7 +109,15 @@ export function createOnvifFirmware(options: OnvifFirmwareOptions): DriverFirmwa
     }
     try {
       await conn.syncClock();
-      const upload = await conn.startFirmwareUpgrade();
+      const upload = await conn.startFirmwareUpgrade().catch((error: unknown) => {
+        const e = classify(error);
+        // A fault here is the camera's answer, not the network's: asking again would get the same.
+        throw e.code === 'ONVIF_FAULT'
+          ? new DriverError('ONVIF_FIRMWARE_UNSUPPORTED', `StartFirmwareUpgrade faulted: ${e.message}`, {
+              cause: e,
+            })
+          : e;
+      });
       const device = new URL(config.deviceUrl);
       const target = new URL(upload.uploadUri, device);
       // The camera names where the image goes; it may not send the box (and the image) elsewhere.
@@ -150,10 +158,8 @@ export function createOnvifFirmware(options: OnvifFirmwareOptions): DriverFirmwa
       const e = classify(error);
       if (e.code === 'ONVIF_AUTH_REFUSED')
         return { kind: 'refused', result: failed(e.code, e.message, false) };
-      if (e.code === 'ONVIF_FAULT' && /ActionNotSupported/i.test(e.message)) {
-        const detail = `the camera has no StartFirmwareUpgrade: ${e.message}`;
-        return { kind: 'refused', result: failed('ONVIF_FIRMWARE_UNSUPPORTED', detail, false) };
-      }
+      if (e.code === 'ONVIF_FIRMWARE_UNSUPPORTED')
+        return { kind: 'refused', result: failed(e.code, e.message, false) };
       const code = error instanceof DriverError ? error.code : e.code;
       return { kind: 'retry', code, detail: errorText(error).slice(0, 300) };
     } finally {

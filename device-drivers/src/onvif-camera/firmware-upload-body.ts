@@ -8,18 +8,23 @@ import type { FirmwareImage } from '../driver-api.ts';
  *
  * Streamed in `sliceBytes` reads of the image: a camera image is tens of MiB and is never held whole.
  */
-export const PACKAGE_MAGIC = Buffer.from('SWFW', 'ascii');
-const FORMAT = 1;
+const MAGIC = Buffer.from('SWFW', 'ascii');
+const CONTAINER_VERSION = 1;
+const HEADER_BYTES = 16;
 const DEFAULT_SLICE = 64 * 1024;
 
-/** The package header: magic, format, and the lengths of the manifest and the signature that follow. */
+/**
+ * The package head as docs/firmware-format.md lays it out: magic "SWFW", container version 1, three
+ * zero bytes, the manifest length (u32 BE), the signature length (u16 BE), two zero bytes; then the
+ * manifest's signed bytes and the DER signature. The image follows, and nothing after it.
+ */
 export function packageHead(image: FirmwareImage): Buffer {
-  const head = Buffer.alloc(4 + 2 + 4 + 2);
-  PACKAGE_MAGIC.copy(head, 0);
-  head.writeUInt16BE(FORMAT, 4);
-  head.writeUInt32BE(image.manifestBytes.length, 6);
-  head.writeUInt16BE(image.signature.length, 10);
-  return Buffer.concat([head, image.manifestBytes, image.signature]);
+  const header = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(header, 0);
+  header[4] = CONTAINER_VERSION;
+  header.writeUInt32BE(image.manifestBytes.length, 8);
+  header.writeUInt16BE(image.signature.length, 12);
+  return Buffer.concat([header, image.manifestBytes, image.signature]);
 }
 
 export function packageLength(image: FirmwareImage): number {

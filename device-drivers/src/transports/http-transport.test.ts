@@ -25,6 +25,13 @@ beforeAll(async () => {
     } else if (req.url === '/followed') {
       followed++;
       res.end('followed');
+    } else if (req.url === '/count') {
+      // Echoes how the body came: its length, and whether it was framed by Content-Length.
+      let bytes = 0;
+      req.on('data', (c: Buffer) => {
+        bytes += c.length;
+      });
+      req.on('end', () => res.end(JSON.stringify({ bytes, length: req.headers['content-length'] ?? null })));
     } else if (req.url === '/silent') {
       // never answers
     } else {
@@ -70,6 +77,29 @@ describe('HTTP transport', () => {
     expect(followed).toBe(0);
     expect(await codeOf(http.request('GET', '//198.51.100.7/x'))).toBe('HTTP_PATH_INVALID');
     expect(await codeOf(http.request('GET', 'http://198.51.100.7/x'))).toBe('HTTP_PATH_INVALID');
+  });
+
+  it('streams an async-iterable body (a firmware upload), with its Content-Length, under its own deadline', async () => {
+    const http = await createHttpTransportFactory().open({ kind: 'http', baseUrl, timeoutMs: 200 });
+    let pulled = 0;
+    async function* body() {
+      for (let i = 0; i < 64; i++) {
+        pulled++;
+        yield Buffer.alloc(64 * 1024, i);
+      }
+    }
+    const answer = await http.request('POST', '/count', {
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(64 * 64 * 1024) },
+      body: body(),
+      timeoutMs: 30_000,
+    });
+    expect(JSON.parse(answer.body.toString())).toEqual({
+      bytes: 4 * 1024 * 1024,
+      length: String(4 * 1024 * 1024),
+    });
+    expect(pulled).toBe(64);
+    // The request's own deadline applies to that request only; the endpoint's stays for the rest.
+    expect(await codeOf(http.request('GET', '/silent'))).toBe('HTTP_TIMEOUT');
   });
 
   it('refuses requests once closed', async () => {

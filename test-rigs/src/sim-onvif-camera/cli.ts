@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -12,6 +13,11 @@ import { type SimOnvifCamera, startSimOnvifCamera } from './sim-camera.ts';
  *   > plate 京A12345 0.93            (standard Recognition/LicensePlate topic)
  *   > plate 京A12345 0.93 hikvision  (the Hikvision Vehicle topic)
  *   > reboot 2000 | slow 300 | silent on | refuse-auth on | fault PullMessages | junk | quit
+ *
+ * Firmware (StartFirmwareUpgrade, docs/protocols/onvif-plate-camera.md): `--vendor-key FILE` pins the
+ * vendor's SM2 public key (PEM or hex), `--state-dir DIR` keeps the two slots across restarts, and
+ *   > fw-status | fw-fault fail-at 100000 | fw-fault boot-fail on | fw-fault report-version 9.9.9 | fw-fault clear
+ * (the status is also at GET /sim/status).
  */
 function int(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -27,7 +33,52 @@ const print = (value: unknown): void => {
 };
 
 const COMMANDS =
-  'plate <PLATE> [likelihood] [onvif|hikvision], topic <TOPIC>, reboot [downMs], slow <ms>, silent on|off, refuse-auth on|off, fault <Operation>|clear, junk, quit';
+  'plate <PLATE> [likelihood] [onvif|hikvision], topic <TOPIC>, reboot [downMs], slow <ms>, silent on|off, refuse-auth on|off, fault <Operation>|clear, junk, fw-status, fw-fault fail-at <byte>|boot-fail on|off|report-version <x.y.z>|off|clear, quit';
+
+/** A pinned vendor key from a file (PEM SubjectPublicKeyInfo or hex) or given as hex: uncompressed hex. */
+export function vendorKeyHex(value: string): string {
+  const text = /^(04)?[0-9a-fA-F]{128}$/.test(value.trim()) ? value : readFileSync(value, 'utf8');
+  const pem = /-----BEGIN PUBLIC KEY-----([\s\S]+?)-----END PUBLIC KEY-----/.exec(text);
+  // An EC SubjectPublicKeyInfo ends with the BIT STRING of the point: 0x04 || X || Y.
+  const hex = pem
+    ? Buffer.from((pem[1] as string).replace(/\s+/g, ''), 'base64')
+        .subarray(-65)
+        .toString('hex')
+    : text.trim().toLowerCase();
+  const full = hex.length === 128 ? `04${hex}` : hex;
+  if (!/^04[0-9a-f]{128}$/.test(full))
+    throw new InvalidArgumentError(`${value}: not an SM2 public key (PEM or hex)`);
+  return full;
+}
+
+function firmwareFault(camera: SimOnvifCamera, args: string[]): void {
+  const [what, value] = args;
+  const on = value === 'on' || value === 'true' || value === '1';
+  switch (what) {
+    case 'fail-at': {
+      const at = Number(value);
+      if (!Number.isInteger(at) || at < 0) {
+        print({ error: 'fail-at needs a byte offset' });
+        return;
+      }
+      camera.setFirmwareFaults({ failTransferAt: at });
+      break;
+    }
+    case 'boot-fail':
+      camera.setFirmwareFaults({ bootFail: on });
+      break;
+    case 'report-version':
+      camera.setFirmwareFaults({ reportVersion: value && value !== 'off' ? value : null });
+      break;
+    case 'clear':
+      camera.setFirmwareFaults({ failTransferAt: null, bootFail: false, reportVersion: null });
+      break;
+    default:
+      print({ error: 'fw-fault fail-at <byte> | boot-fail on|off | report-version <x.y.z>|off | clear' });
+      return;
+  }
+  print({ firmwareFaults: camera.firmwareStatus().faults });
+}
 
 /** Runs one stdin command; returns false on quit. Unknown input is answered with an error line. */
 export async function runCommand(camera: SimOnvifCamera, line: string): Promise<boolean> {
@@ -99,6 +150,12 @@ export async function runCommand(camera: SimOnvifCamera, line: string): Promise<
     case 'junk':
       camera.junkNext();
       return true;
+    case 'fw-status':
+      print({ firmware: camera.firmwareStatus() });
+      return true;
+    case 'fw-fault':
+      firmwareFault(camera, args);
+      return true;
     case 'quit':
       return false;
     default:
@@ -140,6 +197,21 @@ export function buildCli(): Command {
       0,
     )
     .addOption(new Option('--slow <ms>', 'delay every answer').argParser(int('slow', 0, 600_000)).default(0))
+    .option(
+      '--vendor-key <file|hex>',
+      'pin a vendor SM2 public key (PEM file or hex) for firmware; repeatable',
+      (value: string, all: string[]) => [...all, vendorKeyHex(value)],
+      [] as string[],
+    )
+    .option('--state-dir <dir>', 'keep the firmware slots here across restarts')
+    .option('--model <model>', 'the camera model it reports (firmware manifests name models)', 'LPR-Cam-1')
+    .option('--firmware-version <x.y.z>', 'factory firmware version', '1.0.0')
+    .option(
+      '--firmware-reboot <ms>',
+      'how long a firmware reboot keeps it off the network',
+      int('firmware-reboot', 0, 600_000),
+      1000,
+    )
     .action(
       async (o: {
         port: number;
@@ -151,6 +223,11 @@ export function buildCli(): Command {
         maxLease: number;
         clockSkew: number;
         slow: number;
+        vendorKey: string[];
+        stateDir?: string;
+        model: string;
+        firmwareVersion: string;
+        firmwareReboot: number;
       }) => {
         const camera = await startSimOnvifCamera({
           port: o.port,
@@ -161,9 +238,13 @@ export function buildCli(): Command {
           maxPullWaitMs: o.maxPullWait,
           maxLeaseMs: o.maxLease,
           clockSkewMs: o.clockSkew,
+          vendorPublicKeys: o.vendorKey,
+          identity: { model: o.model, firmwareVersion: o.firmwareVersion },
+          firmwareRebootMs: o.firmwareReboot,
+          ...(o.stateDir ? { stateDir: o.stateDir } : {}),
         });
         camera.setSlow(o.slow);
-        for (const name of ['subscribed', 'renewed', 'auth-refused', 'rebooted']) {
+        for (const name of ['subscribed', 'renewed', 'auth-refused', 'rebooted', 'firmware-upload']) {
           camera.on(name, (detail: unknown) => print({ event: name, detail }));
         }
         camera.on('relay', (c: { token: string; state: string }) =>

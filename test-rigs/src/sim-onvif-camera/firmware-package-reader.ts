@@ -39,9 +39,10 @@ export class PackageRejected extends Error {
 }
 
 const MAGIC = 'SWFW';
-const FIXED = 12;
-const MAX_MANIFEST = 256 * 1024;
-const MAX_SIGNATURE = 128;
+/** magic(4) version(1) reserved(3) manifest length u32 BE(4) signature length u16 BE(2) reserved(2). */
+const FIXED = 16;
+const MAX_MANIFEST = 1024 * 1024;
+const MAX_SIGNATURE = 72;
 
 export class PackageReader {
   private pending: Buffer = Buffer.alloc(0);
@@ -103,11 +104,13 @@ export class PackageReader {
     const b = this.pending;
     if (b.length < FIXED) return null;
     if (b.subarray(0, 4).toString('latin1') !== MAGIC) throw new PackageRejected(415, 'not a .swfw package');
-    const format = b.readUInt16BE(4);
-    if (format !== 1) throw new PackageRejected(415, `package format ${format} is not known`);
-    const manifestLength = b.readUInt32BE(6);
-    const signatureLength = b.readUInt16BE(10);
-    if (manifestLength === 0 || manifestLength > MAX_MANIFEST) {
+    if (b[4] !== 1) throw new PackageRejected(415, `package container version ${b[4]} is not known`);
+    if (b[5] !== 0 || b[6] !== 0 || b[7] !== 0 || b[14] !== 0 || b[15] !== 0) {
+      throw new PackageRejected(415, 'reserved header bytes are not zero');
+    }
+    const manifestLength = b.readUInt32BE(8);
+    const signatureLength = b.readUInt16BE(12);
+    if (manifestLength < 2 || manifestLength > MAX_MANIFEST) {
       throw new PackageRejected(415, `manifest length ${manifestLength}`);
     }
     if (signatureLength > MAX_SIGNATURE)

@@ -51,6 +51,11 @@ export class FirmwareSlots {
     return this.state.slots[this.state.active] as SlotImage;
   }
 
+  /** The versions in its two slots: what it runs and what it ran before (or was offered last). */
+  versions(): string[] {
+    return [this.state.slots.A?.version, this.state.slots.B?.version].filter((v): v is string => !!v);
+  }
+
   /** A verified image is written to the slot not running; it runs from the next boot, if it boots. */
   flash(image: SlotImage): SlotName {
     const target: SlotName = this.state.active === 'A' ? 'B' : 'A';

@@ -2,11 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { generateSm2KeyPair, type Sm2KeyPair, sm2Sign } from '@sceneway/cloud-sync';
 import type { FirmwareManifest } from '@sceneway/core';
 import type { FirmwareImage } from '@sceneway/device-drivers';
+import { canonicalManifestBytes, encodePackageHeader } from '@sceneway/firmware-tools';
 
 /**
- * TESTS ONLY: a signed firmware image for an ONVIF camera, as the agent hands it to a driver after
- * verifying its package (manifest per core's FirmwareManifest, SM3 digests, the vendor's SM2 signature
- * over the manifest's bytes). Built in memory so the camera tests need no package file.
+ * TESTS ONLY: a firmware image for an ONVIF camera in the shape the agent hands a driver (manifest in
+ * firmware-tools' canonical bytes, SM3 digests, the vendor's SM2 signature), built in memory so that
+ * the camera's own refusals can be tested with what the agent would never pass on: a signature by
+ * another key, an image corrupted after signing. Good packages come from firmware-tools' testing entry.
  */
 export interface TestFirmware extends FirmwareImage {
   image: Buffer;
@@ -50,7 +52,7 @@ export function testFirmware(options: {
     vendorKeyId: sm3(Buffer.from(options.vendor.publicKeyHex, 'hex')),
     createdAt: new Date().toISOString(),
   };
-  const manifestBytes = Buffer.from(JSON.stringify(manifest), 'utf8');
+  const manifestBytes = canonicalManifestBytes(manifest);
   const signer = options.signWith ?? options.vendor;
   const signature = sm2Sign(manifestBytes, signer.privateKeyHex, { publicKeyHex: signer.publicKeyHex });
   if (options.corrupt) image[Math.floor(size / 2)] = (image[Math.floor(size / 2)] as number) ^ 0xff;
@@ -67,10 +69,10 @@ export function testFirmware(options: {
 
 /** The .swfw bytes of a test image, for the upload-URI tests that POST by hand (layout: docs/firmware-format.md). */
 export function packageOf(fw: FirmwareImage & { image: Buffer }): Buffer {
-  const fixed = Buffer.alloc(12);
-  fixed.write('SWFW', 0, 'latin1');
-  fixed.writeUInt16BE(1, 4);
-  fixed.writeUInt32BE(fw.manifestBytes.length, 6);
-  fixed.writeUInt16BE(fw.signature.length, 10);
-  return Buffer.concat([fixed, fw.manifestBytes, fw.signature, fw.image]);
+  return Buffer.concat([
+    encodePackageHeader(fw.manifestBytes.length, fw.signature.length),
+    fw.manifestBytes,
+    fw.signature,
+    fw.image,
+  ]);
 }

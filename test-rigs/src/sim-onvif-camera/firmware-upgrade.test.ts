@@ -1,7 +1,12 @@
-import type { FirmwareProgress } from '@sceneway/device-drivers';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FirmwareImage, FirmwareProgress } from '@sceneway/device-drivers';
+import { makeTestVendor, testFirmwareImage, verifiedTestFirmware } from '@sceneway/firmware-tools/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextCameraEvent, type OnvifDriverRig, startOnvifDriverRig } from './driver-rig.ts';
-import { packageOf, type TestFirmware, testFirmware, vendorKeys } from './firmware-test-image.ts';
+import { packageOf, testFirmware, vendorKeys } from './firmware-test-image.ts';
 
 /**
  * Firmware by ONVIF StartFirmwareUpgrade, the real onvif-camera driver against the simulated camera
@@ -35,7 +40,7 @@ function firmwareOf(r: OnvifDriverRig) {
   return fw;
 }
 
-async function install(r: OnvifDriverRig, image: TestFirmware, progress: FirmwareProgress[] = []) {
+async function install(r: OnvifDriverRig, image: FirmwareImage, progress: FirmwareProgress[] = []) {
   return firmwareOf(r).install('lot-a-entry-cam', image, {
     signal: AbortSignal.timeout(30_000),
     onProgress: (p) => progress.push(p),
@@ -82,6 +87,32 @@ describe('onvif-camera firmware by StartFirmwareUpgrade', () => {
     // And the lane works on the new firmware.
     r.camera.emitPlate({ plate: '京A12345', likelihood: 0.93 });
     expect((await r.nextSighting()).plate).toBe('京A12345');
+  });
+
+  it('uploads a package opened by firmware-tools byte for byte as its .swfw file, and the camera takes it', async () => {
+    const fileVendor = makeTestVendor();
+    rig = await startOnvifDriverRig({
+      camera: { vendorPublicKeys: [fileVendor.publicKeyHex], firmwareRebootMs: 150 },
+      config: { firmware: { pollIntervalMs: 20, rebootMarginMs: 8000 } },
+    });
+    await rig.driver.start();
+    const image = await verifiedTestFirmware({
+      dir: await mkdtemp(join(tmpdir(), 'onvif-fw-')),
+      vendor: fileVendor,
+      image: testFirmwareImage(150_000),
+      fields: {
+        family: 'onvif-camera',
+        models: ['LPR-Cam-1'],
+        version: '3.0.0',
+        minPreviousVersion: '1.0.0',
+      },
+    });
+    expect(await install(rig, image)).toEqual({ outcome: 'installed', version: '3.0.0' });
+    const file = await readFile(image.packagePath);
+    expect(rig.camera.firmwareStatus().uploads.lastUploadSm3).toBe(
+      createHash('sm3').update(file).digest('hex'),
+    );
+    expect(rig.camera.firmwareStatus()).toMatchObject({ version: '3.0.0', signed: true });
   });
 
   it('sends the whole package again under a fresh UploadUri when the upload is cut (ONVIF has no resume)', async () => {
@@ -141,11 +172,78 @@ describe('onvif-camera firmware by StartFirmwareUpgrade', () => {
     });
     expect(r.camera.firmwareStatus()).toMatchObject({ version: '1.1.0', signed: true });
     expect(r.camera.firmwareStatus().uploads.flashed).toBe(3);
+    // Back to what it ran before, and no further: 1.0.0 (the factory image, no longer in a slot) is refused.
+    expect(await install(r, testFirmware({ vendor, version: '1.0.0' }))).toMatchObject({
+      outcome: 'failed',
+      code: 'ONVIF_FIRMWARE_REFUSED',
+    });
     expect(await fw.rollback('lot-a-entry-cam', null, { signal })).toMatchObject({
       outcome: 'failed',
       code: 'ONVIF_FIRMWARE_NO_PREVIOUS',
       retryable: false,
     });
+  });
+
+  it('reports signed: false for an image a camera without a pinned vendor key took unverified', async () => {
+    const r = await started({ camera: { vendorPublicKeys: [] } });
+    expect(await install(r, testFirmware({ vendor: vendorKeys(), version: '2.0.0' }))).toMatchObject({
+      outcome: 'installed',
+      version: '2.0.0',
+    });
+    expect(r.camera.firmwareStatus()).toMatchObject({ version: '2.0.0', signed: false });
+  });
+
+  it('does not send the image to an UploadUri on another host than the camera', async () => {
+    const r = await started({ camera: { uploadUriOrigin: 'http://127.0.0.2:9' } });
+    expect(await install(r, testFirmware({ vendor, version: '2.0.0' }))).toMatchObject({
+      outcome: 'failed',
+      code: 'ONVIF_FIRMWARE_URI_FOREIGN',
+      retryable: false,
+    });
+    expect(r.camera.firmwareStatus().uploads).toMatchObject({ urisIssued: 1, uploadsStarted: 0 });
+  });
+
+  it('gives up at once on a camera that faults StartFirmwareUpgrade (no HTTP firmware upgrade)', async () => {
+    const r = await started();
+    r.camera.setFault('StartFirmwareUpgrade', {
+      code: 'Sender',
+      subcodes: ['ter:ActionNotSupported'],
+      reason: 'StartFirmwareUpgrade is not supported',
+    });
+    expect(await install(r, testFirmware({ vendor, version: '2.0.0' }))).toMatchObject({
+      outcome: 'failed',
+      code: 'ONVIF_FIRMWARE_UNSUPPORTED',
+      retryable: false,
+    });
+    expect(r.camera.firmwareStatus().uploads.urisIssued).toBe(0);
+  });
+
+  it('stops at once when the campaign aborts mid-upload: the install rejects, the camera runs its old image', async () => {
+    const r = await started();
+    const abort = new AbortController();
+    const image = testFirmware({ vendor, version: '2.0.0', size: 2_000_000 });
+    const pending = firmwareOf(r).install('lot-a-entry-cam', image, {
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.phase === 'transfer' && p.bytesDone > 500_000) abort.abort(new Error('campaign aborted'));
+      },
+    });
+    await expect(pending).rejects.toThrow('campaign aborted');
+    expect(r.camera.firmwareStatus()).toMatchObject({ version: '1.0.0', uploads: { flashed: 0 } });
+    expect(r.camera.stats.boots).toBe(1);
+  });
+
+  it('keeps its slots across a simulator restart (state dir), and shows them on GET /sim/status', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'sim-onvif-state-'));
+    const r = await started({ camera: { stateDir } });
+    expect(await install(r, testFirmware({ vendor, version: '2.0.0' }))).toMatchObject({ version: '2.0.0' });
+    await r.close();
+    rig = await startOnvifDriverRig({ camera: { stateDir, vendorPublicKeys: [vendor.publicKeyHex] } });
+    const status = (await (await fetch(`http://127.0.0.1:${rig.camera.port}/sim/status`)).json()) as {
+      firmware: { version: string; signed: boolean; slots: { active: string } };
+    };
+    expect(status.firmware).toMatchObject({ version: '2.0.0', signed: true, slots: { active: 'B' } });
+    expect((await firmwareOf(rig).describe('lot-a-entry-cam')).version).toBe('2.0.0');
   });
 
   it.each([
@@ -162,6 +260,11 @@ describe('onvif-camera firmware by StartFirmwareUpgrade', () => {
       () => testFirmware({ vendor, version: '2.0.0', corrupt: true }),
     ],
     ['built for another model', () => testFirmware({ vendor, version: '2.0.0', models: ['Other-Cam'] })],
+    ['older than anything it holds (anti-rollback)', () => testFirmware({ vendor, version: '0.9.0' })],
+    [
+      'its upgrade path needs a newer running version',
+      () => testFirmware({ vendor, version: '3.0.0', minPreviousVersion: '2.0.0' }),
+    ],
   ])('is refused by the camera itself when %s: HTTP 415, no reboot, old image runs', async (_name, make) => {
     const r = await started();
     const result = await install(r, make());

@@ -29,7 +29,7 @@ export interface FirmwareUploadsOptions {
   maxImageBytes: number;
   uploadUriTtlMs: number;
   now(): number;
-  camera(): { model: string; hardwareId: string; runningVersion: string };
+  camera(): { model: string; hardwareId: string; runningVersion: string; slotVersions: string[] };
 }
 
 export interface FirmwareUploadStats {
@@ -41,6 +41,8 @@ export interface FirmwareUploadStats {
   refused: Record<string, number>;
   transfersCut: number;
   flashed: number;
+  /** SM3 of the whole body of the last upload the camera read to its end: what the box sent, exactly. */
+  lastUploadSm3: string | null;
 }
 
 export type UploadOutcome = { kind: 'flashed'; image: SlotImage } | { kind: 'refused' } | { kind: 'cut' };
@@ -57,6 +59,7 @@ export class FirmwareUploads {
     refused: {},
     transfersCut: 0,
     flashed: 0,
+    lastUploadSm3: null,
   };
   private readonly keysById: Map<string, string>;
 
@@ -132,6 +135,7 @@ export class FirmwareUploads {
     let offset = 0;
     let checked = false;
     let rejected: PackageRejected | null = null;
+    const body = createHash('sm3');
     return new Promise((resolve, reject) => {
       const settle = (value: Parameters<typeof resolve>[0]) => {
         req.off('data', onData);
@@ -149,6 +153,7 @@ export class FirmwareUploads {
         }
         offset += piece.length;
         this.stats.bytesReceived += piece.length;
+        body.update(piece);
         if (rejected) return;
         try {
           reader.push(piece);
@@ -168,6 +173,7 @@ export class FirmwareUploads {
       };
       req.on('data', onData);
       req.once('end', () => {
+        this.stats.lastUploadSm3 = body.digest('hex');
         if (rejected) return settle({ kind: 'rejected', error: rejected });
         try {
           reader.finish();
@@ -206,6 +212,12 @@ export class FirmwareUploads {
       compareFirmwareVersions(camera.runningVersion, m.minPreviousVersion) < 0
     ) {
       throw new PackageRejected(415, `needs at least ${m.minPreviousVersion} running`);
+    }
+    // Anti-rollback with ONVIF's only way back (an upload): no version below the lower of its two
+    // slots, i.e. back to what it ran before at most, never further.
+    const floor = camera.slotVersions.filter(isFirmwareVersion).sort(compareFirmwareVersions)[0];
+    if (floor && compareFirmwareVersions(m.version, floor) < 0) {
+      throw new PackageRejected(415, `${m.version} is below ${floor}, the oldest image this camera holds`);
     }
     if (this.keysById.size === 0) return;
     if (head.signature.length === 0) throw new PackageRejected(415, 'unsigned image');

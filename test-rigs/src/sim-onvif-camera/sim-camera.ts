@@ -67,6 +67,8 @@ export interface SimOnvifCameraOptions {
   /** Whether the factory image counts as signed; default true. */
   factorySigned?: boolean;
   firmwareFaults?: FirmwareFaults;
+  /** Fault: the UploadUri names this origin instead of the camera's own (a hostile device). */
+  uploadUriOrigin?: string;
 }
 
 /** What the camera says of its firmware (sim status endpoint and CLI): the e2e asserts `signed`. */
@@ -118,7 +120,8 @@ type FirmwareOptionName =
   | 'uploadUriTtlMs'
   | 'maxImageBytes'
   | 'factorySigned'
-  | 'firmwareFaults';
+  | 'firmwareFaults'
+  | 'uploadUriOrigin';
 
 const MAX_BODY_BYTES = 64 * 1024;
 /** Operations ONVIF Core §5.9.4 puts in the PRE_AUTH class: answered without a UsernameToken. */
@@ -144,6 +147,7 @@ export class SimOnvifCamera extends EventEmitter {
   readonly firmware: FirmwareUploads;
   private readonly firmwareRebootMs: number;
   private readonly activateMs: number;
+  private readonly uploadUriOrigin: string;
   private readonly uploadDelayMs: number;
   private rebooting: Promise<void> | null = null;
   private readonly users = new Map<string, string>();
@@ -193,6 +197,7 @@ export class SimOnvifCamera extends EventEmitter {
     };
     this.firmwareRebootMs = options.firmwareRebootMs ?? 1000;
     this.activateMs = options.activateMs ?? 100;
+    this.uploadUriOrigin = options.uploadUriOrigin ?? '';
     this.uploadDelayMs = options.uploadDelayMs ?? 0;
     this.slots = new FirmwareSlots(options.stateDir, {
       version: this.options.identity.firmwareVersion,
@@ -209,6 +214,7 @@ export class SimOnvifCamera extends EventEmitter {
         model: this.options.identity.model,
         hardwareId: this.options.identity.hardwareId,
         runningVersion: this.slots.running().version,
+        slotVersions: this.slots.versions(),
       }),
     });
     Object.assign(this.firmware.faults, options.firmwareFaults);
@@ -512,9 +518,11 @@ export class SimOnvifCamera extends EventEmitter {
               }),
             };
           case `${NS.tds}#StartFirmwareUpgrade`: {
-            const { uri } = this.firmware.issue(this.base());
+            const { uri } = this.firmware.issue(this.uploadUriOrigin || this.base());
             this.emit('firmware-upgrade-started', uri);
-            const downMs = this.activateMs + this.firmwareRebootMs;
+            // Announced with room to spare, as cameras do: a client that waits to see it gone is not
+            // misled by a reboot that starts late on a loaded machine.
+            const downMs = 4 * (this.activateMs + this.firmwareRebootMs);
             return { body: reply.firmwareUpgradeStarted(uri, this.uploadDelayMs, downMs) };
           }
         }
