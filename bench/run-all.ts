@@ -19,15 +19,9 @@ const BENCHES = [
   'gates',
   'broker',
   'firmware-verify',
-<<<<<<< HEAD
-<<<<<<< HEAD
   'firmware-serial',
-=======
   'face-firmware',
->>>>>>> fwface
-=======
   'onvif-firmware',
->>>>>>> fwonvif
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
