@@ -53,11 +53,6 @@ export async function posTillFleet(ids: readonly string[], vendorPublicKeyHex: s
       }
     },
     stateDirOf: (id: string) => join(root, id, 'state'),
-    /** Power-cycles every till: what it staged stays in its state dir (its own knowledge). */
-    async powerCycle(): Promise<void> {
-      for (const s of sims.values()) await s.close();
-      sims.clear();
-    },
     firmwareOf(id: string) {
       return sims.get(id)!.till().terminal.firmware!;
     },
