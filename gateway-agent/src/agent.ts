@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { keyedHolderDigests, legacyHolderDigests, warmUpSm2 } from '@sceneway/cloud-sync';
 import type {
   DriverDefinition,
+  DriverFirmware,
   ReplyTo,
   TerminalEvent,
   TerminalProbeResult,
@@ -19,6 +20,8 @@ import type { FullBoxConfig } from './config/driver-config.ts';
 import { acknowledgedInsecurity } from './config/insecure-exceptions.ts';
 import { driversPart, mqttGrantsOf, resolveDrivers, terminalsOf } from './drivers/driver-part.ts';
 import { DRIVER_REGISTRY } from './drivers/registry.ts';
+import { firmwarePart } from './firmware/firmware-part.ts';
+import { firmwareRoutes } from './firmware/firmware-routes.ts';
 import type { GatewayError } from './gateway-error.ts';
 import { createInstaller, type Installer } from './installer/installer-api.ts';
 import { boxEnrolmentRequest } from './keys/box-enrolment.ts';
@@ -131,6 +134,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     boxPrivateKeyHex: secrets.privateKeyHex,
   });
   const brokerHub = createBrokerTransportHub();
+  const firmwareSeams = new Map<string, DriverFirmware>();
+  const firmware = firmwarePart({ config, firmware: firmwareSeams, board, alerts, logger });
 
   // What the parts hand on to the parts after them; each is set by its part's start.
   let ledger!: SqliteLedger;
@@ -152,6 +157,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     clock,
     logger,
     terminalKeys: terminalKeyStore.keys,
+    firmware: firmwareSeams,
   });
 
   const parts: AgentPart[] = [
@@ -330,6 +336,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       stop: () => broker.close(),
     },
     driverPart,
+    firmware,
     {
       name: 'admin',
       async start() {
@@ -358,6 +365,10 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           status,
           metrics,
           logger: logger.child({ part: 'admin' }),
+          routes: firmwareRoutes({
+            engine: () => firmware.engine(),
+            tokenPath: config.firmware.apiTokenPath,
+          }),
           beforeScrape: () => {
             const s = status();
             metrics.ledgerUnsyncedRecords.set(s.ledger.depth);
@@ -518,6 +529,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       },
       terminals: board.list(),
       alerts: alerts.list().map((a) => ({ code: a.code, message: a.message, at: a.at })),
+      firmwareCampaigns: firmware.campaignsForStatus(),
     };
   };
 

@@ -15,6 +15,14 @@ export { systemClock } from './clock.ts';
 export { buildBoxConfigSchema, type FullBoxConfig } from './config/driver-config.ts';
 export { parseBoxConfig } from './config/load-config.ts';
 export { DRIVER_REGISTRY } from './drivers/registry.ts';
+export type {
+  CampaignDetail,
+  CampaignRequest,
+  CampaignSummary,
+  TerminalUpdate,
+  TerminalUpdateState,
+} from './firmware/campaign-types.ts';
+export { openPackageRepository } from './firmware/package-repository.ts';
 export { faceDataKey } from './gates/face-data-store.ts';
 export { enrolPerson, removePerson } from './gates/person-enrolment.ts';
 export { boxEnrolmentRequest } from './keys/box-enrolment.ts';

@@ -277,6 +277,76 @@ export const GATEWAY_ERROR_CODES = [
     description:
       'The bank holds records of this box past the ledger head (a ledger restored from an older copy): uploads stop, nothing is renumbered; restore the newest ledger.',
   },
+  {
+    code: 'ADMIN_BAD_REQUEST',
+    description: 'An admin API request body is not JSON or fails its schema; the message names the field.',
+  },
+  {
+    code: 'ADMIN_BODY_TOO_LARGE',
+    description: 'An admin API request body is over 64 KiB; refused before it is parsed.',
+  },
+  {
+    code: 'ADMIN_UNAUTHORIZED',
+    description:
+      'An admin API change (POST) came without the bearer token of firmware.apiTokenPath, or with a wrong one.',
+  },
+  {
+    code: 'ADMIN_WRITE_DISABLED',
+    description:
+      'An admin API change (POST) was refused because no token is configured (set firmware.apiTokenPath).',
+  },
+  {
+    code: 'FIRMWARE_ABORTED',
+    description:
+      'A firmware campaign was aborted while this terminal was receiving its image; the terminal keeps its running image.',
+  },
+  {
+    code: 'FIRMWARE_CAMPAIGN_NOT_FOUND',
+    description: 'No firmware campaign has that id (see `sceneway firmware campaign status`).',
+  },
+  {
+    code: 'FIRMWARE_CAMPAIGN_OVERLAP',
+    description:
+      'A new firmware campaign targets terminals that an unfinished (running or paused) campaign holds; finish or abort it first.',
+  },
+  {
+    code: 'FIRMWARE_CAMPAIGN_REQUEST',
+    description:
+      'A firmware campaign request does not fit: package family other than the target family, or canary/waves out of range.',
+  },
+  {
+    code: 'FIRMWARE_CAMPAIGN_STATE',
+    description:
+      'A campaign command that its state does not allow (resume a running campaign, abort a completed one).',
+  },
+  {
+    code: 'FIRMWARE_HEALTH_GATE',
+    description:
+      'Alert: after a firmware install the terminal was not up on the terminal board reporting the new version within firmware.healthDeadlineSeconds; it is rolled back and its campaign paused.',
+  },
+  {
+    code: 'FIRMWARE_NO_DRIVER',
+    description:
+      'A campaign terminal has no running driver with firmware delivery (config changed since the campaign began).',
+  },
+  {
+    code: 'FIRMWARE_NO_TERMINALS',
+    description: "No configured terminal matches a new campaign's target (family, models, versions, ids).",
+  },
+  {
+    code: 'FIRMWARE_PACKAGE_REFUSED',
+    description:
+      'A stored firmware package no longer verifies under the pinned vendor keys; its campaign paused before any byte was sent.',
+  },
+  {
+    code: 'FIRMWARE_PACKAGE_UNKNOWN',
+    description: 'No package with that id in firmware.dir (see `sceneway firmware list`).',
+  },
+  {
+    code: 'FIRMWARE_TERMINAL_UNREACHABLE',
+    description:
+      'A campaign terminal did not answer when asked for its model and version; nothing was sent, the campaign pauses.',
+  },
 ] as const;
 
 export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number]['code'];

@@ -27,7 +27,23 @@ export interface AgentStatus {
     insecure?: boolean;
   }>;
   alerts: Array<{ code: string; message: string; at: string }>;
+  /** Unfinished firmware campaigns and the last finished ones (gateway-agent/src/firmware/). */
+  firmwareCampaigns?: Array<{
+    id: string;
+    family: string;
+    targetVersion: string;
+    status: string;
+    reason: string | null;
+    terminals: number;
+    byState: Record<string, number>;
+  }>;
 }
+
+/**
+ * Extra routes a part serves on the admin listener (the firmware campaigns): answers and returns true
+ * for its own paths, false for the rest.
+ */
+export type AdminRoutes = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
 
 export interface AdminServerOptions {
   host: string;
@@ -39,6 +55,7 @@ export interface AdminServerOptions {
   logger: Logger;
   /** The commissioning UI under /ui/ (D39): on this listener, behind its own login. */
   installer?: Installer;
+  routes?: AdminRoutes;
 }
 
 export interface AdminServer {
@@ -64,6 +81,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       await options.installer.handle(req, res, path);
       return;
     }
+    if (options.routes && (await options.routes(req, res, path))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, {
         code: 'ADMIN_METHOD',

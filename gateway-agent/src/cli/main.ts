@@ -3,6 +3,7 @@ import { isGatewayError } from '../gateway-error.ts';
 import { AGENT_VERSION } from '../version.ts';
 import { registerBrokerCommands } from './broker-commands.ts';
 import { registerConfigCommands } from './config-commands.ts';
+import { registerFirmwareCommands } from './firmware-commands.ts';
 import { registerGatesCommands } from './gates-commands.ts';
 import { registerKeysCommands } from './keys-commands.ts';
 import { registerLedgerCommands } from './ledger-commands.ts';
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
   registerBrokerCommands(program, setExit);
   registerTerminalCommands(program, setExit);
   registerGatesCommands(program, setExit);
+  registerFirmwareCommands(program, setExit);
   try {
     await program.parseAsync(argv);
     return exitCode;

@@ -45,6 +45,19 @@ export function registerStatusCommand(program: Command, setExit: (code: number) 
             `  ${t.up ? 'UP  ' : 'DOWN'} ${t.id} (${t.driver}${t.protocol === undefined ? '' : `, protocol ${t.protocol}`})` +
             `${t.insecure ? ' INSECURE' : ''}${t.detail ? ` ${t.detail}` : ''}`,
         ),
+        ...(status.firmwareCampaigns && status.firmwareCampaigns.length > 0
+          ? [
+              'firmware campaigns:',
+              ...status.firmwareCampaigns.map(
+                (c) =>
+                  `  ${c.id} ${c.family} → ${c.targetVersion} ${c.status.toUpperCase()}: ` +
+                  Object.entries(c.byState)
+                    .map(([state, n]) => `${n} ${state}`)
+                    .join(', ') +
+                  (c.reason ? ` — ${c.reason}` : ''),
+              ),
+            ]
+          : []),
         `alerts: ${status.alerts.length === 0 ? 'none' : ''}`,
         ...status.alerts.map((a) => `  ${a.at} ${a.code}: ${a.message}`),
       ];

@@ -20,6 +20,9 @@ export const CONFIG_PATH_FIELDS = [
   'broker.tls.caPath',
   'telemetry.passwordPath',
   'telemetry.caPath',
+  'firmware.dir',
+  'firmware.statePath',
+  'firmware.apiTokenPath',
 ] as const;
 
 function withResolvedField(node: unknown, keys: readonly string[], baseDir: string): unknown {

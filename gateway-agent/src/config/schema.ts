@@ -338,6 +338,55 @@ const telemetrySchema = z
   .optional()
   .describe('Fleet telemetry over MQTT (heartbeat, retained status, last will); absent = off.');
 
+/**
+ * Terminal firmware (issue #15): the vendor keys the box pins, the package repository and how campaigns
+ * judge a terminal after an update (docs/decisions.md D44). Absent fields take the defaults; with no
+ * vendor key pinned, `sceneway firmware add` refuses every package.
+ */
+const firmwareSchema = z
+  .strictObject({
+    vendorKeys: z
+      .array(sm2PublicKeyHex)
+      .max(16)
+      .default([])
+      .describe(
+        "Pinned SM2 public keys (130 hex digits, 04...) of the terminal vendors: a package's manifest signature must verify under one of them, on add and again before every use.",
+      ),
+    dir: fsPath(
+      'Firmware package repository: verified `.swfw` packages added by `sceneway firmware add`; every package a campaign replaced stays here for rollback.',
+    ).default('data/firmware'),
+    statePath: fsPath(
+      'SQLite file of the campaigns and their per-terminal states (write-ahead, so a restart resumes); absent = `firmware.db` beside the ledger.',
+    ).optional(),
+    healthDeadlineSeconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(86_400)
+      .default(300)
+      .describe(
+        'After an install, the terminal must be up on the terminal board and report the new version within this many seconds, else it is rolled back and its campaign pauses.',
+      ),
+    transferConcurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(4)
+      .describe('Terminals updated at the same time within one stage (transfers share the site links).'),
+    healthPollSeconds: z
+      .number()
+      .min(0.05)
+      .max(60)
+      .default(2)
+      .describe('How often the health gate asks a terminal for its version while it waits.'),
+    apiTokenPath: fsPath(
+      'File holding the bearer token (one line, keep it 0600) that the admin API asks for on firmware campaign changes (POST /api/firmware/...); absent = those routes refuse every request.',
+    ).optional(),
+  })
+  .prefault({})
+  .describe('Terminal firmware: pinned vendor keys, the package repository and campaign health gates.');
+
 const acknowledge = (what: string) =>
   z
     .boolean()
@@ -414,6 +463,7 @@ export const boxConfigSchema = z.strictObject({
     .prefault({})
     .describe('Structured logging.'),
   telemetry: telemetrySchema,
+  firmware: firmwareSchema,
   insecure: insecureSchema,
 });
 

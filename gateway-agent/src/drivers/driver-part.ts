@@ -1,5 +1,6 @@
 import type {
   DriverDefinition,
+  DriverFirmware,
   DriverInstance,
   MqttTerminalGrant,
   TerminalKey,
@@ -92,6 +93,11 @@ export function driversPart(options: {
   logger: Logger;
   /** The sealed terminal key store (keys/terminal-keys.ts); none = no till has a key. */
   terminalKeys?: (terminalId: string) => readonly TerminalKey[];
+  /**
+   * Filled while the drivers run: terminal id → its driver's firmware seam, for the drivers that have
+   * one (the firmware campaigns deliver through it).
+   */
+  firmware?: Map<string, DriverFirmware>;
 }): AgentPart & { probe(terminalId: string): Promise<TerminalProbeResult> } {
   let running: Array<{ instance: DriverInstance; abort: AbortController; terminalIds: string[] }> = [];
   return {
@@ -117,7 +123,10 @@ export function driversPart(options: {
           },
           entry.config,
         );
-        running.push({ instance, abort, terminalIds: definition.terminalIds(entry.config) });
+        const terminalIds = definition.terminalIds(entry.config);
+        const firmware = instance.firmware;
+        if (firmware) for (const id of terminalIds) options.firmware?.set(id, firmware);
+        running.push({ instance, abort, terminalIds });
       }
       await Promise.all(running.map((r) => r.instance.start()));
     },
@@ -143,6 +152,7 @@ export function driversPart(options: {
     async stop() {
       const stopping = running;
       running = [];
+      options.firmware?.clear();
       for (const r of stopping) r.abort.abort();
       await Promise.all(stopping.map((r) => r.instance.stop()));
     },
