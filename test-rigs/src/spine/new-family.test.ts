@@ -144,6 +144,7 @@ describe('a terminal family added without touching the agent', () => {
       'scenarios',
       'broker',
       'drivers',
+      'firmware', // campaigns deliver through the drivers' seams, and resume once they run
       'admin',
       'sm2-warm-up',
     ]);
