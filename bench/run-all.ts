@@ -18,6 +18,7 @@ const BENCHES = [
   'parking',
   'gates',
   'broker',
+  'fleet',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
