@@ -12,7 +12,7 @@ import {
   SqlFleetStore,
   sqliteRunner,
   startFleetServer,
-} from '../dashboards/src/fleet-server/index.ts';
+} from '../dashboards/src/index.ts';
 import type { TelemetryHeartbeat } from '../gateway-agent/src/telemetry/index.ts';
 import { type ApiProbeResult, spawnApiProbe } from './support/fleet-api-probe-process.ts';
 import { boxIdOf, type FleetBoxesResult, spawnFleetBoxes } from './support/fleet-boxes-process.ts';

@@ -1,11 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import {
-  createTelemetryPart,
-  silentLogger,
-  type TelemetryHealth,
-  type TelemetryPart,
-} from '@sceneway/gateway-agent';
+import { createTelemetryPart, silentLogger, type TelemetryHealth } from '@sceneway/gateway-agent';
 import mqtt from 'mqtt';
 import { spawnLineChild, stdinLines } from './line-protocol.ts';
 
@@ -97,7 +92,7 @@ async function main(): Promise<void> {
   let acked = 0;
   let lastAckAt = 0;
   let connected = 0;
-  const parts: TelemetryPart[] = [];
+  const parts: Array<ReturnType<typeof createTelemetryPart>> = [];
   for (let i = 0; i < args.boxes; i++) {
     parts.push(
       createTelemetryPart({
