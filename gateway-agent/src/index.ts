@@ -1,7 +1,15 @@
 // @sceneway/gateway-agent: the public API. Other packages import only from here or from a named entry in
 // package.json "exports"; biome refuses deep imports (docs/decisions.md D20).
 export { type RunningAgent, startAgent } from './agent.ts';
-export { hashPassword } from './broker/password-hash.ts';
+// The login defences of the broker, reused by the web UIs' logins (fleet dashboard, installer).
+export {
+  createCheckBudget,
+  createLoginThrottle,
+  DEFAULT_THROTTLE,
+  type LoginThrottle,
+} from './broker/login-throttle.ts';
+export { createPasswordChecker, type PasswordChecker } from './broker/password-checker.ts';
+export { decoyPasswordHash, hashPassword, parsePasswordHash } from './broker/password-hash.ts';
 export { issueQrToken, keyedHolderDigests, signBlacklistUpdate } from './canteen/index.ts';
 export { systemClock } from './clock.ts';
 export { buildBoxConfigSchema, type FullBoxConfig } from './config/driver-config.ts';

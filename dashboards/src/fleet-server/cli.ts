@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { censorUnlessMasked, redactedLogPaths } from '@sceneway/core';
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
+import { uiUsersFromFile } from '../fleet-ui/ui-users.ts';
 import { DEFAULT_THRESHOLDS } from './alert-rules.ts';
 import { FLEET_TOKEN_ENV, fleetTokenFrom } from './api-token.ts';
 import { startFleetServer } from './fleet-server.ts';
@@ -64,6 +65,15 @@ export function fleetProgram(): Command {
       positive,
       DEFAULT_THRESHOLDS.clockDriftSeconds,
     )
+    .option(
+      '--ui-users <file>',
+      'turn the ops dashboard on: a 0600 file of lines name:<hash> (hashes from `sceneway broker hash-password`)',
+    )
+    .option(
+      '--ui-origin <url>',
+      'the dashboard URL users open when a TLS proxy fronts it (https://…): the Origin checked, and Secure cookies',
+    )
+    .option('--ui-idle-minutes <n>', 'dashboard sessions unused this long log out', positive, 30)
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info')
     .action(async (o) => {
       const logger = pino({
@@ -94,10 +104,20 @@ export function fleetProgram(): Command {
           clockDriftSeconds: o.clockDrift,
         },
         ...(o.webhook ? { webhook: { url: o.webhook } } : {}),
+        ...(o.uiUsers
+          ? {
+              ui: {
+                users: uiUsersFromFile(o.uiUsers),
+                ...(o.uiOrigin ? { origin: o.uiOrigin } : {}),
+                session: { idleMinutes: o.uiIdleMinutes },
+              },
+            }
+          : {}),
       });
       logger.info({ url: server.url, store: store.dialect }, 'fleet server listening');
       // One line on stdout for whoever started it (the demo, a test): where the API is.
       process.stdout.write(`fleet API ${server.url}\n`);
+      if (server.ui) process.stdout.write(`ops dashboard ${server.url}/\n`);
       const stop = () => {
         server.close().then(
           () => process.exit(0),

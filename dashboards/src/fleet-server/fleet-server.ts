@@ -1,9 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { createFleetUi, type FleetUi, type FleetUiOptions } from '../fleet-ui/fleet-ui.ts';
 import { type AlertThresholds, DEFAULT_THRESHOLDS, wantedAlerts } from './alert-rules.ts';
 import { bearerMatches } from './api-token.ts';
 import { createFleetMetrics } from './fleet-metrics.ts';
+import { readFleet } from './fleet-read-api.ts';
 import type { BoxState, FleetAlert, FleetStore } from './fleet-store.ts';
 import { type ConsumedMessage, startTelemetryConsumer } from './telemetry-consumer.ts';
 import { createWebhook, type WebhookOptions } from './webhook.ts';
@@ -24,6 +26,11 @@ export interface FleetServerOptions {
   /** Seconds between sweeps of every box for time-based rules (a heartbeat that stopped coming). */
   sweepSeconds?: number;
   webhook?: Pick<WebhookOptions, 'url'> & Partial<Omit<WebhookOptions, 'url' | 'onOutcome'>>;
+  /**
+   * The ops dashboard (`/`, `/ui/api/…`, session login from these users). Without it the UI is off and
+   * `/` says how to turn it on; the bearer API is the same either way.
+   */
+  ui?: FleetUiOptions;
   /** Fleet-server time; tests move it. */
   now?: () => number;
   logger: Logger;
@@ -32,6 +39,8 @@ export interface FleetServerOptions {
 export interface FleetServer {
   url: string;
   store: FleetStore;
+  /** The dashboard's side, when `ui` was given (its live-update hub: tests and the demo read it). */
+  ui: FleetUi | null;
   /** Messages this replica took from the shared subscription. */
   consumed(): number;
   /** Evaluates every box's rules now (the sweep timer does it every sweepSeconds). */
@@ -63,10 +72,12 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     : null;
   let consumed = 0;
   await store.init();
+  const ui = options.ui ? createFleetUi({ ...options.ui, store, thresholds, logger, now }) : null;
 
   const notify = (event: 'raised' | 'resolved', alert: FleetAlert) => {
     logger.info({ event, box: alert.boxId, code: alert.code }, `fleet alert ${event}`);
     webhook?.notify({ event, alert });
+    ui?.hub.alert(event, alert);
   };
 
   const evaluate = async (box: BoxState) => {
@@ -104,6 +115,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     }
     metrics.messages.inc({ kind: message.kind, outcome: applied ? 'applied' : 'stale' });
     const box = await store.box(boxId);
+    if (box && applied) ui?.hub.boxChanged(box);
     if (box) await evaluate(box);
     consumed++; // counted once stored and evaluated: a test that waits on it may read the result
   };
@@ -146,8 +158,14 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
 
   const route = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://fleet');
-    if (req.method !== 'GET') return json(res, 405, { error: 'only GET' });
     if (url.pathname === '/healthz') return json(res, 200, { ok: true });
+    const machineApi = url.pathname === '/metrics' || url.pathname.startsWith('/api/');
+    if (!machineApi) {
+      if (ui) return ui.handle(req, res, url);
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+      return res.end(UI_OFF_TEXT);
+    }
+    if (req.method !== 'GET') return json(res, 405, { error: 'only GET' });
     if (!bearerMatches(req.headers.authorization, options.token)) {
       res.setHeader('www-authenticate', 'Bearer');
       return json(res, 401, { error: 'missing or wrong bearer token' });
@@ -162,22 +180,8 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       return res.end(await metrics.registry.metrics());
     }
-    if (url.pathname === '/api/boxes') return json(res, 200, { boxes: await store.boxes() });
-    if (url.pathname === '/api/alerts')
-      return json(res, 200, {
-        alerts: await store.alerts({ activeOnly: url.searchParams.get('all') !== '1' }),
-      });
-    const boxMatch = /^\/api\/boxes\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})(\/history)?$/.exec(url.pathname);
-    if (boxMatch?.[1]) {
-      const boxId = boxMatch[1];
-      const box = await store.box(boxId);
-      if (!box) return json(res, 404, { error: `no box ${boxId}` });
-      if (boxMatch[2]) {
-        const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 500) || 500, 1), 5000);
-        return json(res, 200, { boxId, history: await store.history(boxId, limit) });
-      }
-      return json(res, 200, { box, alerts: await store.alerts({ activeOnly: true, boxId }) });
-    }
+    const answer = await readFleet(store, url.pathname.slice('/api'.length), url.searchParams);
+    if (answer) return json(res, answer.status, answer.body);
     return json(res, 404, { error: 'no such route' });
   };
 
@@ -187,6 +191,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
   return {
     url: `http://${host}:${port}`,
     store,
+    ui,
     consumed: () => consumed,
     sweep,
     webhookIdle: async () => webhook?.idle(),
@@ -194,6 +199,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       clearInterval(timer);
       await consumer.close();
       await sweeping;
+      await ui?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await webhook?.close();
@@ -201,6 +207,14 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     },
   };
 }
+
+const UI_OFF_TEXT = [
+  'The ops dashboard is off on this fleet server.',
+  'Turn it on with --ui-users FILE: a 0600 file of lines name:<hash>, each hash printed by',
+  '  printf %s "$PASSWORD" | sceneway broker hash-password',
+  'The machine API (/api/..., /metrics, bearer token) does not need it.',
+  '',
+].join('\n');
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
