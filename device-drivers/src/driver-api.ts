@@ -228,7 +228,28 @@ export interface DriverInstance {
   stop(): Promise<void>;
   /** Present when the family can update its terminals' firmware (docs/firmware-format.md). */
   firmware?: DriverFirmware;
+  /**
+   * Present when the family can test one terminal live (the installer's "send a heartbeat, see the
+   * answer", D39): one heartbeat over the terminal's real transport now, in turn with the driver's own
+   * traffic (never beside it on a shared bus), answered with what the terminal said. Resolves for every
+   * outcome, the terminal's silence included (`failed` with a stable code); bounded by the driver's own
+   * answer timeouts.
+   */
+  probe?(terminalId: string): Promise<TerminalProbeResult>;
 }
+
+/** What a live test of one terminal found (DriverInstance.probe). */
+export type TerminalProbeResult =
+  | {
+      outcome: 'answered';
+      /** From the heartbeat leaving the box to the first answer read back, in milliseconds. */
+      roundTripMs: number;
+      /** The running firmware as the terminal reports it, when its answer carries one. */
+      firmwareVersion?: string;
+      /** What else the answer said, for the installer (e.g. "STATUS: 0 of 5000 offline records"). */
+      detail?: string;
+    }
+  | { outcome: 'failed'; code: string; detail: string };
 
 /** What a terminal says of itself for a firmware decision (model, hardware revision, running version). */
 export interface FirmwareTerminalInfo {

@@ -63,6 +63,7 @@ export {
   type TerminalEventOf,
   type TerminalEventType,
   type TerminalKey,
+  type TerminalProbeResult,
   type VoidRequest,
 } from './driver-api.ts';
 export { DriverError } from './driver-error.ts';

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { keyedHolderDigests, legacyHolderDigests, warmUpSm2 } from '@sceneway/cloud-sync';
-import type { DriverDefinition, ReplyTo, TerminalEvent, TransportFactory } from '@sceneway/device-drivers';
+import type {
+  DriverDefinition,
+  ReplyTo,
+  TerminalEvent,
+  TerminalProbeResult,
+  TransportFactory,
+} from '@sceneway/device-drivers';
 import { createTransportFactory, type TransportParts } from '@sceneway/device-drivers';
 import { type AdminServer, type AgentStatus, startAdminServer } from './admin/admin-server.ts';
 import { createAgentMetrics } from './admin/agent-metrics.ts';
@@ -14,6 +20,8 @@ import { acknowledgedInsecurity } from './config/insecure-exceptions.ts';
 import { driversPart, mqttGrantsOf, resolveDrivers, terminalsOf } from './drivers/driver-part.ts';
 import { DRIVER_REGISTRY } from './drivers/registry.ts';
 import type { GatewayError } from './gateway-error.ts';
+import { createInstaller, type Installer } from './installer/installer-api.ts';
+import { boxEnrolmentRequest } from './keys/box-enrolment.ts';
 import type { BoxSecrets } from './keys/box-keys.ts';
 import { loadHolderKey } from './keys/holder-key.ts';
 import { openTerminalKeyStore } from './keys/terminal-keys.ts';
@@ -50,6 +58,13 @@ export interface StartAgentOptions {
    * exits with code 3.
    */
   onLedgerFatal?: (error: GatewayError) => void;
+  /**
+   * The config file this config was read from (`sceneway start --config`): the installer UI edits and
+   * saves it. Absent, the UI can show the box but not save a config.
+   */
+  configFile?: string;
+  /** Where the built installer UI is (default gateway-agent/dist/web). */
+  installerWebDir?: string;
 }
 
 export interface RunningAgent {
@@ -58,6 +73,8 @@ export interface RunningAgent {
   ledger: SqliteLedger;
   readonly uploader: Uploader;
   alerts: AlertBoard;
+  /** The installer's live test of one terminal (DriverInstance.probe through its driver). */
+  probeTerminal(terminalId: string): Promise<TerminalProbeResult>;
   /** Names of the running parts in start order (stop runs the reverse). */
   parts(): string[];
   status(): AgentStatus;
@@ -76,8 +93,9 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   const { config, secrets, logger } = options;
   const metrics = createAgentMetrics();
   const alerts = new AlertBoard(logger, (a) => metrics.alertsRaised.inc({ code: a.code }));
+  const maxDriftMs = 60_000;
   const clock = measuredClock(options.clock ?? systemClock, {
-    maxDriftMs: 60_000,
+    maxDriftMs,
     onDrift: (offsetMs) =>
       alerts.raise({
         code: 'CLOCK_DRIFT',
@@ -121,8 +139,20 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
   let broker!: TerminalBroker;
   let router!: ReturnType<typeof createEventRouter>;
   let admin!: AdminServer;
+  let installer: Installer | undefined;
   let agentSubmit!: ReturnType<ReturnType<typeof createEventRouter>['submitterFor']>;
   const stopsOf: Record<string, () => Promise<void> | void> = {};
+
+  const driverPart = driversPart({
+    drivers,
+    transports: (): TransportFactory =>
+      createTransportFactory({ ...options.transports, mqtt: brokerHub.factory }),
+    router: () => router,
+    board,
+    clock,
+    logger,
+    terminalKeys: terminalKeyStore.keys,
+  });
 
   const parts: AgentPart[] = [
     {
@@ -299,20 +329,30 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       },
       stop: () => broker.close(),
     },
-    driversPart({
-      drivers,
-      transports: (): TransportFactory =>
-        createTransportFactory({ ...options.transports, mqtt: brokerHub.factory }),
-      router: () => router,
-      board,
-      clock,
-      logger,
-      terminalKeys: terminalKeyStore.keys,
-    }),
+    driverPart,
     {
       name: 'admin',
       async start() {
+        installer = createInstaller({
+          passwordHash: config.admin.installer?.passwordHash,
+          configFile: options.configFile,
+          adminHost: config.admin.host,
+          boxPublicKeyHex: secrets.publicKeyHex,
+          enrolmentRequest: () => boxEnrolmentRequest(config, secrets),
+          terminals: () => board.list(),
+          probe: (id) => driverPart.probe(id),
+          checklist: () => ({
+            uploader: uploader.status(),
+            // Measured from the bank's signed acks only: before the first, there is nothing to trust.
+            clockOffsetMs: uploader.status().batchesAcked > 0 ? clock.offsetMs() : null,
+            maxDriftMs,
+            terminals: board.list(),
+          }),
+          logger: logger.child({ part: 'installer' }),
+          ...(options.installerWebDir ? { webDir: options.installerWebDir } : {}),
+        });
         admin = await startAdminServer({
+          installer,
           host: config.admin.host,
           port: config.admin.port,
           status,
@@ -333,7 +373,10 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
           },
         });
       },
-      stop: () => admin.close(),
+      async stop() {
+        await admin.close();
+        await installer?.close();
+      },
     },
     ...(config.telemetry ? [telemetryPart(config.telemetry)] : []),
     {
@@ -490,6 +533,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     parts: lifecycle.running,
     status,
     submit: (event) => agentSubmit(event),
+    probeTerminal: (terminalId) => driverPart.probe(terminalId),
     stop: lifecycle.stop,
   };
 }

@@ -80,6 +80,15 @@ export const DRIVER_ERROR_CODES = [
     description: 'A v2 frame lacks its MAC fields or its MAC does not verify under the session key.',
   },
   { code: 'POS_NAK_LIMIT', description: 'A till NAKed the same frame too many times in a row.' },
+  {
+    code: 'POS_NO_ANSWER',
+    description: 'Live test: a till did not answer a heartbeat POLL (cable, address or baud rate?).',
+  },
+  {
+    code: 'POS_UNKNOWN_TERMINAL',
+    description: 'Live test: no till with that id is configured on this POS line.',
+  },
+  { code: 'POS_DRIVER_STOPPED', description: 'Live test: the POS driver is not running (stopping?).' },
   { code: 'POS_PORT_CLOSED', description: 'A write to a POS till found its serial port closed.' },
   {
     code: 'POS_PROTOCOL_V1',

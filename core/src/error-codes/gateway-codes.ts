@@ -8,7 +8,30 @@ export const GATEWAY_ERROR_CODES = [
     code: 'ADMIN_INTERNAL',
     description: 'The admin API failed while answering; the agent log has the cause.',
   },
-  { code: 'ADMIN_METHOD', description: 'The admin API answers GET only.' },
+  { code: 'ADMIN_METHOD', description: 'The admin API answers GET only (the installer UI also POST).' },
+  {
+    code: 'INSTALLER_OFF',
+    description:
+      'The installer UI is off: set admin.installer.passwordHash (`sceneway broker hash-password`).',
+  },
+  { code: 'INSTALLER_LOGIN', description: 'Installer login refused: wrong password, or throttled.' },
+  {
+    code: 'INSTALLER_BUSY',
+    description: 'Installer login refused at once: too many password checks queued.',
+  },
+  { code: 'INSTALLER_SESSION', description: 'No installer session (or it expired): log in again.' },
+  {
+    code: 'INSTALLER_CSRF',
+    description: 'A state-changing installer request without the session CSRF token or from another Origin.',
+  },
+  { code: 'INSTALLER_BODY', description: 'An installer request body that is too large or not JSON.' },
+  { code: 'INSTALLER_WEB_MISSING', description: 'The installer UI is not built: run npm run build.' },
+  { code: 'INSTALLER_CONFIG_FILE', description: 'The installer cannot read or write the box config file.' },
+  { code: 'INSTALLER_TERMINAL_UNKNOWN', description: 'Live test: no configured terminal has that id.' },
+  {
+    code: 'INSTALLER_PROBE_UNSUPPORTED',
+    description: 'Live test: this terminal family has no live test yet.',
+  },
   {
     code: 'ADMIN_NOT_FOUND',
     description: 'No admin API route at that path; try /healthz, /api/status, /metrics.',

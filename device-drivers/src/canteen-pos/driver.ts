@@ -1,5 +1,5 @@
 import { sleep } from '@sceneway/core';
-import type { DriverContext, DriverInstance, TerminalEventOf } from '../driver-api.ts';
+import type { DriverContext, DriverInstance, TerminalEventOf, TerminalProbeResult } from '../driver-api.ts';
 import { DriverError } from '../driver-error.ts';
 import { type PendingAnswer, type TurnOutcome, waitForAnswer } from './answer-waiter.ts';
 import { decodeMessage, encodeMessage, encodePosFrame } from './codec.ts';
@@ -278,10 +278,21 @@ export function createCanteenPosDriver(
     return channel.seal(seq, command, body);
   }
 
-  /** One bus turn: a POLL or TIME_SYNC to one terminal, sent up to maxTries times until it is answered. */
-  async function turn(session: TerminalSession, signal: AbortSignal): Promise<void> {
+  /**
+   * One bus turn: a POLL or TIME_SYNC to one terminal, sent up to maxTries times until it is answered.
+   * A `heartbeat` turn (the installer's live test) is always a plain POLL with every try, also to a
+   * terminal reported down, and reports how it ended and how long the answer took.
+   */
+  async function turn(
+    session: TerminalSession,
+    signal: AbortSignal,
+    purpose: 'routine' | 'heartbeat' = 'routine',
+  ): Promise<TurnReport> {
     session.lastPolledAt = now();
-    let probe = await probeFor(session);
+    let probe: PosMessage =
+      purpose === 'heartbeat'
+        ? { type: 'poll', priceListVersion: catalog.priceList().version }
+        : await probeFor(session);
     const seq = session.nextSeq();
     let bytes: Buffer;
     try {
@@ -292,8 +303,9 @@ export function createCanteenPosDriver(
       bytes = encodePosFrame(session.address, seq, probe);
     }
     // A terminal already reported down gets one try per turn, so it cannot stall the others on the bus.
-    const tries = session.state === 'down' ? 1 : config.maxTries;
+    const tries = session.state === 'down' && purpose === 'routine' ? 1 : config.maxTries;
     let naks = 0;
+    let last: TurnOutcome['kind'] | 'aborted' = 'aborted';
     for (let i = 0; i < tries && !signal.aborted; i++) {
       const waiter = waitForAnswer({
         address: session.address,
@@ -305,6 +317,7 @@ export function createCanteenPosDriver(
       });
       pending = waiter;
       let outcome: TurnOutcome;
+      const sentAt = performance.now();
       try {
         await write(bytes);
         outcome = await waiter.outcome;
@@ -314,9 +327,12 @@ export function createCanteenPosDriver(
       } finally {
         if (pending === waiter) pending = null;
       }
+      // Write to answer: the write resolves once the kernel has the bytes, so this is the line's time.
+      const roundTripMs = performance.now() - sentAt;
+      last = outcome.kind;
       if (outcome.kind === 'answered') {
         if (probe.type === 'time-sync') session.lastTimeSyncAt = now();
-        return;
+        return { kind: 'answered', roundTripMs, tries: i + 1 };
       }
       if (outcome.kind === 'request') {
         // Hold the bus for the decision, at most decisionBudgetMs. A later reply is NOT written: the bus
@@ -332,17 +348,68 @@ export function createCanteenPosDriver(
             { terminalId: session.id, code: 'POS_SLOW_DECISION', budgetMs: config.decisionBudgetMs },
             'decision not ready within its budget; the bus moves on and the till gets it at its next poll',
           );
-          return;
+          return { kind: 'request', roundTripMs, tries: i + 1 };
         }
         await write(ready as Buffer).catch((err: unknown) => replyNotSent(session, err));
-        return;
+        return { kind: 'request', roundTripMs, tries: i + 1 };
       }
-      if (outcome.kind === 'closed') return;
+      if (outcome.kind === 'closed') return { kind: 'closed', roundTripMs: null, tries: i + 1 };
       if (outcome.kind === 'nak') naks++;
     }
     if (naks > 0 && naks === tries) {
       frameError(session, 'POS_NAK_LIMIT', `${probe.type} NAKed ${naks} times in a row`);
     }
+    return { kind: last, roundTripMs: null, tries };
+  }
+
+  /**
+   * The bus is one conversation at a time: the polling loop's turns and the installer's heartbeats take
+   * it in order, so a live test never talks over a turn (on RS-485 two frames would collide).
+   */
+  let bus: Promise<unknown> = Promise.resolve();
+  function holdBus<T>(work: () => Promise<T>): Promise<T> {
+    const run = bus.then(work, work);
+    bus = run.catch(() => undefined);
+    return run;
+  }
+
+  async function heartbeat(terminalId: string): Promise<TerminalProbeResult> {
+    const session = sessions.find((s) => s.id === terminalId);
+    const failed = (code: string, detail: string): TerminalProbeResult => ({
+      outcome: 'failed',
+      code,
+      detail,
+    });
+    if (!session) return failed('POS_UNKNOWN_TERMINAL', `no terminal ${terminalId} on ${config.port.path}`);
+    const c = controller;
+    if (!c) return failed('POS_DRIVER_STOPPED', 'the canteen POS driver is not running');
+    if (!link.isOpen) return failed('POS_PORT_CLOSED', `port ${config.port.path} is not open`);
+    const statusBefore = session.lastStatus;
+    const report = await holdBus(() => turn(session, c.signal, 'heartbeat'));
+    if (report.kind === 'answered' || report.kind === 'request') {
+      const status = session.lastStatus;
+      const fresh = status !== undefined && status !== statusBefore;
+      return {
+        outcome: 'answered',
+        roundTripMs: Math.round((report.roundTripMs ?? 0) * 10) / 10,
+        ...(status?.firmwareVersion ? { firmwareVersion: status.firmwareVersion } : {}),
+        detail:
+          report.kind === 'request'
+            ? 'answered with a request of its own, which the box served'
+            : fresh
+              ? `STATUS: protocol ${status.protocolVersion ?? 1}, ${status.offlineCount} of ${status.offlineCapacity} offline records, price list ${status.priceListVersion}${report.tries > 1 ? `, after ${report.tries} tries` : ''}`
+              : 'ACK',
+      };
+    }
+    if (report.kind === 'closed')
+      return failed('POS_PORT_CLOSED', `port ${config.port.path} closed during the test`);
+    if (report.kind === 'nak')
+      return failed('POS_NAK_LIMIT', `the till NAKed the POLL ${report.tries} times`);
+    if (report.kind === 'aborted') return failed('POS_DRIVER_STOPPED', 'the driver stopped during the test');
+    return failed(
+      'POS_NO_ANSWER',
+      `no answer at address ${session.address} on ${config.port.path} after ${report.tries} POLLs of ${config.ackTimeoutMs} ms: check the cable, the address and the baud rate (${config.port.baudRate})`,
+    );
   }
 
   async function runPolling(signal: AbortSignal): Promise<void> {
@@ -362,7 +429,7 @@ export function createCanteenPosDriver(
       for (const session of sessions) {
         if (signal.aborted || !link.isOpen) break;
         if (session.state === 'down' && now() - session.lastPolledAt < downPollIntervalMs) continue;
-        await turn(session, signal);
+        await holdBus(() => turn(session, signal));
       }
       await sleep(config.pollIntervalMs, signal);
     }
@@ -442,5 +509,13 @@ export function createCanteenPosDriver(
       return started;
     },
     stop,
+    probe: heartbeat,
   };
+}
+
+/** How one bus turn ended; `roundTripMs` from the write of the answered try to its answer. */
+interface TurnReport {
+  kind: TurnOutcome['kind'] | 'aborted';
+  roundTripMs: number | null;
+  tries: number;
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Installer } from '../installer/installer-api.ts';
 import type { Logger } from '../logger.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
 
@@ -36,6 +37,8 @@ export interface AdminServerOptions {
   beforeScrape?: () => void;
   metrics: AgentMetrics;
   logger: Logger;
+  /** The commissioning UI under /ui/ (D39): on this listener, behind its own login. */
+  installer?: Installer;
 }
 
 export interface AdminServer {
@@ -57,8 +60,15 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if ((path === '/ui' || path.startsWith('/ui/')) && options.installer) {
+      await options.installer.handle(req, res, path);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendJson(res, 405, { code: 'ADMIN_METHOD', message: 'only GET is supported' });
+      sendJson(res, 405, {
+        code: 'ADMIN_METHOD',
+        message: 'only GET is supported (the installer UI is under /ui/)',
+      });
       return;
     }
     if (path === '/healthz') {
@@ -79,7 +89,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     }
     sendJson(res, 404, {
       code: 'ADMIN_NOT_FOUND',
-      message: `no route ${path}; try /healthz, /api/status, /metrics`,
+      message: `no route ${path}; try /healthz, /api/status, /metrics, /ui/`,
     });
   };
   const server = createServer((req, res) => {

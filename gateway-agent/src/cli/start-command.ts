@@ -67,11 +67,19 @@ export function registerStartCommand(program: Command): void {
       ]);
       const secrets = openBoxKey(stretched);
       const logger = createLogger({ level: opts.logLevel ?? config.log.level, destination: process.stderr });
-      const agent = await startAgent({ config, secrets, logger, onLedgerFatal: exitOnLedgerFatal(logger) });
+      const agent = await startAgent({
+        config,
+        secrets,
+        logger,
+        onLedgerFatal: exitOnLedgerFatal(logger),
+        configFile: opts.config,
+      });
       const broker = agent.broker.tcpAddress;
       process.stdout.write(
         `sceneway ready: admin ${agent.adminUrl} (status: ${agent.adminUrl}/api/status, metrics: ${agent.adminUrl}/metrics), ` +
-          `terminal broker mqtt://${broker.host}:${broker.port}\n`,
+          `terminal broker mqtt://${broker.host}:${broker.port}` +
+          (config.admin.installer ? `, installer UI ${agent.adminUrl}/ui/` : '') +
+          '\n',
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

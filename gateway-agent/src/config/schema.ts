@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsePasswordHash } from '../broker/password-hash.ts';
 
 /**
  * The box configuration, version 2. One zod schema is the single source: the TypeScript type is
@@ -36,19 +37,35 @@ export const RELATIVE_PATH_NOTE = "A relative path resolves against the config f
 /** A file or folder on the box. Listed in config-paths.ts, which resolves it after parsing. */
 const fsPath = (description: string) => z.string().min(1).describe(`${description} ${RELATIVE_PATH_NOTE}`);
 
+const listenerShape = (what: string, defaultPort: number) => ({
+  host: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe(`Address the ${what} listens on; 127.0.0.1 keeps it on the box, 0.0.0.0 opens it to the LAN.`),
+  port: port.default(defaultPort).describe(`TCP port of the ${what}; 0 picks any free port (tests).`),
+});
+
 const listener = (what: string, defaultPort: number) =>
-  z
-    .strictObject({
-      host: z
-        .string()
-        .min(1)
-        .default('127.0.0.1')
-        .describe(
-          `Address the ${what} listens on; 127.0.0.1 keeps it on the box, 0.0.0.0 opens it to the LAN.`,
-        ),
-      port: port.default(defaultPort).describe(`TCP port of the ${what}; 0 picks any free port (tests).`),
-    })
-    .prefault({});
+  z.strictObject(listenerShape(what, defaultPort)).prefault({});
+
+/** The installer's commissioning UI on the admin listener (issue #14 item 4, D39). */
+const installerSchema = z
+  .strictObject({
+    passwordHash: z
+      .string()
+      .refine(
+        (hash) => parsePasswordHash(hash) !== null,
+        'expected an scrypt hash (run `sceneway broker hash-password`)',
+      )
+      .describe(
+        'scrypt hash of the installer password, from `sceneway broker hash-password`; the UI login at /ui/ checks it.',
+      ),
+  })
+  .optional()
+  .describe(
+    'The commissioning UI at /ui/ on the admin listener; absent = off (/ui/ says how to turn it on).',
+  );
 
 /** Mutual TLS material: the box's certificate and key, and the CA that signed the other side's. */
 const tlsFiles = (presentedTo: string, caDescription: string) => ({
@@ -375,9 +392,15 @@ export const boxConfigSchema = z.strictObject({
     .prefault({})
     .describe('Where the SM2 box key and SM4 data key live (0600, encrypted at rest).'),
   broker: brokerSchema,
-  admin: listener('local admin API (status, metrics, installer UI)', 8080).describe(
-    'Local admin API: /api/status, /metrics and the installer UI; unauthenticated, so off loopback it needs insecure.adminOffLoopback.',
-  ),
+  admin: z
+    .strictObject({
+      ...listenerShape('local admin API (status, metrics, installer UI)', 8080),
+      installer: installerSchema,
+    })
+    .prefault({})
+    .describe(
+      'Local admin API: /api/status, /metrics and the installer UI (/ui/); /api/status and /metrics are unauthenticated, so off loopback it needs insecure.adminOffLoopback.',
+    ),
   retention: retentionSchema,
   sync: syncSchema,
   reconciliation: reconciliationSchema,

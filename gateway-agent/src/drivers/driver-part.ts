@@ -3,6 +3,7 @@ import type {
   DriverInstance,
   MqttTerminalGrant,
   TerminalKey,
+  TerminalProbeResult,
   TransportFactory,
 } from '@sceneway/device-drivers';
 import type { Clock } from '../clock.ts';
@@ -91,8 +92,8 @@ export function driversPart(options: {
   logger: Logger;
   /** The sealed terminal key store (keys/terminal-keys.ts); none = no till has a key. */
   terminalKeys?: (terminalId: string) => readonly TerminalKey[];
-}): AgentPart {
-  let running: Array<{ instance: DriverInstance; abort: AbortController }> = [];
+}): AgentPart & { probe(terminalId: string): Promise<TerminalProbeResult> } {
+  let running: Array<{ instance: DriverInstance; abort: AbortController; terminalIds: string[] }> = [];
   return {
     name: 'drivers',
     async start() {
@@ -116,9 +117,28 @@ export function driversPart(options: {
           },
           entry.config,
         );
-        running.push({ instance, abort });
+        running.push({ instance, abort, terminalIds: definition.terminalIds(entry.config) });
       }
       await Promise.all(running.map((r) => r.instance.start()));
+    },
+    /** The installer's live test of one terminal, by the driver that owns it (DriverInstance.probe). */
+    async probe(terminalId) {
+      const owner = running.find((r) => r.terminalIds.includes(terminalId));
+      if (!owner) {
+        return {
+          outcome: 'failed',
+          code: 'INSTALLER_TERMINAL_UNKNOWN',
+          detail: `no running driver has a terminal "${terminalId}" (saved but not restarted yet?)`,
+        };
+      }
+      if (!owner.instance.probe) {
+        return {
+          outcome: 'failed',
+          code: 'INSTALLER_PROBE_UNSUPPORTED',
+          detail: 'this terminal family has no live test yet; its state on the board is what the agent knows',
+        };
+      }
+      return owner.instance.probe(terminalId);
     },
     async stop() {
       const stopping = running;
