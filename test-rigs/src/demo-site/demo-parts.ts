@@ -107,6 +107,8 @@ export interface DemoConfigOptions {
   gates?: Record<string, unknown>;
   /** `telemetry`: the uplink to a fleet broker (issue #14); absent, the box sends none. */
   telemetry?: Record<string, unknown>;
+  /** `admin.installer.passwordHash`: the installer UI at /ui/ on the admin listener; absent = off. */
+  installerPasswordHash?: string;
   /** The box id (default demo-box-1): tests on the machine's shared Mosquitto need their own MQTT client id. */
   boxId?: string;
 }
@@ -132,7 +134,13 @@ export function demoConfigDocument(options: DemoConfigOptions): Record<string, u
     reconciliation: { dir: join(options.dataDir, 'recon') },
     keys: { dir: join(options.dataDir, 'keys') },
     broker: { tcp: { host: '127.0.0.1', port: options.ports.broker } },
-    admin: { host: '127.0.0.1', port: options.ports.admin },
+    admin: {
+      host: '127.0.0.1',
+      port: options.ports.admin,
+      ...(options.installerPasswordHash
+        ? { installer: { passwordHash: options.installerPasswordHash } }
+        : {}),
+    },
     sync: { maxRecords: 200, maxAgeMs: 2000, backoffBaseMs: 500, backoffCapMs: 10_000 },
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     scenarios: {
