@@ -163,8 +163,14 @@ async function main(): Promise<void> {
   for (let i = 0; i < parts.length; i += 200) await Promise.all(parts.slice(i, i + 200).map((p) => p.stop()));
   // The broker is the machine's shared Mosquitto (with persistence): leave no retained status behind.
   const cleaner = await mqtt.connectAsync(args.url, { reconnectPeriod: 0 });
-  for (let i = 0; i < parts.length; i++)
-    await cleaner.publishAsync(`${args.topicPrefix}/${boxIdOf(i)}/status`, '', { retain: true, qos: 1 });
+  for (let i = 0; i < parts.length; i += 200)
+    await Promise.all(
+      parts
+        .slice(i, i + 200)
+        .map((_, k) =>
+          cleaner.publishAsync(`${args.topicPrefix}/${boxIdOf(i + k)}/status`, '', { retain: true, qos: 1 }),
+        ),
+    );
   await cleaner.endAsync();
   process.exit(0);
 }
