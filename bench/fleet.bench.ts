@@ -167,9 +167,12 @@ async function oneStore(name: 'sqlite' | 'postgres', store: FleetStore, boxes: B
   try {
     // Every box known to the store before the dashboard asks for one.
     const warm = await boxes.pace(FIELD_INTERVAL_S * 1000, FIELD_INTERVAL_S * 1000);
-    if (!(await settle(() => seen.count, warm.sent)))
-      throw new Error(`${name}: only ${seen.count} of ${warm.sent} warm-up heartbeats stored`);
+    // On a loaded machine some may be lost (Mosquitto's queue, SETTLE_IDLE_MS): the dashboard then
+    // asks for the boxes the store knows, and the loss is reported.
+    await settle(() => seen.count, warm.sent);
+    const warmLost = warm.sent - seen.count;
     const known = (await store.boxes()).map((b) => b.boxId);
+    if (known.length === 0) throw new Error(`${name}: no warm-up heartbeat reached the store`);
     progress(`${name}: warm-up stored ${seen.count} heartbeats, ${known.length} boxes known`);
 
     const intervalMs = (FIELD_INTERVAL_S * 1000) / COMPRESSION;
@@ -226,6 +229,7 @@ async function oneStore(name: 'sqlite' | 'postgres', store: FleetStore, boxes: B
     };
     return {
       store: name,
+      warmUp: { sent: warm.sent, lost: warmLost },
       paced: pacedFigures,
       stress: stressFigures,
       rssMb: { before: rssBefore, ...rss.stop() },
