@@ -19,6 +19,7 @@ const BENCHES = [
   'gates',
   'broker',
   'fleet',
+  'fleet-ui',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

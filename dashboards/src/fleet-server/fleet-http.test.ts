@@ -122,7 +122,14 @@ describe('sceneway-fleet', () => {
     const bin = new URL('../../bin/sceneway-fleet.js', import.meta.url);
     const run = spawnSync(process.execPath, [bin.pathname, '--help'], { encoding: 'utf8' });
     expect(run.status).toBe(0);
-    for (const flag of ['--share-group', '--pg <url>', '--token-file', '--webhook', '--rpo'])
+    for (const flag of [
+      '--share-group',
+      '--pg <url>',
+      '--token-file',
+      '--webhook',
+      '--rpo',
+      '--ui-users <file>',
+    ])
       expect(run.stdout).toContain(flag);
   });
 });

@@ -121,7 +121,10 @@ export function createFleetUi(
         if (!/^application\/json(;|$)/.test(req.headers['content-type'] ?? ''))
           return json(res, 415, { error: 'send the login as application/json' });
         const body = await readBody(req, MAX_LOGIN_BODY);
-        if (body === null) return json(res, 413, { error: 'login body too large' });
+        if (body === null) {
+          res.setHeader('connection', 'close'); // the rest of that body is not read
+          return json(res, 413, { error: 'login body too large' });
+        }
         const { username, password } = parseLogin(body);
         if (username === null || password === null)
           return json(res, 400, { error: 'expected {"username": "...", "password": "..."}' });

@@ -21,7 +21,10 @@ export function TimeChart({ title, unit, series }: { title: string; unit: string
       {
         width: Math.max(320, host.current.clientWidth || 640),
         height: 200,
-        scales: { x: { time: true } },
+        // One point has no span: a minute either side, or uPlot stretches it over years.
+        scales: {
+          x: { time: true, range: (_u, min, max) => (min === max ? [min - 60, max + 60] : [min, max]) },
+        },
         series: [{}, { label: `${title} (${unit})`, stroke: '#1f6feb', width: 2, spanGaps: false }],
         axes: [{}, { label: unit }],
         legend: { show: false },

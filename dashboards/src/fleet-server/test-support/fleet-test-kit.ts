@@ -94,11 +94,21 @@ export async function startWebhookReceiver() {
 }
 
 /** Starts telemetry-box-child.ts; resolves once its first heartbeat is out (it is connected). */
-export async function spawnTelemetryBox(url: string, prefix: string, boxId: string): Promise<ChildProcess> {
+export async function spawnTelemetryBox(
+  url: string,
+  prefix: string,
+  boxId: string,
+  /** The box's figures (default healthOf()) and site: a test gives each box its own terminals. */
+  box: { health?: Partial<TelemetryHealth>; siteId?: string; intervalSeconds?: number } = {},
+): Promise<ChildProcess> {
   const script = fileURLToPath(new URL('./telemetry-box-child.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, url, prefix, boxId], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', script, url, prefix, boxId, JSON.stringify(box)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`telemetry box exited (${code}) before connecting`)));
     child.stdout?.on('data', (chunk: Buffer) => {
