@@ -9,7 +9,7 @@ export function registerBrokerCommands(program: Command, setExit: (code: number)
   broker
     .command('hash-password')
     .description(
-      "Read a terminal password from stdin and print its scrypt hash, for the passwordHash of an MQTT terminal in its driver's config.",
+      "Read a password from stdin and print its scrypt hash: the passwordHash of an MQTT terminal in its driver's config, of a broker service, or of the installer UI (admin.installer.passwordHash).",
     )
     .option('--password-stdin', 'read the password from stdin (the default, and the only source)')
     .addHelpText(

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EnrolmentRequest } from '@sceneway/cloud-sync';
 import type { TerminalProbeResult } from '@sceneway/device-drivers';
 import { sm2PublicKeyHex } from '../config/schema.ts';
+import { GatewayError } from '../gateway-error.ts';
 import { keyFingerprint } from '../keys/key-fingerprint.ts';
 import type { Logger } from '../logger.ts';
 import type { TerminalState } from '../terminal-board.ts';
@@ -157,6 +158,8 @@ export function createInstaller(options: InstallerOptions): Installer {
       logger.info({ file, backup }, 'installer saved the box config; it applies at the next restart');
       sendJson(res, 200, {
         ok: true,
+        issues: [],
+        bankKeyFingerprint,
         saved: file,
         backup,
         restartNeeded: true,
@@ -237,6 +240,11 @@ export function createInstaller(options: InstallerOptions): Installer {
       }
       await onApi(req, res, route, session);
     } catch (err) {
+      // A config file that no longer parses (edited by hand meanwhile) is the installer's to fix: say so.
+      if (err instanceof GatewayError) {
+        sendJson(res, 500, { code: err.code, message: err.message });
+        return;
+      }
       if (!(err instanceof HttpRefusal)) throw err;
       sendJson(res, err.status, { code: err.code, message: err.message });
     }

@@ -62,4 +62,51 @@ describe('canteen POS driver on an RS-485 bus', () => {
     expect(till.terminal.received.filter((r) => r.message.type === 'sale-result')).toHaveLength(3);
     expect(h.saleCalls).toHaveLength(2);
   });
+
+  it('takes the bus in turn for live heartbeats (probe): every till answers, sales go on, nothing collides', async () => {
+    const h = await startHarness({
+      decideSale: (): SaleDecision => ({ outcome: 'approved' }),
+      config: {
+        mode: 'rs485',
+        terminals: [
+          { id: 'till-1', address: 1 },
+          { id: 'till-2', address: 2 },
+          { id: 'till-absent', address: 9 },
+        ],
+      },
+    });
+    const s = await startSim(h, { mode: 'rs485', addresses: [1, 2], firmwareVersion: 'CP-2.1' });
+    await h.driver.start();
+    for (const id of ['till-1', 'till-2']) {
+      await h.waitForEvent((e) => e.type === 'terminal-up' && e.terminalId === id, 5000, 0);
+    }
+    // A first sale each opens the tills' sessions (a sale before that is NAKed SESSION_REQUIRED, by design).
+    for (const address of [1, 2]) await s.till(address).swipe('04A1B2C3', 50);
+    // Heartbeats asked for all at once, while the polling loop runs and two sales are on the bus.
+    const sales = [s.till(1).swipe('04A1B2C3', 100), s.till(2).swipe('04A1B2C3', 200)];
+    const probes = await Promise.all(
+      ['till-1', 'till-2', 'till-1', 'till-2', 'till-absent'].map((id) => h.driver.probe!(id)),
+    );
+    expect((await Promise.all(sales)).map((r) => r.decision.outcome)).toEqual(['approved', 'approved']);
+    for (const probe of probes.slice(0, 4)) {
+      expect(probe).toMatchObject({ outcome: 'answered', firmwareVersion: 'CP-2.1' });
+    }
+    expect(probes[4]).toMatchObject({ outcome: 'failed', code: 'POS_NO_ANSWER' });
+    expect(await h.driver.probe!('no-such-till')).toMatchObject({
+      outcome: 'failed',
+      code: 'POS_UNKNOWN_TERMINAL',
+    });
+    // A frame written over another conversation loses that conversation's answer: the box then sends its
+    // frame again with the same seq. One conversation at a time means no (address, seq) arrives twice.
+    const boxFrames = [1, 2].flatMap((address) =>
+      s.terminals
+        .get(address)!
+        .received.filter((r) => r.message.type === 'poll' || r.message.type === 'time-sync')
+        .map((r) => `${r.address}:${r.seq}`),
+    );
+    expect(boxFrames.length).toBeGreaterThan(4);
+    expect(boxFrames.length - new Set(boxFrames).size).toBe(0);
+    expect(h.events.filter((e) => e.type === 'frame-error')).toEqual([]);
+    expect(h.events.some((e) => e.type === 'terminal-down' && e.terminalId !== 'till-absent')).toBe(false);
+  });
 });
