@@ -96,10 +96,12 @@ describe('npm start', () => {
     expect(login.status).toBe(200);
     expect(login.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict; Path=\//);
 
-    // The dashboard itself is served (built by `npm ci`'s prepare, dashboards/build-web.mjs).
-    const page = await fetch(`${fleetUrl}/`);
-    expect(page.status, 'run npm run build if the dashboard is missing').toBe(200);
-    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    // Both pages are served (built by `npm ci`'s prepare: dashboards/ and gateway-agent/build-web.mjs).
+    for (const url of [`${fleetUrl}/`, `${adminUrl}/ui/`]) {
+      const page = await fetch(url);
+      expect(page.status, `${url}: run npm run build if the UI is missing`).toBe(200);
+      expect(page.headers.get('content-type'), url).toMatch(/^text\/html/);
+    }
 
     // The fleet sees the demo box online, with its tills, through the demo's fleet broker.
     const tokenFile = /bearer token in (\S+)$/.exec(bannerLine('fleet API'))?.[1] ?? '';
