@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '@sceneway/gateway-agent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, saveScreenshot } from '../browser/chromium.ts';
 import { DEMO_BOX_ID } from './demo-parts.ts';
 
 /**
@@ -113,7 +114,7 @@ describe('npm start', () => {
       if (res.status !== 200) return null;
       return (
         (await res.json()) as {
-          box: { online: boolean; health: { terminals: Array<{ id: string }> } | null };
+          box: { online: boolean; health: { terminals: Array<{ id: string; up: boolean }> } | null };
         }
       ).box;
     };
@@ -123,6 +124,34 @@ describe('npm start', () => {
     expect(box?.health?.terminals.map((t) => t.id)).toEqual(
       expect.arrayContaining(['north-till-1', 'north-till-2', 'south-till-1']),
     );
+    // The first heartbeat goes out on connect, before the terminals are up; a later one (every 10 s)
+    // shows every terminal answering, and the fleet resolves the terminal alerts it raised meanwhile.
+    await waitFor(
+      async () => (await boxAtFleet())?.health?.terminals.every((t) => t.up) === true,
+      'every demo terminal up at the fleet',
+      60_000,
+    );
+    // In a real browser, with the printed login: the demo fleet shows the demo box online.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${fleetUrl}/`);
+      await page.getByLabel('Username').fill(user);
+      await page.getByLabel('Password').fill(fleetPassword);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      const row = page
+        .getByRole('table', { name: 'Boxes' })
+        .getByRole('row')
+        .filter({ hasText: DEMO_BOX_ID });
+      await row.waitFor({ timeout: 30_000 });
+      const text = (await row.allInnerTexts()).join(' ');
+      expect(text).toMatch(/online/i);
+      expect(text).toMatch(/(\d+)\/\1 up/);
+      await saveScreenshot(page, 'demo-fleet');
+    } finally {
+      await browser.close();
+    }
+
     // Passwords are printed once, in the banner, and never logged.
     expect(out.split(installerPassword).length - 1).toBe(1);
     expect(out.split(fleetPassword).length - 1).toBe(1);
