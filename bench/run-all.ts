@@ -18,6 +18,7 @@ const BENCHES = [
   'parking',
   'gates',
   'broker',
+  'fleet',
   'fleet-ui',
   'onvif-firmware',
   'face-firmware',

@@ -18,7 +18,8 @@ export interface FleetServerOptions {
     password?: string;
     ca?: Buffer;
     topicPrefix: string;
-    shareGroup: string;
+    /** Shared-subscription group; null = a lone replica on a broker without $share (telemetry-consumer.ts). */
+    shareGroup: string | null;
   };
   http: { host: string; port: number };
   token: string;

@@ -14,8 +14,12 @@ export interface ConsumerOptions {
   password?: string;
   ca?: Buffer;
   topicPrefix: string;
-  /** Replicas with the same group split the messages ($share/<group>/...). */
-  shareGroup: string;
+  /**
+   * Replicas with the same group split the messages ($share/<group>/..., MQTT 5). null: one replica
+   * with a plain subscription over MQTT 3.1.1, for a broker without shared subscriptions (the demo's
+   * embedded aedes speaks 3.1.1 only and has no $share); it then also gets the retained statuses.
+   */
+  shareGroup: string | null;
   logger: Logger;
   onMessage(message: ConsumedMessage): Promise<void>;
   onRejected(kind: string, reason: string): void;
@@ -36,8 +40,8 @@ export async function startTelemetryConsumer(options: ConsumerOptions): Promise<
   const { logger } = options;
   const topicRe = new RegExp(`^${escapeRegExp(options.topicPrefix)}/([^/]+)/(heartbeat|status)$`);
   const clientOptions: IClientOptions = {
-    clientId: `sceneway-fleet-${options.shareGroup}-${randomBytes(4).toString('hex')}`,
-    protocolVersion: 5,
+    clientId: `sceneway-fleet-${options.shareGroup ?? 'solo'}-${randomBytes(4).toString('hex')}`,
+    protocolVersion: options.shareGroup === null ? 4 : 5,
     clean: true,
     reconnectPeriod: 2000,
     ...(options.username ? { username: options.username } : {}),
@@ -82,9 +86,8 @@ export async function startTelemetryConsumer(options: ConsumerOptions): Promise<
     if (parsed.data.boxId !== boxId) return options.onRejected(kind, 'box-mismatch');
     return options.onMessage({ kind, heartbeat: parsed.data });
   };
-  const filters = ['heartbeat', 'status'].map(
-    (k) => `$share/${options.shareGroup}/${options.topicPrefix}/+/${k}`,
-  );
+  const share = options.shareGroup === null ? '' : `$share/${options.shareGroup}/`;
+  const filters = ['heartbeat', 'status'].map((k) => `${share}${options.topicPrefix}/+/${k}`);
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);

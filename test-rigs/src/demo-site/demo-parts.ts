@@ -30,6 +30,8 @@ import { publishDemoBlacklist } from './scripted-day.ts';
  */
 export const DEMO_PASSPHRASE = 'sceneway-demo-only-passphrase';
 
+export const DEMO_BOX_ID = 'demo-box-1';
+
 export interface DemoPorts {
   admin: number;
   broker: number;
@@ -103,6 +105,12 @@ export interface DemoConfigOptions {
   parking?: Record<string, unknown>;
   /** `scenarios.gates`, when the demo runs campus gates. */
   gates?: Record<string, unknown>;
+  /** `telemetry`: the uplink to a fleet broker (issue #14); absent, the box sends none. */
+  telemetry?: Record<string, unknown>;
+  /** `admin.installer.passwordHash`: the installer UI at /ui/ on the admin listener; absent = off. */
+  installerPasswordHash?: string;
+  /** The box id (default demo-box-1): tests on the machine's shared Mosquitto need their own MQTT client id. */
+  boxId?: string;
 }
 
 /** The demo box config: the same schema, loader and validation a real box config goes through. */
@@ -116,7 +124,7 @@ export function demoConfigDocument(options: DemoConfigOptions): Record<string, u
   return {
     version: 2,
     site: { id: 'demo-campus', name: 'Demo campus canteen' },
-    box: { id: 'demo-box-1' },
+    box: { id: options.boxId ?? DEMO_BOX_ID },
     bank: {
       url: options.bankUrl,
       publicKeyHex: sm2PublicKeyOf(options.bankPrivateKeyHex),
@@ -126,8 +134,15 @@ export function demoConfigDocument(options: DemoConfigOptions): Record<string, u
     reconciliation: { dir: join(options.dataDir, 'recon') },
     keys: { dir: join(options.dataDir, 'keys') },
     broker: { tcp: { host: '127.0.0.1', port: options.ports.broker } },
-    admin: { host: '127.0.0.1', port: options.ports.admin },
+    admin: {
+      host: '127.0.0.1',
+      port: options.ports.admin,
+      ...(options.installerPasswordHash
+        ? { installer: { passwordHash: options.installerPasswordHash } }
+        : {}),
+    },
     sync: { maxRecords: 200, maxAgeMs: 2000, backoffBaseMs: 500, backoffCapMs: 10_000 },
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     scenarios: {
       canteen: { readerBindings: options.readerBindings ?? [] },
       ...(options.parking ? { parking: options.parking } : {}),

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { createLogger, startAgent } from '@sceneway/gateway-agent';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.ts';
 import { type CanteenPosSim, startCanteenPosSim } from '../sim-canteen-pos/index.ts';
+import { DEMO_FLEET_USER, demoPassword, fleetPortsFromEnv, startDemoFleet } from './demo-fleet.ts';
 import { demoGates, GATE_READERS } from './demo-gates.ts';
 import { startDemoParking } from './demo-parking.ts';
 import {
@@ -33,11 +34,13 @@ async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
     say('Usage: npm start   (runs the demo site; Ctrl-C stops it)');
     say('Env: SCENEWAY_ADMIN_PORT (8080), SCENEWAY_BROKER_PORT (0 = any), SCENEWAY_BANK_PORT (9080),');
+    say('     SCENEWAY_FLEET_PORT (8090), SCENEWAY_FLEET_BROKER_PORT (0 = any),');
     say('     SCENEWAY_DEMO_DIR (./data/demo), SCENEWAY_LOG_LEVEL (warn)');
     return;
   }
   const dataDir = resolve(process.env.SCENEWAY_DEMO_DIR ?? 'data/demo');
   const ports = portsFromEnv(process.env);
+  const fleetPorts = fleetPortsFromEnv(process.env);
   mkdirSync(dataDir, { recursive: true });
   const logger = createLogger({
     level: process.env.SCENEWAY_LOG_LEVEL ?? 'warn',
@@ -49,6 +52,11 @@ async function main(): Promise<void> {
   const { bank, privateKeyHex: bankPrivateKeyHex } = await startDemoBank(dataDir, ports.bank);
   stops.push(() => bank.close());
   const secrets = ensureDemoBoxKeys(dataDir);
+  // The fleet broker and the fleet server with the ops dashboard, fed by this box's telemetry.
+  const fleet = await startDemoFleet({ dataDir, ports: fleetPorts, logger });
+  stops.push(() => fleet.stop());
+  // The installer's password, new each start (only its hash goes into the config), printed once below.
+  const installer = demoPassword();
 
   // One pty pair per till: the agent opens end a, the simulator end b, both through serialport.
   const ptyRoot = join(dataDir, 'pty');
@@ -79,6 +87,8 @@ async function main(): Promise<void> {
     extraDrivers: [...parking.drivers, ...gates.drivers],
     parking: parking.scenario,
     gates: gates.scenario,
+    telemetry: fleet.telemetry,
+    installerPasswordHash: installer.hash,
   });
   // The enrolment a real box sends with `sceneway keys enrolment-request`; the demo bank imports it.
   await enrolBox(bank, config, secrets, bankPrivateKeyHex);
@@ -128,6 +138,12 @@ async function main(): Promise<void> {
   say('');
   say('Sceneway demo site is running (demo keys and data in ' + dataDir + '; passphrase is demo-only)');
   say(`  agent admin    ${agent.adminUrl}/api/status   ${agent.adminUrl}/metrics`);
+  say(`  installer UI   ${agent.adminUrl}/ui/   password ${installer.password} (new each start)`);
+  say(
+    `  ops dashboard  ${fleet.fleet.url}/   user ${DEMO_FLEET_USER}, password ${fleet.login.password} (new each start)`,
+  );
+  say(`  fleet API      ${fleet.fleet.url}/api/boxes   bearer token in ${fleet.tokenFile}`);
+  say(`  fleet broker   ${fleet.brokerUrl} (the box's telemetry: heartbeats, status, last will)`);
   say(`  bank ingest    ${bank.url}/api/status`);
   say(
     `  MQTT broker    mqtt://${agent.broker.tcpAddress.host}:${agent.broker.tcpAddress.port} (terminals log in per config)`,
