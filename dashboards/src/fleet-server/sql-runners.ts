@@ -14,6 +14,10 @@ export function sqliteRunner(path: string, prefix = 'fleet_'): SqlRunner {
   if (path !== ':memory:') preparePrivateDatabaseFile(path);
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
+  // Telemetry, not money: a box repeats its state every heartbeat, so a commit needs no fsync of its own
+  // (WAL + NORMAL survives a crash of the server; a power cut may lose the last moments, which the next
+  // heartbeats restore). With FULL every heartbeat waited for a disk flush (D40's bench: 391 msg/s).
+  sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   const db = sqliteDrizzle(sqlite);
   return {
@@ -35,7 +39,15 @@ export function sqliteRunner(path: string, prefix = 'fleet_'): SqlRunner {
 /** At fleet scale: PostgreSQL, one schema holding the fleet's tables, shared by every replica. */
 export function postgresRunner(url: string, schema = 'sceneway_fleet', poolSize = 5): SqlRunner {
   if (!NAME.test(schema)) throw new Error(`invalid schema name ${schema}: letters, digits and _`);
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 10_000,
+    // The same reasoning as SQLite's synchronous = NORMAL: a commit returns before its WAL flush. A crash
+    // of PostgreSQL may lose the last few hundred milliseconds of telemetry, never consistency; the
+    // next heartbeats restore it. Without it every heartbeat waited for a flush (D40: 146 of 200 msg/s).
+    options: '-c synchronous_commit=off',
+  });
   const db = pgDrizzle(pool);
   let created: Promise<unknown> | null = null;
   const ensureSchema = () => {
