@@ -448,6 +448,7 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
             terminals: () => board.list(),
             diskFreeMb: ledgerDisk,
             clockDriftMs: () => (uploader.status().batchesAcked > 0 ? clock.offsetMs() : null),
+            firmwareCampaigns: () => firmware.campaignsForStatus(),
           }),
         });
         return part.start();

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { AlertsTable } from './alerts-table.tsx';
 import { fetchBox, fetchHistory, NotLoggedIn } from './api.ts';
-import type { FleetAlert, HistoryPoint, SessionInfo } from './fleet-types.ts';
+import type { CampaignView, FleetAlert, HistoryPoint, SessionInfo } from './fleet-types.ts';
 import { type Series, TimeChart } from './time-chart.tsx';
 import { AGE_WORDS, ageClass, formatAge, formatTime, oldestUnsyncedAgeNow } from './unsynced-age.ts';
 import { type FleetView, useTick } from './use-fleet.ts';
@@ -137,6 +137,7 @@ export function BoxPage({
           </tbody>
         </table>
       )}
+      <FirmwareCampaigns campaigns={box.health?.firmwareCampaigns ?? []} />
       <h3>Over time</h3>
       {history === null ? (
         <p role="status">Loading history…</p>
@@ -155,5 +156,57 @@ export function BoxPage({
         showBox={false}
       />
     </section>
+  );
+}
+
+/** The states a campaign's terminals pass through, in the order an operator reads them. */
+const CAMPAIGN_STATES = [
+  'pending',
+  'transferring',
+  'installed',
+  'healthy',
+  'failed',
+  'rolled-back',
+  'refused',
+];
+
+/** The box's firmware campaigns from its last heartbeat: where each stands, terminal counts per state. */
+function FirmwareCampaigns({ campaigns }: { campaigns: CampaignView[] }) {
+  return (
+    <>
+      <h3>Firmware campaigns</h3>
+      {campaigns.length === 0 ? (
+        <p>No firmware campaign on this box.</p>
+      ) : (
+        <table aria-label="Firmware campaigns">
+          <thead>
+            <tr>
+              <th scope="col">Campaign</th>
+              <th scope="col">Family</th>
+              <th scope="col">Version</th>
+              <th scope="col">Status</th>
+              <th scope="col">Terminals</th>
+            </tr>
+          </thead>
+          <tbody>
+            {campaigns.map((c) => (
+              <tr key={c.id}>
+                <th scope="row">{c.id}</th>
+                <td>{c.family}</td>
+                <td>{c.targetVersion}</td>
+                <td>
+                  <span class={c.status === 'paused' ? 'status-offline' : 'status-online'}>{c.status}</span>
+                </td>
+                <td>
+                  {CAMPAIGN_STATES.filter((state) => (c.byState[state] ?? 0) > 0)
+                    .map((state) => `${c.byState[state]} ${state}`)
+                    .join(', ') || `${c.terminals} targeted`}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
   );
 }

@@ -10,10 +10,22 @@ export interface TerminalView {
   firmware: string | null;
 }
 
+/** A firmware campaign on the box, as its heartbeat counts it (docs/telemetry.md). */
+export interface CampaignView {
+  id: string;
+  family: string;
+  targetVersion: string;
+  status: string;
+  terminals: number;
+  byState: Record<string, number>;
+}
+
 export interface HealthView {
   ledger: { depth: number; oldestUnsyncedAgeSeconds: number | null };
   sync: { state: string };
   terminals: TerminalView[];
+  /** Absent from boxes whose agent predates firmware campaigns. */
+  firmwareCampaigns?: CampaignView[];
   diskFreeMb: number | null;
 }
 

@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { FirmwareFamily } from '@sceneway/core';
+import type { CampaignStatus } from '../firmware/campaign-types.ts';
 import type { Installer } from '../installer/installer-api.ts';
 import type { Logger } from '../logger.ts';
 import type { AgentMetrics } from './agent-metrics.ts';
@@ -30,9 +32,9 @@ export interface AgentStatus {
   /** Unfinished firmware campaigns and the last finished ones (gateway-agent/src/firmware/). */
   firmwareCampaigns?: Array<{
     id: string;
-    family: string;
+    family: FirmwareFamily;
     targetVersion: string;
-    status: string;
+    status: CampaignStatus;
     reason: string | null;
     terminals: number;
     byState: Record<string, number>;

@@ -42,5 +42,43 @@ describe('agent health figures', () => {
     expect(health.diskFreeMb).toBeNull();
     expect(health.clockDriftMs).toBe(1500);
     expect(health.memory.rssMb).toBeGreaterThan(0);
+    expect(health.firmwareCampaigns).toBeUndefined();
+  });
+
+  it("carry a box's firmware campaigns as counts per state, never the pause reason's words", () => {
+    const health = agentHealthReader({
+      ...sources,
+      firmwareCampaigns: () => [
+        {
+          id: 'fw-20261201-1a2b3c4d',
+          family: 'canteen-pos',
+          targetVersion: '2.0.0',
+          status: 'paused',
+          reason: 'health gate: till-1 reported 1.0.0 after the install (card 04A1B2C3)',
+          terminals: 3,
+          byState: { 'rolled-back': 1, pending: 2 },
+        },
+      ],
+    })();
+    expect(telemetryHealthSchema.parse(health)).toEqual(health);
+    expect(health.firmwareCampaigns).toEqual([
+      {
+        id: 'fw-20261201-1a2b3c4d',
+        family: 'canteen-pos',
+        targetVersion: '2.0.0',
+        status: 'paused',
+        terminals: 3,
+        byState: {
+          pending: 2,
+          transferring: 0,
+          installed: 0,
+          healthy: 0,
+          failed: 0,
+          'rolled-back': 1,
+          refused: 0,
+        },
+      },
+    ]);
+    expect(JSON.stringify(health)).not.toContain('04A1B2C3');
   });
 });

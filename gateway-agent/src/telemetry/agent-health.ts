@@ -1,7 +1,8 @@
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { TERMINAL_STATES } from '../firmware/campaign-types.ts';
 import type { UploaderStatus } from '../sync/uploader.ts';
 import type { TerminalState } from '../terminal-board.ts';
-import type { TelemetryHealth } from './telemetry-payload.ts';
+import type { CampaignHealth, TelemetryHealth } from './telemetry-payload.ts';
 
 export interface AgentHealthSources {
   uptimeSeconds(): number;
@@ -17,6 +18,15 @@ export interface AgentHealthSources {
   diskFreeMb(): number;
   /** Box minus bank clock, or null before the first verified ack measured it. */
   clockDriftMs(): number | null;
+  /** The firmware part's campaigns (as on /api/status); absent when the agent has no firmware part. */
+  firmwareCampaigns?(): ReadonlyArray<{
+    id: string;
+    family: CampaignHealth['family'];
+    targetVersion: string;
+    status: CampaignHealth['status'];
+    terminals: number;
+    byState: Partial<Record<string, number>>;
+  }>;
 }
 
 const MB = 1024 * 1024;
@@ -65,6 +75,9 @@ export function agentHealthReader(sources: AgentHealthSources): () => TelemetryH
         up: t.up,
         firmware: FIRMWARE_DETAIL.exec(t.detail ?? '')?.[1] ?? null,
       })),
+      ...(sources.firmwareCampaigns
+        ? { firmwareCampaigns: sources.firmwareCampaigns().slice(-16).map(campaignHealth) }
+        : {}),
       diskFreeMb,
       clockDriftMs: sources.clockDriftMs(),
       cpu: {
@@ -82,3 +95,20 @@ export function agentHealthReader(sources: AgentHealthSources): () => TelemetryH
 }
 
 const round = (n: number) => Math.max(0, Math.round(n * 10) / 10);
+
+/** Counts only: the pause reason is free text (a terminal's words may be in it) and stays on the box. */
+function campaignHealth(
+  c: ReturnType<NonNullable<AgentHealthSources['firmwareCampaigns']>>[number],
+): CampaignHealth {
+  const byState = Object.fromEntries(
+    TERMINAL_STATES.map((state) => [state, c.byState[state] ?? 0]),
+  ) as CampaignHealth['byState'];
+  return {
+    id: c.id,
+    family: c.family,
+    targetVersion: c.targetVersion,
+    status: c.status,
+    terminals: c.terminals,
+    byState,
+  };
+}

@@ -1,4 +1,6 @@
+import { FIRMWARE_FAMILIES } from '@sceneway/core';
 import { z } from 'zod';
+import { CAMPAIGN_STATUSES, TERMINAL_STATES } from '../firmware/campaign-types.ts';
 
 /**
  * What a box tells the fleet (issue #14), one zod schema per topic: the agent builds its messages through
@@ -49,6 +51,36 @@ export const terminalHealthSchema = z.strictObject({
     .describe('Firmware version the terminal reported (STATUS FIRMWARE_VERSION), null if unknown.'),
 });
 
+/** Terminals of a campaign in each state: every state named, 0 when none (a fixed shape for the fleet). */
+const campaignStatesSchema = z.strictObject(
+  Object.fromEntries(TERMINAL_STATES.map((state) => [state, count])) as Record<
+    (typeof TERMINAL_STATES)[number],
+    typeof count
+  >,
+);
+
+export const campaignHealthSchema = z
+  .strictObject({
+    id: id.describe('Campaign id (fw-<date>-<random>).'),
+    family: z.enum(FIRMWARE_FAMILIES).describe('Terminal family the campaign updates.'),
+    targetVersion: z
+      .string()
+      .regex(/^\d{1,9}\.\d{1,9}\.\d{1,9}$/, 'expected M.m.p')
+      .describe('The version the campaign installs.'),
+    status: z
+      .enum(CAMPAIGN_STATUSES)
+      .describe('running, paused (a health gate failed, or by hand), completed, aborted.'),
+    terminals: count.describe('Terminals the campaign targets.'),
+    byState: campaignStatesSchema.describe(
+      'How many of them are in each state (pending … rolled-back, refused).',
+    ),
+  })
+  .describe(
+    "A firmware campaign on the box (gateway-agent/src/firmware): counts only, never the pause reason's text.",
+  );
+
+export type CampaignHealth = z.infer<typeof campaignHealthSchema>;
+
 export const offlineSummarySchema = z
   .strictObject({
     missedHeartbeats: count.describe('Heartbeats not sent while the uplink was down.'),
@@ -87,6 +119,11 @@ export const telemetryHealthSchema = z.strictObject({
       .describe('The bank refused a batch for good: uploads stopped (an alert on the box).'),
   }),
   terminals: z.array(terminalHealthSchema).max(256),
+  firmwareCampaigns: z
+    .array(campaignHealthSchema)
+    .max(16)
+    .optional()
+    .describe('Unfinished campaigns and the last finished ones; absent from boxes before #15.'),
   diskFreeMb: seconds.nullable().describe('Free space on the ledger filesystem (MiB).'),
   clockDriftMs: z
     .number()

@@ -49,6 +49,25 @@ describe('ops dashboard in a browser', () => {
           { id: 'till-1', driver: 'canteen-pos', up: true, firmware: 'POS-2.4.1' },
           { id: 'till-2', driver: 'canteen-pos', up: false, firmware: 'POS-2.3.0' },
         ],
+        // A campaign whose canary failed its health gate: paused, the canary rolled back (#15).
+        firmwareCampaigns: [
+          {
+            id: 'fw-20261201-0c0ffee0',
+            family: 'canteen-pos',
+            targetVersion: '2.5.0',
+            status: 'paused',
+            terminals: 2,
+            byState: {
+              pending: 1,
+              transferring: 0,
+              installed: 0,
+              healthy: 0,
+              failed: 0,
+              'rolled-back': 1,
+              refused: 0,
+            },
+          },
+        ],
       },
     });
     cleanups.push(() => killed(northBox));
@@ -116,6 +135,10 @@ describe('ops dashboard in a browser', () => {
     );
     expect(await textOf(terminals.getByRole('row').filter({ hasText: 'till-1' }))).toMatch(
       /up\s+POS-2\.4\.1/,
+    );
+    const campaigns = page.getByRole('table', { name: 'Firmware campaigns' });
+    expect(await textOf(campaigns.getByRole('row').filter({ hasText: 'fw-20261201-0c0ffee0' }))).toMatch(
+      /canteen-pos\s+2\.5\.0\s+paused\s+1 pending, 1 rolled-back/,
     );
     await page.getByText(/^Buffer depth: 10 records/).waitFor(WAIT);
     await page.getByText(/^Oldest unsynced: 31 min/).waitFor(WAIT);
