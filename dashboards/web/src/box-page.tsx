@@ -159,17 +159,6 @@ export function BoxPage({
   );
 }
 
-/** The states a campaign's terminals pass through, in the order an operator reads them. */
-const CAMPAIGN_STATES = [
-  'pending',
-  'transferring',
-  'installed',
-  'healthy',
-  'failed',
-  'rolled-back',
-  'refused',
-];
-
 /** The box's firmware campaigns from its last heartbeat: where each stands, terminal counts per state. */
 function FirmwareCampaigns({ campaigns }: { campaigns: CampaignView[] }) {
   return (
@@ -198,8 +187,10 @@ function FirmwareCampaigns({ campaigns }: { campaigns: CampaignView[] }) {
                   <span class={c.status === 'paused' ? 'status-offline' : 'status-online'}>{c.status}</span>
                 </td>
                 <td>
-                  {CAMPAIGN_STATES.filter((state) => (c.byState[state] ?? 0) > 0)
-                    .map((state) => `${c.byState[state]} ${state}`)
+                  {/* byState names every state in the agent's order (pending … refused): show those in use */}
+                  {Object.entries(c.byState)
+                    .filter(([, n]) => n > 0)
+                    .map(([state, n]) => `${n} ${state}`)
                     .join(', ') || `${c.terminals} targeted`}
                 </td>
               </tr>
