@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from './main.ts';
+import { runSceneway as sceneway } from './test-support.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/box.yaml', import.meta.url));
 const dirs: string[] = [];
@@ -11,23 +11,6 @@ afterEach(() => {
   vi.restoreAllMocks();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Runs `sceneway <args>` in this process, capturing what it writes. */
-async function sceneway(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const code = await main(['node', 'sceneway', ...args]);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
 
 describe('sceneway config', () => {
   it('validate exits 1 and lists every problem by field, with a did-you-mean for a misspelt key', async () => {

@@ -4,29 +4,13 @@ import { join } from 'node:path';
 import { makeTestVendor, writeTestPackage } from '@sceneway/firmware-tools/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MINIMAL_BOX_CONFIG } from '../config/test-support.ts';
-import { main } from './main.ts';
+import { runSceneway as sceneway } from './test-support.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
   vi.restoreAllMocks();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-async function sceneway(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const code = await main(['node', 'sceneway', ...args]);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
 
 describe('sceneway firmware add | list', () => {
   const vendor = makeTestVendor();
