@@ -32,6 +32,19 @@ export interface FirmwareManifest {
   createdAt: string;
 }
 
+/**
+ * What a terminal says of itself for a firmware decision: drivers answer it (DriverFirmware.describe),
+ * the package library checks a manifest against it (checkFirmwareFits).
+ */
+export interface FirmwareTerminalInfo {
+  terminalId: string;
+  family: FirmwareFamily;
+  model: string;
+  hardware: string;
+  /** The running version ("M.m.p"), or null when the terminal cannot be reached now. */
+  version: string | null;
+}
+
 const VERSION = /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/;
 
 export function isFirmwareVersion(text: string): boolean {

@@ -23,6 +23,7 @@ export {
   FIRMWARE_FAMILIES,
   type FirmwareFamily,
   type FirmwareManifest,
+  type FirmwareTerminalInfo,
   isFirmwareVersion,
 } from './firmware-manifest.ts';
 export { censorUnlessMasked, REDACTED_LOG_FIELDS, redactedLogPaths } from './log-redaction.ts';

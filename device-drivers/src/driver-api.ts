@@ -1,4 +1,7 @@
-import type { FirmwareFamily, FirmwareManifest, SafeLogFields } from '@sceneway/core';
+import type { FirmwareFamily, FirmwareManifest, FirmwareTerminalInfo, SafeLogFields } from '@sceneway/core';
+
+export type { FirmwareTerminalInfo };
+
 import type { z } from 'zod';
 import type { TransportEndpoint, TransportFactory } from './transport.ts';
 
@@ -250,16 +253,6 @@ export type TerminalProbeResult =
       detail?: string;
     }
   | { outcome: 'failed'; code: string; detail: string };
-
-/** What a terminal says of itself for a firmware decision (model, hardware revision, running version). */
-export interface FirmwareTerminalInfo {
-  terminalId: string;
-  family: FirmwareFamily;
-  model: string;
-  hardware: string;
-  /** The running version ("M.m.p"), or null when the terminal cannot be reached now. */
-  version: string | null;
-}
 
 /**
  * A package the agent has already verified (vendor signature, every chunk's SM3, the whole image's SM3)

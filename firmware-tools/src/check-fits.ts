@@ -1,19 +1,11 @@
 import {
   compareFirmwareVersions,
-  type FirmwareFamily,
   type FirmwareManifest,
+  type FirmwareTerminalInfo,
   isFirmwareVersion,
 } from '@sceneway/core';
 
-/** What a terminal says of itself (device-drivers' FirmwareTerminalInfo, structurally). */
-export interface FirmwareTerminalInfo {
-  terminalId: string;
-  family: FirmwareFamily;
-  model: string;
-  hardware: string;
-  /** The running version, or null when the terminal cannot be reached now. */
-  version: string | null;
-}
+export type { FirmwareTerminalInfo };
 
 export type FirmwareFitCode =
   | 'FW_WRONG_FAMILY'

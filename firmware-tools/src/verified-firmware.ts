@@ -27,14 +27,8 @@ export interface VerifiedFirmware {
   read(offset: number, length: number): Promise<Uint8Array>;
 }
 
-interface VerifiedParts {
-  manifest: FirmwareManifest;
-  manifestBytes: Uint8Array;
-  signature: Uint8Array;
-  packagePath: string;
-  imageOffset: number;
-  vendorPublicKeyHex: string;
-}
+/** Everything of a VerifiedFirmware but its reader, which verifiedFirmware() builds over them. */
+type VerifiedParts = Omit<VerifiedFirmware, 'read'>;
 
 export function verifiedFirmware(parts: VerifiedParts): VerifiedFirmware {
   const { manifest, packagePath, imageOffset } = parts;

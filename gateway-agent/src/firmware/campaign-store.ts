@@ -15,14 +15,11 @@ import type {
   TerminalUpdateState,
 } from './campaign-types.ts';
 
-export interface NewCampaign {
-  id: string;
-  packageId: string;
-  family: FirmwareFamily;
-  targetVersion: string;
-  request: CampaignRequest;
-  stages: string[][];
-}
+/** What a campaign is born with; the rest of its summary (stage, status, times) the store keeps. */
+export type NewCampaign = Pick<
+  CampaignSummary,
+  'id' | 'packageId' | 'family' | 'targetVersion' | 'request' | 'stages'
+>;
 
 export type TerminalChange = Partial<Omit<TerminalUpdate, 'terminalId' | 'stage' | 'updatedAt'>>;
 
